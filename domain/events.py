@@ -1,0 +1,297 @@
+"""Domain events: facts about a career, named in the past tense, never rewritten.
+
+Every person event lives in the stream ``person-<person_id>`` and carries:
+
+* ``person_id`` -- the owner of the stream the event is recorded in;
+* ``effective_on`` -- the business date the fact takes effect (the log keeps the
+  recording time separately, in the store);
+* ``event_id`` -- last, with a default. It is *not* part of the serialized data: the
+  store keeps it as the event's id and ``serialization.from_data`` restores it on read,
+  so corrections and rescinds can point at an event by id.
+
+Mentorships are recorded in BOTH people's streams. ``decide_mentorship`` returns one
+event for the mentor's stream (``person_id`` = mentor) and one for the mentee's stream
+(``person_id`` = mentee) with the same ``mentorship_id``; the application service appends
+both in ONE atomic two-stream append with the expected version of each stream. The
+capacity rule ("a mentor has at most N active mentees") is decided from the mentor's
+stream alone, so two concurrent assignments to one mentor both expect the same mentor
+version: the store accepts the first and refuses the second with a concurrency
+conflict, and the retry re-decides against the fresh mentor state (and is refused if
+it would exceed capacity). The duplicate-pair and seniority rules are protected the same
+way. A separate ``mentorship-<id>`` stream would not protect capacity, which spans every
+mentorship of one mentor.
+
+``LadderPublished`` lives in the stream ``ladder-<track>``; a published version never
+changes, later versions are new events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+# --- hiring and level changes -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonHired:
+    """A person joined on ``effective_on`` (the hire date) at ``level`` of ``track``."""
+
+    person_id: UUID
+    effective_on: date
+    name: str
+    email: str
+    track: str
+    level: str
+    prior_years: float
+    """Years of relevant experience before this hire."""
+    manager_id: UUID | None
+    ladder_version: int
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionRecorded:
+    """A move to the next level of the same track, judged against ``ladder_version``."""
+
+    person_id: UUID
+    effective_on: date
+    track: str
+    from_level: str
+    to_level: str
+    ladder_version: int
+    rationale: str
+    evidence: dict[str, str]
+    """Evidence text keyed by development area key (``ux_design``, ``business_impact``...)."""
+    experience_exception: str | None
+    """The reason the experience minimum was waived, or None when it was met."""
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class DemotionRecorded:
+    person_id: UUID
+    effective_on: date
+    track: str
+    from_level: str
+    to_level: str
+    ladder_version: int
+    reason: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class LateralMoveRecorded:
+    """A change of track (or a same-rank move); never a promotion or demotion."""
+
+    person_id: UUID
+    effective_on: date
+    from_track: str
+    from_level: str
+    to_track: str
+    to_level: str
+    ladder_version: int
+    """The version of the *target* track's ladder."""
+    reason: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+# --- mentorship (recorded in both streams, see module docstring) ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MentorshipStarted:
+    person_id: UUID
+    """The owner of the stream: the mentor in the mentor's copy, the mentee in the mentee's."""
+    effective_on: date
+    mentorship_id: UUID
+    mentor_id: UUID
+    mentee_id: UUID
+    goals: tuple[str, ...]
+    reverse: bool
+    """True when the mentor does not rank above the mentee (explicitly allowed)."""
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class MentorshipEnded:
+    person_id: UUID
+    effective_on: date
+    mentorship_id: UUID
+    mentor_id: UUID
+    mentee_id: UUID
+    outcome: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+# --- development ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRotationStarted:
+    """A rotation to ``host_team``; the person keeps their level while on rotation."""
+
+    person_id: UUID
+    effective_on: date
+    rotation_id: UUID
+    host_team: str
+    development_area: str
+    planned_end_on: date
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRotationEnded:
+    person_id: UUID
+    effective_on: date
+    rotation_id: UUID
+    outcome: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadershipTrainingCompleted:
+    person_id: UUID
+    effective_on: date
+    program: str
+    development_area: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+# --- employment -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDeparted:
+    """The person left; ``effective_on`` is the last day of employment."""
+
+    person_id: UUID
+    effective_on: date
+    reason: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRehired:
+    person_id: UUID
+    effective_on: date
+    track: str
+    level: str
+    manager_id: UUID | None
+    ladder_version: int
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerChanged:
+    person_id: UUID
+    effective_on: date
+    manager_id: UUID | None
+    event_id: UUID = field(default_factory=uuid4)
+
+
+# --- fixing the record without rewriting it ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventCorrected:
+    """Replaces fields of an earlier career fact of the same person.
+
+    ``changes`` maps field names of the target (snake_case, as in its data) to their new
+    JSON value (ISO dates, str UUIDs). The target stays in the log untouched.
+    """
+
+    person_id: UUID
+    effective_on: date
+    target_event_id: UUID
+    changes: dict[str, Any]
+    reason: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRescinded:
+    """Declares an earlier career fact void, as if it had never taken effect."""
+
+    person_id: UUID
+    effective_on: date
+    target_event_id: UUID
+    reason: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
+# --- ladders ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LadderPublished:
+    """Version ``version`` of ``track``'s ladder (``Ladder.to_dict()``).
+
+    Recorded in the stream ``ladder-<track>``; there is no ``person_id``.
+    """
+
+    track: str
+    version: int
+    ladder: dict[str, Any]
+    effective_on: date
+    event_id: UUID = field(default_factory=uuid4)
+
+
+PersonEvent = (
+    PersonHired
+    | PromotionRecorded
+    | DemotionRecorded
+    | LateralMoveRecorded
+    | MentorshipStarted
+    | MentorshipEnded
+    | RoleRotationStarted
+    | RoleRotationEnded
+    | LeadershipTrainingCompleted
+    | PersonDeparted
+    | PersonRehired
+    | ManagerChanged
+    | EventCorrected
+    | EventRescinded
+)
+"""Any event of a ``person-<uuid>`` stream."""
+
+DomainEvent = PersonEvent | LadderPublished
+"""Any domain event."""
+
+PERSON_EVENT_TYPES: tuple[type[PersonEvent], ...] = (
+    PersonHired,
+    PromotionRecorded,
+    DemotionRecorded,
+    LateralMoveRecorded,
+    MentorshipStarted,
+    MentorshipEnded,
+    RoleRotationStarted,
+    RoleRotationEnded,
+    LeadershipTrainingCompleted,
+    PersonDeparted,
+    PersonRehired,
+    ManagerChanged,
+    EventCorrected,
+    EventRescinded,
+)
+
+CAREER_FACT_TYPES: tuple[type[PersonEvent], ...] = (
+    PersonHired,
+    PromotionRecorded,
+    DemotionRecorded,
+    LateralMoveRecorded,
+    RoleRotationStarted,
+    RoleRotationEnded,
+    LeadershipTrainingCompleted,
+    PersonDeparted,
+    PersonRehired,
+    ManagerChanged,
+)
+"""Events a correction or rescind may target.
+
+Mentorship events are excluded: they are mirrored in two streams, and fixing one copy
+would let the two streams disagree (end the mentorship instead). Corrections and rescinds
+themselves are excluded: correct the original fact again instead.
+"""

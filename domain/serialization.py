@@ -1,0 +1,132 @@
+"""Events to and from JSON-ready dicts.
+
+``EVENT_TYPES`` maps the stable type name (the class name, stored in the log) to the
+class; ``SCHEMA_VERSIONS`` gives the current schema version of each type (upcasters in
+``events/`` lift older data to it before ``from_data`` sees it).
+
+``from_data`` runs once per event on every rebuild, so each type's decoder and encoder is
+generated once at import time from the dataclass's type hints: a single function with
+one keyword per field and no per-call introspection or loops.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain import events as ev
+
+EVENT_TYPES: dict[str, type[ev.DomainEvent]] = {
+    cls.__name__: cls for cls in (*ev.PERSON_EVENT_TYPES, ev.LadderPublished)
+}
+"""Stable type name -> event class. Names never change once events are recorded."""
+
+SCHEMA_VERSIONS: dict[str, int] = dict.fromkeys(EVENT_TYPES, 1)
+"""Stable type name -> current schema version of its data."""
+
+TYPE_NAMES: dict[type[ev.DomainEvent], str] = {cls: name for name, cls in EVENT_TYPES.items()}
+
+_Decoder = Callable[[Mapping[str, Any], UUID], ev.DomainEvent]
+_Encoder = Callable[[ev.DomainEvent], dict[str, Any]]
+
+
+def _expressions(hint: object, value: str) -> tuple[str, str]:
+    """(decode, encode) source expressions for one field whose value is ``value``."""
+    optional = False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        hint = args[0] if len(args) == 1 else Any
+    origin = typing.get_origin(hint) or hint
+    if origin is UUID:
+        dec, enc = f"_UUID({value})", f"str({value})"
+    elif origin is date:
+        dec, enc = f"_date({value})", f"{value}.isoformat()"
+    elif origin is float:
+        dec, enc = f"float({value})", value
+    elif origin is int:
+        dec, enc = f"int({value})", value
+    elif origin is tuple:
+        dec, enc = f"tuple({value})", f"list({value})"
+    elif origin is dict:
+        dec, enc = f"dict({value})", f"dict({value})"
+    else:  # str, bool, Any: JSON already
+        return value, value
+    if optional:
+        return (
+            f"(None if {value} is None else {dec})",
+            f"(None if {value} is None else {enc})",
+        )
+    return dec, enc
+
+
+def _build(cls: type[ev.DomainEvent]) -> tuple[_Decoder, _Encoder]:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls) if f.name != "event_id"]
+    decode_args: list[str] = []
+    encode_items: list[str] = []
+    for name in names:
+        dec, _ = _expressions(hints[name], f"d[{name!r}]")
+        _, enc = _expressions(hints[name], f"e.{name}")
+        decode_args.append(f"{name}={dec}")
+        encode_items.append(f"{name!r}: {enc}")
+    source = (
+        f"def decode(d, event_id):\n"
+        f"    return _cls({', '.join(decode_args)}, event_id=event_id)\n"
+        f"def encode(e):\n"
+        f"    return {{{', '.join(encode_items)}}}\n"
+    )
+    namespace: dict[str, Any] = {"_cls": cls, "_UUID": UUID, "_date": date.fromisoformat}
+    # Generated once per event type at import, from our own dataclass fields only: this is
+    # what keeps from_data free of per-call introspection on million-event rebuilds.
+    exec(compile(source, f"<serialization {cls.__name__}>", "exec"), namespace)  # noqa: S102
+    return namespace["decode"], namespace["encode"]
+
+
+_DECODERS: dict[str, _Decoder] = {}
+_ENCODERS: dict[type[ev.DomainEvent], _Encoder] = {}
+for _name, _cls in EVENT_TYPES.items():
+    _DECODERS[_name], _ENCODERS[_cls] = _build(_cls)
+
+
+def type_name(event: ev.DomainEvent) -> str:
+    """The stable type name stored in the log for ``event``."""
+    return TYPE_NAMES[type(event)]
+
+
+def to_data(event: ev.DomainEvent) -> dict[str, Any]:
+    """The JSON-ready data of ``event`` (ISO dates, str UUIDs, lists); excludes event_id."""
+    return _ENCODERS[type(event)](event)
+
+
+def from_data(type_name: str, data: Mapping[str, Any], event_id: UUID) -> ev.DomainEvent:
+    """Rebuild an event from its stored type name, data and the store's event id.
+
+    Raises ``KeyError`` for an unknown type name or a missing field and ``ValueError`` for
+    a malformed value; data of an older schema must be upcast first.
+    """
+    try:
+        decoder = _DECODERS[type_name]
+    except KeyError:
+        raise KeyError(f"unknown event type {type_name!r}") from None
+    return decoder(data, event_id)
+
+
+def stream_for(event: ev.DomainEvent) -> str:
+    """The stream an event belongs to: ``person-<uuid>`` or ``ladder-<track>``."""
+    if isinstance(event, ev.LadderPublished):
+        return f"ladder-{event.track}"
+    return f"person-{event.person_id}"
+
+
+def person_stream(person_id: UUID) -> str:
+    return f"person-{person_id}"
+
+
+def ladder_stream(track: str) -> str:
+    return f"ladder-{track}"
