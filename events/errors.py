@@ -58,3 +58,10 @@ class EventTooLarge(StoreInputError):
 
 class AppendOnlyViolation(StoreError):
     code = "APPEND_ONLY"
+
+
+class DuplicateEventId(StoreInputError):
+    """An event id in the append is already in the log (or twice in the append)."""
+
+    code = "DUPLICATE_EVENT_ID"
+    field = "eventId"
