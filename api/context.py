@@ -1,0 +1,89 @@
+"""The typed per-operation context every resolver receives (``info.context``).
+
+Over HTTP a new ``Context`` is built for each request. Over WebSocket one ``Context`` lives
+as long as the connection: the principal is set from ``connection_init``, and DataLoaders
+made there do not cache (each event must see fresh data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from api.auth import Principal
+from api.errors import Forbidden, Unauthenticated
+from api.settings import Settings
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@runtime_checkable
+class AppServices(Protocol):
+    """What the app needs from the composition root (``events`` bootstrap).
+
+    The teammate wiring the store adds the event store, application service and read-model
+    queries here as attributes; the API only relies on :meth:`ready` so far.
+    """
+
+    async def ready(self) -> bool:
+        """True when the database answers and its migrations are at head."""
+        ...
+
+
+@dataclass
+class Context:
+    settings: Settings
+    request_id: str
+    principal: Principal | None = None
+    services: AppServices | None = None
+    request: Request | WebSocket | None = None
+    response: Response | None = None
+    # Set by Strawberry from the WebSocket ``connection_init`` payload.
+    connection_params: dict[str, object] | None = None
+    _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @property
+    def is_websocket(self) -> bool:
+        return isinstance(self.request, WebSocket)
+
+    def loader(self, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+        """The DataLoader for ``load_fn`` in this context, made on first use.
+
+        ``load_fn`` is the cache key, so use a module-level function (or a method bound to a
+        long-lived object), not a fresh lambda per call.
+        """
+        existing = self._loaders.get(load_fn)
+        if existing is None:
+            existing = DataLoader(load_fn=load_fn, cache=not self.is_websocket)
+            self._loaders[load_fn] = existing
+        return existing
+
+    def require_services(self) -> AppServices:
+        if self.services is None:
+            raise RuntimeError("the application services are not wired")
+        return self.services
+
+    def require_principal(self) -> Principal:
+        """The caller, or ``UNAUTHENTICATED`` when there is no token."""
+        if self.principal is None:
+            raise Unauthenticated("Authentication required: send a bearer token.")
+        return self.principal
+
+    def require_writer(self) -> Principal:
+        principal = self.require_principal()
+        if not principal.can_write:
+            raise Forbidden("Only HR may record career events.")
+        return principal
+
+
+Info = strawberry.Info[Context, None]

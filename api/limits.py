@@ -1,0 +1,280 @@
+"""Request limits: depth, aliases and tokens, bounded parse/validation caches, introspection.
+
+Every breach is a validation or parse error with a stable ``extensions.code``:
+``DEPTH_LIMIT_EXCEEDED``, ``ALIAS_LIMIT_EXCEEDED``, ``TOKEN_LIMIT_EXCEEDED`` (added by
+``api.errors``) and ``INTROSPECTION_DISABLED``. The body size cap (413) lives in
+``api.middleware``.
+
+We use our own extension rather than Strawberry's ``ParserCache``/``ValidationCache``/
+``MaxAliasesLimiter``/``QueryDepthLimiter`` because (1) their caches are module-global and
+keyed by the document object, (2) ``MaxAliasesLimiter`` builds a new rule class per instance,
+which defeats a validation cache when extensions are created per request, and (3) we need
+graphql-core's ``hide_suggestions`` and stable error codes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+    parse,
+    validate,
+)
+from graphql.language.visitor import SKIP, VisitorAction
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
+ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+
+Fragments = Mapping[str, FragmentDefinitionNode]
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def selection_depth(
+    selection_set: SelectionSetNode,
+    fragments: Fragments,
+    memo: dict[str, int] | None = None,
+    visiting: frozenset[str] = frozenset(),
+) -> int:
+    """Nesting depth of fields below ``selection_set`` (introspection fields not counted).
+
+    Fragment depths are memoised, so documents that spread fragments many times cost linear
+    time, and fragment cycles (reported by the standard rules) count as zero.
+    """
+    memo = {} if memo is None else memo
+    deepest = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value.startswith("__"):
+                continue
+            depth = 1
+            if selection.selection_set is not None:
+                depth += selection_depth(selection.selection_set, fragments, memo, visiting)
+        elif isinstance(selection, InlineFragmentNode):
+            depth = selection_depth(selection.selection_set, fragments, memo, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if name in memo:
+                depth = memo[name]
+            elif fragment is None or name in visiting:
+                depth = 0
+            else:
+                depth = selection_depth(fragment.selection_set, fragments, memo, visiting | {name})
+                memo[name] = depth
+        else:  # pragma: no cover - graphql-core has no other selection kinds
+            depth = 0
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def alias_count(
+    selection_set: SelectionSetNode,
+    fragments: Fragments,
+    memo: dict[str, int] | None = None,
+    visiting: frozenset[str] = frozenset(),
+) -> int:
+    """Aliased fields below ``selection_set``, counting a fragment once per spread."""
+    memo = {} if memo is None else memo
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            total += 1 if selection.alias is not None else 0
+            if selection.selection_set is not None:
+                total += alias_count(selection.selection_set, fragments, memo, visiting)
+        elif isinstance(selection, InlineFragmentNode):
+            total += alias_count(selection.selection_set, fragments, memo, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if name not in memo:
+                if fragment is None or name in visiting:
+                    continue
+                memo[name] = alias_count(fragment.selection_set, fragments, memo, visiting | {name})
+            total += memo[name]
+    return total
+
+
+def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
+    class DepthLimitRule(ValidationRule):
+        def enter_operation_definition(
+            self, node: OperationDefinitionNode, *_args: Any
+        ) -> VisitorAction:
+            depth = selection_depth(node.selection_set, _fragments(self.context.document))
+            if depth > max_depth:
+                self.report_error(
+                    GraphQLError(
+                        f"The query is {depth} levels deep; the maximum is {max_depth}.",
+                        node,
+                        extensions={"code": DEPTH_LIMIT_EXCEEDED, "limit": max_depth},
+                    )
+                )
+            return SKIP
+
+    return DepthLimitRule
+
+
+def alias_limit_rule(max_aliases: int) -> type[ASTValidationRule]:
+    class AliasLimitRule(ValidationRule):
+        def enter_operation_definition(
+            self, node: OperationDefinitionNode, *_args: Any
+        ) -> VisitorAction:
+            count = alias_count(node.selection_set, _fragments(self.context.document))
+            if count > max_aliases:
+                self.report_error(
+                    GraphQLError(
+                        f"The query uses {count} aliases; the maximum is {max_aliases}.",
+                        node,
+                        extensions={"code": ALIAS_LIMIT_EXCEEDED, "limit": max_aliases},
+                    )
+                )
+            return SKIP
+
+    return AliasLimitRule
+
+
+class NoIntrospectionRule(ValidationRule):
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        if node.name.value in ("__schema", "__type"):
+            self.report_error(
+                GraphQLError(
+                    "Introspection is disabled on this server.",
+                    node,
+                    extensions={"code": INTROSPECTION_DISABLED},
+                )
+            )
+
+
+class _LRU:
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Any, tuple[GraphQLError, ...]] = OrderedDict()
+
+    def get(self, key: Any) -> tuple[GraphQLError, ...] | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: tuple[GraphQLError, ...]) -> None:
+        if self.maxsize <= 0:
+            return
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass
+class RequestLimits:
+    """The limits of one schema, with its own bounded parse and validation caches."""
+
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    introspection: bool = True
+    suggestions: bool = True
+    parser_cache_size: int = 256
+    validation_cache_size: int = 256
+    rules: tuple[type[ASTValidationRule], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        extra: list[type[ASTValidationRule]] = [
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+            depth_limit_rule(self.max_depth),
+            alias_limit_rule(self.max_aliases),
+        ]
+        if not self.introspection:
+            extra.append(NoIntrospectionRule)
+        self.rules = tuple(extra)
+        max_tokens = self.max_tokens
+
+        def _parse(query: str) -> DocumentNode:
+            return parse(query, max_tokens=max_tokens)
+
+        self._parse = lru_cache(maxsize=self.parser_cache_size)(_parse)
+        self._validated = _LRU(self.validation_cache_size)
+
+    def parse(self, query: str) -> DocumentNode:
+        """Parse (cached); raises ``GraphQLSyntaxError``, including for too many tokens."""
+        return self._parse(query)
+
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        base_rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        key = (query, base_rules)
+        errors = self._validated.get(key)
+        if errors is None:
+            errors = tuple(
+                validate(
+                    schema,
+                    document,
+                    (*base_rules, *self.rules),
+                    hide_suggestions=not self.suggestions,
+                )
+            )
+            self._validated.put(key, errors)
+        return list(errors)
+
+
+class LimitsExtension(SchemaExtension):
+    """Applies :class:`RequestLimits`: token cap, cached parse, cached validation."""
+
+    def __init__(self, limits: RequestLimits) -> None:
+        super().__init__()
+        self.limits = limits
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            try:
+                context.graphql_document = self.limits.parse(context.query)
+            except GraphQLError:
+                # Leave the document unset: Strawberry parses again (with the same token
+                # cap) and reports the syntax error the standard way, as a request error.
+                pass
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.query is not None:
+            context.pre_execution_errors = self.limits.validate(
+                context.schema._schema,
+                context.query,
+                context.graphql_document,
+                context.validation_rules,
+            )
+        yield
