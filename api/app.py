@@ -1,0 +1,105 @@
+"""``create_app``: the Starlette application (GraphQL at ``/graphql``, health probes).
+
+Wiring the store: pass ``bootstrap``, an async context manager factory that builds the
+services from the settings at startup and closes them at shutdown::
+
+    app = create_app(settings, bootstrap=events.bootstrap.services)
+
+Tests may pass ready-made ``services`` instead (the caller then owns their lifetime).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.schema import BaseSchema
+
+from api.context import AppServices
+from api.http import AppState, GraphQLView
+from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestIdMiddleware
+from api.schema import build_schema
+from api.settings import Settings, get_settings
+
+logger = logging.getLogger("api.app")
+
+READY_TIMEOUT_SECONDS = 2.0
+
+Bootstrap = Callable[[Settings], AbstractAsyncContextManager[AppServices]]
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: AppServices | None = None,
+    *,
+    bootstrap: Bootstrap | None = None,
+    schema: BaseSchema | None = None,
+) -> Starlette:
+    settings = settings or get_settings()
+    if services is not None and bootstrap is not None:
+        raise ValueError("pass services or bootstrap, not both")
+    state = AppState(settings=settings, services=services)
+    view = GraphQLView(schema or build_schema(settings), state)
+
+    async def healthz(request: Request) -> JSONResponse:
+        """The process is alive (no dependency is checked)."""
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        """The database answers and its migrations are at head."""
+        if state.services is None:
+            return JSONResponse({"status": "ready"})
+        try:
+            ready = await asyncio.wait_for(state.services.ready(), READY_TIMEOUT_SECONDS)
+        except Exception:  # a probe reports, it does not crash
+            logger.exception("readiness check failed")
+            ready = False
+        if not ready:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if bootstrap is None:
+            yield
+            return
+        async with bootstrap(settings) as built:
+            state.services = built
+            try:
+                yield
+            finally:
+                state.services = None
+
+    middleware: Sequence[Middleware] = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+            allow_credentials=False,
+            max_age=600,
+        ),
+        Middleware(RequestIdMiddleware),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/graphql", view),
+            WebSocketRoute("/graphql", view),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.app_state = state
+    return app

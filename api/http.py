@@ -1,0 +1,329 @@
+"""The GraphQL endpoint: Strawberry's ASGI view, subclassed to follow GraphQL over HTTP.
+
+We subclass ``strawberry.asgi.GraphQL`` (rather than wrapping it) because the rules need
+what only the view knows: the operation type (405 for a mutation over GET) and whether a
+result is a request error (400 and no ``data`` for ``application/graphql-response+json``).
+The view adds, per https://graphql.github.io/graphql-over-http/draft/:
+
+* ``Accept`` negotiation between ``application/graphql-response+json`` (preferred; also for a
+  missing ``Accept`` or ``*/*``, as the spec says after its 2025 watershed) and
+  ``application/json`` (legacy: 200 for every well-formed request); 406 for anything else;
+* POST bodies must be JSON (``application/json``, or ``application/graphql-response+json``)
+  in UTF-8, else 415. That is also our CSRF defence: a browser cannot send such a request
+  cross-origin without a CORS preflight, and GET never runs a mutation (405, ``Allow: POST``);
+* 400 with a JSON error body for requests that are not GraphQL requests (bad JSON, a
+  non-string ``query``, batches...), and 401 for a bad token (never downgraded to anonymous);
+* subscriptions are refused over HTTP (400): they are served over WebSocket on the same path
+  (``graphql-transport-ws`` and legacy ``graphql-ws``), where the token arrives in
+  ``connection_init`` and the ``Origin`` is checked against ``ws_allowed_origins``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from cross_web import AsyncHTTPRequestAdapter
+from cross_web import HTTPException as StrawberryHTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import process_result as strawberry_process_result
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
+
+from api.auth import decode_token, token_from_authorization, token_from_connection_params
+from api.context import AppServices, Context
+from api.errors import INTERNAL, Unauthenticated, internal_error
+from api.settings import Settings
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+_JSON_REQUEST_TYPES = frozenset({JSON, GRAPHQL_RESPONSE_JSON})
+
+
+@dataclass
+class AppState:
+    """Shared by the app and the view: the lifespan may replace ``services`` at startup."""
+
+    settings: Settings
+    services: AppServices | None = None
+
+
+@dataclass
+class HTTPProblem(Exception):
+    """A request we answer without executing it."""
+
+    status: int
+    message: str
+    code: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    ranges: list[tuple[str, float]] = []
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media.strip():
+            ranges.append((media.strip().lower(), quality))
+    return ranges
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header, ``None`` when we have none to offer."""
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE_JSON
+    best: tuple[float, int, str] | None = None
+    for media, quality in _media_ranges(accept):
+        if quality <= 0:
+            continue
+        if media in (GRAPHQL_RESPONSE_JSON, "application/*", "*/*"):
+            offer, preference = GRAPHQL_RESPONSE_JSON, 1
+        elif media == JSON:
+            offer, preference = JSON, 0
+        else:
+            continue
+        # Highest quality wins; on a tie, the spec's own media type.
+        candidate = (quality, preference, offer)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return None if best is None else best[2]
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True when execution never started: the response must have no ``data`` entry."""
+    if isinstance(result, PreExecutionError):
+        return True
+    # Variable coercion fails inside graphql-core's execute with data=None and errors that
+    # have no path; a field error that nulls the whole result always has a path.
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+
+
+def _problem_body(problem: HTTPProblem) -> bytes:
+    return json.dumps(
+        {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+    ).encode()
+
+
+def _problem_response(problem: HTTPProblem, media_type: str) -> Response:
+    headers = {**problem.headers, "content-type": f"{media_type}; charset=utf-8"}
+    return Response(_problem_body(problem), status_code=problem.status, headers=headers)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, state: AppState, **kwargs: Any) -> None:
+        settings = state.settings
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+            allowed_origins=tuple(settings.ws_allowed_origins),
+            **kwargs,
+        )
+        self.state = state
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media_type = JSON
+        try:
+            media_type = self._check_request(request)
+            request.state.graphql_media_type = media_type
+            response = await self.run(request)
+            if getattr(request.state, "graphql_request_error", False):
+                if media_type == GRAPHQL_RESPONSE_JSON:
+                    response.status_code = 400
+            if response.headers.get("content-type", "").startswith(JSON):
+                response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        except HTTPProblem as problem:
+            response = _problem_response(problem, media_type)
+        except StrawberryHTTPException as exc:
+            problem = HTTPProblem(exc.status_code, exc.reason, "BAD_REQUEST")
+            response = _problem_response(problem, media_type)
+        await response(scope, receive, send)
+
+    def _check_request(self, request: Request) -> str:
+        """Method, ``Accept`` and ``Content-Type`` checks; returns the response media type."""
+        if request.method not in ("GET", "POST"):
+            raise HTTPProblem(
+                405, "Use GET (queries) or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
+            )
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            if request.method == "GET" and self._wants_ide(request):
+                return JSON  # the IDE check in ``run`` answers with HTML
+            raise HTTPProblem(
+                406,
+                f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}.",
+                "NOT_ACCEPTABLE",
+            )
+        if request.method == "POST":
+            raw = request.headers.get("content-type")
+            if raw is None:
+                raise HTTPProblem(415, "POST needs Content-Type: application/json.", "UNSUPPORTED_MEDIA_TYPE")
+            content_type, params = parse_content_type(raw)
+            charset = params.get("charset", "utf-8").lower()
+            if content_type.lower() not in _JSON_REQUEST_TYPES or charset != "utf-8":
+                raise HTTPProblem(
+                    415,
+                    "POST bodies must be JSON (Content-Type: application/json) in UTF-8.",
+                    "UNSUPPORTED_MEDIA_TYPE",
+                )
+        return media_type
+
+    def _wants_ide(self, request: Request) -> bool:
+        return self.graphql_ide is not None and "text/html" in request.headers.get("accept", "")
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "GET":
+            params: Mapping[str, object] = self.parse_query_params(request.query_params)
+        else:
+            body = await request.get_body()
+            try:
+                parsed = json.loads(body)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise HTTPProblem(400, "The body is not valid JSON.", "BAD_REQUEST") from exc
+            if isinstance(parsed, list):
+                raise HTTPProblem(400, "Batched requests are not supported.", "BAD_REQUEST")
+            if not isinstance(parsed, dict):
+                raise HTTPProblem(400, "The body must be a JSON object.", "BAD_REQUEST")
+            params = parsed
+        query, operation_name = params.get("query"), params.get("operationName")
+        variables, extensions = params.get("variables"), params.get("extensions")
+        if not isinstance(query, str):
+            raise HTTPProblem(400, "`query` must be a string.", "BAD_REQUEST")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise HTTPProblem(400, "`operationName` must be a string.", "BAD_REQUEST")
+        if variables is not None and not isinstance(variables, dict):
+            raise HTTPProblem(400, "`variables` must be an object.", "BAD_REQUEST")
+        if extensions is not None and not isinstance(extensions, dict):
+            raise HTTPProblem(400, "`extensions` must be an object.", "BAD_REQUEST")
+        return GraphQLRequestData(
+            query=query,
+            variables=cast("dict[str, Any] | None", variables),
+            operation_name=operation_name,
+            extensions=cast("dict[str, Any] | None", extensions),
+        )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise HTTPProblem(400, "A parameter is not valid JSON.", "BAD_REQUEST") from exc
+
+    async def execute_single(  # noqa: PLR0913
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        get = request_adapter.method == "GET"
+        allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.MUTATION:
+                raise HTTPProblem(
+                    405, "Mutations need POST.", "METHOD_NOT_ALLOWED", {"Allow": "POST"}
+                ) from exc
+            raise HTTPProblem(
+                400,
+                "Subscriptions are served over WebSocket (graphql-transport-ws) on this path.",
+                "BAD_REQUEST",
+            ) from exc
+        except CannotGetOperationTypeError as exc:
+            raise HTTPProblem(400, exc.as_http_error_reason(), "BAD_REQUEST") from exc
+        except MissingQueryError as exc:
+            raise HTTPProblem(400, "No GraphQL query found in the request.", "BAD_REQUEST") from exc
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = strawberry_process_result(result)
+        if result.errors:
+            # Safety net: an error that escaped ErrorShaping (e.g. raised by an extension
+            # hook) has no code; never let its text reach the client.
+            response["errors"] = [
+                e.formatted
+                if (e.extensions or {}).get("code")
+                else internal_error(e).formatted
+                for e in result.errors
+            ]
+        if is_request_error(result):
+            response.pop("data", None)
+            request.state.graphql_request_error = True
+        return response
+
+    # --- context -------------------------------------------------------------------------
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        state = request.scope.get("state") or {}
+        request_id = state.get("request_id") or uuid.uuid4().hex
+        context = Context(
+            settings=self.state.settings,
+            request_id=request_id,
+            services=self.state.services,
+            request=request,
+            response=response if isinstance(response, Response) else None,
+        )
+        if isinstance(request, Request):
+            try:
+                token = token_from_authorization(request.headers.get("authorization"))
+                context.principal = decode_token(self.state.settings.token_secret, token)
+            except Unauthenticated as exc:
+                raise HTTPProblem(
+                    401,
+                    exc.message,
+                    exc.code,
+                    {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                ) from exc
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        try:
+            token = token_from_connection_params(context.connection_params)
+            context.principal = decode_token(self.state.settings.token_secret, token)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        return UNSET
+
+
+__all__ = ["INTERNAL", "AppState", "GraphQLError", "GraphQLView", "HTTPProblem", "negotiate"]
