@@ -1,0 +1,340 @@
+"""The projector: keeps the read models in step with the log.
+
+Read models are derived data. Their tables (``rm_*``) and ``projection_checkpoints`` are
+created with ``metadata.create_all`` on start and are *not* managed by Alembic: when a
+projection's code changes shape, its ``version`` is bumped and the projector rebuilds it
+from the log into fresh tables and swaps them in. Rebuilding is the migration.
+
+A projection (``events.projections.base.Projection``) is a set of pure functions
+``(row | None, envelope) -> row | None`` registered by event type with a key function.
+
+The runner reads ``store.read_all`` from the lowest checkpoint, applies each event to
+every projection that has not seen it yet, and writes the rows and the checkpoints
+(position and applied count) in ONE transaction. The checkpoint rows are locked for the
+duration (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so
+two processes never apply the same events twice; an ``asyncio.Lock`` does the same within
+a process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from events.db import write_engine
+from events.port import EventStore
+from events.projections.base import Envelope, Projection, Row, Workspace
+from events.readmodels.tables import METADATA, checkpoints
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(position_reached, last_position)`` during a rebuild."""
+
+_CHUNK = 2000  # rows or ids per statement: under SQLite's and asyncpg's parameter limits
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    name: str
+    version: int
+    position: int
+    applied_count: int
+    updated_at: datetime | None
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+async def _load(
+    conn: AsyncConnection, ws: Workspace, table: sa.Table, envs: list[Envelope]
+) -> None:
+    wanted = ws.missing(envs)
+    rows: list[Row] = []
+    for col, values in wanted.items():
+        ordered = list(values)
+        for chunk in _chunks(ordered):
+            result = await conn.execute(sa.select(table).where(table.c[col].in_(chunk)))
+            rows.extend(dict(r._mapping) for r in result)
+    ws.load(wanted, rows)
+
+
+async def _write(conn: AsyncConnection, ws: Workspace, table: sa.Table, *, delete: bool) -> None:
+    keys, inserts = ws.take_changes()
+    pk = table.c[ws.projection.pk]
+    if delete:
+        for chunk in _chunks(keys):
+            await conn.execute(sa.delete(table).where(pk.in_(chunk)))
+    for chunk in _chunks(inserts):
+        await conn.execute(sa.insert(table), list(chunk))
+
+
+def _next_table(table: sa.Table) -> sa.Table:
+    """The rebuild target: same columns and primary key, no secondary indexes yet."""
+    return sa.Table(
+        f"{table.name}__next",
+        sa.MetaData(),
+        *(
+            sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in table.columns
+        ),
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Projector:
+    """Runs projections against one database and one log.
+
+    ``start()`` creates the tables, rebuilds every projection whose stored version differs
+    from the code's (or that was never built) and catches up. ``catch_up()`` is idempotent
+    and safe to call concurrently; the application service calls it after each append so
+    a mutation's events are in the read models by the time it returns.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        store: EventStore,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 1000,
+    ) -> None:
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError("projection names must be unique")
+        self.engine = engine
+        self.store = store
+        self.projections: tuple[Projection, ...] = tuple(sorted(projections, key=lambda p: p.name))
+        self.batch_size = batch_size
+        self._writer = write_engine(engine)
+        self._lock = asyncio.Lock()
+        self._started = False
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, progress: Progress | None = None) -> None:
+        """Create tables, rebuild stale projections, then catch up."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+        stored = {c.name: c for c in await self.checkpoints()}
+        stale = [
+            p.name
+            for p in self.projections
+            if p.name not in stored or stored[p.name].version != p.version
+        ]
+        if stale:
+            await self.rebuild(stale, progress=progress)
+        self._started = True
+        await self.catch_up()
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(sa.select(checkpoints).order_by(checkpoints.c.name))
+            return [Checkpoint(**r._mapping) for r in result]
+
+    # --- incremental ----------------------------------------------------------------------
+
+    async def catch_up(self) -> int:
+        """Apply every event not yet applied; return how many events were applied in all."""
+        if not self._started:
+            await self.start()
+            return 0
+        applied = 0
+        async with self._lock:
+            while True:
+                n = await self._catch_up_batch()
+                if n < 0:
+                    return applied
+                applied += n
+
+    async def _lock_checkpoints(
+        self, conn: AsyncConnection, names: Sequence[str]
+    ) -> dict[str, Checkpoint]:
+        query = (
+            sa.select(checkpoints)
+            .where(checkpoints.c.name.in_(names))
+            .order_by(checkpoints.c.name)
+            .with_for_update()
+        )
+        result = await conn.execute(query)
+        return {r.name: Checkpoint(**r._mapping) for r in result}
+
+    def _types(self, projections: Iterable[Projection]) -> list[str]:
+        return sorted({t for p in projections for t in p.types})
+
+    async def _catch_up_batch(self) -> int:
+        """One batch for every projection in one transaction; -1 when nothing was left."""
+        names = [p.name for p in self.projections]
+        async with self._writer.begin() as conn:
+            cps = await self._lock_checkpoints(conn, names)
+            live = [p for p in self.projections if p.name in cps]
+            if not live:
+                return -1
+            start = min(cps[p.name].position for p in live)
+            records = await self.store.read_all(
+                after_position=start, limit=self.batch_size, types=self._types(live)
+            )
+            if not records:
+                return -1
+            envelopes = [Envelope.of(r) for r in records]
+            end = records[-1].position
+            applied = 0
+            for p in live:
+                cp = cps[p.name]
+                if cp.position >= end:
+                    continue
+                envs = [e for e in envelopes if e.position > cp.position and p.handles(e.type)]
+                ws = Workspace(p, complete=False)
+                await _load(conn, ws, p.table, envs)
+                for env in envs:
+                    ws.apply(env)
+                await _write(conn, ws, p.table, delete=True)
+                await conn.execute(
+                    sa.update(checkpoints)
+                    .where(checkpoints.c.name == p.name)
+                    .values(
+                        position=end,
+                        applied_count=cp.applied_count + ws.applied,
+                        updated_at=_now(),
+                    )
+                )
+                applied += ws.applied
+            return applied
+
+    # --- rebuild --------------------------------------------------------------------------
+
+    async def rebuild(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        progress: Progress | None = None,
+        batch_size: int = 20_000,
+        max_rows_in_memory: int = 3_000_000,
+    ) -> int:
+        """Rebuild projections from position 0 into fresh tables, then swap them in.
+
+        Rows are kept in memory and bulk-inserted at the end (flushed earlier only past
+        ``max_rows_in_memory``); the swap (drop old, rename new, create indexes, set the
+        checkpoint) is one transaction, so queries see the old tables until it commits.
+        Returns the position the rebuilt projections reached.
+        """
+        wanted = set(names) if names is not None else {p.name for p in self.projections}
+        unknown = wanted - {p.name for p in self.projections}
+        if unknown:
+            raise KeyError(f"unknown projections: {sorted(unknown)}")
+        chosen = [p for p in self.projections if p.name in wanted]
+        targets = {p.name: _next_table(p.table) for p in chosen}
+        async with self.engine.begin() as conn:
+            for t in targets.values():
+                await conn.run_sync(t.drop, checkfirst=True)
+                await conn.run_sync(t.create)
+        spaces = {p.name: Workspace(p, complete=True) for p in chosen}
+        types = self._types(chosen)
+        last = await self.store.last_position()
+        position = 0
+        while True:
+            records = await self.store.read_all(
+                after_position=position, limit=batch_size, types=types
+            )
+            if not records:
+                break
+            await self._apply_rebuild(chosen, spaces, targets, [Envelope.of(r) for r in records])
+            position = records[-1].position
+            if sum(len(ws.rows) for ws in spaces.values()) > max_rows_in_memory:
+                async with self.engine.begin() as conn:
+                    for p in chosen:
+                        await self._flush(conn, spaces[p.name], targets[p.name])
+            if progress is not None:
+                progress(position, max(last, position))
+        async with self._lock, self._writer.begin() as conn:
+            await self._ensure_checkpoints(conn, [p.name for p in chosen])
+            await self._lock_checkpoints(conn, [p.name for p in chosen])
+            # The tail appended while we were building, read under the lock: nothing is lost.
+            while records := await self.store.read_all(
+                after_position=position, limit=batch_size, types=types
+            ):
+                envs = [Envelope.of(r) for r in records]
+                await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn)
+                position = records[-1].position
+            for p in chosen:
+                await self._flush(conn, spaces[p.name], targets[p.name])
+                await self._swap(conn, p, targets[p.name])
+                await conn.execute(
+                    sa.update(checkpoints)
+                    .where(checkpoints.c.name == p.name)
+                    .values(
+                        version=p.version,
+                        position=position,
+                        applied_count=spaces[p.name].applied,
+                        updated_at=_now(),
+                    )
+                )
+        if progress is not None:
+            progress(position, max(last, position))
+        return position
+
+    async def _apply_rebuild(
+        self,
+        chosen: Sequence[Projection],
+        spaces: dict[str, Workspace],
+        targets: dict[str, sa.Table],
+        envelopes: list[Envelope],
+        conn: AsyncConnection | None = None,
+    ) -> None:
+        for p in chosen:
+            ws = spaces[p.name]
+            envs = [e for e in envelopes if p.handles(e.type)]
+            if not ws.complete:
+                if conn is None:
+                    async with self.engine.connect() as c:
+                        await _load(c, ws, targets[p.name], envs)
+                else:
+                    await _load(conn, ws, targets[p.name], envs)
+            for env in envs:
+                ws.apply(env)
+
+    async def _flush(self, conn: AsyncConnection, ws: Workspace, target: sa.Table) -> None:
+        await _write(conn, ws, target, delete=not ws.complete)
+        ws.forget()
+
+    async def _ensure_checkpoints(self, conn: AsyncConnection, names: Sequence[str]) -> None:
+        result = await conn.execute(
+            sa.select(checkpoints.c.name).where(checkpoints.c.name.in_(names))
+        )
+        present = set(result.scalars())
+        for name in names:
+            if name not in present:
+                await conn.execute(
+                    sa.insert(checkpoints).values(
+                        name=name, version=0, position=0, applied_count=0, updated_at=_now()
+                    )
+                )
+
+    async def _swap(self, conn: AsyncConnection, p: Projection, target: sa.Table) -> None:
+        table = p.table
+        await conn.run_sync(table.drop, checkfirst=True)
+        prep = conn.dialect.identifier_preparer
+        await conn.execute(
+            sa.text(f"ALTER TABLE {prep.quote(target.name)} RENAME TO {prep.quote(table.name)}")
+        )
+        if not self._sqlite:
+            # PostgreSQL keeps the primary key index's name; give it the canonical one so
+            # the next rebuild can create ``<name>__next_pkey`` again.
+            await conn.execute(
+                sa.text(
+                    f"ALTER INDEX {prep.quote(target.name + '_pkey')} "
+                    f"RENAME TO {prep.quote(table.name + '_pkey')}"
+                )
+            )
+        for index in table.indexes:
+            await conn.run_sync(index.create)
