@@ -196,6 +196,19 @@ def derive_career(
         elif not ladder.has_level(level):
             note(f"{type(fact).__name__} {fact.event_id}: {level!r} is not on the {track} ladder")
 
+    def check_direction(fact: ev.PromotionRecorded | ev.DemotionRecorded) -> None:
+        ladder = ladders.get(fact.track) if ladders is not None else None
+        if ladder is None or not (
+            ladder.has_level(fact.from_level) and ladder.has_level(fact.to_level)
+        ):
+            return
+        if isinstance(fact, ev.PromotionRecorded):
+            up = ladder.next_level(fact.from_level)
+            if up is None or up.key != fact.to_level:
+                note(f"PromotionRecorded {fact.event_id}: {fact.to_level!r} is not the next level")
+        elif ladder.level(fact.to_level).rank >= ladder.level(fact.from_level).rank:
+            note(f"DemotionRecorded {fact.event_id}: {fact.to_level!r} is not a lower level")
+
     ordered = sorted(facts, key=lambda pair: (pair[1].effective_on, pair[0]))
     c: dict[str, Any] = {}
     exists = False
@@ -245,6 +258,7 @@ def derive_career(
                 note(
                     f"{name} {fact.event_id}: from {fact.from_level!r} but level was {c['level']!r}"
                 )
+            check_direction(fact)
             kind = "promoted" if isinstance(fact, ev.PromotionRecorded) else "demoted"
             set_level(fact, kind, fact.track, fact.to_level)
         elif isinstance(fact, ev.LateralMoveRecorded):

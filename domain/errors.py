@@ -117,6 +117,20 @@ class LevelAlreadyChangedOnDate(LadderError):
     default_field = "effectiveOn"
 
 
+class EffectiveDateOutOfOrder(LadderError):
+    """Career changes are recorded in effective-date order: not before the latest one."""
+
+    code = "EFFECTIVE_DATE_OUT_OF_ORDER"
+    default_field = "effectiveOn"
+
+
+class NotALateralMove(LadderError):
+    """A lateral move changes track without going up; within a track, promote or demote."""
+
+    code = "NOT_A_LATERAL_MOVE"
+    default_field = "toLevel"
+
+
 class LadderInvalid(LadderError):
     """A ladder definition broke one or more rules; ``problems`` lists every one."""
 
@@ -155,6 +169,13 @@ class MentorAtCapacity(LadderError):
 class MentorshipAlreadyActive(LadderError):
     code = "MENTORSHIP_ALREADY_ACTIVE"
     default_field = "menteeId"
+
+
+class MentorshipsStillActive(LadderError):
+    """A person with active mentorships cannot depart: end them first (both streams)."""
+
+    code = "MENTORSHIPS_STILL_ACTIVE"
+    default_field = "personId"
 
 
 class MentorshipNotFound(LadderError):
@@ -206,6 +227,7 @@ class InvalidCorrection(LadderError):
 __all__ = [
     "EffectiveDateAfterDeparture",
     "EffectiveDateBeforeHire",
+    "EffectiveDateOutOfOrder",
     "EffectiveDateTooFarAhead",
     "EndBeforeStart",
     "EventNotFound",
@@ -222,7 +244,9 @@ __all__ = [
     "MentorshipAlreadyActive",
     "MentorshipAlreadyEnded",
     "MentorshipNotFound",
+    "MentorshipsStillActive",
     "NotADemotion",
+    "NotALateralMove",
     "NotAPromotion",
     "PersonAlreadyExists",
     "PersonDeparted",

@@ -1,0 +1,91 @@
+"""Readiness for the next level: what a person has, and what is still missing.
+
+Pure: computed from the career as effective on a date. Development counted toward the
+next level is what happened since the person reached their current level:
+
+* mentorship -- a mentorship (as mentor or mentee) active at some point since then;
+* role rotation -- a rotation that ended since then;
+* leadership training -- a training completed since then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from domain.career import ACTIVE
+from domain.ladder import Ladder, Level
+from domain.state import PersonState
+
+EXPERIENCE = "experience"
+MENTORSHIP = "mentorship"
+ROLE_ROTATION = "role_rotation"
+LEADERSHIP_TRAINING = "leadership_training"
+MISSING_KEYS = (EXPERIENCE, MENTORSHIP, ROLE_ROTATION, LEADERSHIP_TRAINING)
+"""The stable keys ``Readiness.missing`` may list, in this order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    next_level: Level | None
+    """None at the top of the ladder, or for a person not active on ``ladder``'s track."""
+    experience_met: bool
+    years_of_experience: float
+    months_in_level: int
+    mentorship_done: bool
+    rotation_done: bool
+    training_done: bool
+    missing: tuple[str, ...]
+    """Keys of ``MISSING_KEYS`` still missing for the next level; empty without one."""
+
+    @property
+    def ready(self) -> bool:
+        return self.next_level is not None and not self.missing
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (0 if ``end`` is not after ``start``)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
+
+
+def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
+    career = state.view_on(on)
+    years = career.years_of_experience(on) if career.exists else 0.0
+    since = career.level_since
+    if (
+        career.status != ACTIVE
+        or since is None
+        or career.track != ladder.track
+        or not ladder.has_level(career.level)
+    ):
+        return Readiness(None, False, years, 0, False, False, False, ())
+    next_level = ladder.next_level(career.level)
+    experience_met = next_level is not None and years + 1e-9 >= next_level.min_years
+    mentorship_done = any(
+        m.started_on <= on and (m.ended_on is None or m.ended_on >= since)
+        for m in career.mentorships
+    )
+    rotation_done = any(
+        r.ended_on is not None and since <= r.ended_on <= on for r in career.rotations
+    )
+    training_done = any(since <= t.completed_on <= on for t in career.trainings)
+    done = {
+        EXPERIENCE: experience_met,
+        MENTORSHIP: mentorship_done,
+        ROLE_ROTATION: rotation_done,
+        LEADERSHIP_TRAINING: training_done,
+    }
+    missing = () if next_level is None else tuple(k for k in MISSING_KEYS if not done[k])
+    return Readiness(
+        next_level=next_level,
+        experience_met=experience_met,
+        years_of_experience=years,
+        months_in_level=months_between(since, on),
+        mentorship_done=mentorship_done,
+        rotation_done=rotation_done,
+        training_done=training_done,
+        missing=missing,
+    )
