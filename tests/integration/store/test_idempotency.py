@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from events.errors import WrongExpectedVersion
 from events.port import NO_STREAM, Metadata, StreamAppend
 from events.sql_store import SqlEventStore, create_store
 from tests.integration.store.helpers import count_rows, ev
@@ -41,10 +44,8 @@ async def test_a_multi_stream_append_is_idempotent_too(store: SqlEventStore) -> 
 
 async def test_a_failed_append_does_not_record_its_key(store: SqlEventStore) -> None:
     await store.append("person-a", [ev()], NO_STREAM)
-    try:
+    with pytest.raises(WrongExpectedVersion):
         await store.append("person-a", [ev()], NO_STREAM, metadata=key("req-1"))
-    except Exception:
-        pass
     assert await store.append("person-a", [ev()], 1, metadata=key("req-1")) == [2]
 
 
