@@ -95,14 +95,22 @@ def serve(app: Any, settings: Settings) -> Iterator[LiveServer]:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # noqa: BLE001 - uvicorn exits (SystemExit) on startup failure
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             sock.close()
-            raise RuntimeError("the test server did not start")
+            raise RuntimeError(f"the test server did not start: {failures!r}")
         time.sleep(0.01)
     try:
         yield LiveServer(base_url=f"http://127.0.0.1:{port}", settings=settings)
@@ -177,7 +185,9 @@ def probe_server() -> Iterator[LiveServer]:
     from api.schema import build_schema
     from tests.e2e.probes import ProbeMutation, ProbeQuery, ProbeSubscription
 
-    settings = make_settings(ws_allowed_origins=["https://app.example.com"])
+    settings = make_settings(
+        cors_origins=["https://app.example.com"], ws_allowed_origins=["https://app.example.com"]
+    )
     schema = build_schema(
         settings,
         extra_queries=[ProbeQuery],

@@ -1,0 +1,255 @@
+"""What every mutation shares: id and key parsing, the write call, the payload pieces.
+
+A mutation resolver is three steps: ``context.require_writer()`` (only HR writes; a
+missing or weak token is a top-level ``UNAUTHENTICATED``/``FORBIDDEN`` error), build the
+domain command from the input (bad ids or keys raise client errors), then
+:func:`execute`. Client errors (domain rules, concurrency conflicts, bad ids) become payload
+``errors`` through ``api.errors.user_errors``; anything else propagates and is masked.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, Self, runtime_checkable
+
+import strawberry
+
+from api.context import Context
+from api.errors import ApiError, InvalidGlobalId
+from api.relay import decode_global_id, encode_global_id
+from api.types.user_error import UserError
+from domain import commands as c
+from events.port import Metadata, RecordedEvent
+from events.service import CareerService, CommandResult
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces
+
+# The event type each command writes into the stream it is judged against; a replayed
+# idempotency key must have written it, or the key was used for another operation.
+WRITES: dict[type[object], str] = {
+    c.HirePerson: "PersonHired",
+    c.RecordPromotion: "PromotionRecorded",
+    c.RecordDemotion: "DemotionRecorded",
+    c.RecordLateralMove: "LateralMoveRecorded",
+    c.StartMentorship: "MentorshipStarted",
+    c.EndMentorship: "MentorshipEnded",
+    c.StartRotation: "RoleRotationStarted",
+    c.EndRotation: "RoleRotationEnded",
+    c.RecordTraining: "LeadershipTrainingCompleted",
+    c.RecordDeparture: "PersonDeparted",
+    c.RehirePerson: "PersonRehired",
+    c.ChangeManager: "ManagerChanged",
+    c.CorrectEvent: "EventCorrected",
+    c.RescindEvent: "EventRescinded",
+    c.PublishLadder: "LadderPublished",
+}
+
+
+class IdempotencyKeyReused(ApiError):
+    """The key was first used for a different operation (or another person)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class InvalidInput(ApiError):
+    code = "VALIDATION_ERROR"
+
+
+@runtime_checkable
+class WriteServices(Protocol):
+    """The part of the app services the mutations use: the application service."""
+
+    @property
+    def career(self) -> CareerService: ...
+
+
+def career_service(context: Context) -> CareerService:
+    services = context.require_services()
+    if not isinstance(services, WriteServices):
+        raise RuntimeError("the application services provide no CareerService")
+    return services.career
+
+
+# --- input parsing ------------------------------------------------------------------------
+
+
+def parse_id(value: str, type_name: str, field: str) -> uuid.UUID:
+    """A UUID from ``type_name``'s global ID, or from a bare UUID; ``INVALID_ID`` otherwise."""
+    text = value.strip()
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    try:
+        found_type, raw = decode_global_id(text, type_name)
+        if found_type == type_name:
+            return uuid.UUID(raw)
+    except (InvalidGlobalId, ValueError):
+        pass
+    raise InvalidGlobalId(
+        f"{field} must be the ID of a {type_name} (or its UUID).", field=field
+    )
+
+
+def parse_optional_id(value: str | None, type_name: str, field: str) -> uuid.UUID | None:
+    return None if value is None else parse_id(value, type_name, field)
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH or not _IDEMPOTENCY_KEY.match(value):
+        raise InvalidInput(
+            f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters.",
+            field="idempotencyKey",
+        )
+    return value
+
+
+def parse_expected_version(value: int | None) -> int | None:
+    if value is not None and value < 0:
+        raise InvalidInput("expectedVersion must be 0 (a new stream) or more.", field="expectedVersion")
+    return value
+
+
+def person_global_id(person_id: uuid.UUID | str) -> strawberry.ID:
+    return strawberry.ID(encode_global_id("Person", str(person_id)))
+
+
+# --- the write ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A command's outcome as the payloads report it."""
+
+    result: CommandResult
+    stream: str
+    """The stream the command was judged against (``expectedVersion`` applies to it)."""
+
+    @property
+    def position(self) -> int:
+        return self.result.position
+
+    @property
+    def stream_version(self) -> int:
+        return max(e.version for e in self.result.events if e.stream == self.stream)
+
+    def first(self, event_type: str) -> RecordedEvent:
+        return next(e for e in self.result.events if e.type == event_type)
+
+
+def _check_replay(command: c.Command, result: CommandResult, stream: str | None) -> str:
+    """The stream the result is about; refuses a key first used for another operation."""
+    written = WRITES[type(command)]
+    match = [e for e in result.events if e.type == written and (stream is None or e.stream == stream)]
+    if not match:
+        raise IdempotencyKeyReused(
+            "This idempotencyKey was already used for a different operation.",
+            field="idempotencyKey",
+        )
+    return match[0].stream
+
+
+async def execute(
+    context: Context,
+    command: c.Command,
+    *,
+    stream: str | None,
+    idempotency_key: str | None,
+    expected_version: int | None,
+) -> Written:
+    """Run ``command`` as the calling HR user; raises client errors with nothing written.
+
+    ``stream`` is the stream the command is judged against (``None`` when the server
+    chose the id, as for a hire without ``personId``: it is read from the result).
+    """
+    principal = context.require_writer()
+    metadata = Metadata(
+        actor_id=principal.subject,
+        actor_role=principal.role.value,
+        correlation_id=context.request_id,
+        idempotency_key=parse_idempotency_key(idempotency_key),
+    )
+    result = await career_service(context).execute(
+        command, metadata=metadata, expected_version=parse_expected_version(expected_version)
+    )
+    return Written(result, _check_replay(command, result, stream))
+
+
+# --- payload pieces -----------------------------------------------------------------------
+
+
+@strawberry.type(description="An event a mutation appended to the log.")
+class WrittenEvent:
+    event_id: strawberry.ID = strawberry.field(description="The event's id (a UUID).")
+    type: str = strawberry.field(description="The event type, e.g. `PromotionRecorded`.")
+    stream: str
+    position: int = strawberry.field(description="Global log position.")
+    stream_version: int
+    recorded_at: datetime
+
+    @classmethod
+    def from_recorded(cls, event: RecordedEvent) -> WrittenEvent:
+        return cls(
+            event_id=strawberry.ID(str(event.event_id)),
+            type=event.type,
+            stream=event.stream,
+            position=event.position,
+            stream_version=event.version,
+            recorded_at=event.recorded_at,
+        )
+
+
+@strawberry.interface(description="What every mutation payload carries.")
+class MutationPayload:
+    position: int | None = strawberry.field(
+        default=None, description="The log position the write reached; null when refused."
+    )
+    stream_version: int | None = strawberry.field(
+        default=None,
+        description="The version of the stream the command was judged against (pass it "
+        "as `expectedVersion` next time); null when refused.",
+    )
+    replayed: bool = strawberry.field(
+        default=False,
+        description="True when the idempotencyKey was seen before: nothing new was written.",
+    )
+    events: list[WrittenEvent] = strawberry.field(
+        default_factory=list, description="The events written (or written before, if replayed)."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the mutation was refused; empty on success."
+    )
+
+
+@strawberry.type
+class PersonPayloadBase(MutationPayload):
+    """Fields of the payloads whose result is a person (no root field returns it itself)."""
+
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The global ID of the person the write is about."
+    )
+
+    @classmethod
+    def done(cls, written: Written, person_id: uuid.UUID | str) -> Self:
+        return cls(
+            position=written.position,
+            stream_version=written.stream_version,
+            replayed=written.result.replayed,
+            events=[WrittenEvent.from_recorded(e) for e in written.result.events],
+            person_id=person_global_id(person_id),
+        )
+
+    @classmethod
+    def refused(cls, errors: list[UserError]) -> Self:
+        return cls(errors=errors)
+
+
+def person_of(written: Written) -> uuid.UUID:
+    """The person whose stream the write was judged against."""
+    return uuid.UUID(written.stream.removeprefix("person-"))

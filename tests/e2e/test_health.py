@@ -1,0 +1,80 @@
+"""``/healthz``, ``/readyz`` and the lifespan bootstrap hook."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+
+from api.context import AppServices
+from api.settings import Settings
+from api.app import create_app
+from tests.e2e.conftest import LiveServer, StartServer, make_settings, serve
+
+
+@dataclass
+class FakeServices:
+    answer: bool | None  # None: the check raises
+    closed: bool = False
+
+    async def ready(self) -> bool:
+        if self.answer is None:
+            raise ConnectionError("database unreachable at 10.0.0.5")
+        return self.answer
+
+
+async def test_healthz_answers_while_the_process_lives(live_server: LiveServer) -> None:
+    async with live_server.client() as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_ready_without_services(live_server: LiveServer) -> None:
+    async with live_server.client() as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("answer", "status"), [(True, 200), (False, 503), (None, 503)])
+async def test_readyz_asks_the_services(
+    start_server: StartServer, answer: bool | None, status: int
+) -> None:
+    server = start_server(services=FakeServices(answer))
+    async with server.client() as client:
+        response = await client.get("/readyz")
+    assert response.status_code == status
+    assert "10.0.0.5" not in response.text
+
+
+async def test_the_lifespan_builds_services_at_startup_and_closes_them_at_shutdown() -> None:
+    built: list[FakeServices] = []
+
+    @asynccontextmanager
+    async def bootstrap(settings: Settings) -> AsyncIterator[AppServices]:
+        services = FakeServices(True)
+        built.append(services)
+        try:
+            yield services
+        finally:
+            services.closed = True
+
+    settings = make_settings()
+    with serve(create_app(settings, bootstrap=bootstrap), settings) as server:
+        async with server.client() as client:
+            assert (await client.get("/readyz")).status_code == 200
+        assert len(built) == 1
+        assert not built[0].closed
+    assert built[0].closed
+
+
+def test_a_bootstrap_that_fails_stops_the_server_from_starting(start_server: StartServer) -> None:
+    @asynccontextmanager
+    async def bootstrap(settings: Settings) -> AsyncIterator[AppServices]:
+        raise ConnectionError("no database")
+        yield FakeServices(True)  # pragma: no cover
+
+    with pytest.raises(RuntimeError, match="did not start"):
+        start_server(bootstrap=bootstrap)
