@@ -90,9 +90,7 @@ def parse_id(value: str, type_name: str, field: str) -> uuid.UUID:
             return uuid.UUID(raw)
     except (InvalidGlobalId, ValueError):
         pass
-    raise InvalidGlobalId(
-        f"{field} must be the ID of a {type_name} (or its UUID).", field=field
-    )
+    raise InvalidGlobalId(f"{field} must be the ID of a {type_name} (or its UUID).", field=field)
 
 
 def parse_optional_id(value: str | None, type_name: str, field: str) -> uuid.UUID | None:
@@ -112,7 +110,9 @@ def parse_idempotency_key(value: str | None) -> str | None:
 
 def parse_expected_version(value: int | None) -> int | None:
     if value is not None and value < 0:
-        raise InvalidInput("expectedVersion must be 0 (a new stream) or more.", field="expectedVersion")
+        raise InvalidInput(
+            "expectedVersion must be 0 (a new stream) or more.", field="expectedVersion"
+        )
     return value
 
 
@@ -146,7 +146,9 @@ class Written:
 def _check_replay(command: c.Command, result: CommandResult, stream: str | None) -> str:
     """The stream the result is about; refuses a key first used for another operation."""
     written = WRITES[type(command)]
-    match = [e for e in result.events if e.type == written and (stream is None or e.stream == stream)]
+    match = [
+        e for e in result.events if e.type == written and (stream is None or e.stream == stream)
+    ]
     if not match:
         raise IdempotencyKeyReused(
             "This idempotencyKey was already used for a different operation.",

@@ -9,7 +9,13 @@ import strawberry
 
 from api.context import Info
 from api.errors import user_errors
-from api.types.mutations.common import PersonPayloadBase, execute, parse_id, parse_optional_id, person_of
+from api.types.mutations.common import (
+    PersonPayloadBase,
+    execute,
+    parse_id,
+    parse_optional_id,
+    person_of,
+)
 from domain import commands as c
 from events.service import person_stream
 

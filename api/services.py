@@ -1,0 +1,198 @@
+"""The concrete ``AppServices``: what the API uses of a bootstrapped ``Runtime``.
+
+``RuntimeServices`` exposes the runtime (store, application service, projector) and the
+read-model queries bound to the runtime's engine (:class:`ReadQueries`). Build it with
+:func:`runtime_services`, the app's default bootstrap::
+
+    app = create_app(settings, bootstrap=runtime_services)   # lifespan opens and closes it
+
+Resolvers reach it through :func:`read_services` (``info.context``), never a global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.context import Context
+from api.settings import Settings
+from domain.ladder import Ladder
+from events import bootstrap as events_bootstrap
+from events.readmodels import api_history, api_queries
+from events.readmodels.api_queries import (
+    LadderCache,
+    MentorshipRow,
+    PersonRow,
+    RotationRow,
+    TimelineRow,
+)
+from events.service import CareerService
+from events.sql_store import SqlEventStore
+
+
+@dataclass
+class ReadQueries:
+    """The read-model queries bound to one engine.
+
+    The ``*_batch`` methods have the shape a DataLoader wants (keys in, one value per key
+    out, in order); each runs one SQL statement per batch.
+    """
+
+    engine: AsyncEngine
+    store: SqlEventStore
+    ladder_cache: LadderCache = field(default_factory=LadderCache)
+
+    # -- batches for DataLoaders ----------------------------------------------------------
+
+    async def people_batch(self, ids: Sequence[str]) -> list[PersonRow | None]:
+        found = await api_queries.people_by_ids(self.engine, ids)
+        return [found.get(i) for i in ids]
+
+    async def ladders_batch(self, tracks: Sequence[str]) -> list[Ladder | None]:
+        found = await api_queries.current_ladders(self.engine, tracks, self.ladder_cache)
+        return [found.get(t) for t in tracks]
+
+    async def mentored_batch(self, mentor_ids: Sequence[str]) -> list[list[MentorshipRow]]:
+        found = await api_queries.active_mentorships_by_mentor(self.engine, mentor_ids)
+        return [found.get(i, []) for i in mentor_ids]
+
+    async def mentoring_batch(self, mentee_ids: Sequence[str]) -> list[list[MentorshipRow]]:
+        found = await api_queries.active_mentorships_by_mentee(self.engine, mentee_ids)
+        return [found.get(i, []) for i in mentee_ids]
+
+    async def active_rotation_batch(self, ids: Sequence[str]) -> list[RotationRow | None]:
+        found = await api_queries.active_rotations(self.engine, ids)
+        return [found.get(i) for i in ids]
+
+    async def timeline_batch(self, ids: Sequence[str]) -> list[list[TimelineRow]]:
+        found = await api_queries.timelines(self.engine, ids)
+        return [found.get(i, []) for i in ids]
+
+    async def facts_batch(self, ids: Sequence[str]) -> list[list[Any] | None]:
+        found = await api_queries.person_facts(self.engine, ids)
+        return [found.get(i) for i in ids]
+
+    async def reports_batch(self, manager_ids: Sequence[str]) -> list[set[str]]:
+        return [await api_queries.reports_of(self.engine, m) for m in manager_ids]
+
+    # -- lists and reports ----------------------------------------------------------------
+
+    async def list_people(
+        self, filters: api_queries.PeopleFilter, *, limit: int, after: tuple[str, str] | None
+    ) -> list[PersonRow]:
+        return await api_queries.list_people(self.engine, filters, limit=limit, after=after)
+
+    async def list_mentorships(
+        self,
+        filters: api_queries.MentorshipFilter,
+        *,
+        limit: int,
+        after: tuple[date, str] | None,
+    ) -> list[MentorshipRow]:
+        return await api_queries.list_mentorships(self.engine, filters, limit=limit, after=after)
+
+    async def list_rotations(
+        self,
+        filters: api_queries.RotationFilter,
+        *,
+        limit: int,
+        after: tuple[date, str] | None,
+    ) -> list[RotationRow]:
+        return await api_queries.list_rotations(self.engine, filters, limit=limit, after=after)
+
+    async def experience_exceptions(
+        self, *, limit: int, after: tuple[date, int] | None
+    ) -> list[TimelineRow]:
+        return await api_queries.experience_exceptions(self.engine, limit=limit, after=after)
+
+    async def level_changes(self) -> list[TimelineRow]:
+        return await api_queries.level_changes(self.engine)
+
+    async def level_census(self, as_of: date | None) -> dict[tuple[str, str], int]:
+        if as_of is None:
+            rows = await api_queries.level_census(self.engine)
+            return {(r.track, r.level): r.headcount for r in rows}
+        return await api_history.census_as_of(self.store, as_of=as_of)
+
+    async def career_history(
+        self, person_id: str, *, as_of: date | None, known_at: datetime | None
+    ) -> api_history.CareerHistory | None:
+        return await api_history.career_history(
+            self.store, UUID(person_id), as_of=as_of, known_at=known_at
+        )
+
+    async def audit_trail(self, person_id: str) -> api_history.AuditTrail | None:
+        return await api_history.audit_trail(self.store, UUID(person_id))
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass
+class RuntimeServices:
+    """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`."""
+
+    runtime: events_bootstrap.Runtime
+    today: Callable[[], date] = _utc_today
+    queries: ReadQueries = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queries = ReadQueries(self.runtime.engine, self.runtime.store)
+
+    @property
+    def store(self) -> SqlEventStore:
+        return self.runtime.store
+
+    @property
+    def service(self) -> CareerService:
+        return self.runtime.service
+
+    async def ready(self) -> bool:
+        """The database answers (migrations ran in bootstrap, before serving)."""
+        async with self.runtime.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+        return True
+
+    async def current_ladder(self, track: str) -> Ladder | None:
+        """The latest published ladder of ``track`` (``api.types.ladder.LadderLookup``)."""
+        return (await self.queries.ladders_batch([track]))[0]
+
+    async def reports_of(self, manager_id: str) -> set[str]:
+        """Everyone reporting to ``manager_id`` (``api.auth.ReportsLookup``)."""
+        return await api_queries.reports_of(self.runtime.engine, manager_id)
+
+    async def close(self) -> None:
+        await self.runtime.close()
+
+
+@asynccontextmanager
+async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]:
+    """Bootstrap the runtime on ``settings.database_url`` and close it on exit."""
+    runtime = await events_bootstrap.bootstrap(
+        settings.database_url, max_mentees=settings.max_mentees
+    )
+    services = RuntimeServices(runtime)
+    try:
+        yield services
+    finally:
+        await services.close()
+
+
+class ReadModelUnavailable(RuntimeError):
+    """The app runs without a database (no services were wired)."""
+
+
+def read_services(context: Context) -> RuntimeServices:
+    """The services behind ``context``; a bug (masked as INTERNAL) when none are wired."""
+    services = context.services
+    if not isinstance(services, RuntimeServices):
+        raise ReadModelUnavailable("the read models are not wired into this app")
+    return services

@@ -1,0 +1,129 @@
+"""``correctEvent`` and ``rescindEvent``: fix the record without rewriting it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.context import Info
+from api.errors import user_errors
+from api.types.mutations.common import (
+    InvalidInput,
+    PersonPayloadBase,
+    execute,
+    parse_id,
+)
+from domain import commands as c
+from events.service import person_stream
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+EVENT_ID_TYPES = "Event"
+"""The global-ID type name of log events (a bare UUID is accepted too)."""
+
+
+def snake_case(name: str) -> str:
+    return _CAMEL_BOUNDARY.sub("_", name).lower()
+
+
+def changes_of(value: object) -> dict[str, Any]:
+    """The correction's changes keyed as the event's data is (``effectiveOn`` -> ``effective_on``)."""
+    if not isinstance(value, dict) or not value:
+        raise InvalidInput(
+            'changes must be an object of field names and new values, e.g. {"effectiveOn": '
+            '"2024-03-01"}.',
+            field="changes",
+        )
+    changes: dict[str, Any] = {}
+    for key, new in value.items():
+        name = snake_case(str(key))
+        if name in changes:
+            raise InvalidInput(f"changes names {name!r} twice.", field="changes")
+        changes[name] = new
+    return changes
+
+
+@strawberry.input(description="Correct fields of a person's earlier career event.")
+class CorrectEventInput:
+    person_id: strawberry.ID
+    target_event_id: strawberry.ID = strawberry.field(description="The event to correct.")
+    changes: JSON = strawberry.field(
+        description="Field names (as the event shows them) and new values, e.g. "
+        '`{"effectiveOn": "2024-03-01"}`.'
+    )
+    reason: str
+    idempotency_key: str | None = None
+    expected_version: int | None = None
+
+
+@strawberry.type
+class CorrectEventPayload(PersonPayloadBase):
+    pass
+
+
+@strawberry.input(description="Rescind a person's earlier career event (it no longer counts).")
+class RescindEventInput:
+    person_id: strawberry.ID
+    target_event_id: strawberry.ID
+    reason: str
+    idempotency_key: str | None = None
+    expected_version: int | None = None
+
+
+@strawberry.type
+class RescindEventPayload(PersonPayloadBase):
+    pass
+
+
+@strawberry.type
+class CorrectionMutation:
+    @strawberry.mutation(description="Correct an earlier career event (HR only).")
+    async def correct_event(
+        self, info: Info, input: CorrectEventInput
+    ) -> CorrectEventPayload | None:
+        info.context.require_writer()
+        try:
+            person_id = parse_id(input.person_id, "Person", "personId")
+            written = await execute(
+                info.context,
+                c.CorrectEvent(
+                    person_id=person_id,
+                    target_event_id=parse_id(
+                        input.target_event_id, EVENT_ID_TYPES, "targetEventId"
+                    ),
+                    changes=changes_of(input.changes),
+                    reason=input.reason,
+                ),
+                stream=person_stream(person_id),
+                idempotency_key=input.idempotency_key,
+                expected_version=input.expected_version,
+            )
+        except Exception as exc:
+            return CorrectEventPayload.refused(user_errors(exc))
+        return CorrectEventPayload.done(written, person_id)
+
+    @strawberry.mutation(description="Rescind an earlier career event (HR only).")
+    async def rescind_event(
+        self, info: Info, input: RescindEventInput
+    ) -> RescindEventPayload | None:
+        info.context.require_writer()
+        try:
+            person_id = parse_id(input.person_id, "Person", "personId")
+            written = await execute(
+                info.context,
+                c.RescindEvent(
+                    person_id=person_id,
+                    target_event_id=parse_id(
+                        input.target_event_id, EVENT_ID_TYPES, "targetEventId"
+                    ),
+                    reason=input.reason,
+                ),
+                stream=person_stream(person_id),
+                idempotency_key=input.idempotency_key,
+                expected_version=input.expected_version,
+            )
+        except Exception as exc:
+            return RescindEventPayload.refused(user_errors(exc))
+        return RescindEventPayload.done(written, person_id)

@@ -1,0 +1,104 @@
+"""``publishLadder``: record a new version of a track's ladder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from api.context import Info
+from api.errors import user_errors
+from api.types.ladder import Ladder
+from api.types.mutations.common import MutationPayload, WrittenEvent, execute
+from domain import commands as c
+from domain import ladder as domain_ladder
+from events.service import ladder_stream
+
+
+@strawberry.input(description="One level of a ladder, lowest rank first.")
+class LevelInput:
+    key: str = strawberry.field(description="Stable lower_snake_case key.")
+    title: str
+    rank: int
+    min_years: int
+    description: str
+    progression: str = ""
+    experience: str = ""
+
+
+@strawberry.input(description="A development area levels are judged on.")
+class DevelopmentAreaInput:
+    key: str
+    name: str
+    group: str = ""
+    description: str = ""
+
+
+@strawberry.input(description="Publish a new version of a track's ladder (versions never change).")
+class PublishLadderInput:
+    track: str = strawberry.field(description="lower_snake_case track key, e.g. `engineering`.")
+    name: str
+    levels: list[LevelInput]
+    development_areas: list[DevelopmentAreaInput] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = None
+    expected_version: int | None = strawberry.field(
+        default=None, description="The ladder stream's version (the current ladder version)."
+    )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape ``domain.ladder.Ladder.from_dict`` reads (it validates everything)."""
+        return {
+            "track": self.track,
+            "name": self.name,
+            "levels": [
+                {
+                    "key": level.key,
+                    "title": level.title,
+                    "rank": level.rank,
+                    "min_years": level.min_years,
+                    "experience": level.experience,
+                    "description": level.description,
+                    "progression": level.progression,
+                }
+                for level in self.levels
+            ],
+            "development_areas": [
+                {"key": a.key, "name": a.name, "group": a.group, "description": a.description}
+                for a in self.development_areas
+            ],
+        }
+
+
+@strawberry.type
+class PublishLadderPayload(MutationPayload):
+    ladder: Ladder | None = strawberry.field(
+        default=None, description="The ladder version published; null when refused."
+    )
+
+
+@strawberry.type
+class LadderMutation:
+    @strawberry.mutation(description="Publish a new ladder version for a track (HR only).")
+    async def publish_ladder(
+        self, info: Info, input: PublishLadderInput
+    ) -> PublishLadderPayload | None:
+        info.context.require_writer()
+        try:
+            ladder = domain_ladder.Ladder.from_dict(input.as_dict(), source="input")
+            written = await execute(
+                info.context,
+                c.PublishLadder(ladder=ladder),
+                stream=ladder_stream(ladder.track),
+                idempotency_key=input.idempotency_key,
+                expected_version=input.expected_version,
+            )
+        except Exception as exc:
+            return PublishLadderPayload(errors=user_errors(exc))
+        published = written.first("LadderPublished").data["ladder"]
+        return PublishLadderPayload(
+            position=written.position,
+            stream_version=written.stream_version,
+            replayed=written.result.replayed,
+            events=[WrittenEvent.from_recorded(e) for e in written.result.events],
+            ladder=Ladder.from_domain(domain_ladder.Ladder.from_dict(published)),
+        )
