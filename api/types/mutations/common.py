@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
 
 import strawberry
 
@@ -24,6 +25,8 @@ from api.types.user_error import UserError
 from domain import commands as c
 from events.port import Metadata, RecordedEvent
 from events.service import CareerService, CommandResult
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces
@@ -72,6 +75,11 @@ def career_service(context: Context) -> CareerService:
     if not isinstance(services, WriteServices):
         raise RuntimeError("the application services provide no CareerService")
     return services.career
+
+
+def mutation(description: str) -> Callable[[F], F]:
+    """``strawberry.mutation(description=...)``, typed (Strawberry's overload returns ``Any``)."""
+    return cast("Callable[[F], F]", strawberry.mutation(description=description))
 
 
 # --- input parsing ------------------------------------------------------------------------

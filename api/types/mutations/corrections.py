@@ -14,6 +14,7 @@ from api.types.mutations.common import (
     InvalidInput,
     PersonPayloadBase,
     execute,
+    mutation,
     parse_id,
 )
 from domain import commands as c
@@ -29,7 +30,7 @@ def snake_case(name: str) -> str:
 
 
 def changes_of(value: object) -> dict[str, Any]:
-    """The correction's changes keyed as the event's data is (``effectiveOn`` -> ``effective_on``)."""
+    """The changes keyed as the event data is (``effectiveOn`` becomes ``effective_on``)."""
     if not isinstance(value, dict) or not value:
         raise InvalidInput(
             'changes must be an object of field names and new values, e.g. {"effectiveOn": '
@@ -79,7 +80,7 @@ class RescindEventPayload(PersonPayloadBase):
 
 @strawberry.type
 class CorrectionMutation:
-    @strawberry.mutation(description="Correct an earlier career event (HR only).")
+    @mutation(description="Correct an earlier career event (HR only).")
     async def correct_event(
         self, info: Info, input: CorrectEventInput
     ) -> CorrectEventPayload | None:
@@ -104,7 +105,7 @@ class CorrectionMutation:
             return CorrectEventPayload.refused(user_errors(exc))
         return CorrectEventPayload.done(written, person_id)
 
-    @strawberry.mutation(description="Rescind an earlier career event (HR only).")
+    @mutation(description="Rescind an earlier career event (HR only).")
     async def rescind_event(
         self, info: Info, input: RescindEventInput
     ) -> RescindEventPayload | None:

@@ -15,6 +15,7 @@ from api.types.mutations.common import (
     PersonPayloadBase,
     Written,
     execute,
+    mutation,
     parse_id,
     parse_optional_id,
 )
@@ -92,7 +93,7 @@ class RecordTrainingPayload(PersonPayloadBase):
 
 @strawberry.type
 class DevelopmentMutation:
-    @strawberry.mutation(description="Start a role rotation (HR only).")
+    @mutation(description="Start a role rotation (HR only).")
     async def start_rotation(
         self, info: Info, input: StartRotationInput
     ) -> StartRotationPayload | None:
@@ -119,7 +120,7 @@ class DevelopmentMutation:
             return StartRotationPayload.refused(user_errors(exc))
         return StartRotationPayload.for_rotation(written, "RoleRotationStarted")
 
-    @strawberry.mutation(description="End a role rotation (HR only).")
+    @mutation(description="End a role rotation (HR only).")
     async def end_rotation(self, info: Info, input: EndRotationInput) -> EndRotationPayload | None:
         info.context.require_writer()
         try:
@@ -140,7 +141,7 @@ class DevelopmentMutation:
             return EndRotationPayload.refused(user_errors(exc))
         return EndRotationPayload.for_rotation(written, "RoleRotationEnded")
 
-    @strawberry.mutation(description="Record a completed training programme (HR only).")
+    @mutation(description="Record a completed training programme (HR only).")
     async def record_training(
         self, info: Info, input: RecordTrainingInput
     ) -> RecordTrainingPayload | None:

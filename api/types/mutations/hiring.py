@@ -12,6 +12,7 @@ from api.errors import user_errors
 from api.types.mutations.common import (
     PersonPayloadBase,
     execute,
+    mutation,
     parse_id,
     parse_optional_id,
     person_of,
@@ -89,7 +90,7 @@ class ChangeManagerPayload(PersonPayloadBase):
 
 @strawberry.type
 class HiringMutation:
-    @strawberry.mutation(description="Record a hire on a level of a track (HR only).")
+    @mutation(description="Record a hire on a level of a track (HR only).")
     async def hire_person(self, info: Info, input: HirePersonInput) -> HirePersonPayload | None:
         info.context.require_writer()
         try:
@@ -115,7 +116,7 @@ class HiringMutation:
             return HirePersonPayload.refused(user_errors(exc))
         return HirePersonPayload.done(written, person_of(written))
 
-    @strawberry.mutation(description="Record that a person left (HR only).")
+    @mutation(description="Record that a person left (HR only).")
     async def record_departure(
         self, info: Info, input: RecordDepartureInput
     ) -> RecordDeparturePayload | None:
@@ -135,7 +136,7 @@ class HiringMutation:
             return RecordDeparturePayload.refused(user_errors(exc))
         return RecordDeparturePayload.done(written, person_id)
 
-    @strawberry.mutation(description="Hire back a person who left (HR only).")
+    @mutation(description="Hire back a person who left (HR only).")
     async def rehire_person(
         self, info: Info, input: RehirePersonInput
     ) -> RehirePersonPayload | None:
@@ -159,7 +160,7 @@ class HiringMutation:
             return RehirePersonPayload.refused(user_errors(exc))
         return RehirePersonPayload.done(written, person_id)
 
-    @strawberry.mutation(description="Give a person a new manager, or none (HR only).")
+    @mutation(description="Give a person a new manager, or none (HR only).")
     async def change_manager(
         self, info: Info, input: ChangeManagerInput
     ) -> ChangeManagerPayload | None:

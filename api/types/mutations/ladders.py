@@ -9,7 +9,7 @@ import strawberry
 from api.context import Info
 from api.errors import user_errors
 from api.types.ladder import Ladder
-from api.types.mutations.common import MutationPayload, WrittenEvent, execute
+from api.types.mutations.common import MutationPayload, WrittenEvent, execute, mutation
 from domain import commands as c
 from domain import ladder as domain_ladder
 from events.service import ladder_stream
@@ -78,7 +78,7 @@ class PublishLadderPayload(MutationPayload):
 
 @strawberry.type
 class LadderMutation:
-    @strawberry.mutation(description="Publish a new ladder version for a track (HR only).")
+    @mutation(description="Publish a new ladder version for a track (HR only).")
     async def publish_ladder(
         self, info: Info, input: PublishLadderInput
     ) -> PublishLadderPayload | None:

@@ -8,7 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import user_errors
-from api.types.mutations.common import InvalidInput, PersonPayloadBase, execute, parse_id
+from api.types.mutations.common import InvalidInput, PersonPayloadBase, execute, mutation, parse_id
 from domain import commands as c
 from events.service import person_stream
 
@@ -81,7 +81,7 @@ def evidence_by_area(items: list[EvidenceInput]) -> dict[str, str]:
 
 @strawberry.type
 class LevelChangeMutation:
-    @strawberry.mutation(description="Promote a person to the next level (HR only).")
+    @mutation(description="Promote a person to the next level (HR only).")
     async def record_promotion(
         self, info: Info, input: RecordPromotionInput
     ) -> RecordPromotionPayload | None:
@@ -106,7 +106,7 @@ class LevelChangeMutation:
             return RecordPromotionPayload.refused(user_errors(exc))
         return RecordPromotionPayload.done(written, person_id)
 
-    @strawberry.mutation(description="Move a person down a level (HR only).")
+    @mutation(description="Move a person down a level (HR only).")
     async def record_demotion(
         self, info: Info, input: RecordDemotionInput
     ) -> RecordDemotionPayload | None:
@@ -129,7 +129,7 @@ class LevelChangeMutation:
             return RecordDemotionPayload.refused(user_errors(exc))
         return RecordDemotionPayload.done(written, person_id)
 
-    @strawberry.mutation(description="Move a person to another track (HR only).")
+    @mutation(description="Move a person to another track (HR only).")
     async def record_lateral_move(
         self, info: Info, input: RecordLateralMoveInput
     ) -> RecordLateralMovePayload | None:

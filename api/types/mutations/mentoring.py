@@ -16,6 +16,7 @@ from api.types.mutations.common import (
     Written,
     WrittenEvent,
     execute,
+    mutation,
     parse_id,
     parse_optional_id,
     person_global_id,
@@ -92,7 +93,7 @@ class EndMentorshipPayload(MentorshipPayloadBase):
 
 @strawberry.type
 class MentoringMutation:
-    @strawberry.mutation(description="Start a mentorship (HR only).")
+    @mutation(description="Start a mentorship (HR only).")
     async def start_mentorship(
         self, info: Info, input: StartMentorshipInput
     ) -> StartMentorshipPayload | None:
@@ -119,7 +120,7 @@ class MentoringMutation:
             return StartMentorshipPayload.refused(user_errors(exc))
         return StartMentorshipPayload.done(written, "MentorshipStarted")
 
-    @strawberry.mutation(description="End a mentorship (HR only).")
+    @mutation(description="End a mentorship (HR only).")
     async def end_mentorship(
         self, info: Info, input: EndMentorshipInput
     ) -> EndMentorshipPayload | None:
