@@ -20,13 +20,14 @@ from api.errors import ErrorShaping
 from api.limits import LimitsExtension, RequestLimits
 from api.settings import Settings
 from api.types.ladder import LadderQuery
+from api.types.mutations import MUTATIONS
 from api.types.node import NodeQuery
 from api.types.viewer import ViewerQuery
 
 logger = logging.getLogger("api.schema")
 
 QUERY_TYPES: tuple[type, ...] = (NodeQuery, ViewerQuery, LadderQuery)
-MUTATION_TYPES: tuple[type, ...] = ()
+MUTATION_TYPES: tuple[type, ...] = (*MUTATIONS,)
 SUBSCRIPTION_TYPES: tuple[type, ...] = ()
 # Types no root field reaches directly (e.g. Node implementations only ``node(id)`` returns).
 EXTRA_TYPES: tuple[type, ...] = ()
