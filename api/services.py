@@ -37,7 +37,7 @@ from events.service import CareerService
 from events.sql_store import SqlEventStore
 
 
-@dataclass
+@dataclass(eq=False)
 class ReadQueries:
     """The read-model queries bound to one engine.
 
@@ -66,6 +66,14 @@ class ReadQueries:
     async def mentoring_batch(self, mentee_ids: Sequence[str]) -> list[list[MentorshipRow]]:
         found = await api_queries.active_mentorships_by_mentee(self.engine, mentee_ids)
         return [found.get(i, []) for i in mentee_ids]
+
+    async def mentorship_batch(self, ids: Sequence[str]) -> list[MentorshipRow | None]:
+        found = await api_queries.mentorships_by_ids(self.engine, ids)
+        return [found.get(i) for i in ids]
+
+    async def rotation_batch(self, ids: Sequence[str]) -> list[RotationRow | None]:
+        found = await api_queries.rotations_by_ids(self.engine, ids)
+        return [found.get(i) for i in ids]
 
     async def active_rotation_batch(self, ids: Sequence[str]) -> list[RotationRow | None]:
         found = await api_queries.active_rotations(self.engine, ids)

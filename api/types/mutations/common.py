@@ -67,14 +67,14 @@ class WriteServices(Protocol):
     """The part of the app services the mutations use: the application service."""
 
     @property
-    def career(self) -> CareerService: ...
+    def service(self) -> CareerService: ...
 
 
 def career_service(context: Context) -> CareerService:
     services = context.require_services()
     if not isinstance(services, WriteServices):
         raise RuntimeError("the application services provide no CareerService")
-    return services.career
+    return services.service
 
 
 def mutation(description: str) -> Callable[[F], F]:

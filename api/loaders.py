@@ -1,0 +1,66 @@
+"""The request's DataLoaders: each batch of keys is ONE SQL statement.
+
+Loaders live in the ``Context`` (one per request over HTTP, uncached per WebSocket
+event), keyed by the batch method of the read queries, so every resolver of a request
+shares them and a page of 100 people costs the same number of statements as a page of 10.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from api.context import Context
+from api.services import read_services
+from api.types.ladder import Level
+from domain.ladder import Ladder
+from events.readmodels.api_queries import MentorshipRow, PersonRow, RotationRow, TimelineRow
+
+
+def people(context: Context) -> DataLoader[str, PersonRow | None]:
+    return context.loader(read_services(context).queries.people_batch)
+
+
+def ladders(context: Context) -> DataLoader[str, Ladder | None]:
+    return context.loader(read_services(context).queries.ladders_batch)
+
+
+def mentored_by(context: Context) -> DataLoader[str, list[MentorshipRow]]:
+    """Mentor id -> their active mentorships."""
+    return context.loader(read_services(context).queries.mentored_batch)
+
+
+def mentoring(context: Context) -> DataLoader[str, list[MentorshipRow]]:
+    """Mentee id -> their active mentorships as mentee."""
+    return context.loader(read_services(context).queries.mentoring_batch)
+
+
+def mentorships(context: Context) -> DataLoader[str, MentorshipRow | None]:
+    return context.loader(read_services(context).queries.mentorship_batch)
+
+
+def rotations(context: Context) -> DataLoader[str, RotationRow | None]:
+    return context.loader(read_services(context).queries.rotation_batch)
+
+
+def active_rotation(context: Context) -> DataLoader[str, RotationRow | None]:
+    return context.loader(read_services(context).queries.active_rotation_batch)
+
+
+def timeline(context: Context) -> DataLoader[str, list[TimelineRow]]:
+    return context.loader(read_services(context).queries.timeline_batch)
+
+
+def facts(context: Context) -> DataLoader[str, list[Any] | None]:
+    return context.loader(read_services(context).queries.facts_batch)
+
+
+async def level(context: Context, track: str | None, key: str | None) -> Level | None:
+    """The ``Level`` object for a level key of a track's current ladder (``None`` if gone)."""
+    if not track or not key:
+        return None
+    ladder = await ladders(context).load(track)
+    if ladder is None or not ladder.has_level(key):
+        return None
+    return Level.from_domain(ladder.level(key), ladder)
