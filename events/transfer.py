@@ -1,0 +1,352 @@
+"""Export and import of the whole log as JSON Lines, hashes included.
+
+The file is a header line, then one line per event in position order::
+
+    {"format": "career-ladder-log", "format_version": 1, "events": 2, "last_position": 2}
+    {"position": 1, "stream": "ladder-product", "version": 1, "event_id": "...", ...}
+
+Each event line holds the row exactly as the log stores it: position, stream, version,
+event id, type, schema version, data and metadata (as JSON objects, *not* upcast),
+``recorded_at`` (ISO 8601, UTC) and the hash chain (``hash``, ``prev_hash``). Exporting
+the same log twice gives the same bytes.
+
+Import goes around ``append`` on purpose: it must restore the rows as they were, with
+their positions, versions, times and hashes, which ``append`` (rightly) hands out itself.
+It only fills an EMPTY log, inside ONE transaction under the store's append lock: every
+line is parsed and every chain recomputed while reading, rows are inserted in batches,
+and the first bad line (malformed, a chain break, a gap, a missing tail) rolls the whole
+transaction back, so a refused or interrupted import writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from events.db import write_engine
+from events.encoding import STREAM_NAME
+from events.errors import StoreError
+from events.hashing import iso_utc
+from events.schema import events_table as T
+from events.schema import idempotency_table as K
+from events.verify import ChainVerifier, StoredRow
+
+FORMAT = "career-ladder-log"
+FORMAT_VERSION = 1
+BATCH = 1000
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(events_done, events_total)``."""
+
+_PG_APPEND_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_FIELDS = (
+    "position",
+    "stream",
+    "version",
+    "event_id",
+    "type",
+    "schema_version",
+    "data",
+    "metadata",
+    "recorded_at",
+    "hash",
+    "prev_hash",
+)
+_COLUMNS = [T.c[name] for name in _FIELDS]
+
+
+class TransferError(StoreError):
+    """An import was refused; nothing was written. ``line`` is 1-based when known."""
+
+    code = "IMPORT_REFUSED"
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+        self.line = line
+
+
+class StoreNotEmpty(TransferError):
+    code = "STORE_NOT_EMPTY"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    events: int
+    streams: int
+    last_position: int
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+def _event_line(row: sa.Row[Any]) -> bytes:
+    (position, stream, version, event_id, type_, sv, data, meta, ts, digest, prev) = tuple(row)
+    return orjson.dumps(
+        {
+            "position": position,
+            "stream": stream,
+            "version": version,
+            "event_id": str(event_id),
+            "type": type_,
+            "schema_version": sv,
+            # Stored JSON text, embedded as is: the hash covers exactly this.
+            "data": orjson.Fragment(data),
+            "metadata": orjson.Fragment(meta),
+            "recorded_at": iso_utc(ts),
+            "hash": digest,
+            "prev_hash": prev,
+        }
+    )
+
+
+async def export_log(
+    engine: AsyncEngine, path: str | Path, *, progress: Progress | None = None
+) -> TransferResult:
+    """Write the log up to its current head to ``path`` (atomically: temp file + rename)."""
+    target = Path(path)
+    async with engine.connect() as conn:
+        last = int(await conn.scalar(sa.select(sa.func.max(T.c.position))) or 0)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            header = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "events": last,
+                "last_position": last,
+            }
+            out.write(orjson.dumps(header) + b"\n")
+            streams, done = await _write_events(engine, out, last, progress)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        await asyncio.to_thread(Path(tmp).unlink, missing_ok=True)
+        raise
+    return TransferResult(events=done, streams=streams, last_position=last)
+
+
+async def _write_events(
+    engine: AsyncEngine, out: IO[bytes], last: int, progress: Progress | None
+) -> tuple[int, int]:
+    streams: set[str] = set()
+    done = 0
+    after = 0
+    while after < last:
+        q = (
+            sa.select(*_COLUMNS)
+            .where(T.c.position > after, T.c.position <= last)
+            .order_by(T.c.position)
+            .limit(BATCH * 5)
+        )
+        async with engine.connect() as conn:
+            rows = (await conn.execute(q)).all()
+        if not rows:
+            break
+        out.write(b"".join(_event_line(r) + b"\n" for r in rows))
+        streams.update(r[1] for r in rows)
+        done += len(rows)
+        after = rows[-1][0]
+        if progress is not None:
+            progress(done, last)
+    return len(streams), done
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+def _lines(source: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    for number, raw in enumerate(source, start=1):
+        line = raw.strip()
+        if line:
+            yield number, line
+
+
+def _header(number: int, line: bytes) -> int:
+    try:
+        header = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise TransferError("the header is not JSON", line=number) from None
+    if (
+        not isinstance(header, dict)
+        or header.get("format") != FORMAT
+        or header.get("format_version") != FORMAT_VERSION
+    ):
+        raise TransferError(f"not a {FORMAT} file (format version {FORMAT_VERSION})", line=number)
+    count = header.get("events")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise TransferError("the header has no event count", line=number)
+    return count
+
+
+def _int(value: object, name: str, number: int, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise TransferError(f"{name} must be an integer >= {minimum}", line=number)
+    return value
+
+
+def _parse_event(number: int, line: bytes) -> StoredRow:
+    """One event line as the row to insert; raises ``TransferError`` naming the line."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise TransferError("not valid JSON", line=number) from None
+    if not isinstance(obj, dict) or set(obj) != set(_FIELDS):
+        raise TransferError(
+            f"an event line has exactly the fields {', '.join(_FIELDS)}", line=number
+        )
+    stream, type_ = obj["stream"], obj["type"]
+    if not isinstance(stream, str) or STREAM_NAME.fullmatch(stream) is None:
+        raise TransferError(f"bad stream name {stream!r}", line=number)
+    if not isinstance(type_, str) or not 0 < len(type_) <= 255:
+        raise TransferError("bad event type", line=number)
+    if not isinstance(obj["data"], dict) or not isinstance(obj["metadata"], dict):
+        raise TransferError("data and metadata must be JSON objects", line=number)
+    digest, prev = obj["hash"], obj["prev_hash"]
+    if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+        raise TransferError("hash is not 64 hex digits", line=number)
+    if prev is not None and (not isinstance(prev, str) or not _HEX64.fullmatch(prev)):
+        raise TransferError("prev_hash is not 64 hex digits or null", line=number)
+    try:
+        event_id = UUID(str(obj["event_id"]))
+        recorded_at = datetime.fromisoformat(str(obj["recorded_at"]))
+    except ValueError:
+        raise TransferError("event_id or recorded_at is malformed", line=number) from None
+    if recorded_at.tzinfo is None:
+        raise TransferError("recorded_at has no time zone", line=number)
+    return StoredRow(
+        position=_int(obj["position"], "position", number),
+        stream=stream,
+        version=_int(obj["version"], "version", number),
+        event_id=event_id,
+        type=type_,
+        schema_version=_int(obj["schema_version"], "schema_version", number),
+        data=orjson.dumps(obj["data"]).decode(),
+        metadata=orjson.dumps(obj["metadata"]).decode(),
+        recorded_at=recorded_at.astimezone(UTC),
+        hash=digest,
+        prev_hash=prev,
+    )
+
+
+class _Importer:
+    """Checks rows as they stream in and remembers what the idempotency table needs."""
+
+    def __init__(self) -> None:
+        self.checker = ChainVerifier(check_positions=False)
+        self.position = 0
+        self.event_ids: set[UUID] = set()
+        self.keys: dict[str, tuple[list[int], datetime]] = {}
+
+    def check(self, number: int, row: StoredRow) -> dict[str, Any]:
+        if row.position != self.position + 1:
+            raise TransferError(
+                f"position {row.position} follows {self.position}: the log has a gap "
+                "or is out of order",
+                line=number,
+            )
+        self.position = row.position
+        if row.event_id in self.event_ids:
+            raise TransferError(f"event id {row.event_id} appears twice", line=number)
+        self.event_ids.add(row.event_id)
+        self.checker.feed(row)
+        found = self.checker.result().first_break if self.checker.broken else None
+        if found is not None:
+            raise TransferError(
+                f"event {row.event_id} (position {row.position}, {row.stream} "
+                f"version {row.version}): {found.reason}",
+                line=number,
+            )
+        key = orjson.loads(row.metadata).get("idempotency_key")
+        if isinstance(key, str):
+            positions, _ = self.keys.setdefault(key, ([], row.recorded_at))
+            positions.append(row.position)
+        return {
+            "position": row.position,
+            "stream": row.stream,
+            "version": row.version,
+            "event_id": row.event_id,
+            "type": row.type,
+            "schema_version": row.schema_version,
+            "data": row.data,
+            "metadata": row.metadata,
+            "recorded_at": row.recorded_at,
+            "hash": row.hash,
+            "prev_hash": row.prev_hash,
+        }
+
+
+async def import_log(
+    engine: AsyncEngine, path: str | Path, *, progress: Progress | None = None
+) -> TransferResult:
+    """Fill an empty, migrated log from an export; all or nothing.
+
+    Raises ``StoreNotEmpty`` when the log has events and ``TransferError`` (naming the
+    line) for a malformed or tampered file; nothing is written then.
+    """
+    source = await asyncio.to_thread(Path(path).open, "rb")
+    with source:
+        async with write_engine(engine).begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(_PG_APPEND_LOCK)
+            if await conn.scalar(sa.select(T.c.position).limit(1)) is not None:
+                raise StoreNotEmpty("the log is not empty: import only into an empty database")
+            return await _import_lines(conn, source, progress)
+
+
+async def _import_lines(
+    conn: AsyncConnection, source: IO[bytes], progress: Progress | None
+) -> TransferResult:
+    lines = _lines(source)
+    first = next(lines, None)
+    if first is None:
+        raise TransferError("the file is empty")
+    expected = _header(*first)
+    importer = _Importer()
+    batch: list[dict[str, Any]] = []
+    last_line = first[0]
+    for number, line in lines:
+        last_line = number
+        if importer.position >= expected:
+            raise TransferError(
+                f"more events than the {expected} the header announces", line=number
+            )
+        batch.append(importer.check(number, _parse_event(number, line)))
+        if len(batch) >= BATCH:
+            await conn.execute(T.insert(), batch)
+            batch = []
+            if progress is not None:
+                progress(importer.position, expected)
+    if importer.position != expected:
+        raise TransferError(
+            f"the file ends after {importer.position} of the {expected} events the header "
+            "announces (truncated?)",
+            line=last_line,
+        )
+    if batch:
+        await conn.execute(T.insert(), batch)
+    if importer.keys:
+        await conn.execute(
+            K.insert(),
+            [
+                {"key": k, "positions": orjson.dumps(p).decode(), "recorded_at": at}
+                for k, (p, at) in importer.keys.items()
+            ],
+        )
+    if progress is not None:
+        progress(importer.position, expected)
+    streams = importer.checker.result().streams_checked
+    return TransferResult(events=importer.position, streams=streams, last_position=expected)
