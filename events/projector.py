@@ -31,6 +31,7 @@ from events.db import write_engine
 from events.port import EventStore
 from events.projections.base import Envelope, Projection, Row, Workspace
 from events.readmodels.tables import METADATA, checkpoints
+from events.schema import events_table
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(position_reached, last_position)`` during a rebuild."""
@@ -45,6 +46,32 @@ class Checkpoint:
     position: int
     applied_count: int
     updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Consistency:
+    """A projection's checkpoint compared with the log."""
+
+    name: str
+    position: int
+    applied_count: int
+    expected_count: int
+    """Events of the types it handles in the log up to its position."""
+    pending: int
+    """Events of the types it handles in the log after its position."""
+
+    @property
+    def behind(self) -> bool:
+        return self.pending > 0
+
+    @property
+    def skipped(self) -> bool:
+        """Applied fewer (or more) events than the log holds up to its position."""
+        return self.applied_count != self.expected_count
+
+    @property
+    def ok(self) -> bool:
+        return not self.behind and not self.skipped
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -141,6 +168,22 @@ class Projector:
         async with self.engine.connect() as conn:
             result = await conn.execute(sa.select(checkpoints).order_by(checkpoints.c.name))
             return [Checkpoint(**r._mapping) for r in result]
+
+    async def check_consistency(self) -> list[Consistency]:
+        """Compare each projection's applied count and position with the log."""
+        stored = {c.name: c for c in await self.checkpoints()}
+        E = events_table
+        reports: list[Consistency] = []
+        async with self.engine.connect() as conn:
+            for p in self.projections:
+                cp = stored.get(p.name)
+                position, applied = (cp.position, cp.applied_count) if cp else (0, 0)
+                handled = E.c.type.in_(p.types)
+                up_to = sa.func.count().filter(E.c.position <= position)
+                after = sa.func.count().filter(E.c.position > position)
+                row = (await conn.execute(sa.select(up_to, after).where(handled))).one()
+                reports.append(Consistency(p.name, position, applied, row[0], row[1]))
+        return reports
 
     # --- incremental ----------------------------------------------------------------------
 

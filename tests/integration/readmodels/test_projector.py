@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events.db import create_engine
 from events.projections import ALL
 from events.projector import Projector
 from events.readmodels import tables
@@ -93,3 +95,71 @@ async def test_rebuild_gives_the_same_rows_as_incremental_catch_up(
     after = {t.name: await rows(engine, t) for t in (tables.people, tables.timeline)}
     assert after == before
     assert seen[-1] == (4, 4)
+
+
+async def test_consistency_check_flags_a_projection_behind_the_log(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    projector = Projector(engine, store, ALL)
+    await projector.start()
+    ada = Person("Ada")
+    await record(store, ada.hired(date(2020, 1, 6)))
+    behind = {c.name: c for c in await projector.check_consistency()}
+    assert behind["people"].behind and not behind["people"].skipped
+    assert behind["ladders"].ok
+    await projector.catch_up()
+    assert all(c.ok for c in await projector.check_consistency())
+
+
+async def test_consistency_check_flags_a_projection_that_skipped_events(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    projector = Projector(engine, store, ALL)
+    await projector.start()
+    await record(store, Person("Ada").hired(date(2020, 1, 6)))
+    async with engine.begin() as conn:  # as if a buggy runner moved on without applying
+        await conn.execute(
+            sa.update(tables.checkpoints)
+            .where(tables.checkpoints.c.name == "timeline")
+            .values(position=1)
+        )
+    report = {c.name: c for c in await projector.check_consistency()}
+    assert report["timeline"].skipped and not report["timeline"].behind
+    assert (report["timeline"].applied_count, report["timeline"].expected_count) == (0, 1)
+
+
+async def test_two_projectors_catching_up_at_once_apply_each_event_once(
+    db_url: str, engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    first = Projector(engine, store, ALL)
+    await first.start()
+    await record(store, *(Person(f"P{i}").hired(date(2020, 1, 6)) for i in range(40)))
+    other_engine = create_engine(db_url)  # a second process has its own pool
+    try:
+        second = Projector(other_engine, SqlEventStore(other_engine), ALL, batch_size=7)
+        first.batch_size = 5
+        await asyncio.gather(first.catch_up(), second.catch_up(), first.catch_up())
+    finally:
+        await other_engine.dispose()
+    counts = {c.name: c.applied_count for c in await first.checkpoints()}
+    assert (counts["people"], counts["timeline"]) == (40, 40)
+    assert len(await rows(engine, tables.people)) == 40
+
+
+async def test_a_new_projection_version_is_rebuilt_on_start(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    await record(store, Person("Ada").hired(date(2020, 1, 6)))
+    await Projector(engine, store, ALL).start()
+    async with engine.begin() as conn:  # as if the rows were built by an older version
+        await conn.execute(sa.update(tables.people).values(name="stale"))
+        await conn.execute(
+            sa.update(tables.checkpoints)
+            .where(tables.checkpoints.c.name == "people")
+            .values(version=0)
+        )
+    await Projector(engine, store, ALL).start()
+    [person] = await rows(engine, tables.people)
+    assert person["name"] == "Ada"
+    stored = {c.name: c.version for c in await Projector(engine, store, ALL).checkpoints()}
+    assert stored["people"] == 1
