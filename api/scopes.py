@@ -37,6 +37,12 @@ class NotFound(ApiError):
     code = "NOT_FOUND"
 
 
+class InvalidArgument(ApiError):
+    """An argument out of its documented range."""
+
+    code = "INVALID_ARGUMENT"
+
+
 def _canonical_uuid(value: str) -> str | None:
     try:
         return str(UUID(value))
@@ -56,7 +62,9 @@ def parse_id(value: str, *, type_name: str = PERSON, field: str = "personId") ->
     try:
         found_type, inner = decode_global_id(value)
     except InvalidGlobalId:
-        raise InvalidGlobalId(f"{value[:64]!r} is not a valid {type_name} ID.", field=field) from None
+        raise InvalidGlobalId(
+            f"{value[:64]!r} is not a valid {type_name} ID.", field=field
+        ) from None
     raw = _canonical_uuid(inner)
     if found_type != type_name or raw is None:
         raise InvalidGlobalId(f"Expected the ID of a {type_name}.", field=field)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.context import Context
 from api.settings import Settings
 from domain.ladder import Ladder
-from events import bootstrap as events_bootstrap
 from events.readmodels import api_history, api_queries
 from events.readmodels.api_queries import (
     LadderCache,
@@ -35,6 +34,9 @@ from events.readmodels.api_queries import (
 )
 from events.service import CareerService
 from events.sql_store import SqlEventStore
+
+if TYPE_CHECKING:
+    from events.bootstrap import Runtime
 
 
 @dataclass(eq=False)
@@ -148,7 +150,7 @@ def _utc_today() -> date:
 class RuntimeServices:
     """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`."""
 
-    runtime: events_bootstrap.Runtime
+    runtime: Runtime
     today: Callable[[], date] = _utc_today
     queries: ReadQueries = field(init=False)
 
@@ -184,9 +186,9 @@ class RuntimeServices:
 @asynccontextmanager
 async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]:
     """Bootstrap the runtime on ``settings.database_url`` and close it on exit."""
-    runtime = await events_bootstrap.bootstrap(
-        settings.database_url, max_mentees=settings.max_mentees
-    )
+    from events.bootstrap import bootstrap  # the composition root, loaded when serving
+
+    runtime = await bootstrap(settings.database_url, max_mentees=settings.max_mentees)
     services = RuntimeServices(runtime)
     try:
         yield services

@@ -1,0 +1,117 @@
+"""``Mentorship``: a mentor and a mentee working on goals, and the ``mentorships`` list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import strawberry
+
+from api import loaders
+from api.context import Context, Info
+from api.relay import node_resolver
+from api.scopes import can_see, parse_id, visible_people
+from api.services import read_services
+from api.types.connection import Connection, connection, decode_cursor, page_size
+from api.types.node import Node
+from events.readmodels.api_queries import MentorshipFilter, MentorshipRow
+
+if TYPE_CHECKING:
+    from api.types.person import Person
+
+MENTORSHIPS = "mentorships"
+LazyPerson = Annotated["Person", strawberry.lazy("api.types.person")]
+
+
+@strawberry.type(description="A mentorship, active or past.")
+class Mentorship(Node):
+    node_type: ClassVar[str] = "Mentorship"
+
+    mentorship_id: strawberry.ID
+    goals: list[str]
+    reverse: bool = strawberry.field(description="The mentor does not rank above the mentee.")
+    started_on: date
+    ended_on: date | None
+    outcome: str | None
+    active: bool
+    _mentor_id: strawberry.Private[str]
+    _mentee_id: strawberry.Private[str]
+
+    def raw_id(self) -> str:
+        return str(self.mentorship_id)
+
+    @classmethod
+    def from_row(cls, row: MentorshipRow) -> Mentorship:
+        return cls(
+            mentorship_id=strawberry.ID(row.mentorship_id),
+            goals=list(row.goals),
+            reverse=row.reverse,
+            started_on=row.started_on,
+            ended_on=row.ended_on,
+            outcome=row.outcome,
+            active=row.active,
+            _mentor_id=row.mentor_id,
+            _mentee_id=row.mentee_id,
+        )
+
+    @strawberry.field(description="The mentor; null if not visible to you.")
+    async def mentor(self, info: Info) -> LazyPerson | None:
+        from api.types.person import person_or_none
+
+        return await person_or_none(info.context, self._mentor_id)
+
+    @strawberry.field(description="The mentee; null if not visible to you.")
+    async def mentee(self, info: Info) -> LazyPerson | None:
+        from api.types.person import person_or_none
+
+        return await person_or_none(info.context, self._mentee_id)
+
+
+@strawberry.type
+class MentorshipQuery:
+    @strawberry.field(description="Mentorships involving people you may see, oldest start first.")
+    async def mentorships(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        mentor_id: strawberry.ID | None = None,
+        mentee_id: strawberry.ID | None = None,
+        active: bool | None = None,
+    ) -> Connection[Mentorship]:
+        context = info.context
+        visible = await visible_people(context)
+        limit = page_size(first, context.settings)
+        key = decode_cursor(MENTORSHIPS, after, (date, str))
+        filters = MentorshipFilter(
+            mentor_id=None if mentor_id is None else parse_id(mentor_id, field="mentorId"),
+            mentee_id=None if mentee_id is None else parse_id(mentee_id, field="menteeId"),
+            active=active,
+            visible_to=visible,
+        )
+        rows = await read_services(context).queries.list_mentorships(
+            filters,
+            limit=limit + 1,
+            after=None if key is None else (date.fromisoformat(str(key[0])), str(key[1])),
+        )
+        return connection(
+            rows,
+            kind=MENTORSHIPS,
+            limit=limit,
+            after=after,
+            key=lambda r: [r.started_on.isoformat(), r.mentorship_id],
+            node=Mentorship.from_row,
+        )
+
+
+@node_resolver("Mentorship")
+async def _mentorship_node(context: Context, raw_id: str) -> Mentorship | None:
+    context.require_principal()
+    row = await loaders.mentorships(context).load(
+        parse_id(raw_id, type_name="Mentorship", field="id")
+    )
+    if row is None:
+        return None
+    if not (await can_see(context, row.mentor_id) or await can_see(context, row.mentee_id)):
+        return None
+    return Mentorship.from_row(row)

@@ -1,0 +1,175 @@
+"""``Person``: one employee as the people read model has them, and ``person``/``people``.
+
+Related objects (level, manager, mentees, mentor, rotation, timeline) come through the
+request's DataLoaders, so lists of people stay at a fixed number of SQL statements. A
+related person the caller may not read is ``null`` (or left out of a list).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from datetime import date
+from typing import ClassVar
+
+import strawberry
+
+from api import loaders
+from api.context import Context, Info
+from api.relay import node_resolver
+from api.scopes import can_see, parse_id, visible_people
+from api.services import read_services
+from api.types.career import CareerEvent
+from api.types.connection import Connection, connection, decode_cursor, page_size
+from api.types.ladder import Level
+from api.types.node import Node
+from api.types.readiness import PromotionReadiness, readiness_of
+from api.types.rotation import Rotation
+from events.readmodels.api_queries import PeopleFilter, PersonRow
+
+
+@strawberry.enum(description="Whether a person works here now.")
+class PersonStatus(enum.Enum):
+    ACTIVE = "active"
+    DEPARTED = "departed"
+
+
+@strawberry.type(description="A person on a career ladder.")
+class Person(Node):
+    node_type: ClassVar[str] = "Person"
+
+    person_id: strawberry.ID = strawberry.field(description="The person's UUID.")
+    name: str
+    email: str
+    track: str
+    level_key: str = strawberry.field(description="Key of the current level.")
+    status: PersonStatus
+    hired_on: date = strawberry.field(description="The first hire date.")
+    departed_on: date | None
+    active_mentee_count: int = strawberry.field(description="Active mentorships as mentor.")
+    _row: strawberry.Private[PersonRow]
+
+    def raw_id(self) -> str:
+        return str(self.person_id)
+
+    @classmethod
+    def from_row(cls, row: PersonRow) -> Person:
+        return cls(
+            person_id=strawberry.ID(row.person_id),
+            name=row.name,
+            email=row.email,
+            track=row.track,
+            level_key=row.level,
+            status=PersonStatus(row.status),
+            hired_on=row.hired_on,
+            departed_on=row.departed_on,
+            active_mentee_count=row.active_mentees,
+            _row=row,
+        )
+
+    @strawberry.field(description="The current level, from the track's current ladder.")
+    async def level(self, info: Info) -> Level | None:
+        return await loaders.level(info.context, self.track, self.level_key)
+
+    @strawberry.field(description="The current manager; null if none or not visible to you.")
+    async def manager(self, info: Info) -> Person | None:
+        manager_id = self._row.manager_id
+        return None if manager_id is None else await person_or_none(info.context, manager_id)
+
+    @strawberry.field(description="Years of experience on `asOf` (default today).")
+    def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
+        on = as_of or read_services(info.context).today()
+        return round(self._row.years_of_experience(on), 2)
+
+    @strawberry.field(description="Days since the current level took effect.")
+    def days_in_level(self, info: Info) -> int:
+        return self._row.days_in_level(read_services(info.context).today())
+
+    @strawberry.field(description="The rotation running now, if any.")
+    async def active_rotation(self, info: Info) -> Rotation | None:
+        row = await loaders.active_rotation(info.context).load(self.raw_id())
+        return None if row is None else Rotation.from_row(row)
+
+    @strawberry.field(description="The people this person mentors now (those you may see).")
+    async def mentees(self, info: Info) -> list[Person]:
+        rows = await loaders.mentored_by(info.context).load(self.raw_id())
+        found = await asyncio.gather(*(person_or_none(info.context, m.mentee_id) for m in rows))
+        return [p for p in found if p is not None]
+
+    @strawberry.field(description="This person's current mentor; null if none or not visible.")
+    async def mentor(self, info: Info) -> Person | None:
+        rows = await loaders.mentoring(info.context).load(self.raw_id())
+        return None if not rows else await person_or_none(info.context, rows[0].mentor_id)
+
+    @strawberry.field(description="Career facts in effective order, with correction marks.")
+    async def timeline(self, info: Info) -> list[CareerEvent]:
+        rows = await loaders.timeline(info.context).load(self.raw_id())
+        return [CareerEvent.from_timeline(row) for row in rows]
+
+    @strawberry.field(description="What stands between this person and the next level.")
+    async def readiness(self, info: Info) -> PromotionReadiness | None:
+        return await readiness_of(info.context, self.raw_id())
+
+
+async def person_or_none(context: Context, person_id: str) -> Person | None:
+    """The person, or ``None`` when unknown or out of the caller's reach."""
+    if not await can_see(context, person_id):
+        return None
+    row = await loaders.people(context).load(person_id)
+    return None if row is None else Person.from_row(row)
+
+
+PEOPLE = "people"
+
+
+@strawberry.type
+class PersonQuery:
+    @strawberry.field(
+        description="A person by ID (global ID or UUID); null if unknown or not yours to see."
+    )
+    async def person(self, info: Info, id: strawberry.ID) -> Person | None:
+        info.context.require_principal()
+        return await person_or_none(info.context, parse_id(id, field="id"))
+
+    @strawberry.field(description="People you may see, by name, with keyset pagination.")
+    async def people(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        track: str | None = None,
+        level: str | None = None,
+        status: PersonStatus | None = None,
+        search: str | None = None,
+    ) -> Connection[Person]:
+        context = info.context
+        visible = await visible_people(context)
+        limit = page_size(first, context.settings)
+        key = decode_cursor(PEOPLE, after, (str, str))
+        filters = PeopleFilter(
+            track=track,
+            level=level,
+            status=None if status is None else status.value,
+            search=search,
+            only_ids=visible,
+        )
+        rows = await read_services(context).queries.list_people(
+            filters, limit=limit + 1, after=None if key is None else (str(key[0]), str(key[1]))
+        )
+        loader = loaders.people(context)
+        for row in rows:
+            loader.prime(row.person_id, row)
+        return connection(
+            rows,
+            kind=PEOPLE,
+            limit=limit,
+            after=after,
+            key=lambda r: [r.name, r.person_id],
+            node=Person.from_row,
+        )
+
+
+@node_resolver("Person")
+async def _person_node(context: Context, raw_id: str) -> Person | None:
+    context.require_principal()
+    return await person_or_none(context, parse_id(raw_id, field="id"))

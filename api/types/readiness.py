@@ -1,0 +1,98 @@
+"""``PromotionReadiness``: what a person has and still misses for the next level.
+
+Computed by the domain (``domain.readiness``) from the person's facts as the people read
+model keeps them, against the current ladder of their track, as of today.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
+
+import strawberry
+
+from api import loaders
+from api.context import Context, Info
+from api.scopes import NotFound, can_see, parse_id, require_person
+from api.services import read_services
+from api.types.ladder import Level
+from domain import readiness as domain_readiness
+from domain.serialization import from_data
+from domain.state import fold
+
+if TYPE_CHECKING:
+    from api.types.person import Person
+
+
+@strawberry.type(description="Readiness for the next level, as of `asOf`.")
+class PromotionReadiness:
+    person_id: strawberry.ID
+    as_of: date
+    next_level: Level | None = strawberry.field(
+        description="Null at the top of the ladder, or for someone not active."
+    )
+    ready: bool = strawberry.field(description="A next level exists and nothing is missing.")
+    experience_met: bool
+    years_of_experience: float
+    months_in_level: int
+    mentorship_done: bool
+    rotation_done: bool
+    training_done: bool
+    missing: list[str] = strawberry.field(
+        description="Still missing, from `experience`, `mentorship`, `role_rotation`, "
+        "`leadership_training`."
+    )
+
+    @strawberry.field(description="The person; null if not visible to you.")
+    async def person(
+        self, info: Info
+    ) -> Annotated[Person, strawberry.lazy("api.types.person")] | None:
+        from api.types.person import person_or_none
+
+        return await person_or_none(info.context, str(self.person_id))
+
+
+async def readiness_of(context: Context, person_id: str) -> PromotionReadiness | None:
+    """``None`` for an unknown person, one without a hire, or out of the caller's reach."""
+    if not await can_see(context, person_id):
+        return None
+    facts = await loaders.facts(context).load(person_id)
+    if facts is None:
+        return None
+    state = fold(from_data(t, data, UUID(eid)) for t, data, eid in facts)
+    career = state.career
+    if not career.exists:
+        return None
+    ladder = await loaders.ladders(context).load(career.track)
+    if ladder is None:
+        return None
+    today = read_services(context).today()
+    found = domain_readiness.readiness(state, ladder, today)
+    return PromotionReadiness(
+        person_id=strawberry.ID(person_id),
+        as_of=today,
+        next_level=None
+        if found.next_level is None
+        else Level.from_domain(found.next_level, ladder),
+        ready=found.ready,
+        experience_met=found.experience_met,
+        years_of_experience=round(found.years_of_experience, 2),
+        months_in_level=found.months_in_level,
+        mentorship_done=found.mentorship_done,
+        rotation_done=found.rotation_done,
+        training_done=found.training_done,
+        missing=list(found.missing),
+    )
+
+
+@strawberry.type
+class ReadinessQuery:
+    @strawberry.field(description="What a person still needs for the next level, as of today.")
+    async def promotion_readiness(self, info: Info, person_id: strawberry.ID) -> PromotionReadiness:
+        raw = parse_id(person_id)
+        await require_person(info.context, raw)
+        found = await readiness_of(info.context, raw)
+        if found is None:
+            raise NotFound("No such person.", field="personId")
+        return found

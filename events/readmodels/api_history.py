@@ -1,0 +1,146 @@
+"""Time travel and audit reads for the API, computed from the LOG, not from read models.
+
+* ``career_history(store, person_id, as_of=, known_at=)``: the career as effective on
+  ``as_of`` and as the log knew it at ``known_at`` (events recorded later are ignored
+  before the fold), with the standing facts it was derived from.
+* ``census_as_of(store, as_of=, known_at=)``: active headcount per level on a day.
+* ``audit_trail(store, person_id)``: every event of a person's stream with its hash chain,
+  and the chain's verification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain import events as ev
+from domain.career import ACTIVE, Career
+from domain.serialization import from_data, person_stream, to_data
+from domain.state import PersonState, fold
+from events.port import RecordedEvent, VerifyResult
+from events.sql_store import SqlEventStore
+
+PERSON_EVENT_TYPES = [t.__name__ for t in ev.PERSON_EVENT_TYPES]
+_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class FactView:
+    """One standing career fact as known then: corrections known then are applied."""
+
+    event_id: str
+    type: str
+    effective_on: date
+    position: int
+    stream_version: int
+    recorded_at: datetime
+    actor_id: str | None
+    data: dict[str, Any]
+    original_data: dict[str, Any] | None
+    """The data as first recorded when a correction changed it, else ``None``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CareerHistory:
+    person_id: str
+    as_of: date | None
+    known_at: datetime | None
+    known_position: int
+    """The last log position the view includes (0 when nothing was known)."""
+    career: Career
+    facts: tuple[FactView, ...]
+
+
+def _known(recorded: Sequence[RecordedEvent], known_at: datetime | None) -> list[RecordedEvent]:
+    if known_at is None:
+        return list(recorded)
+    return [r for r in recorded if r.recorded_at <= known_at]
+
+
+def _state(recorded: Sequence[RecordedEvent]) -> PersonState:
+    return fold(from_data(r.type, r.data, r.event_id) for r in recorded)
+
+
+async def career_history(
+    store: SqlEventStore,
+    person_id: UUID,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> CareerHistory | None:
+    """``None`` when the log (as known at ``known_at``) has no hire for the person."""
+    recorded = _known(await store.read_stream(person_stream(person_id)), known_at)
+    state = _state(recorded)
+    career = state.view_on(as_of)
+    if not career.exists:
+        return None
+    by_id = {r.event_id: r for r in recorded}
+    facts: list[FactView] = []
+    for _order, fact in sorted(state.effective_pairs(), key=lambda p: (p[1].effective_on, p[0])):
+        if as_of is not None and fact.effective_on > as_of:
+            continue
+        source = by_id[fact.event_id]
+        data = to_data(fact)
+        facts.append(
+            FactView(
+                event_id=str(fact.event_id),
+                type=source.type,
+                effective_on=fact.effective_on,
+                position=source.position,
+                stream_version=source.version,
+                recorded_at=source.recorded_at,
+                actor_id=source.metadata.get("actor_id"),
+                data=data,
+                original_data=None if data == source.data else source.data,
+            )
+        )
+    return CareerHistory(
+        person_id=str(person_id),
+        as_of=as_of,
+        known_at=known_at,
+        known_position=max((r.position for r in recorded), default=0),
+        career=career,
+        facts=tuple(facts),
+    )
+
+
+async def census_as_of(
+    store: SqlEventStore, *, as_of: date, known_at: datetime | None = None
+) -> dict[tuple[str, str], int]:
+    """``(track, level) -> active headcount`` on ``as_of``, replaying every person stream."""
+    streams: dict[str, list[RecordedEvent]] = {}
+    after = 0
+    while True:
+        batch = await store.read_all(after, limit=_BATCH, types=PERSON_EVENT_TYPES)
+        for r in batch:
+            if known_at is None or r.recorded_at <= known_at:
+                streams.setdefault(r.stream, []).append(r)
+        if len(batch) < _BATCH:
+            break
+        after = batch[-1].position
+    census: dict[tuple[str, str], int] = {}
+    for recorded in streams.values():
+        career = _state(recorded).view_on(as_of)
+        if career.status == ACTIVE:
+            key = (career.track, career.level)
+            census[key] = census.get(key, 0) + 1
+    return census
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTrail:
+    person_id: str
+    events: tuple[RecordedEvent, ...]
+    verification: VerifyResult
+
+
+async def audit_trail(store: SqlEventStore, person_id: UUID) -> AuditTrail | None:
+    """``None`` when the person's stream does not exist."""
+    stream = person_stream(person_id)
+    recorded = await store.read_stream(stream)
+    if not recorded:
+        return None
+    return AuditTrail(str(person_id), tuple(recorded), await store.verify(stream))
