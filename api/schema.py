@@ -19,14 +19,36 @@ from strawberry.types import ExecutionContext
 from api.errors import ErrorShaping
 from api.limits import LimitsExtension, RequestLimits
 from api.settings import Settings
+from api.types.audit import AuditQuery
+from api.types.career import CareerQuery
+from api.types.census import CensusQuery
+from api.types.exceptions import ExceptionsQuery
 from api.types.ladder import LadderQuery
+from api.types.mentorship import MentorshipQuery
 from api.types.mutations import MUTATIONS
 from api.types.node import NodeQuery
+from api.types.person import PersonQuery
+from api.types.readiness import ReadinessQuery
+from api.types.rotation import RotationQuery
+from api.types.stats import StatsQuery
 from api.types.viewer import ViewerQuery
 
 logger = logging.getLogger("api.schema")
 
-QUERY_TYPES: tuple[type, ...] = (NodeQuery, ViewerQuery, LadderQuery)
+QUERY_TYPES: tuple[type, ...] = (
+    NodeQuery,
+    ViewerQuery,
+    LadderQuery,
+    PersonQuery,
+    CareerQuery,
+    AuditQuery,
+    MentorshipQuery,
+    RotationQuery,
+    CensusQuery,
+    StatsQuery,
+    ReadinessQuery,
+    ExceptionsQuery,
+)
 MUTATION_TYPES: tuple[type, ...] = (*MUTATIONS,)
 SUBSCRIPTION_TYPES: tuple[type, ...] = ()
 # Types no root field reaches directly (e.g. Node implementations only ``node(id)`` returns).
