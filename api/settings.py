@@ -39,12 +39,13 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        validate_by_name=True,
     )
 
     env: Environment = "development"
     database_url: str = Field(
         default="sqlite+aiosqlite:///ladder.db",
-        validation_alias=AliasChoices("database_url", "LADDER_DATABASE_URL", "DATABASE_URL"),
+        validation_alias=AliasChoices("LADDER_DATABASE_URL", "DATABASE_URL"),
     )
     token_secret: str = DEV_TOKEN_SECRET
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
