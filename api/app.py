@@ -6,6 +6,13 @@ services from the settings at startup and closes them at shutdown::
     app = create_app(settings, bootstrap=events.bootstrap.services)
 
 Tests may pass ready-made ``services`` instead (the caller then owns their lifetime).
+Without either, the app serves only what needs no database (the shipped ladders).
+
+:func:`serve_app` is the production app: settings from the environment and
+``api.services.runtime_services`` (``events.bootstrap.bootstrap`` on
+``settings.database_url``) opened by the lifespan, closed at shutdown::
+
+    uvicorn --factory api.app:serve_app
 """
 
 from __future__ import annotations
@@ -103,3 +110,10 @@ def create_app(
     )
     app.state.app_state = state
     return app
+
+
+def serve_app(settings: Settings | None = None) -> Starlette:
+    """The app with its runtime: bootstrapped at startup, closed at shutdown."""
+    from api.services import runtime_services  # the composition root, loaded when serving
+
+    return create_app(settings or get_settings(), bootstrap=runtime_services)
