@@ -117,7 +117,8 @@ def is_request_error(result: ExecutionResult) -> bool:
         return True
     # Variable coercion fails inside graphql-core's execute with data=None and errors that
     # have no path; a field error that nulls the whole result always has a path.
-    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
 
 
 def _problem_body(problem: HTTPProblem) -> bytes:
@@ -155,16 +156,16 @@ class GraphQLView(GraphQL[Context, None]):
             media_type = self._check_request(request)
             request.state.graphql_media_type = media_type
             response = await self.run(request)
-            if getattr(request.state, "graphql_request_error", False):
-                if media_type == GRAPHQL_RESPONSE_JSON:
-                    response.status_code = 400
+            request_error = getattr(request.state, "graphql_request_error", False)
+            if request_error and media_type == GRAPHQL_RESPONSE_JSON:
+                response.status_code = 400
             if response.headers.get("content-type", "").startswith(JSON):
                 response.headers["content-type"] = f"{media_type}; charset=utf-8"
         except HTTPProblem as problem:
             response = _problem_response(problem, media_type)
         except StrawberryHTTPException as exc:
-            problem = HTTPProblem(exc.status_code, exc.reason, "BAD_REQUEST")
-            response = _problem_response(problem, media_type)
+            rejected = HTTPProblem(exc.status_code, exc.reason, "BAD_REQUEST")
+            response = _problem_response(rejected, media_type)
         await response(scope, receive, send)
 
     def _check_request(self, request: Request) -> str:
@@ -185,7 +186,9 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "POST":
             raw = request.headers.get("content-type")
             if raw is None:
-                raise HTTPProblem(415, "POST needs Content-Type: application/json.", "UNSUPPORTED_MEDIA_TYPE")
+                raise HTTPProblem(
+                    415, "POST needs Content-Type: application/json.", "UNSUPPORTED_MEDIA_TYPE"
+                )
             content_type, params = parse_content_type(raw)
             charset = params.get("charset", "utf-8").lower()
             if content_type.lower() not in _JSON_REQUEST_TYPES or charset != "utf-8":
@@ -238,7 +241,7 @@ class GraphQLView(GraphQL[Context, None]):
         except json.JSONDecodeError as exc:
             raise HTTPProblem(400, "A parameter is not valid JSON.", "BAD_REQUEST") from exc
 
-    async def execute_single(  # noqa: PLR0913
+    async def execute_single(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
@@ -274,15 +277,15 @@ class GraphQLView(GraphQL[Context, None]):
         except MissingQueryError as exc:
             raise HTTPProblem(400, "No GraphQL query found in the request.", "BAD_REQUEST") from exc
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         response = strawberry_process_result(result)
         if result.errors:
             # Safety net: an error that escaped ErrorShaping (e.g. raised by an extension
             # hook) has no code; never let its text reach the client.
             response["errors"] = [
-                e.formatted
-                if (e.extensions or {}).get("code")
-                else internal_error(e).formatted
+                e.formatted if (e.extensions or {}).get("code") else internal_error(e).formatted
                 for e in result.errors
             ]
         if is_request_error(result):
@@ -323,7 +326,8 @@ class GraphQLView(GraphQL[Context, None]):
             context.principal = decode_token(self.state.settings.token_secret, token)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
-        return UNSET
+        unset: UnsetType = UNSET
+        return unset
 
 
 __all__ = ["INTERNAL", "AppState", "GraphQLError", "GraphQLView", "HTTPProblem", "negotiate"]

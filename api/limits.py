@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -260,12 +261,10 @@ class LimitsExtension(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is None and context.query:
-            try:
+            # On a syntax error, leave the document unset: Strawberry parses again (with the
+            # same token cap) and reports the error the standard way, as a request error.
+            with suppress(GraphQLError):
                 context.graphql_document = self.limits.parse(context.query)
-            except GraphQLError:
-                # Leave the document unset: Strawberry parses again (with the same token
-                # cap) and reports the syntax error the standard way, as a request error.
-                pass
         yield
 
     def on_validate(self) -> Iterator[None]:

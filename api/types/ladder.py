@@ -12,6 +12,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import strawberry
 
 from api.context import Context, Info
+from api.fields import field
 from api.relay import node_resolver
 from api.types.node import Node
 from domain import ladder as domain_ladder
@@ -65,7 +66,7 @@ class Level(Node):
     def raw_id(self) -> str:
         return f"{self.track}:{self.key}"
 
-    @strawberry.field(description="The level right above this one; null at the top.")
+    @field(description="The level right above this one; null at the top.")
     def next_level(self) -> Level | None:
         above = self._ladder.next_level(self.key)
         return None if above is None else Level.from_domain(above, self._ladder)
@@ -97,11 +98,11 @@ class Ladder(Node):
     def raw_id(self) -> str:
         return self.track
 
-    @strawberry.field(description="The levels, lowest rank first.")
+    @field(description="The levels, lowest rank first.")
     def levels(self) -> list[Level]:
         return [Level.from_domain(level, self._ladder) for level in self._ladder.levels]
 
-    @strawberry.field(description="The level with this key, or null.")
+    @field(description="The level with this key, or null.")
     def level(self, key: str) -> Level | None:
         if not self._ladder.has_level(key):
             return None
@@ -118,12 +119,12 @@ class Ladder(Node):
 
 @strawberry.type
 class LadderQuery:
-    @strawberry.field(description="The current ladder of a track, or null for an unknown track.")
+    @field(description="The current ladder of a track, or null for an unknown track.")
     async def ladder(self, info: Info, track: str) -> Ladder | None:
         found = await find_ladder(info.context, track)
         return None if found is None else Ladder.from_domain(found)
 
-    @strawberry.field(description="The levels of a track, lowest rank first.")
+    @field(description="The levels of a track, lowest rank first.")
     async def levels(self, info: Info, track: str) -> list[Level]:
         found = await find_ladder(info.context, track)
         if found is None:

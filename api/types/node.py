@@ -8,6 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import ApiError
+from api.fields import field
 from api.relay import encode_global_id, resolve_node
 
 
@@ -15,7 +16,7 @@ from api.relay import encode_global_id, resolve_node
 class Node:
     node_type: ClassVar[str] = ""
 
-    @strawberry.field(description="The object's opaque, globally unique ID.")
+    @field(description="The object's opaque, globally unique ID.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(encode_global_id(self.node_type, self.raw_id()))
 
@@ -30,12 +31,12 @@ class TooManyIds(ApiError):
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="The object with this ID, or null if there is none you may see.")
+    @field(description="The object with this ID, or null if there is none you may see.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         found = await resolve_node(info.context, id)
         return found if isinstance(found, Node) else None
 
-    @strawberry.field(description="The objects with these IDs, in order (null where not found).")
+    @field(description="The objects with these IDs, in order (null where not found).")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         limit = info.context.settings.max_page_size
         if len(ids) > limit:

@@ -6,14 +6,15 @@ import strawberry
 
 from api.auth import Principal, Role
 from api.context import Info
+from api.fields import field
 
-RoleType = strawberry.enum(Role, name="Role", description="What a caller may see and do.")
+strawberry.enum(Role, name="Role", description="What a caller may see and do.")
 
 
 @strawberry.type(description="The authenticated caller.")
 class Viewer:
     subject: str = strawberry.field(description="Person id, or the service name.")
-    role: RoleType
+    role: Role
     can_write: bool = strawberry.field(description="May record career events (HR).")
     can_read_audit: bool = strawberry.field(description="May read audit trails.")
 
@@ -29,7 +30,7 @@ class Viewer:
 
 @strawberry.type
 class ViewerQuery:
-    @strawberry.field(description="The caller; null without a token.")
+    @field(description="The caller; null without a token.")
     def viewer(self, info: Info) -> Viewer | None:
         principal = info.context.principal
         return None if principal is None else Viewer.from_principal(principal)

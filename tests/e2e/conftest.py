@@ -34,7 +34,7 @@ from api.auth import Role, mint_token
 from api.context import AppServices
 from api.settings import Settings
 
-TEST_SECRET = "e2e-test-secret-that-is-long-enough-for-hs256"  # noqa: S105
+TEST_SECRET = "e2e-test-secret-that-is-long-enough-for-hs256"
 STARTUP_TIMEOUT = 10.0
 
 
@@ -100,7 +100,7 @@ def serve(app: Any, settings: Settings) -> Iterator[LiveServer]:
     def run() -> None:
         try:
             server.run(sockets=[sock])
-        except BaseException as exc:  # noqa: BLE001 - uvicorn exits (SystemExit) on startup failure
+        except BaseException as exc:
             failures.append(exc)
 
     thread = threading.Thread(target=run, daemon=True)

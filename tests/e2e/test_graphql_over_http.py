@@ -10,8 +10,8 @@ from tests.e2e.probes import ProbeLog
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-VALID = "{ ladder(track: \"product\") { name } }"
-INVALID = "{ ladder(track: \"product\") { noSuchField } }"
+VALID = '{ ladder(track: "product") { name } }'
+INVALID = '{ ladder(track: "product") { noSuchField } }'
 
 
 def media(response: httpx.Response) -> str:
@@ -21,13 +21,17 @@ def media(response: httpx.Response) -> str:
 async def test_a_valid_query_answers_200_with_data_in_graphql_response_json(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post("/graphql", json={"query": VALID}, headers={"accept": GRAPHQL_RESPONSE})
+    response = await client.post(
+        "/graphql", json={"query": VALID}, headers={"accept": GRAPHQL_RESPONSE}
+    )
     assert response.status_code == 200
     assert media(response) == GRAPHQL_RESPONSE
     assert response.json() == {"data": {"ladder": {"name": "Product Management"}}}
 
 
-async def test_a_missing_accept_header_means_graphql_response_json(client: httpx.AsyncClient) -> None:
+async def test_a_missing_accept_header_means_graphql_response_json(
+    client: httpx.AsyncClient,
+) -> None:
     request = client.build_request("POST", "/graphql", json={"query": VALID})
     del request.headers["accept"]
     response = await client.send(request)
@@ -62,7 +66,9 @@ async def test_an_unacceptable_accept_header_answers_406(client: httpx.AsyncClie
 async def test_a_validation_error_answers_400_without_data_in_graphql_response_json(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post("/graphql", json={"query": INVALID}, headers={"accept": GRAPHQL_RESPONSE})
+    response = await client.post(
+        "/graphql", json={"query": INVALID}, headers={"accept": GRAPHQL_RESPONSE}
+    )
     assert response.status_code == 400
     assert media(response) == GRAPHQL_RESPONSE
     body = response.json()
@@ -73,14 +79,18 @@ async def test_a_validation_error_answers_400_without_data_in_graphql_response_j
 async def test_a_parse_error_answers_400_without_data_in_graphql_response_json(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post("/graphql", json={"query": "{ ladder("}, headers={"accept": GRAPHQL_RESPONSE})
+    response = await client.post(
+        "/graphql", json={"query": "{ ladder("}, headers={"accept": GRAPHQL_RESPONSE}
+    )
     assert response.status_code == 400
     body = response.json()
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
 
-async def test_a_variable_of_the_wrong_type_answers_400_without_data(client: httpx.AsyncClient) -> None:
+async def test_a_variable_of_the_wrong_type_answers_400_without_data(
+    client: httpx.AsyncClient,
+) -> None:
     query = "query ($track: String!) { levels(track: $track) { key } }"
     response = await client.post(
         "/graphql",
@@ -159,7 +169,9 @@ async def test_post_with_an_unsupported_content_type_answers_415(
     client: httpx.AsyncClient, content_type: str
 ) -> None:
     response = await client.post(
-        "/graphql", content=b'{"query": "{ viewer { role } }"}', headers={"content-type": content_type}
+        "/graphql",
+        content=b'{"query": "{ viewer { role } }"}',
+        headers={"content-type": content_type},
     )
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"

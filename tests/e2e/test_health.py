@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from api.app import create_app
 from api.context import AppServices
 from api.settings import Settings
-from api.app import create_app
 from tests.e2e.conftest import LiveServer, StartServer, make_settings, serve
 
 

@@ -12,7 +12,8 @@ import pytest
 from api.auth import Role, mint_token
 from tests.e2e.conftest import TEST_SECRET, LiveServer, StartServer, make_settings, mint
 
-LEVEL_CHAIN = "{{ ladder(track: \"product\") {{ levels {{ {inner} }} }} }}"
+OTHER_SECRET = "some-other-secret-that-is-long-enough-xx"
+LEVEL_CHAIN = '{{ ladder(track: "product") {{ levels {{ {inner} }} }} }}'
 
 
 def next_levels(depth: int) -> str:
@@ -29,7 +30,9 @@ def codes(response: httpx.Response) -> list[str]:
 # --- CORS -------------------------------------------------------------------------------
 
 
-async def test_a_cors_preflight_from_an_allowed_origin_is_approved(probe_server: LiveServer) -> None:
+async def test_a_cors_preflight_from_an_allowed_origin_is_approved(
+    probe_server: LiveServer,
+) -> None:
     async with probe_server.client() as client:
         response = await client.options(
             "/graphql",
@@ -64,7 +67,9 @@ async def test_simple_responses_carry_cors_headers_only_for_allowed_origins(
 ) -> None:
     async with probe_server.client() as client:
         allowed = await client.post(
-            "/graphql", json={"query": "{ __typename }"}, headers={"origin": "https://app.example.com"}
+            "/graphql",
+            json={"query": "{ __typename }"},
+            headers={"origin": "https://app.example.com"},
         )
         other = await client.post(
             "/graphql", json={"query": "{ __typename }"}, headers={"origin": "https://evil.example"}
@@ -76,7 +81,9 @@ async def test_simple_responses_carry_cors_headers_only_for_allowed_origins(
 # --- body size cap ----------------------------------------------------------------------
 
 
-async def test_a_body_over_the_cap_answers_413(client: httpx.AsyncClient, live_server: LiveServer) -> None:
+async def test_a_body_over_the_cap_answers_413(
+    client: httpx.AsyncClient, live_server: LiveServer
+) -> None:
     cap = live_server.settings.max_body_bytes
     padding = " " * cap
     response = await client.post(
@@ -196,7 +203,12 @@ async def test_a_valid_token_identifies_the_viewer(client: httpx.AsyncClient) ->
     )
     assert response.json() == {
         "data": {
-            "viewer": {"subject": "audit-bot", "role": "AUDITOR", "canWrite": False, "canReadAudit": True}
+            "viewer": {
+                "subject": "audit-bot",
+                "role": "AUDITOR",
+                "canWrite": False,
+                "canReadAudit": True,
+            }
         }
     }
 
@@ -210,7 +222,7 @@ async def test_no_token_means_anonymous(client: httpx.AsyncClient) -> None:
     "authorization",
     [
         "Bearer not-a-jwt",
-        f"Bearer {mint_token('some-other-secret-that-is-long-enough-xx', 'hr', 'x', timedelta(hours=1))}",
+        f"Bearer {mint_token(OTHER_SECRET, 'hr', 'x', timedelta(hours=1))}",
         f"Bearer {mint_token(TEST_SECRET, 'hr', 'x', timedelta(seconds=-120))}",
         f"Basic {mint('hr')}",
         "Bearer",

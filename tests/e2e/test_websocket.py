@@ -90,7 +90,9 @@ async def test_the_legacy_graphql_ws_protocol_works(probe_server: LiveServer) ->
     async with probe_server.ws_connect(LEGACY_WS) as ws:
         assert ws.subprotocol == LEGACY_WS
         assert (await init(ws, {"token": mint(Role.AUDITOR, "a-1")}))["type"] == "connection_ack"
-        await send(ws, {"type": "start", "id": "1", "payload": {"query": "subscription { whoami }"}})
+        await send(
+            ws, {"type": "start", "id": "1", "payload": {"query": "subscription { whoami }"}}
+        )
         data = await receive(ws)
         complete = await receive(ws)
     assert data == {"type": "data", "id": "1", "payload": {"data": {"whoami": "auditor:a-1"}}}

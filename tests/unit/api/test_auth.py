@@ -17,7 +17,7 @@ from api.auth import (
 )
 from api.errors import Unauthenticated
 
-SECRET = "unit-test-secret-that-is-long-enough-for-hs256"  # noqa: S105
+SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 HOUR = timedelta(hours=1)
 
 

@@ -68,11 +68,15 @@ def test_production_turns_the_tools_off_unless_asked(caplog: pytest.LogCaptureFi
     assert not settings.graphiql_enabled
     assert not settings.introspection_enabled
     assert not settings.field_suggestions_enabled
-    assert Settings(_env_file=None, env="production", token_secret="x" * 40, graphiql=True).graphiql_enabled
+    assert Settings(
+        _env_file=None, env="production", token_secret="x" * 40, graphiql=True
+    ).graphiql_enabled
     assert "LADDER_TOKEN_SECRET" not in caplog.text
 
 
-def test_the_dev_secret_outside_development_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_dev_secret_outside_development_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     Settings(_env_file=None, env="production", token_secret=DEV_TOKEN_SECRET)
     assert "LADDER_TOKEN_SECRET" in caplog.text
 
