@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.fields import field
 from api.scopes import NotFound, parse_id, require_auditor
 from api.services import read_services
 from events.port import ChainBreak as StoreChainBreak
@@ -101,7 +102,7 @@ class AuditTrail:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description="Every event of a person's stream (HR and auditors).")
+    @field(description="Every event of a person's stream (HR and auditors).")
     async def audit_trail(self, info: Info, person_id: strawberry.ID) -> AuditTrail:
         require_auditor(info.context, "audit trails")
         raw = parse_id(person_id)

@@ -14,7 +14,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api import loaders
-from api.context import Info
+from api.context import Context, Info
+from api.fields import field
 from api.scopes import NotFound, parse_id, require_person
 from api.services import read_services
 from api.types.ladder import Level
@@ -56,11 +57,11 @@ class CareerEvent:
     rescind_reason: str | None
     _from_track: strawberry.Private[str | None]
 
-    @strawberry.field(description="The level the fact moved from (promotions, demotions...).")
+    @field(description="The level the fact moved from (promotions, demotions...).")
     async def from_level(self, info: Info) -> Level | None:
         return await loaders.level(info.context, self._from_track, self.from_level_key)
 
-    @strawberry.field(description="The level the fact sets (hire, promotion, move...).")
+    @field(description="The level the fact sets (hire, promotion, move...).")
     async def to_level(self, info: Info) -> Level | None:
         return await loaders.level(info.context, self.track, self.level_key)
 
@@ -158,7 +159,7 @@ class CareerHistory:
     async def level(self, info: Info) -> Level | None:
         return await loaders.level(info.context, self.track, self.level_key)
 
-    @strawberry.field(description="The manager then; null if none or not visible to you.")
+    @field(description="The manager then; null if none or not visible to you.")
     async def manager(
         self, info: Info
     ) -> Annotated[Person, strawberry.lazy("api.types.person")] | None:
@@ -200,7 +201,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 @strawberry.type
 class CareerQuery:
-    @strawberry.field(
+    @field(
         description="A person's career as effective on `asOf` (default: after every fact) "
         "and as recorded by `knownAt` (default: now), computed from the log."
     )
@@ -211,11 +212,17 @@ class CareerQuery:
         as_of: date | None = None,
         known_at: datetime | None = None,
     ) -> CareerHistory:
-        context = info.context
         raw = parse_id(person_id)
-        await require_person(context, raw)
-        services = read_services(context)
-        view = await services.queries.career_history(raw, as_of=as_of, known_at=_utc(known_at))
-        if view is None:
-            raise NotFound("No career is recorded for this person.", field="personId")
-        return CareerHistory.from_view(view, services.today())
+        await require_person(info.context, raw)
+        return await history_of(info.context, raw, as_of, known_at)
+
+
+async def history_of(
+    context: Context, person_id: str, as_of: date | None, known_at: datetime | None
+) -> CareerHistory:
+    """The career history of a person the caller may read; ``NOT_FOUND`` without a hire."""
+    services = read_services(context)
+    view = await services.queries.career_history(person_id, as_of=as_of, known_at=_utc(known_at))
+    if view is None:
+        raise NotFound("No career is recorded for this person.", field="personId")
+    return CareerHistory.from_view(view, services.today())

@@ -12,6 +12,7 @@ import strawberry
 
 from api import loaders
 from api.context import Info
+from api.fields import field
 from api.services import read_services
 from api.types.ladder import Level
 
@@ -36,7 +37,7 @@ class LevelCensus:
 
 @strawberry.type
 class CensusQuery:
-    @strawberry.field(description="Active headcount per level, now or on `asOf` (from the log).")
+    @field(description="Active headcount per level, now or on `asOf` (from the log).")
     async def level_census(
         self, info: Info, as_of: date | None = None, track: str | None = None
     ) -> LevelCensus:

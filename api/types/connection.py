@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 import strawberry
 
 from api.errors import ApiError
+from api.fields import field
 from api.settings import Settings
 
 DEFAULT_PAGE_SIZE = 20
@@ -58,7 +59,7 @@ class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
 
-    @strawberry.field(description="The page's items, without their cursors.")
+    @field(description="The page's items, without their cursors.")
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
 

@@ -10,6 +10,7 @@ import strawberry
 
 from api import loaders
 from api.context import Info
+from api.fields import field
 from api.scopes import require_auditor
 from api.services import read_services
 from api.types.career import CareerEvent
@@ -40,7 +41,7 @@ class ExperienceException:
 
         return await person_or_none(info.context, self._person_id)
 
-    @strawberry.field(description="The level promoted to.")
+    @field(description="The level promoted to.")
     async def to_level(self, info: Info) -> Level | None:
         return await loaders.level(info.context, self._track, self._level)
 
@@ -58,7 +59,7 @@ class ExperienceException:
 
 @strawberry.type
 class ExceptionsQuery:
-    @strawberry.field(description="Promotions below the experience minimum, oldest first.")
+    @field(description="Promotions below the experience minimum, oldest first.")
     async def experience_exceptions(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ExperienceException]:

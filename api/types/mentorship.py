@@ -9,6 +9,7 @@ import strawberry
 
 from api import loaders
 from api.context import Context, Info
+from api.fields import field
 from api.relay import node_resolver
 from api.scopes import can_see, parse_id, visible_people
 from api.services import read_services
@@ -54,13 +55,13 @@ class Mentorship(Node):
             _mentee_id=row.mentee_id,
         )
 
-    @strawberry.field(description="The mentor; null if not visible to you.")
+    @field(description="The mentor; null if not visible to you.")
     async def mentor(self, info: Info) -> LazyPerson | None:
         from api.types.person import person_or_none
 
         return await person_or_none(info.context, self._mentor_id)
 
-    @strawberry.field(description="The mentee; null if not visible to you.")
+    @field(description="The mentee; null if not visible to you.")
     async def mentee(self, info: Info) -> LazyPerson | None:
         from api.types.person import person_or_none
 
@@ -69,7 +70,7 @@ class Mentorship(Node):
 
 @strawberry.type
 class MentorshipQuery:
-    @strawberry.field(description="Mentorships involving people you may see, oldest start first.")
+    @field(description="Mentorships involving people you may see, oldest start first.")
     async def mentorships(
         self,
         info: Info,

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 import strawberry
 
 from api import loaders
 from api.context import Context, Info
+from api.fields import field
 from api.relay import node_resolver
 from api.scopes import can_see, parse_id, visible_people
 from api.services import read_services
-from api.types.career import CareerEvent
+from api.types.career import CareerEvent, CareerHistory, history_of
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
 from api.types.node import Node
@@ -67,46 +68,55 @@ class Person(Node):
             _row=row,
         )
 
-    @strawberry.field(description="The current level, from the track's current ladder.")
+    @field(description="The current level, from the track's current ladder.")
     async def level(self, info: Info) -> Level | None:
         return await loaders.level(info.context, self.track, self.level_key)
 
-    @strawberry.field(description="The current manager; null if none or not visible to you.")
+    @field(description="The current manager; null if none or not visible to you.")
     async def manager(self, info: Info) -> Person | None:
         manager_id = self._row.manager_id
         return None if manager_id is None else await person_or_none(info.context, manager_id)
 
-    @strawberry.field(description="Years of experience on `asOf` (default today).")
+    @field(description="Years of experience on `asOf` (default today).")
     def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
         on = as_of or read_services(info.context).today()
         return round(self._row.years_of_experience(on), 2)
 
-    @strawberry.field(description="Days since the current level took effect.")
+    @field(description="Days since the current level took effect.")
     def days_in_level(self, info: Info) -> int:
         return self._row.days_in_level(read_services(info.context).today())
 
-    @strawberry.field(description="The rotation running now, if any.")
+    @field(description="The rotation running now, if any.")
     async def active_rotation(self, info: Info) -> Rotation | None:
         row = await loaders.active_rotation(info.context).load(self.raw_id())
         return None if row is None else Rotation.from_row(row)
 
-    @strawberry.field(description="The people this person mentors now (those you may see).")
+    @field(description="The people this person mentors now (those you may see).")
     async def mentees(self, info: Info) -> list[Person]:
         rows = await loaders.mentored_by(info.context).load(self.raw_id())
         found = await asyncio.gather(*(person_or_none(info.context, m.mentee_id) for m in rows))
         return [p for p in found if p is not None]
 
-    @strawberry.field(description="This person's current mentor; null if none or not visible.")
+    @field(description="This person's current mentor; null if none or not visible.")
     async def mentor(self, info: Info) -> Person | None:
         rows = await loaders.mentoring(info.context).load(self.raw_id())
         return None if not rows else await person_or_none(info.context, rows[0].mentor_id)
 
-    @strawberry.field(description="Career facts in effective order, with correction marks.")
+    @field(description="Career facts in effective order, with correction marks.")
     async def timeline(self, info: Info) -> list[CareerEvent]:
         rows = await loaders.timeline(info.context).load(self.raw_id())
         return [CareerEvent.from_timeline(row) for row in rows]
 
-    @strawberry.field(description="What stands between this person and the next level.")
+    @field(
+        description="The career as effective on `asOf` and as recorded by `knownAt`, "
+        "computed from the log (see `Query.careerHistory`)."
+    )
+    async def career_history(
+        self, info: Info, as_of: date | None = None, known_at: datetime | None = None
+    ) -> CareerHistory:
+        return await history_of(info.context, self.raw_id(), as_of, known_at)
+
+    @field(description="What stands between this person and the next level.")
     async def readiness(self, info: Info) -> PromotionReadiness | None:
         return await readiness_of(info.context, self.raw_id())
 
@@ -124,14 +134,12 @@ PEOPLE = "people"
 
 @strawberry.type
 class PersonQuery:
-    @strawberry.field(
-        description="A person by ID (global ID or UUID); null if unknown or not yours to see."
-    )
+    @field(description="A person by ID (global ID or UUID); null if unknown or not yours to see.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
         info.context.require_principal()
         return await person_or_none(info.context, parse_id(id, field="id"))
 
-    @strawberry.field(description="People you may see, by name, with keyset pagination.")
+    @field(description="People you may see, by name, with keyset pagination.")
     async def people(
         self,
         info: Info,

@@ -14,6 +14,7 @@ import strawberry
 
 from api import loaders
 from api.context import Context, Info
+from api.fields import field
 from api.scopes import NotFound, can_see, parse_id, require_person
 from api.services import read_services
 from api.types.ladder import Level
@@ -44,7 +45,7 @@ class PromotionReadiness:
         "`leadership_training`."
     )
 
-    @strawberry.field(description="The person; null if not visible to you.")
+    @field(description="The person; null if not visible to you.")
     async def person(
         self, info: Info
     ) -> Annotated[Person, strawberry.lazy("api.types.person")] | None:
@@ -88,7 +89,7 @@ async def readiness_of(context: Context, person_id: str) -> PromotionReadiness |
 
 @strawberry.type
 class ReadinessQuery:
-    @strawberry.field(description="What a person still needs for the next level, as of today.")
+    @field(description="What a person still needs for the next level, as of today.")
     async def promotion_readiness(self, info: Info, person_id: strawberry.ID) -> PromotionReadiness:
         raw = parse_id(person_id)
         await require_person(info.context, raw)

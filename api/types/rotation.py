@@ -9,6 +9,7 @@ import strawberry
 
 from api import loaders
 from api.context import Context, Info
+from api.fields import field
 from api.relay import node_resolver
 from api.scopes import InvalidArgument, can_see, parse_id, visible_people
 from api.services import read_services
@@ -54,7 +55,7 @@ class Rotation(Node):
             _person_id=row.person_id,
         )
 
-    @strawberry.field(description="Who rotates; null if not visible to you.")
+    @field(description="Who rotates; null if not visible to you.")
     async def person(
         self, info: Info
     ) -> Annotated[Person, strawberry.lazy("api.types.person")] | None:
@@ -65,7 +66,7 @@ class Rotation(Node):
 
 @strawberry.type
 class RotationQuery:
-    @strawberry.field(
+    @field(
         description="Rotations of the people you may see, oldest start first. "
         "`endingWithinDays` keeps active rotations planned to end within that many days."
     )

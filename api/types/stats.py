@@ -12,6 +12,7 @@ import strawberry
 
 from api import loaders
 from api.context import Info
+from api.fields import field
 from api.services import read_services
 from api.types.ladder import Level
 from domain.readiness import months_between
@@ -76,7 +77,7 @@ def tally(rows: Sequence[TimelineRow]) -> _Tally:
 
 @strawberry.type
 class StatsQuery:
-    @strawberry.field(description="Promotion counts and median months in level before one.")
+    @field(description="Promotion counts and median months in level before one.")
     async def promotion_stats(self, info: Info) -> PromotionStats:
         info.context.require_principal()
         counted = tally(await read_services(info.context).queries.level_changes())
