@@ -104,3 +104,15 @@ def test_events_are_frozen() -> None:
     event = ev.PersonDeparted(uuid4(), date(2024, 1, 1), "moved away")
     with pytest.raises(FrozenInstanceError):
         event.reason = "other"  # type: ignore[misc]
+
+
+@given(ANY_EVENT)
+def test_a_decoded_event_is_an_ordinary_frozen_instance_of_its_class(event: ev.DomainEvent) -> None:
+    from dataclasses import FrozenInstanceError, replace
+
+    decoded = from_data(type_name(event), to_data(event), event.event_id)
+    assert type(decoded) is type(event)
+    assert repr(decoded) == repr(event)
+    assert replace(decoded) == event
+    with pytest.raises(FrozenInstanceError):
+        decoded.effective_on = date(2000, 1, 1)  # type: ignore[misc]
