@@ -1,0 +1,107 @@
+"""The composition root: build engines, wire adapters, nothing at import time.
+
+``await bootstrap(url)`` migrates the database, publishes the default ladder on first
+start, starts the projector (rebuilding stale read models, then catching up) and the
+notifier, and returns a ``Runtime`` that the API, the CLI and the tests share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.commands import PublishLadder
+from domain.ladder import default_ladder
+from events.db import create_engine, is_sqlite
+from events.migrate import migrate
+from events.notifier import Notifier
+from events.port import Metadata
+from events.projections import ALL
+from events.projector import Projector
+from events.service import CareerService
+from events.sql_store import SqlEventStore
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Metadata(actor_id="system", actor_role="system")
+
+
+@dataclass
+class Runtime:
+    """Everything a process needs to serve, shared by the API and the CLI."""
+
+    url: str
+    engine: AsyncEngine
+    store: SqlEventStore
+    service: CareerService
+    projector: Projector
+    notifier: Notifier
+
+    follower: asyncio.Task[None] | None = None
+
+    async def close(self) -> None:
+        if self.follower is not None:
+            self.follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.follower
+        await self.notifier.close()
+        await self.engine.dispose()
+
+
+async def bootstrap(
+    url: str,
+    *,
+    max_mentees: int = 5,
+    run_migrations: bool = True,
+    publish_default: bool = True,
+    start_projector: bool = True,
+    listen: bool = True,
+    today: Callable[[], date] | None = None,
+) -> Runtime:
+    """Build and start a ``Runtime`` on ``url`` (SQLite file or PostgreSQL)."""
+    engine = create_engine(url)
+    if run_migrations:
+        await migrate(engine)
+    store = SqlEventStore(engine)
+    notifier = Notifier()
+    store.add_listener(notifier.on_append)
+    projector = Projector(engine, store, ALL)
+
+    async def read_your_writes() -> None:
+        await projector.catch_up()
+
+    service = CareerService(
+        store, max_mentees=max_mentees, today=today, after_append=read_your_writes
+    )
+    runtime = Runtime(url, engine, store, service, projector, notifier)
+    if publish_default and "product" not in await service.ladders():
+        await service.execute(
+            PublishLadder(default_ladder()),
+            metadata=Metadata(
+                actor_id="system", actor_role="system", idempotency_key="default-ladder-product"
+            ),
+        )
+    if start_projector:
+        await projector.start()
+    if listen and not is_sqlite(engine):
+        # Other processes append too: hear them, and keep this process's read models current.
+        await notifier.listen(engine.url)
+        runtime.follower = asyncio.create_task(_keep_up(projector, notifier))
+    return runtime
+
+
+async def _keep_up(projector: Projector, notifier: Notifier, poll: float = 1.0) -> None:
+    """Catch the read models up whenever the log advances (or every ``poll`` seconds)."""
+    seen = notifier.position
+    while True:
+        seen = await notifier.wait(seen, poll)
+        try:
+            await projector.catch_up()
+        except Exception:  # a failed catch-up is retried on the next wake-up
+            log.exception("projector catch-up failed")

@@ -1,0 +1,223 @@
+"""Application service: load the streams, decide, append with the expected version.
+
+Every write of the product goes through ``CareerService.execute``: the API's mutations,
+the CLI's demo generator and the imports. It keeps ``domain`` pure (no I/O there) and
+``api`` thin (no rules there).
+
+Concurrency: the service appends with the version it read. When another writer got in
+first, the store raises ``WrongExpectedVersion``; the service rereads and decides again,
+a bounded number of times, so a conflict is either resolved against fresh state or
+refused by the rules -- never a lost or doubled write. A caller that passes its own
+``expected_version`` gets the conflict back instead of a retry.
+
+Idempotency: a command carrying an idempotency key already recorded returns the original
+result without deciding again (deciding again could refuse, e.g. "already hired").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from domain import commands as c
+from domain.checks import DecisionContext
+from domain.events import DomainEvent, LadderPublished
+from domain.ladder import Ladder
+from domain.mentoring import decide_mentorship
+from domain.rules import decide, decide_ladder
+from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
+from domain.state import PersonState, fold
+from events.errors import WrongExpectedVersion
+from events.idempotency import known_positions, read_positions
+from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
+from events.sql_store import SqlEventStore
+
+log = logging.getLogger(__name__)
+
+Command = c.PersonCommand | c.PublishLadder
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What a command wrote (or, for a repeated idempotency key, had written)."""
+
+    events: tuple[RecordedEvent, ...]
+    replayed: bool = False
+
+    @property
+    def position(self) -> int:
+        return max(e.position for e in self.events)
+
+    @property
+    def stream_version(self) -> int:
+        return self.events[-1].version
+
+
+def person_stream(person_id: UUID) -> str:
+    return f"person-{person_id}"
+
+
+def ladder_stream(track: str) -> str:
+    return f"ladder-{track}"
+
+
+def decode(recorded: RecordedEvent) -> DomainEvent:
+    """A recorded event as its domain dataclass."""
+    return from_data(recorded.type, recorded.data, recorded.event_id)
+
+
+def encode(event: DomainEvent) -> NewEvent:
+    name = type(event).__name__
+    return NewEvent(
+        type=name,
+        data=to_data(event),
+        schema_version=SCHEMA_VERSIONS[name],
+        event_id=event.event_id,
+    )
+
+
+class CareerService:
+    """Runs commands against the log. One instance per process is enough."""
+
+    def __init__(
+        self,
+        store: SqlEventStore,
+        *,
+        max_mentees: int = 5,
+        max_retries: int = 5,
+        today: Callable[[], date] | None = None,
+        after_append: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.max_mentees = max_mentees
+        self.max_retries = max_retries
+        self._today = today or (lambda: datetime.now(UTC).date())
+        self._after_append = after_append
+
+    # -- reading what decisions need --------------------------------------------------
+
+    async def load_person(self, person_id: UUID) -> tuple[PersonState, int]:
+        recorded = await self.store.read_stream(person_stream(person_id))
+        state = fold(decode(r) for r in recorded)
+        return state, (recorded[-1].version if recorded else 0)
+
+    async def ladders(self) -> dict[str, Ladder]:
+        """The current published ladder of every track."""
+        published = await self.store.read_all(0, limit=1_000_000, types=["LadderPublished"])
+        current: dict[str, Ladder] = {}
+        for r in published:
+            event = decode(r)
+            if isinstance(event, LadderPublished):
+                current[event.track] = Ladder.from_dict(event.ladder)
+        return current
+
+    async def ladder_versions(self, track: str) -> list[Ladder]:
+        recorded = await self.store.read_stream(ladder_stream(track))
+        out: list[Ladder] = []
+        for r in recorded:
+            event = decode(r)
+            if isinstance(event, LadderPublished):
+                out.append(Ladder.from_dict(event.ladder))
+        return out
+
+    async def context(self) -> DecisionContext:
+        return DecisionContext(
+            today=self._today(), ladders=await self.ladders(), max_mentees=self.max_mentees
+        )
+
+    # -- writing ------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        command: Command,
+        *,
+        metadata: Metadata | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Decide ``command`` against fresh state and append what it produces.
+
+        Raises ``domain.errors.LadderError`` when a rule refuses it and
+        ``WrongExpectedVersion`` on a conflict with ``expected_version`` (or when the
+        retries run out); nothing is written then.
+        """
+        meta = metadata or Metadata()
+        if meta.idempotency_key is not None:
+            known = await known_positions(self.store.engine, meta.idempotency_key)
+            if known is not None:
+                return CommandResult(tuple(await read_positions(self.store, known)), True)
+        attempts = 1 if expected_version is not None else self.max_retries
+        for attempt in range(1, attempts + 1):
+            try:
+                appends = await self._decide(command, expected_version)
+                positions = await self.store.append_streams(appends, metadata=meta)
+            except WrongExpectedVersion:
+                if attempt >= attempts:
+                    raise
+                log.info("conflict on %s, retrying (%d)", type(command).__name__, attempt)
+                continue
+            if self._after_append is not None:
+                await self._after_append()
+            return CommandResult(tuple(await read_positions(self.store, positions)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
+        ctx = await self.context()
+        if isinstance(command, c.PublishLadder):
+            track = command.ladder.track
+            versions = await self.ladder_versions(track)
+            events: Sequence[DomainEvent] = decide_ladder(
+                versions[-1] if versions else None, command, ctx
+            )
+            return [
+                StreamAppend(
+                    ladder_stream(track),
+                    [encode(e) for e in events],
+                    expected_version if expected_version is not None else len(versions),
+                )
+            ]
+        if isinstance(command, c.StartMentorship | c.EndMentorship):
+            return await self._decide_mentorship(command, ctx, expected_version)
+        person_id = command.person_id
+        state, version = await self.load_person(person_id)
+        events = decide(state, command, ctx)
+        expected = version if expected_version is None else expected_version
+        return [
+            StreamAppend(
+                person_stream(person_id),
+                [encode(e) for e in events],
+                NO_STREAM if expected == 0 else expected,
+            )
+        ]
+
+    async def _decide_mentorship(
+        self,
+        command: c.StartMentorship | c.EndMentorship,
+        ctx: DecisionContext,
+        expected_version: int | None,
+    ) -> list[StreamAppend]:
+        if isinstance(command, c.StartMentorship):
+            mentor_id, mentee_id = command.mentor_id, command.mentee_id
+        else:
+            mentee_id = command.person_id
+            mentee_state, _ = await self.load_person(mentee_id)
+            mentor_id = mentee_state.mentor_of(command.mentorship_id) or mentee_id
+        mentor, mentor_version = await self.load_person(mentor_id)
+        mentee, mentee_version = await self.load_person(mentee_id)
+        mentor_events, mentee_events = decide_mentorship(mentor, mentee, command, ctx)
+        if expected_version is not None:
+            mentee_version = expected_version
+        return [
+            StreamAppend(
+                person_stream(mentor_id),
+                [encode(e) for e in mentor_events],
+                NO_STREAM if mentor_version == 0 else mentor_version,
+            ),
+            StreamAppend(
+                person_stream(mentee_id),
+                [encode(e) for e in mentee_events],
+                NO_STREAM if mentee_version == 0 else mentee_version,
+            ),
+        ]
