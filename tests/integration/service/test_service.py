@@ -47,7 +47,7 @@ async def hire(rt: Runtime, level: str, *, years: float = 0.0) -> UUID:
 
 async def test_first_start_publishes_the_default_product_ladder(runtime: Runtime) -> None:
     ladders = await runtime.service.ladders()
-    assert [lvl.key for lvl in ladders["product"].levels][0] == "apm"
+    assert ladders["product"].levels[0].key == "apm"
     assert ladders["product"].version == 1
 
 
