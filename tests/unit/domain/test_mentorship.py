@@ -198,3 +198,27 @@ def test_an_ended_mentorship_frees_capacity() -> None:
     a, _ = decide_mentorship(mentor, mentee, end(mentee, command.mentorship_id, START), CTX)
     mentor = given(*mentor.recorded, *mentor.mentorship_events, *a)
     assert decide_mentorship(mentor, other, start(mentor, other), ctx)
+
+
+def test_a_mentorship_more_than_a_year_ahead_is_refused() -> None:
+    mentor, mentee = person("director"), person("apm")
+    refused(
+        mentor, mentee, start(mentor, mentee, on=date(2030, 1, 1)), "EFFECTIVE_DATE_TOO_FAR_AHEAD"
+    )
+
+
+def test_a_mentorship_id_is_used_once() -> None:
+    mentor, mentee = person("director"), person("apm")
+    command = start(mentor, mentee)
+    mentor, mentee = started(mentor, mentee, command)
+    other = person("pm")
+    again = cmd.StartMentorship(command.mentorship_id, command.mentor_id, other.person_id, START)  # type: ignore[arg-type]
+    error = refused(mentor, other, again, "VALIDATION_ERROR")
+    assert error.field == "mentorshipId"
+
+
+def test_blank_goals_are_refused() -> None:
+    mentor, mentee = person("director"), person("apm")
+    command = cmd.StartMentorship(uuid4(), mentor.person_id, mentee.person_id, START, (" ",))  # type: ignore[arg-type]
+    error = refused(mentor, mentee, command, "VALIDATION_ERROR")
+    assert error.field == "goals"

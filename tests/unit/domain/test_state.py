@@ -82,3 +82,16 @@ def test_the_stream_version_counts_every_event() -> None:
         hired(pid), ev.MentorshipStarted(pid, date(2021, 1, 1), uuid4(), pid, uuid4(), (), False)
     )
     assert state.version == 2
+
+
+def test_decide_refuses_a_command_it_does_not_know() -> None:
+    import pytest
+
+    from domain import commands as cmd
+    from domain.ladder import default_ladder
+    from domain.person import decide
+
+    from .helpers import CTX
+
+    with pytest.raises(TypeError):
+        decide(given(hired()), cmd.PublishLadder(default_ladder()), CTX)  # type: ignore[arg-type]
