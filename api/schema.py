@@ -31,6 +31,7 @@ from api.types.person import PersonQuery
 from api.types.readiness import ReadinessQuery
 from api.types.rotation import RotationQuery
 from api.types.stats import StatsQuery
+from api.types.subscriptions import CareerSubscription
 from api.types.viewer import ViewerQuery
 
 logger = logging.getLogger("api.schema")
@@ -50,7 +51,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ExceptionsQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (*MUTATIONS,)
-SUBSCRIPTION_TYPES: tuple[type, ...] = ()
+SUBSCRIPTION_TYPES: tuple[type, ...] = (CareerSubscription,)
 # Types no root field reaches directly (e.g. Node implementations only ``node(id)`` returns).
 EXTRA_TYPES: tuple[type, ...] = ()
 
