@@ -24,6 +24,7 @@ from domain.serialization import to_data
 from domain.state import IDENTITY_FIELDS, PersonState, apply_changes
 
 EXPERIENCE_TOLERANCE = 1e-9
+_REQUIRED_TEXTS = ("name", "rationale", "reason", "outcome", "program", "host_team")
 
 
 def _target(state: PersonState, person_id: UUID, target_id: UUID) -> CareerFact:
@@ -132,6 +133,9 @@ def decide_rescind(
 def _check_content(fact: CareerFact, ids: dict[str, UUID]) -> None:
     """The input rules of the command that recorded ``fact``, applied to its new values."""
     try:
+        for name in _REQUIRED_TEXTS:
+            if hasattr(fact, name):
+                checks.text(getattr(fact, name), name)
         if isinstance(fact, ev.PersonHired):
             checks.text(fact.name, "name", max_len=checks.MAX_NAME)
             checks.email(fact.email)

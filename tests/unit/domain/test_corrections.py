@@ -221,3 +221,12 @@ def test_a_correction_needs_a_reason() -> None:
     pid, hire, _ = career()
     command = cmd.CorrectEvent(pid, hire.event_id, {"name": "X"}, "")
     then_refused(given(hire), command, "VALIDATION_ERROR")
+
+
+def test_a_correction_cannot_blank_a_required_text() -> None:
+    pid, hire, promotion = career()
+    then_refused(
+        given(hire, promotion),
+        correct(pid, promotion.event_id, rationale=" "),
+        "INVALID_CORRECTION",
+    )
