@@ -39,6 +39,7 @@ from events.db import write_engine
 from events.encoding import STREAM_NAME
 from events.errors import StoreError
 from events.hashing import iso_utc
+from events.port import VerifyResult
 from events.schema import events_table as T
 from events.schema import idempotency_table as K
 from events.verify import ChainVerifier, StoredRow
@@ -350,3 +351,47 @@ async def _import_lines(
         progress(importer.position, expected)
     streams = importer.checker.result().streams_checked
     return TransferResult(events=importer.position, streams=streams, last_position=expected)
+
+
+# --- verify with progress -------------------------------------------------------------
+
+
+async def verify_log(
+    engine: AsyncEngine, stream: str | None = None, *, progress: Progress | None = None
+) -> VerifyResult:
+    """``SqlEventStore.verify`` with progress: the same ``ChainVerifier`` over raw rows.
+
+    The whole log (``stream=None``) is also checked for position gaps.
+    """
+    checker = ChainVerifier(check_positions=stream is None)
+    async with engine.connect() as conn:
+        q = sa.select(sa.func.count()).select_from(T)
+        if stream is not None:
+            q = q.where(T.c.stream == stream)
+        total = int(await conn.scalar(q) or 0)
+    done, after = 0, 0
+    while True:
+        q = sa.select(*_COLUMNS).where(T.c.position > after).order_by(T.c.position)
+        if stream is not None:
+            q = q.where(T.c.stream == stream)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(q.limit(BATCH * 5))).all()
+        for r in rows:
+            checker.feed(_stored(r))
+        done += len(rows)
+        if progress is not None:
+            progress(done, max(total, done))
+        if len(rows) < BATCH * 5:
+            return checker.result()
+        after = rows[-1][0]
+
+
+def _stored(r: sa.Row[Any]) -> StoredRow:
+    (position, stream, version, event_id, type_, sv, data, meta, ts, digest, prev) = tuple(r)
+    return StoredRow(
+        position, stream, version, event_id, type_, sv, data, meta, _utc(ts), digest, prev
+    )
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)

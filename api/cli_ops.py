@@ -1,0 +1,147 @@
+"""Operating commands: ``ladder serve``, ``ladder migrate`` and ``ladder rebuild``."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+from starlette.applications import Starlette
+
+from api.cli_support import DatabaseUrl, Exit, database_url, fail, guard, out, progress_bar, run
+from api.settings import get_settings
+from events.db import create_engine, normalize_url
+from events.migrate import current_revision, migrate
+from events.projections import ALL
+from events.projector import Projector
+from events.readmodels.tables import METADATA
+from events.sql_store import SqlEventStore
+
+
+def _backend(url: str) -> str:
+    return make_url(normalize_url(url)).get_backend_name()
+
+
+# --- serve ----------------------------------------------------------------------------
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (LADDER_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help="(LADDER_PORT)")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Worker processes. More than 1 only on PostgreSQL (SQLite has one writer)."
+        ),
+    ] = 1,
+    url: DatabaseUrl = None,
+) -> None:
+    """Migrate, publish the default ladder on first start, and serve the API with uvicorn.
+
+    GraphQL (and GraphiQL in development) at /graphql, probes at /healthz and /readyz.
+    """
+    import uvicorn
+
+    settings = guard(get_settings)
+    db = database_url(url)
+    backend = guard(lambda: _backend(db))
+    if workers > 1 and backend != "postgresql":
+        fail(
+            "--workers > 1 needs PostgreSQL: with SQLite one process writes at a time and "
+            "subscribers in one worker would not hear another's writes",
+            Exit.USAGE,
+        )
+    run(_prepare(db))
+    # The workers (and the factory below) read the URL from the environment.
+    os.environ["LADDER_DATABASE_URL"] = db
+    uvicorn.run(
+        "api.cli_ops:served_app",
+        factory=True,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        workers=workers,
+        lifespan="on",
+    )
+
+
+async def _prepare(url: str) -> None:
+    """Migrate and publish the default ladder once, before any worker starts."""
+    from events.bootstrap import bootstrap
+
+    runtime = await bootstrap(url, start_projector=False, listen=False)
+    await runtime.close()
+
+
+def served_app() -> Starlette:
+    """The ASGI app uvicorn's workers build (``--factory``)."""
+    from api.app import create_app
+    from api.services import runtime_services
+
+    return create_app(get_settings(), bootstrap=runtime_services)
+
+
+# --- migrate --------------------------------------------------------------------------
+
+
+def migrate_command(url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date (safe to run again)."""
+    db = database_url(url)
+    before, after = run(_migrate(db))
+    if before == after:
+        out.print(f"already at revision {after}", markup=False)
+    else:
+        out.print(
+            f"migrated from {before or 'an empty database'} to revision {after}", markup=False
+        )
+
+
+async def _migrate(url: str) -> tuple[str | None, str | None]:
+    engine = create_engine(url)
+    try:
+        before = await current_revision(engine)
+        await migrate(engine)
+        return before, await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+# --- rebuild --------------------------------------------------------------------------
+
+
+def rebuild(
+    projection: Annotated[
+        str | None, typer.Argument(help="One projection (default: all of them).")
+    ] = None,
+    url: DatabaseUrl = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Rebuild read models from the log into fresh tables, then swap them in.
+
+    Queries keep reading the old tables until the swap commits; Ctrl-C leaves them as they were.
+    """
+    names = sorted(p.name for p in ALL)
+    if projection is not None and projection not in names:
+        fail(f"no projection {projection!r} (known: {', '.join(names)})", Exit.NOT_FOUND)
+    chosen = [projection] if projection else names
+    position = run(_rebuild(database_url(url), chosen, quiet))
+    out.print(f"rebuilt {', '.join(chosen)} up to position {position}", markup=False)
+
+
+async def _rebuild(url: str, names: list[str], quiet: bool) -> int:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+        projector = Projector(engine, SqlEventStore(engine), ALL)
+        with progress_bar("Rebuilding", quiet=quiet) as update:
+            return await projector.rebuild(names, progress=update)
+    finally:
+        await engine.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel="Run")(serve)
+    app.command("migrate", rich_help_panel="Run")(migrate_command)
+    app.command(rich_help_panel="Run")(rebuild)
