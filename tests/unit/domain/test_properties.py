@@ -210,7 +210,7 @@ def check_invariants(world: World) -> None:
         assert problems == []
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(OPS, max_size=40))
 def test_any_sequence_of_commands_keeps_the_invariants(ops: list[tuple[Any, ...]]) -> None:
     world = World()
