@@ -37,7 +37,7 @@ from events.sql_store import SqlEventStore
 
 log = logging.getLogger(__name__)
 
-Command = c.PersonCommand | c.PublishLadder
+Command = c.Command
 
 
 @dataclass(frozen=True, slots=True)
