@@ -16,17 +16,14 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Row
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.db import create_engine, is_sqlite, write_engine
-from events.encoding import PlannedAppend, check_stream, encode_metadata, plan_appends
-from events.errors import DuplicateEventId, StoreError, WrongExpectedVersion
-from events.hashing import canonical, chain_hash
+from events import pg_io, sqlite_io
+from events.db import create_engine, is_sqlite
+from events.encoding import check_stream, encode_metadata, plan_appends
+from events.errors import StoreError
 from events.port import (
-    ANY,
-    NO_STREAM,
     ExpectedVersion,
     Metadata,
     NewEvent,
@@ -34,30 +31,18 @@ from events.port import (
     StreamAppend,
     VerifyResult,
 )
+from events.rows import decode_rows
 from events.schema import events_table as T
-from events.schema import idempotency_table as K
+from events.sqlite_io import SqliteWriter
 from events.upcasting import UpcasterRegistry, default_upcasters
 from events.verify import ChainVerifier, StoredRow
 
 log = logging.getLogger(__name__)
+_MAX_BIGINT = 2**63 - 1
 
 AppendListener = Callable[[list[RecordedEvent]], Awaitable[None]]
 """Awaited after each committed append with the events it wrote (not on idempotent replays)."""
 
-_PG_APPEND_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))")
-# One round trip: the log's head (last position and time) and one stream's head.
-_HEAD = sa.text(
-    "SELECT g.position, g.recorded_at, s.version, s.hash FROM (SELECT 1 AS one) AS o "
-    "LEFT JOIN (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS g "
-    "ON 1 = 1 "
-    "LEFT JOIN (SELECT version, hash FROM events WHERE stream = :stream "
-    "ORDER BY version DESC LIMIT 1) AS s ON 1 = 1"
-).columns(
-    sa.column("position", sa.BigInteger),
-    sa.column("recorded_at", sa.DateTime(timezone=True)),
-    sa.column("version", sa.BigInteger),
-    sa.column("hash", sa.String),
-)
 _COLUMNS = (
     T.c.position,
     T.c.stream,
@@ -95,8 +80,8 @@ class SqlEventStore:
         self.engine = engine
         self.upcasters = default_upcasters if upcasters is None else upcasters
         self.listeners: list[AppendListener] = []
-        self._writer = write_engine(engine)
-        self._postgres = not is_sqlite(engine)
+        self._sqlite = SqliteWriter(engine) if is_sqlite(engine) else None
+        self._sql = sqlite_io.READS if self._sqlite is not None else pg_io.READS
         self._owns_engine = owns_engine
         self._clock = clock or (lambda: datetime.now(UTC))
         self._append_lock = asyncio.Lock()
@@ -105,7 +90,9 @@ class SqlEventStore:
         self.listeners.append(listener)
 
     async def close(self) -> None:
-        """Dispose of the engine if this store created it."""
+        """Stop the SQLite writer thread; dispose of the engine if this store created it."""
+        if self._sqlite is not None:
+            await self._sqlite.close()
         if self._owns_engine:
             await self.engine.dispose()
 
@@ -132,108 +119,21 @@ class SqlEventStore:
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")
         async with self._append_lock:
-            try:
-                async with self._writer.begin() as conn:
-                    if self._postgres:
-                        await conn.execute(_PG_APPEND_LOCK)
-                    if key is not None:
-                        known = await conn.scalar(sa.select(K.c.positions).where(K.c.key == key))
-                        if known is not None:
-                            positions: list[int] = orjson.loads(known)
-                            return positions
-                    rows = await self._rows(conn, plans, meta, meta_json)
-                    await conn.execute(T.insert(), rows)
-                    positions = [r["position"] for r in rows]
-                    if key is not None:
-                        await conn.execute(
-                            K.insert(),
-                            {
-                                "key": key,
-                                "positions": orjson.dumps(positions).decode(),
-                                "recorded_at": rows[0]["recorded_at"],
-                            },
-                        )
-            except IntegrityError as exc:
-                if "event_id" in str(exc.orig):
-                    raise DuplicateEventId(
-                        "an event id in this append is already recorded"
-                    ) from exc
-                raise
-        if self.listeners:
-            await self._notify(rows)
+            if self._sqlite is not None:
+                positions, rows = await self._sqlite.append(
+                    plans, meta, meta_json, key, self._clock()
+                )
+            else:
+                async with self.engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    positions, rows = await pg_io.append(
+                        raw.driver_connection, plans, meta, meta_json, key, self._clock()
+                    )
+        if rows is not None and self.listeners:
+            await self._notify([r.recorded() for r in rows])
         return positions
 
-    async def _rows(
-        self,
-        conn: AsyncConnection,
-        plans: list[PlannedAppend],
-        meta: dict[str, str],
-        meta_json: str,
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        position = 0
-        recorded_at = self._clock()
-        for i, plan in enumerate(plans):
-            head = (await conn.execute(_HEAD, {"stream": plan.stream})).one()
-            if i == 0:
-                position = head.position or 0
-                if head.recorded_at is not None:
-                    # The store's clock never runs backwards in the log.
-                    recorded_at = max(recorded_at, _utc(head.recorded_at))
-            version: int = head.version or 0
-            _check_expected(plan.stream, plan.expected_version, version)
-            prev_hash: str | None = head.hash
-            for e in plan.events:
-                position += 1
-                version += 1
-                ev = e.event
-                digest = chain_hash(
-                    prev_hash,
-                    canonical(
-                        stream=plan.stream,
-                        version=version,
-                        type=ev.type,
-                        schema_version=ev.schema_version,
-                        data=e.data,
-                        metadata=meta,
-                        recorded_at=recorded_at,
-                    ),
-                )
-                rows.append(
-                    {
-                        "position": position,
-                        "stream": plan.stream,
-                        "version": version,
-                        "event_id": ev.event_id,
-                        "type": ev.type,
-                        "schema_version": ev.schema_version,
-                        "data": e.data_json,
-                        "metadata": meta_json,
-                        "recorded_at": recorded_at,
-                        "hash": digest,
-                        "prev_hash": prev_hash,
-                    }
-                )
-                prev_hash = digest
-        return rows
-
-    async def _notify(self, rows: list[dict[str, Any]]) -> None:
-        recorded = [
-            RecordedEvent(
-                position=r["position"],
-                stream=r["stream"],
-                version=r["version"],
-                event_id=r["event_id"],
-                type=r["type"],
-                schema_version=r["schema_version"],
-                data=orjson.loads(r["data"]),
-                metadata=orjson.loads(r["metadata"]),
-                recorded_at=r["recorded_at"],
-                hash=r["hash"],
-                prev_hash=r["prev_hash"],
-            )
-            for r in rows
-        ]
+    async def _notify(self, recorded: list[RecordedEvent]) -> None:
         for listener in list(self.listeners):
             try:
                 await listener(recorded)
@@ -247,43 +147,30 @@ class SqlEventStore:
     ) -> list[RecordedEvent]:
         """Events of ``stream`` with ``from_version <= version <= to_version``."""
         check_stream(stream)
-        q = sa.select(*_COLUMNS).where(T.c.stream == stream, T.c.version >= from_version)
-        if to_version is not None:
-            q = q.where(T.c.version <= to_version)
-        return await self._fetch(q.order_by(T.c.version))
+        last = _MAX_BIGINT if to_version is None else to_version
+        return await self._fetch(self._sql.read_stream, stream, from_version, last)
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, types: Sequence[str] | None = None
     ) -> list[RecordedEvent]:
         """Up to ``limit`` events after ``after_position``, in position order."""
-        q = sa.select(*_COLUMNS).where(T.c.position > after_position)
-        if types is not None:
-            q = q.where(T.c.type.in_(list(types)))
-        return await self._fetch(q.order_by(T.c.position).limit(limit))
+        if limit <= 0 or (types is not None and not types):
+            return []
+        if types is None:
+            return await self._fetch(self._sql.read_all, after_position, limit)
+        names: Any = list(types)
+        if self._sqlite is not None:
+            names = orjson.dumps(names).decode()
+        return await self._fetch(self._sql.read_all_types, after_position, names, limit)
 
-    async def _fetch(self, query: sa.Select[Any]) -> list[RecordedEvent]:
+    async def _fetch(self, sql: str, *params: Any) -> list[RecordedEvent]:
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [self._event(r) for r in rows]
-
-    def _event(self, r: Row[Any]) -> RecordedEvent:
-        (pos, stream, version, event_id, type_, sv, data, meta, ts, digest, prev) = tuple(r)
-        data = orjson.loads(data)
-        if self.upcasters:
-            sv, data = self.upcasters.upcast(type_, sv, data)
-        return RecordedEvent(
-            pos,
-            stream,
-            version,
-            event_id,
-            type_,
-            sv,
-            data,
-            orjson.loads(meta),
-            ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC),
-            digest,
-            prev,
-        )
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            if self._sqlite is not None:
+                rows: Any = await raw.execute_fetchall(sql, params)
+            else:
+                rows = await raw.fetch(sql, *params)
+        return decode_rows(rows, self.upcasters, sqlite=self._sqlite is not None)
 
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:
@@ -325,16 +212,6 @@ class SqlEventStore:
 
 def _utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
-def _check_expected(stream: str, expected: ExpectedVersion, actual: int) -> None:
-    if expected == ANY:
-        return
-    if expected == NO_STREAM:
-        if actual != 0:
-            raise WrongExpectedVersion(stream, expected, actual)
-    elif expected != actual:
-        raise WrongExpectedVersion(stream, expected, actual)
 
 
 async def create_store(

@@ -52,6 +52,10 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def store(engine: AsyncEngine) -> SqlEventStore:
-    """A migrated ``SqlEventStore`` (shares ``engine``)."""
-    return SqlEventStore(engine)
+async def store(engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
+    """A migrated ``SqlEventStore`` (shares ``engine``; closed after the test)."""
+    s = SqlEventStore(engine)
+    try:
+        yield s
+    finally:
+        await s.close()

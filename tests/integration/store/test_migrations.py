@@ -49,6 +49,7 @@ async def test_a_database_at_the_first_revision_migrates_to_head(db_url: str) ->
         assert await current_revision(engine) == "0001"
         old = SqlEventStore(engine)
         await old.append("person-a", [ev(n=1)], NO_STREAM)  # revision 0001 has no key table
+        await old.close()
         assert "idempotency_keys" not in await _tables(db_url)
 
         await migrate(engine)
@@ -60,6 +61,7 @@ async def test_a_database_at_the_first_revision_migrates_to_head(db_url: str) ->
         assert await store.append("person-a", [ev(n=2)], 1, metadata=key) == [2]
         assert [e.data for e in await store.read_stream("person-a")] == [{"n": 1}, {"n": 2}]
         assert (await store.verify()).ok
+        await store.close()
         with pytest.raises(DBAPIError, match="APPEND_ONLY"):
             async with engine.begin() as conn:
                 await conn.execute(text("DELETE FROM events"))
@@ -77,6 +79,7 @@ async def test_the_first_revision_allows_deletes_the_second_refuses_them(db_url:
             await conn.execute(text("DELETE FROM events"))
         await migrate(engine)
         await store.append("person-a", [ev()], NO_STREAM)
+        await store.close()
         with pytest.raises(DBAPIError):
             async with engine.begin() as conn:
                 await conn.execute(

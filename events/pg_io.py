@@ -1,0 +1,110 @@
+"""PostgreSQL I/O for the store, on the asyncpg connection under SQLAlchemy's pool.
+
+An append is four round trips: ``BEGIN`` with the advisory lock, the heads, the
+insert, ``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes
+appends, so ``max(position) + 1`` is gap-free and in commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from events.encoding import PlannedAppend
+from events.errors import DuplicateEventId
+from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+
+BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
+_INSERT = (
+    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
+    "metadata, recorded_at, hash, prev_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+)
+_SELECT = (
+    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
+    "recorded_at, hash, prev_hash FROM events"
+)
+READS = ReadQueries(
+    read_stream=f"{_SELECT} WHERE stream = $1 AND version >= $2 AND version <= $3 ORDER BY version",
+    read_all=f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2",
+    read_all_types=f"{_SELECT} WHERE position > $1 AND type = ANY($2) ORDER BY position LIMIT $3",
+)
+_HEADS = (
+    "SELECT g.position, g.recorded_at, s.version, s.hash FROM (SELECT 1) AS o "
+    "LEFT JOIN (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS g "
+    "ON true LEFT JOIN (SELECT version, hash FROM events WHERE stream = $1 "
+    "ORDER BY version DESC LIMIT 1) AS s ON true"
+)
+_STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = $1 ORDER BY version DESC LIMIT 1"
+_KEY = "SELECT positions FROM idempotency_keys WHERE key = $1"
+_INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES ($1, $2, $3)"
+
+
+async def append(
+    conn: Any,
+    plans: Sequence[PlannedAppend],
+    meta: dict[str, str],
+    meta_json: str,
+    key: str | None,
+    now: datetime,
+) -> tuple[list[int], list[NewRow] | None]:
+    """(positions, rows written) or, for a known idempotency key, (positions, None)."""
+    await conn.execute(BEGIN_LOCKED)
+    try:
+        if key is not None:
+            known = await conn.fetchval(_KEY, key)
+            if known is not None:
+                await conn.execute("ROLLBACK")
+                return orjson.loads(known), None
+        first = await conn.fetchrow(_HEADS, plans[0].stream)
+        heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
+        for plan in plans[1:]:
+            head = await conn.fetchrow(_STREAM_HEAD, plan.stream)
+            heads.append((0, None) if head is None else (head[0], head[1]))
+        recorded_at = next_recorded_at(now, first[1])
+        rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
+        args = [
+            (
+                r.position,
+                r.stream,
+                r.version,
+                r.event_id,
+                r.type,
+                r.schema_version,
+                r.data,
+                r.metadata,
+                r.recorded_at,
+                r.hash,
+                r.prev_hash,
+            )
+            for r in rows
+        ]
+        if len(args) == 1:
+            await conn.execute(_INSERT, *args[0])
+        else:
+            await conn.executemany(_INSERT, args)
+        positions = [r.position for r in rows]
+        if key is not None:
+            await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
+        await conn.execute("COMMIT")
+    except asyncpg.UniqueViolationError as exc:
+        await conn.execute("ROLLBACK")
+        if exc.constraint_name == "uq_events_event_id":
+            raise DuplicateEventId("an event id in this append is already recorded") from exc
+        raise
+    except BaseException:
+        await _abandon(conn)
+        raise
+    return positions, rows
+
+
+async def _abandon(conn: Any) -> None:
+    """Roll back; a connection that cannot (cancelled mid-query) is closed instead."""
+    try:
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+    except Exception:
+        conn.terminate()

@@ -1,0 +1,232 @@
+"""Building rows for an append and turning stored rows into ``RecordedEvent``s.
+
+Pure functions shared by the SQLite and PostgreSQL I/O paths. Row tuples follow
+``COLUMNS`` order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, SafeUUID
+
+import orjson
+
+from events.encoding import PlannedAppend
+from events.errors import WrongExpectedVersion
+from events.hashing import canonical, chain_hash
+from events.port import ANY, NO_STREAM, ExpectedVersion, RecordedEvent
+from events.upcasting import UpcasterRegistry
+
+COLUMNS = (
+    "position",
+    "stream",
+    "version",
+    "event_id",
+    "type",
+    "schema_version",
+    "data",
+    "metadata",
+    "recorded_at",
+    "hash",
+    "prev_hash",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadQueries:
+    """A backend's read statements (parameters in order)."""
+
+    read_stream: str  # stream, from_version, to_version
+    read_all: str  # after_position, limit
+    read_all_types: str  # after_position, types, limit
+
+
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """An events row about to be inserted, with its data still as JSON text."""
+
+    position: int
+    stream: str
+    version: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: str
+    metadata: str
+    recorded_at: datetime
+    hash: str
+    prev_hash: str | None
+
+    def recorded(self) -> RecordedEvent:
+        return make_recorded(
+            self.position,
+            self.stream,
+            self.version,
+            self.event_id,
+            self.type,
+            self.schema_version,
+            orjson.loads(self.data),
+            orjson.loads(self.metadata),
+            self.recorded_at,
+            self.hash,
+            self.prev_hash,
+        )
+
+
+def check_expected(stream: str, expected: ExpectedVersion, actual: int) -> None:
+    if expected == ANY:
+        return
+    if (expected == NO_STREAM and actual != 0) or (expected != NO_STREAM and expected != actual):
+        raise WrongExpectedVersion(stream, expected, actual)
+
+
+def build_rows(
+    plans: Sequence[PlannedAppend],
+    heads: Sequence[tuple[int, str | None]],
+    last_position: int,
+    recorded_at: datetime,
+    meta: dict[str, str],
+    meta_json: str,
+) -> list[NewRow]:
+    """Rows for ``plans`` given each stream's head ``(version, hash)`` and the log's head.
+
+    Raises ``WrongExpectedVersion`` before anything is written.
+    """
+    for plan, (version, _) in zip(plans, heads, strict=True):
+        check_expected(plan.stream, plan.expected_version, version)
+    rows: list[NewRow] = []
+    position = last_position
+    for plan, (version, prev_hash) in zip(plans, heads, strict=True):
+        for e in plan.events:
+            position += 1
+            version += 1
+            ev = e.event
+            digest = chain_hash(
+                prev_hash,
+                canonical(
+                    stream=plan.stream,
+                    version=version,
+                    type=ev.type,
+                    schema_version=ev.schema_version,
+                    data=e.data,
+                    metadata=meta,
+                    recorded_at=recorded_at,
+                ),
+            )
+            rows.append(
+                NewRow(
+                    position,
+                    plan.stream,
+                    version,
+                    ev.event_id,
+                    ev.type,
+                    ev.schema_version,
+                    e.data_json,
+                    meta_json,
+                    recorded_at,
+                    digest,
+                    prev_hash,
+                )
+            )
+            prev_hash = digest
+    return rows
+
+
+def next_recorded_at(now: datetime, last: datetime | None) -> datetime:
+    """The store's clock for the log never runs backwards."""
+    return now if last is None or now >= last else last
+
+
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
+def uuid_from_hex(value: str) -> UUID:
+    """``UUID(hex=value)`` without its argument parsing (hot path of SQLite reads)."""
+    u: UUID = _new_object(UUID)
+    _set_attribute(u, "int", int(value, 16))
+    _set_attribute(u, "is_safe", SafeUUID.unknown)
+    return u
+
+
+_R = RecordedEvent
+_set_position = getattr(_R, "position").__set__  # noqa: B009 (slot descriptors)
+_set_stream = getattr(_R, "stream").__set__  # noqa: B009
+_set_version = getattr(_R, "version").__set__  # noqa: B009
+_set_event_id = getattr(_R, "event_id").__set__  # noqa: B009
+_set_type = getattr(_R, "type").__set__  # noqa: B009
+_set_schema_version = getattr(_R, "schema_version").__set__  # noqa: B009
+_set_data = getattr(_R, "data").__set__  # noqa: B009
+_set_metadata = getattr(_R, "metadata").__set__  # noqa: B009
+_set_recorded_at = getattr(_R, "recorded_at").__set__  # noqa: B009
+_set_hash = getattr(_R, "hash").__set__  # noqa: B009
+_set_prev_hash = getattr(_R, "prev_hash").__set__  # noqa: B009
+
+
+def make_recorded(
+    position: int,
+    stream: str,
+    version: int,
+    event_id: UUID,
+    type: str,
+    schema_version: int,
+    data: dict[str, Any],
+    metadata: dict[str, Any],
+    recorded_at: datetime,
+    hash: str,
+    prev_hash: str | None,
+) -> RecordedEvent:
+    """``RecordedEvent(...)`` without the frozen dataclass ``__init__``'s per-field lookups.
+
+    The result is an ordinary ``RecordedEvent`` (equal to one built the usual way); this
+    only matters on the read hot path, where it is a third of the decoding cost.
+    """
+    e: RecordedEvent = _new_object(_R)
+    _set_position(e, position)
+    _set_stream(e, stream)
+    _set_version(e, version)
+    _set_event_id(e, event_id)
+    _set_type(e, type)
+    _set_schema_version(e, schema_version)
+    _set_data(e, data)
+    _set_metadata(e, metadata)
+    _set_recorded_at(e, recorded_at)
+    _set_hash(e, hash)
+    _set_prev_hash(e, prev_hash)
+    return e
+
+
+def decode_rows(
+    rows: Iterable[Sequence[Any]], upcasters: UpcasterRegistry, *, sqlite: bool
+) -> list[RecordedEvent]:
+    """Stored rows (``COLUMNS`` order, driver values) to ``RecordedEvent``s, upcast.
+
+    SQLite gives the event id as 32 hex digits and ``recorded_at`` as naive UTC text;
+    asyncpg gives a ``UUID`` and an aware ``datetime``.
+    """
+    loads = orjson.loads
+    make = make_recorded
+    upcast = upcasters.upcast if upcasters else None
+    out: list[RecordedEvent] = []
+    append = out.append
+    last_text: str | None = None
+    last_ts: datetime | None = None
+    # Events of one append share metadata: decode each distinct text once, copy per event.
+    metas: dict[str, dict[str, Any]] = {}
+    for pos, stream, version, event_id, type_, sv, data, meta, ts, digest, prev in rows:
+        if sqlite:
+            event_id = uuid_from_hex(event_id)
+            if ts != last_text:  # ... and their timestamp
+                last_text, last_ts = ts, datetime.fromisoformat(ts).replace(tzinfo=UTC)
+            ts = last_ts
+        m = metas.get(meta)
+        if m is None:
+            m = metas[meta] = loads(meta)
+        payload = loads(data)
+        if upcast is not None:
+            sv, payload = upcast(type_, sv, payload)
+        append(make(pos, stream, version, event_id, type_, sv, payload, m.copy(), ts, digest, prev))
+    return out

@@ -1,0 +1,150 @@
+"""SQLite I/O for the store.
+
+Appends run on one dedicated thread holding one ``sqlite3`` connection: the whole
+``BEGIN IMMEDIATE`` ... ``COMMIT`` transaction is a single hop off the event loop.
+Reads use the engine's aiosqlite connections (WAL: never blocked by the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from events.db import SQLITE_BUSY_TIMEOUT_MS
+from events.encoding import PlannedAppend
+from events.errors import DuplicateEventId
+from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+
+_INSERT = (
+    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
+    "metadata, recorded_at, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT = (
+    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
+    "recorded_at, hash, prev_hash FROM events"
+)
+READS = ReadQueries(
+    read_stream=f"{_SELECT} WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version",
+    read_all=f"{_SELECT} WHERE position > ? ORDER BY position LIMIT ?",
+    # types arrive as one JSON array, so the statement text never changes.
+    read_all_types=_SELECT
+    + " WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?",
+)
+_LOG_HEAD = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1"
+_KEY = "SELECT positions FROM idempotency_keys WHERE key = ?"
+_INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES (?, ?, ?)"
+
+
+def sqlite_text(ts: datetime) -> str:
+    """UTC time as SQLAlchemy's SQLite ``DateTime`` stores it (sortable text)."""
+    return ts.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+class SqliteWriter:
+    """The store's single writer connection, used only from its own thread."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        database = engine.url.database
+        if not database:
+            raise ValueError("SQLite store needs a database file")
+        self._path = database
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-writer")
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+            conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            self._conn = conn
+        return self._conn
+
+    async def append(
+        self,
+        plans: Sequence[PlannedAppend],
+        meta: dict[str, str],
+        meta_json: str,
+        key: str | None,
+        now: datetime,
+    ) -> tuple[list[int], list[NewRow] | None]:
+        """(positions, rows written) or, for a known idempotency key, (positions, None)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self._append, plans, meta, meta_json, key, now
+        )
+
+    def _append(
+        self,
+        plans: Sequence[PlannedAppend],
+        meta: dict[str, str],
+        meta_json: str,
+        key: str | None,
+        now: datetime,
+    ) -> tuple[list[int], list[NewRow] | None]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if key is not None:
+                known = conn.execute(_KEY, (key,)).fetchone()
+                if known is not None:
+                    conn.execute("ROLLBACK")
+                    return orjson.loads(known[0]), None
+            head = conn.execute(_LOG_HEAD).fetchone()
+            last_position, last_ts = (0, None) if head is None else head
+            recorded_at = next_recorded_at(
+                now, None if last_ts is None else datetime.fromisoformat(last_ts + "+00:00")
+            )
+            heads = [conn.execute(_STREAM_HEAD, (p.stream,)).fetchone() or (0, None) for p in plans]
+            rows = build_rows(plans, heads, last_position, recorded_at, meta, meta_json)
+            ts = sqlite_text(recorded_at)
+            conn.executemany(
+                _INSERT,
+                [
+                    (
+                        r.position,
+                        r.stream,
+                        r.version,
+                        r.event_id.hex,
+                        r.type,
+                        r.schema_version,
+                        r.data,
+                        r.metadata,
+                        ts,
+                        r.hash,
+                        r.prev_hash,
+                    )
+                    for r in rows
+                ],
+            )
+            positions = [r.position for r in rows]
+            if key is not None:
+                conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
+            conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK")
+            if "event_id" in str(exc):
+                raise DuplicateEventId("an event id in this append is already recorded") from exc
+            raise
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return positions, rows
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=True)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
