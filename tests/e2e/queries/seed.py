@@ -1,4 +1,4 @@
-"""A seeded org behind a live server, for the read-side end-to-end tests.
+"""The seeded org the read-side end-to-end tests share (``conftest.org`` serves it).
 
 The org is written with ``CareerService.execute`` (domain commands) into a fresh SQLite
 file or PostgreSQL schema, then served by the real app under uvicorn, bootstrapped by the
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,19 +22,15 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import httpx
-import pytest
 from sqlalchemy import event
 
-from api.app import create_app
-from api.auth import Role
 from api.services import RuntimeServices
 from api.settings import Settings
 from domain import commands as c
 from events.bootstrap import bootstrap
 from events.port import Metadata
 from events.service import CareerService
-from tests.e2e.conftest import LiveServer, make_settings, mint, serve
-from tests.support import create_pg_schema, drop_pg_schema, pg_schema_url, require_postgres
+from tests.e2e.conftest import LiveServer, mint
 
 TODAY = date(2025, 6, 30)
 HR = Metadata(actor_id="hr-admin", actor_role="hr")
@@ -224,7 +220,7 @@ async def _seed_org(service: CareerService) -> str:
     return str(promoted.events[0].event_id)
 
 
-async def _seed(url: str) -> tuple[datetime, str]:
+async def seed(url: str) -> tuple[datetime, str]:
     runtime = await bootstrap(url, listen=False, today=lambda: TODAY)
     try:
         promotion = await _seed_org(runtime.service)
@@ -242,7 +238,7 @@ async def _seed(url: str) -> tuple[datetime, str]:
     return moment, promotion
 
 
-def _boot(seeded: Seeded) -> Any:
+def boot(seeded: Seeded) -> Any:
     @asynccontextmanager
     async def boot(settings: Settings) -> AsyncIterator[RuntimeServices]:
         runtime = await bootstrap(settings.database_url, listen=False, today=lambda: TODAY)
@@ -262,36 +258,3 @@ def _counter(seeded: Seeded) -> Any:
         seeded.statements.append(statement)
 
     return count
-
-
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ],
-)
-def org(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Seeded]:
-    """The seeded org behind a live server, on each backend (built once per module)."""
-    schema: str | None = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('org') / 'org.db'}"
-    else:
-        require_postgres()
-        schema = create_pg_schema()
-        url = pg_schema_url(schema)
-    try:
-        moment, promotion = asyncio.run(_seed(url))
-        seeded = Seeded(url=url, departure_recorded_after=moment, promotion_event_id=promotion)
-        settings = make_settings(database_url=url)
-        with serve(create_app(settings, bootstrap=_boot(seeded)), settings) as server:
-            seeded.server = server
-            yield seeded
-    finally:
-        if schema is not None:
-            drop_pg_schema(schema)
-
-
-ROLES = (Role.EMPLOYEE, Role.MANAGER, Role.HR, Role.AUDITOR)

@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.readside import BULK, ORG, Seeded, bulk_id, global_id, org
-
-__all__ = ["org"]
+from tests.e2e.queries.seed import BULK, ORG, Seeded, bulk_id, global_id
 
 ALLOWED = "allowed"
 NULL = "null"

@@ -6,9 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.readside import BULK, ORG, Seeded, bulk_id, global_id, org
-
-__all__ = ["org"]
+from tests.e2e.queries.seed import BULK, ORG, Seeded, bulk_id, global_id
 
 PAGE = """query($first: Int, $after: String) {
   people(first: $first, after: $after) {
@@ -95,24 +93,33 @@ def test_a_page_of_100_people_costs_the_statements_of_a_page_of_10(org: Seeded) 
     assert large == small, org.statements
 
 
+# Variables that cannot be coerced fail the whole request (400, no ``data``) with
+# ``BAD_REQUEST``; literals of the wrong shape fail validation.
+REQUEST_ERRORS = ("BAD_REQUEST", "GRAPHQL_VALIDATION_FAILED")
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
+    (
+        "date literal in the wrong format",
+        '{ levelCensus(asOf: "2025-13-01") { total } }',
+        {},
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
     (
         "date in the wrong format",
         "query($d: Date) { levelCensus(asOf: $d) { total } }",
         {"d": "30/06/2025"},
-        "GRAPHQL_VALIDATION_FAILED",
+        "BAD_REQUEST",
     ),
     (
         "datetime in the wrong format",
         "query($id: ID!, $k: DateTime) { careerHistory(personId: $id, knownAt: $k) { status } }",
         {"id": ORG["employee"], "k": "yesterday"},
-        "GRAPHQL_VALIDATION_FAILED",
+        "BAD_REQUEST",
     ),
     (
         "wrong variable type",
         "query($n: Int) { people(first: $n) { nodes { name } } }",
         {"n": "ten"},
-        "GRAPHQL_VALIDATION_FAILED",
+        "BAD_REQUEST",
     ),
     ("first above the cap", "{ people(first: 101) { nodes { name } } }", {}, "INVALID_PAGE_SIZE"),
     ("negative first", "{ mentorships(first: -1) { nodes { active } } }", {}, "INVALID_PAGE_SIZE"),
@@ -169,7 +176,7 @@ def test_bad_input_gets_a_clear_error_with_a_stable_code(
     body = response.json()
     assert [e["extensions"]["code"] for e in body["errors"]] == [code], body
     assert body["errors"][0]["message"]
-    if code == "GRAPHQL_VALIDATION_FAILED":
+    if code in REQUEST_ERRORS:
         assert response.status_code == 400
         assert "data" not in body
 
