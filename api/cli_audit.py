@@ -133,8 +133,13 @@ async def _replay(
     state = PersonState()
     events: list[dict[str, Any]] = []
     for e in known:
-        state = evolve(state, from_data(e.type, e.data, e.event_id))
-        events.append(_event_view(e, state, as_of))
+        try:
+            state = evolve(state, from_data(e.type, e.data, e.event_id))
+            problem = None
+        except (KeyError, ValueError, TypeError) as exc:
+            # A tampered or unknown event must not stop the audit: show it, skip its effect.
+            problem = f"cannot be read as {e.type}: {exc}"
+        events.append({**_event_view(e, state, as_of), "unreadable": problem})
     found = verdict.first_break
     return {
         "person_id": str(person_id),
@@ -252,6 +257,8 @@ def _print_text(r: dict[str, Any]) -> None:
             markup=False,
         )
         out.print(f"    data   {orjson.dumps(e['data']).decode()}", markup=False)
+        if e["unreadable"]:
+            out.print(f"    UNREADABLE: {e['unreadable']}", markup=False, style="red")
         out.print(f"    state  {_state_line(e['state_after'])}", markup=False)
         out.print(f"    hash   {e['hash']}  prev {e['prev_hash'] or '-'}", markup=False)
     out.print()
