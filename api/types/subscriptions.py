@@ -30,7 +30,7 @@ from api.streaming import (
     start_position,
 )
 from api.types.ladder import Level
-from api.types.mutations.common import person_global_id
+from api.types.mutations.common import person_global_id, resolved_field
 from api.types.person import Person, person_or_none
 from domain import ladder as domain_ladder
 from events.port import RecordedEvent
@@ -48,11 +48,6 @@ _ladder_versions: WeakKeyDictionary[SqlEventStore, dict[tuple[str, int], domain_
 
 class InvalidArgument(ApiError):
     code = "INVALID_ARGUMENT"
-
-
-def resolved_field(description: str) -> Callable[[F], F]:
-    """``strawberry.field(description=...)`` as a resolver decorator, typed."""
-    return cast("Callable[[F], F]", strawberry.field(description=description))
 
 
 def subscription(description: str) -> Callable[[F], F]:

@@ -102,7 +102,17 @@ async def test_a_hire_without_a_person_id_gets_one_made_up(client: httpx.AsyncCl
     )
     payload = body["data"]["hirePerson"]
     assert payload["errors"] == []
-    assert payload["personId"]
+    person = await run_mutation(
+        client,
+        "recordTraining",
+        {
+            "personId": payload["personId"],
+            "program": "Onboarding",
+            "effectiveOn": TODAY.isoformat(),
+        },
+        extra="person { id name }",
+    )
+    assert person["person"] == {"id": payload["personId"], "name": "Ada Lovelace"}
 
 
 async def test_a_promotion_moves_a_person_up_one_level(client: httpx.AsyncClient) -> None:
@@ -117,12 +127,13 @@ async def test_a_promotion_moves_a_person_up_one_level(client: httpx.AsyncClient
             "rationale": "Led the pricing launch.",
             "evidence": [{"area": "business_impact", "text": "Revenue up 12%."}],
         },
-        extra="personId",
+        extra="personId person { id levelKey }",
     )
     assert payload["errors"] == []
     assert types_of(payload) == ["PromotionRecorded"]
     assert payload["streamVersion"] == 2
     assert payload["personId"] == person_id
+    assert payload["person"] == {"id": person_id, "levelKey": "senior_pm"}  # read your writes
 
 
 async def test_a_demotion_moves_a_person_down(client: httpx.AsyncClient) -> None:
@@ -189,7 +200,7 @@ async def test_a_mentorship_starts_and_ends_in_both_streams(client: httpx.AsyncC
             "effectiveOn": (TODAY - timedelta(days=20)).isoformat(),
             "goals": ["Run a discovery sprint"],
         },
-        extra="mentorshipId mentorId menteeId",
+        extra="mentorshipId mentorId menteeId mentor { id } mentee { id }",
     )
     assert started["errors"] == []
     assert types_of(started) == ["MentorshipStarted", "MentorshipStarted"]
@@ -198,6 +209,7 @@ async def test_a_mentorship_starts_and_ends_in_both_streams(client: httpx.AsyncC
         f"person-{_uuid(mentee)}",
     }
     assert (started["mentorId"], started["menteeId"]) == (mentor, mentee)
+    assert (started["mentor"], started["mentee"]) == ({"id": mentor}, {"id": mentee})
     ended = await run_mutation(
         client,
         "endMentorship",

@@ -18,9 +18,10 @@ from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
 
 import strawberry
 
-from api.context import Context
+from api.context import Context, Info
 from api.errors import ApiError, InvalidGlobalId
 from api.relay import decode_global_id, encode_global_id
+from api.types.person import Person, person_or_none
 from api.types.user_error import UserError
 from domain import commands as c
 from events.port import Metadata, RecordedEvent
@@ -77,6 +78,11 @@ def career_service(context: Context) -> CareerService:
     return services.service
 
 
+def resolved_field(description: str) -> Callable[[F], F]:
+    """``strawberry.field(description=...)`` as a resolver decorator, typed."""
+    return cast("Callable[[F], F]", strawberry.field(description=description))
+
+
 def mutation(description: str) -> Callable[[F], F]:
     """``strawberry.mutation(description=...)``, typed (Strawberry's overload returns ``Any``)."""
     return cast("Callable[[F], F]", strawberry.mutation(description=description))
@@ -126,6 +132,13 @@ def parse_expected_version(value: int | None) -> int | None:
 
 def person_global_id(person_id: uuid.UUID | str) -> strawberry.ID:
     return strawberry.ID(encode_global_id("Person", str(person_id)))
+
+
+async def person_from_global_id(context: Context, global_id: str | None) -> Person | None:
+    """The ``Person`` a payload names, as the caller may see it."""
+    if global_id is None:
+        return None
+    return await person_or_none(context, str(parse_id(global_id, "Person", "personId")))
 
 
 # --- the write ----------------------------------------------------------------------------
@@ -244,6 +257,10 @@ class PersonPayloadBase(MutationPayload):
     person_id: strawberry.ID | None = strawberry.field(
         default=None, description="The global ID of the person the write is about."
     )
+
+    @resolved_field("The person after the write (read your writes); null when refused.")
+    async def person(self, info: Info) -> Person | None:
+        return await person_from_global_id(info.context, self.person_id)
 
     @classmethod
     def done(cls, written: Written, person_id: uuid.UUID | str) -> Self:

@@ -19,8 +19,11 @@ from api.types.mutations.common import (
     mutation,
     parse_id,
     parse_optional_id,
+    person_from_global_id,
     person_global_id,
+    resolved_field,
 )
+from api.types.person import Person
 from api.types.user_error import UserError
 from domain import commands as c
 from events.service import person_stream
@@ -62,6 +65,14 @@ class MentorshipPayloadBase(MutationPayload):
     mentorship_id: strawberry.ID | None = None
     mentor_id: strawberry.ID | None = None
     mentee_id: strawberry.ID | None = None
+
+    @resolved_field("The mentor after the write; null when refused.")
+    async def mentor(self, info: Info) -> Person | None:
+        return await person_from_global_id(info.context, self.mentor_id)
+
+    @resolved_field("The mentee after the write; null when refused.")
+    async def mentee(self, info: Info) -> Person | None:
+        return await person_from_global_id(info.context, self.mentee_id)
 
     @classmethod
     def done(cls, written: Written, event_type: str) -> Self:
