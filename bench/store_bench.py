@@ -356,8 +356,8 @@ async def main(args: argparse.Namespace) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--backends", default="sqlite,postgres", help="comma-separated")
-    p.add_argument("--single-tx", type=int, default=2000, help="transactions of 1 event")
-    p.add_argument("--batch-tx", type=int, default=200, help="transactions of 100 events")
+    p.add_argument("--single-tx", type=int, default=1000, help="transactions of 1 event")
+    p.add_argument("--batch-tx", type=int, default=100, help="transactions of 100 events")
     p.add_argument("--read-events", type=int, default=200_000, help="events in the read test")
     p.add_argument("--page", type=int, default=1000, help="read_all page size")
     args = p.parse_args(argv)

@@ -6,6 +6,8 @@ Pure functions shared by the SQLite and PostgreSQL I/O paths. Row tuples follow
 
 from __future__ import annotations
 
+import gc
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -200,7 +202,28 @@ def make_recorded(
 
 
 def decode_rows(
-    rows: Iterable[Sequence[Any]], upcasters: UpcasterRegistry, *, sqlite: bool
+    rows: Sequence[Sequence[Any]], upcasters: UpcasterRegistry, *, sqlite: bool
+) -> list[RecordedEvent]:
+    """Decode a page of rows; see ``_decode``.
+
+    A page allocates several objects per row, all of them kept, so the cyclic garbage
+    collector would run repeatedly and find nothing; it is paused for large pages
+    (the loop never yields to the event loop, so no other coroutine runs meanwhile).
+    """
+    if len(rows) < _GC_PAUSE_ROWS or not gc.isenabled():
+        return _decode(rows, upcasters, sqlite)
+    gc.disable()
+    try:
+        return _decode(rows, upcasters, sqlite)
+    finally:
+        gc.enable()
+
+
+_GC_PAUSE_ROWS = 256
+
+
+def _decode(
+    rows: Iterable[Sequence[Any]], upcasters: UpcasterRegistry, sqlite: bool
 ) -> list[RecordedEvent]:
     """Stored rows (``COLUMNS`` order, driver values) to ``RecordedEvent``s, upcast.
 

@@ -29,12 +29,14 @@ _SELECT = (
     "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
     "recorded_at, hash, prev_hash FROM events"
 )
+_TYPES_FILTER = (
+    " WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?"
+)
 READS = ReadQueries(
     read_stream=f"{_SELECT} WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version",
     read_all=f"{_SELECT} WHERE position > ? ORDER BY position LIMIT ?",
     # types arrive as one JSON array, so the statement text never changes.
-    read_all_types=_SELECT
-    + " WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?",
+    read_all_types=_SELECT + _TYPES_FILTER,
 )
 _LOG_HEAD = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1"
