@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,7 @@ def test_replay_lists_every_event_with_its_state_and_the_chain_verdict(demo_db: 
     assert first["type"] == "PersonHired"
     assert first["actor_id"] == "demo" and first["actor_role"] == "hr"
     assert first["prev_hash"] is None and len(first["hash"]) == 64
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     assert first["state_after"]["status"] == "active"
     promotion = next(e for e in events if e["type"] == "PromotionRecorded")
     assert promotion["state_after"]["level"] == promotion["data"]["to_level"]
