@@ -188,11 +188,10 @@ class Workspace:
     def current(self) -> dict[object, Row]:
         """Every live row held, by primary key, with only the table's columns."""
         cols = self.projection.columns
-        return {
-            pk: {c: self._finished(pk, row).get(c) for c in cols}
-            for pk, row in list(self.rows.items())
-            if row is not None
-        }
+        live = [
+            (pk, self._finished(pk, row)) for pk, row in list(self.rows.items()) if row is not None
+        ]
+        return {pk: {c: done.get(c) for c in cols} for pk, done in live}
 
     def take_changes(self) -> tuple[list[object], list[Row]]:
         """(primary keys to delete first, rows to insert), then forget them as dirty."""
@@ -202,7 +201,8 @@ class Workspace:
         for pk in keys:
             row = self.rows.get(pk)
             if row is not None:
-                inserts.append({c: self._finished(pk, row).get(c) for c in cols})
+                done = self._finished(pk, row)
+                inserts.append({c: done.get(c) for c in cols})
         self.dirty = set()
         return keys, inserts
 

@@ -20,7 +20,7 @@ def _mentorship_key(env: Envelope) -> Sequence[Lookup]:
     return [("mentorship_id", str(getattr(env.event, "mentorship_id", "")))]
 
 
-mentorships = Projection("mentorships", version=1, table=tables.mentorships, key=_mentorship_key)
+mentorships = Projection("mentorships", version=2, table=tables.mentorships, key=_mentorship_key)
 
 
 @mentorships.on(ev.MentorshipStarted)
@@ -144,7 +144,7 @@ def _ladder_key(env: Envelope) -> Sequence[Lookup]:
     return []
 
 
-ladders = Projection("ladders", version=1, table=tables.ladders, key=_ladder_key)
+ladders = Projection("ladders", version=2, table=tables.ladders, key=_ladder_key)
 
 
 @ladders.on(ev.LadderPublished)

@@ -2,9 +2,9 @@
 
 The row keeps the person's events as recorded (``facts``: ``[type, data, event_id]``), so
 a correction or a rescind, which can change the career from any earlier date on, is
-handled by the domain exactly as the write side handles it: ``evolve`` the state and
-derive the career again. The columns are derived once per written row (``finish``), not
-after every event, which keeps rebuilds linear.
+handled by the domain exactly as the write side handles it: fold the events and derive
+the career again. The columns are derived once per written row (``finish``), not after
+every event, which keeps rebuilds linear.
 
 The row reflects every recorded fact, future-dated ones included; ``latest_effective_on``
 tells a query when a row must be re-derived for an earlier day (``career_on``).
@@ -20,7 +20,7 @@ from uuid import UUID
 from domain import events as ev
 from domain.career import ACTIVE, Career
 from domain.serialization import from_data
-from domain.state import PersonState, evolve, fold
+from domain.state import PersonState, fold
 from events.projections.base import Envelope, Lookup, Projection, Row
 from events.readmodels import tables
 
@@ -32,25 +32,31 @@ def _key(env: Envelope) -> Sequence[Lookup]:
     return [("person_id", str(getattr(env.event, "person_id", "")))]
 
 
+def events_of(row: Row) -> list[ev.DomainEvent]:
+    """The person's events, decoded (cached in the row while it stays in memory)."""
+    cached = row.get("_events")
+    if isinstance(cached, list):
+        return cached
+    return [from_data(t, data, UUID(eid)) for t, data, eid in row["facts"]]
+
+
 def state_of(row: Row) -> PersonState:
-    """The domain state of a people row (cached in the row, else folded from its facts)."""
+    """The domain state of a people row: its events folded by the domain."""
     cached = row.get("_state")
     if isinstance(cached, PersonState):
         return cached
-    return fold(from_data(t, data, UUID(eid)) for t, data, eid in row["facts"])
+    return fold(events_of(row))
 
 
 def _finish(row: Row) -> Row:
     state = state_of(row)
-    career = state.career
-    return {**derive_columns(career, state), **_own(row), "_state": state}
-
-
-def _own(row: Row) -> Row:
     return {
+        **derive_columns(state.career, state),
         "person_id": row["person_id"],
         "facts": row["facts"],
         "last_position": row["last_position"],
+        "_events": events_of(row),
+        "_state": state,
     }
 
 
@@ -113,24 +119,23 @@ def readiness_flags(career: Career) -> dict[str, bool]:
     }
 
 
-people = Projection("people", version=1, table=tables.people, key=_key, finish=_finish)
+people = Projection("people", version=2, table=tables.people, key=_key, finish=_finish)
 
 
 @people.on(*ev.PERSON_EVENT_TYPES)
 def recorded(row: Row | None, env: Envelope) -> Row:
-    """Any event of a person's stream: keep it, evolve the state (columns come at finish)."""
+    """Any event of a person's stream: keep it; the columns are derived at ``finish``."""
     fact: Fact = [env.type, env.data, str(env.event_id)]
     if row is None:
-        state = evolve(PersonState(), env.event)
         return {
             "person_id": str(getattr(env.event, "person_id", "")),
             "facts": [fact],
             "last_position": env.position,
-            "_state": state,
+            "_events": [env.event],
         }
     return {
-        **row,
+        "person_id": row["person_id"],
         "facts": [*row["facts"], fact],
         "last_position": env.position,
-        "_state": evolve(state_of(row), env.event),
+        "_events": [*events_of(row), env.event],
     }

@@ -46,7 +46,7 @@ def values_of(data: dict[str, Any]) -> Row:
     }
 
 
-timeline = Projection("timeline", version=1, table=tables.timeline, key=_key)
+timeline = Projection("timeline", version=2, table=tables.timeline, key=_key)
 
 
 @timeline.on(*FACT_TYPES)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.db import create_engine
-from events.projections import ALL
+from events.projections import ALL, people
 from events.projector import Projector
 from events.readmodels import tables
 from events.sql_store import SqlEventStore
@@ -162,4 +162,4 @@ async def test_a_new_projection_version_is_rebuilt_on_start(
     [person] = await rows(engine, tables.people)
     assert person["name"] == "Ada"
     stored = {c.name: c.version for c in await Projector(engine, store, ALL).checkpoints()}
-    assert stored["people"] == 1
+    assert stored["people"] == people.version
