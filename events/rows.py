@@ -7,7 +7,6 @@ Pure functions shared by the SQLite and PostgreSQL I/O paths. Row tuples follow
 from __future__ import annotations
 
 import gc
-
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime

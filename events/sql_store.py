@@ -1,4 +1,8 @@
-"""``SqlEventStore``: the event log on SQLite or PostgreSQL through SQLAlchemy's asyncio API.
+"""``SqlEventStore``: the event log on SQLite or PostgreSQL.
+
+Connections come from a SQLAlchemy ``AsyncEngine`` (pooling, URLs, migrations, the
+schema); the hot paths talk to the driver underneath it (``sqlite_io``, ``pg_io``) so
+an append is one thread hop on SQLite and four round trips on PostgreSQL.
 
 Appends are serialized: an in-process ``asyncio.Lock`` plus, across processes,
 SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL transaction-scoped advisory
@@ -85,6 +89,7 @@ class SqlEventStore:
         self._owns_engine = owns_engine
         self._clock = clock or (lambda: datetime.now(UTC))
         self._append_lock = asyncio.Lock()
+        self._closed = False
 
     def add_listener(self, listener: AppendListener) -> None:
         self.listeners.append(listener)
@@ -93,7 +98,8 @@ class SqlEventStore:
         """Stop the SQLite writer thread; dispose of the engine if this store created it."""
         if self._sqlite is not None:
             await self._sqlite.close()
-        if self._owns_engine:
+        if self._owns_engine and not self._closed:
+            self._closed = True
             await self.engine.dispose()
 
     # -- writing -------------------------------------------------------------------

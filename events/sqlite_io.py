@@ -59,6 +59,7 @@ class SqliteWriter:
         self._path = database
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-writer")
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -142,6 +143,9 @@ class SqliteWriter:
         return positions, rows
 
     async def close(self) -> None:
+        if self._closed:  # closing twice is harmless
+            return
+        self._closed = True
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
