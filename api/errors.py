@@ -133,13 +133,14 @@ def _with_extensions(error: GraphQLError, message: str, extensions: dict[str, An
     )
 
 
-def internal_error(error: GraphQLError) -> GraphQLError:
+def internal_error(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
     """Log ``error`` (with its original exception) under a new id and return the masked one."""
     error_id = uuid.uuid4().hex
     original = error.original_error
     logger.error(
-        "unexpected error %s at %s: %s",
+        "unexpected error %s (request %s) at %s: %s",
         error_id,
+        request_id or "-",
         ".".join(str(p) for p in error.path or ()) or "<request>",
         error.message,
         exc_info=(type(original), original, original.__traceback__) if original else None,
@@ -147,7 +148,9 @@ def internal_error(error: GraphQLError) -> GraphQLError:
     return _with_extensions(error, INTERNAL_MESSAGE, {"code": INTERNAL, "errorId": error_id})
 
 
-def shape_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
+def shape_error(
+    error: GraphQLError, *, suggestions: bool = True, request_id: str | None = None
+) -> GraphQLError:
     """Give ``error`` a stable ``extensions.code``, masking it unless the client caused it."""
     extensions = dict(error.extensions or {})
     if "code" in extensions and error.original_error is None:
@@ -156,7 +159,7 @@ def shape_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLErro
     if original is None:
         if error.path is not None:
             # graphql-core's own execution errors (e.g. null for a non-null field): a bug.
-            return internal_error(error)
+            return internal_error(error, request_id)
         if isinstance(error, GraphQLSyntaxError):
             code = TOKEN_LIMIT_EXCEEDED if _TOKEN_LIMIT_PREFIX in error.message else PARSE_FAILED
         else:
@@ -175,7 +178,7 @@ def shape_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLErro
         extensions = {**(original.extensions or {}), **extensions}
         extensions.setdefault("code", "BAD_REQUEST")
         return _with_extensions(error, error.message, extensions)
-    return internal_error(error)
+    return internal_error(error, request_id)
 
 
 class ErrorShaping(SchemaExtension):
@@ -189,7 +192,10 @@ class ErrorShaping(SchemaExtension):
     def _shape(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = [shape_error(e, suggestions=self.suggestions) for e in errors]  # type: ignore[attr-defined]
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = [  # type: ignore[attr-defined]
+                shape_error(e, suggestions=self.suggestions, request_id=request_id) for e in errors
+            ]
 
     def on_operation(self) -> Iterator[None]:
         self._streamed = False

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter
@@ -32,11 +33,12 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as strawberry_process_result
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -132,7 +134,37 @@ def _problem_response(problem: HTTPProblem, media_type: str) -> Response:
     return Response(_problem_body(problem), status_code=problem.status, headers=headers)
 
 
+class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
+    """Closes the socket (1009, message too big) on a message over ``max_body_bytes``.
+
+    The same cap as HTTP bodies; uvicorn's own ``ws_max_size`` (16 MiB by default) is a
+    backstop the server command should also lower.
+    """
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        # Mirrors ``ASGIWebSocketAdapter.iter_json``, with the size check before decoding.
+        limit = cast("GraphQLView", self.view).state.settings.max_body_bytes
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await self.ws.receive_text()
+                except KeyError as exc:
+                    raise NonTextMessageReceived from exc
+                if len(text.encode()) > limit:
+                    await self.ws.close(code=1009, reason="Message too big")
+                    return
+                try:
+                    yield self.view.decode_json(text)
+                except json.JSONDecodeError as exc:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from exc
+        except WebSocketDisconnect:
+            return
+
+
 class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = SizeLimitedWebSocketAdapter
+
     def __init__(self, schema: BaseSchema, state: AppState, **kwargs: Any) -> None:
         settings = state.settings
         super().__init__(
@@ -140,6 +172,7 @@ class GraphQLView(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             allowed_origins=tuple(settings.ws_allowed_origins),
+            connection_init_wait_timeout=timedelta(seconds=10),
             **kwargs,
         )
         self.state = state

@@ -52,6 +52,20 @@ class BodySizeLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Read (and drop) up to this much of a refused body before answering: closing a
+        # socket with unread data makes the kernel reset it, and the client may then never
+        # see the 413. Past this budget we answer anyway.
+        self.drain_bytes = max(1_048_576, 4 * max_bytes)
+
+    async def _drain(self, receive: Receive) -> None:
+        drained = 0
+        while drained < self.drain_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
     async def _reject(self, send: Send) -> None:
         body = json.dumps(
@@ -88,17 +102,20 @@ class BodySizeLimitMiddleware:
             except ValueError:
                 too_large = True
             if too_large:
+                await self._drain(receive)
                 await self._reject(send)
                 return
 
         received = 0
         started = False
+        body_complete = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_complete
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_complete = not message.get("more_body", False)
                 if received > self.max_bytes:
                     raise BodyTooLarge
             return message
@@ -114,4 +131,6 @@ class BodySizeLimitMiddleware:
         except BodyTooLarge:
             if started:  # pragma: no cover - the app answered before reading the whole body
                 raise
+            if not body_complete:
+                await self._drain(receive)
             await self._reject(send)

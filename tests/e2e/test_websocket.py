@@ -139,3 +139,18 @@ async def test_the_limits_apply_over_websocket(probe_server: LiveServer) -> None
         messages = await subscribe(ws, f"{{ {aliases} }}")
     assert messages[-1]["type"] == "error"
     assert [e["extensions"]["code"] for e in messages[-1]["payload"]] == ["ALIAS_LIMIT_EXCEEDED"]
+
+
+async def test_a_websocket_message_over_the_body_cap_closes_the_socket(
+    probe_server: LiveServer,
+) -> None:
+    padding = " " * probe_server.settings.max_body_bytes
+    async with probe_server.ws_connect(TRANSPORT_WS) as ws:
+        await init(ws)
+        await ws.send(
+            json.dumps({"type": "subscribe", "id": "1", "payload": {"query": "{ a }" + padding}})
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009
