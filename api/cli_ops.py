@@ -62,15 +62,22 @@ def serve(
         port=settings.port if port is None else port,
         workers=workers,
         lifespan="on",
+        # A worker imports the API and bootstraps before it answers: give it time.
+        timeout_worker_healthcheck=60,
     )
 
 
 async def _prepare(url: str) -> None:
-    """Migrate and publish the default ladder once, before any worker starts."""
+    """Migrate, publish the default ladder and build stale read models once, before any
+    worker starts (workers then only catch up, instead of racing to rebuild)."""
     from events.bootstrap import bootstrap
 
     runtime = await bootstrap(url, start_projector=False, listen=False)
-    await runtime.close()
+    try:
+        with progress_bar("Building the read models") as update:
+            await runtime.projector.start(progress=update)
+    finally:
+        await runtime.close()
 
 
 def served_app() -> Starlette:

@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.cli.helpers import with_db
 from tests.integration.cli.test_demo import _normalized
+from tests.support import create_pg_schema, drop_pg_schema, pg_schema_url, require_postgres
 
 pytestmark = pytest.mark.skipif(shutil.which("ladder") is None, reason="ladder not installed")
 
@@ -91,32 +92,59 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_migrates_publishes_the_ladder_and_answers(tmp_path: Path) -> None:
-    db = tmp_path / "served.db"
-    port = _free_port()
-    args = ["ladder", "serve", "--port", str(port), "--database-url", f"sqlite:///{db}"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _serve(args: list[str], port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        ["ladder", "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _answers_then_stops(proc: subprocess.Popen[str], port: int) -> None:
     base = f"http://127.0.0.1:{port}"
 
-    def healthy() -> bool:
+    def ready() -> bool:
         try:
             return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
     try:
-        _wait_for(healthy, timeout=90)
-        answer = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10)
-        assert answer.status_code == 200
-        assert answer.json()["data"] == {"__typename": "Query"}
+        _wait_for(ready, timeout=120)
+        for _ in range(4):  # several requests, so more than one worker may answer
+            answer = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10)
+            assert answer.status_code == 200
+            assert answer.json()["data"] == {"__typename": "Query"}
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.communicate(timeout=30)
+            proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == 0
+
+
+def test_serve_migrates_publishes_the_ladder_and_answers(tmp_path: Path) -> None:
+    db = tmp_path / "served.db"
+    port = _free_port()
+    _answers_then_stops(_serve(["--database-url", f"sqlite:///{db}"], port), port)
     with sqlite3.connect(db) as conn:
         types = [r[0] for r in conn.execute("SELECT type FROM events ORDER BY position")]
-    assert types[0] == "LadderPublished"
+    assert types == ["LadderPublished"]
+
+
+@pytest.mark.postgres
+def test_serve_runs_several_workers_on_postgresql() -> None:
+    require_postgres()
+    schema = create_pg_schema("serve")
+    try:
+        url = pg_schema_url(schema)
+        port = _free_port()
+        _answers_then_stops(_serve(["--workers", "2", "--database-url", url], port), port)
+        ran = with_db(url, "verify", "-q")
+        assert ran.exit_code == 0, ran.stderr
+        assert ran.stdout.startswith("ok: 1 events")  # the default ladder, published once
+    finally:
+        drop_pg_schema(schema)
