@@ -24,6 +24,7 @@ from uuid import UUID
 
 from domain import commands as c
 from domain.checks import DecisionContext
+from domain.errors import LadderError
 from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
 from domain.mentoring import decide_mentorship
@@ -144,16 +145,22 @@ class CareerService:
         retries run out); nothing is written then.
         """
         meta = metadata or Metadata()
-        if meta.idempotency_key is not None:
-            known = await known_positions(self.store.engine, meta.idempotency_key)
-            if known is not None:
-                return CommandResult(tuple(await read_positions(self.store, known)), True)
+        if (replay := await self._replay(meta)) is not None:
+            return replay
         attempts = 1 if expected_version is not None else self.max_retries
         for attempt in range(1, attempts + 1):
             try:
                 appends = await self._decide(command, expected_version)
                 positions = await self.store.append_streams(appends, metadata=meta)
+            except LadderError:
+                # An identical request may have won the race since the check above: its
+                # result is this request's result, not a refusal.
+                if (replay := await self._replay(meta)) is not None:
+                    return replay
+                raise
             except WrongExpectedVersion:
+                if (replay := await self._replay(meta)) is not None:
+                    return replay
                 if attempt >= attempts:
                     raise
                 log.info("conflict on %s, retrying (%d)", type(command).__name__, attempt)
@@ -162,6 +169,14 @@ class CareerService:
                 await self._after_append()
             return CommandResult(tuple(await read_positions(self.store, positions)))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _replay(self, meta: Metadata) -> CommandResult | None:
+        if meta.idempotency_key is None:
+            return None
+        known = await known_positions(self.store.engine, meta.idempotency_key)
+        if known is None:
+            return None
+        return CommandResult(tuple(await read_positions(self.store, known)), replayed=True)
 
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
         ctx = await self.context()
