@@ -66,22 +66,7 @@ async def append(
             heads.append((0, None) if head is None else (head[0], head[1]))
         recorded_at = next_recorded_at(now, first[1])
         rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
-        args = [
-            (
-                r.position,
-                r.stream,
-                r.version,
-                r.event_id,
-                r.type,
-                r.schema_version,
-                r.data,
-                r.metadata,
-                r.recorded_at,
-                r.hash,
-                r.prev_hash,
-            )
-            for r in rows
-        ]
+        args = rows  # NewRow tuples are in column order
         if len(args) == 1:
             await conn.execute(_INSERT, *args[0])
         else:

@@ -10,7 +10,7 @@ import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, SafeUUID
 
 import orjson
@@ -45,9 +45,12 @@ class ReadQueries:
     read_all_types: str  # after_position, types, limit
 
 
-@dataclass(frozen=True, slots=True)
-class NewRow:
-    """An events row about to be inserted, with its data still as JSON text."""
+class NewRow(NamedTuple):
+    """An events row about to be inserted, with its data still as JSON text.
+
+    A named tuple, not a frozen dataclass: a large append builds one per event, and
+    the asyncpg path passes it to the driver as is.
+    """
 
     position: int
     stream: str

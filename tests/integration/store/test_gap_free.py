@@ -41,7 +41,7 @@ async def test_a_tailing_reader_sees_every_position_once_in_order(db_url: str) -
     reader = await create_store(db_url, migrate=False)
     seen: list[int] = []
     try:
-        tail = asyncio.create_task(_tail(reader, seen, time.monotonic() + 120))
+        tail = asyncio.create_task(_tail(reader, seen, time.monotonic() + 300))
         await asyncio.gather(*(_write(w, n) for n, w in enumerate(writers)))
         productive_reads = await tail
         assert seen == list(range(1, TOTAL + 1))
