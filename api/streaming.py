@@ -1,24 +1,31 @@
 """Following the log for subscriptions: replay after a position, then live, per subscriber.
 
-Every subscription reads the log on its own cursor (``events.notifier.follow``); the
-notifier only wakes them, so a slow subscriber slows neither the writers nor the other
-subscribers. Positions are gap-free and in commit order, so reading by position never
-skips an event and never yields one twice, at the switch from replay to live or anywhere.
+Every subscription reads the log on its own cursor (:func:`follow`, the loop of
+``events.notifier.follow``); the notifier only wakes them, so a slow subscriber slows
+neither the writers nor the other subscribers. Positions are gap-free and in commit order,
+so reading by position never skips an event and never yields one twice, at the switch
+from replay to live or anywhere.
+
+When a promotion wakes a thousand subscribers sitting at the same cursor, they would all
+run the same query; :class:`SharedReads` lets concurrent identical reads share one query
+(a subscriber only joins a read that started after everything it has heard of, so it
+never misses a wake-up). A subscriber that fell behind reads on its own.
 
 :class:`Visibility` checks each event against the subscriber's rights before it is sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from api.auth import Principal, Role
 from api.context import Context
 from api.scopes import subject_id
 from api.services import RuntimeServices, read_services
-from events.notifier import follow
-from events.port import RecordedEvent
+from events.notifier import Notifier
+from events.port import EventStore, RecordedEvent
 
 # Events that change who reports to whom: a manager's visible set is refreshed after one.
 ORG_CHART_TYPES = ("PersonHired", "PersonRehired", "ManagerChanged", "EventCorrected")
@@ -51,6 +58,76 @@ class Visibility:
         return person_id in self._reports
 
 
+ReadKey = tuple[EventStore, int, int, tuple[str, ...] | None]
+
+
+class SharedReads:
+    """Concurrent identical ``read_all`` calls share one query."""
+
+    def __init__(self) -> None:
+        self._inflight: dict[ReadKey, tuple[int, asyncio.Future[list[RecordedEvent]]]] = {}
+
+    async def read_all(
+        self,
+        store: EventStore,
+        after: int,
+        limit: int,
+        types: tuple[str, ...] | None,
+        heard: int,
+    ) -> list[RecordedEvent]:
+        """``store.read_all(after, limit, types)``, seeing at least position ``heard``."""
+        key: ReadKey = (store, after, limit, types)
+        found = self._inflight.get(key)
+        if found is None or found[0] < heard:
+            future = asyncio.ensure_future(
+                store.read_all(after, limit, None if types is None else list(types))
+            )
+            found = (heard, future)
+            self._inflight[key] = found
+
+            def forget(_: object, key: ReadKey = key, mine: object = future) -> None:
+                current = self._inflight.get(key)
+                if current is not None and current[1] is mine:
+                    del self._inflight[key]
+
+            future.add_done_callback(forget)
+        return await asyncio.shield(found[1])
+
+
+SHARED_READS = SharedReads()
+
+EventFilter = Callable[[RecordedEvent], bool]
+
+
+async def follow(
+    store: EventStore,
+    after_position: int,
+    notifier: Notifier,
+    keep: EventFilter | None = None,
+    *,
+    types: Sequence[str] | None = None,
+    batch_size: int = 500,
+    poll_interval: float = 1.0,
+) -> AsyncIterator[RecordedEvent]:
+    """Events after ``after_position`` (of ``types``, passing ``keep``), then live ones.
+
+    ``events.notifier.follow`` with shared reads. Runs until the consumer stops.
+    """
+    position = after_position
+    type_key = None if types is None else tuple(types)
+    while True:
+        # Everything committed up to ``heard`` is visible to the read below; waiting for a
+        # position past it (not past ``position``) avoids spinning on filtered-out events.
+        heard = notifier.position
+        events = await SHARED_READS.read_all(store, position, batch_size, type_key, heard)
+        for event in events:
+            position = event.position
+            if keep is None or keep(event):
+                yield event
+        if len(events) < batch_size:
+            await notifier.wait(max(heard, position), poll_interval)
+
+
 def owner_of(event: RecordedEvent) -> str | None:
     """The person whose stream holds ``event`` (``None`` for ladder streams)."""
     category, _, raw = event.stream.partition("-")
@@ -70,7 +147,7 @@ async def follow_types(
     """Events of ``types`` after ``after_position``, replayed then live."""
     services = read_services(context)
     async for event in follow(
-        services.store, after_position, services.runtime.notifier, types=list(types)
+        services.store, after_position, services.runtime.notifier, types=types
     ):
         yield event
 
