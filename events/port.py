@@ -99,6 +99,8 @@ class ChainBreak:
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
+    """The outcome of recomputing hash chains: ``ok`` when no break was found."""
+
     ok: bool
     streams_checked: int
     events_checked: int
@@ -133,16 +135,30 @@ class EventStore(Protocol):
 
     async def read_stream(
         self, stream: str, from_version: int = 1, to_version: int | None = None
-    ) -> list[RecordedEvent]: ...
+    ) -> list[RecordedEvent]:
+        """The stream's events with ``from_version <= version <= to_version``, in order."""
+        ...
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, types: Sequence[str] | None = None
-    ) -> list[RecordedEvent]: ...
+    ) -> list[RecordedEvent]:
+        """Up to ``limit`` events with ``position > after_position``, in position order.
 
-    async def last_position(self) -> int: ...
+        With ``types``, only events of those types (positions then have gaps). Positions
+        are handed out in commit order, so a reader that resumes after the last position
+        it saw never misses an event.
+        """
+        ...
+
+    async def last_position(self) -> int:
+        """The highest position in the log, 0 when it is empty."""
+        ...
 
     async def stream_version(self, stream: str) -> int:
         """The stream's last version, 0 when it does not exist."""
         ...
 
-    async def verify(self, stream: str | None = None) -> VerifyResult: ...
+    async def verify(self, stream: str | None = None) -> VerifyResult:
+        """Recompute hash chains (of one stream, or of every stream plus the position
+        sequence) and name the first event whose hash or link does not match."""
+        ...
