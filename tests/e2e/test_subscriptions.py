@@ -252,3 +252,22 @@ async def test_completing_a_subscription_stops_it(
         person = (await hire(client, level="apm", prior_years=20))["personId"]
         await climb(client, person, 1)
         assert await nothing_more(ws)
+
+
+async def test_a_subscriber_that_stops_reading_slows_neither_writers_nor_others(
+    server: LiveServer, client: httpx.AsyncClient, database: str
+) -> None:
+    start = await log_position(database)
+    people = [(await hire(client, level="apm", prior_years=20))["personId"] for _ in range(4)]
+    async with (
+        subscribed(server, PROMOTIONS, {"after": start}) as stalled,
+        subscribed(server, PROMOTIONS, {"after": start}) as ws,
+    ):
+        began = asyncio.get_running_loop().time()
+        for person in people:
+            await climb(client, person, 5)  # `stalled` never reads a message
+        received = await collect(ws, "promotions", 20)
+        elapsed = asyncio.get_running_loop().time() - began
+        assert stalled.state.name == "OPEN"
+    assert [m["position"] for m in received] == await promotion_positions(database, start)
+    assert elapsed < 30
