@@ -224,12 +224,11 @@ class Projector:
             if not live:
                 return -1
             start = min(cps[p.name].position for p in live)
-            records = await self.store.read_all(
-                after_position=start, limit=self.batch_size, types=self._types(live)
-            )
+            records = await self.store.read_all(after_position=start, limit=self.batch_size)
             if not records:
                 return -1
-            envelopes = [Envelope.of(r) for r in records]
+            types = set(self._types(live))
+            envelopes = [Envelope.of(r) for r in records if r.type in types]
             end = records[-1].position
             applied = 0
             for p in live:
@@ -282,16 +281,17 @@ class Projector:
                 await conn.run_sync(t.drop, checkfirst=True)
                 await conn.run_sync(t.create)
         spaces = {p.name: Workspace(p, complete=True) for p in chosen}
-        types = self._types(chosen)
+        types = set(self._types(chosen))
         last = await self.store.last_position()
         position = 0
         while True:
-            records = await self.store.read_all(
-                after_position=position, limit=batch_size, types=types
-            )
+            # The whole log, filtered here: a rebuild wants nearly every event, and a type
+            # filter makes each page re-scan and sort the rest of the log on SQLite.
+            records = await self.store.read_all(after_position=position, limit=batch_size)
             if not records:
                 break
-            await self._apply_rebuild(chosen, spaces, targets, [Envelope.of(r) for r in records])
+            envs = [Envelope.of(r) for r in records if r.type in types]
+            await self._apply_rebuild(chosen, spaces, targets, envs)
             position = records[-1].position
             if sum(len(ws.rows) for ws in spaces.values()) > max_rows_in_memory:
                 async with self.engine.begin() as conn:
@@ -303,10 +303,8 @@ class Projector:
             await self._ensure_checkpoints(conn, [p.name for p in chosen])
             await self._lock_checkpoints(conn, [p.name for p in chosen])
             # The tail appended while we were building, read under the lock: nothing is lost.
-            while records := await self.store.read_all(
-                after_position=position, limit=batch_size, types=types
-            ):
-                envs = [Envelope.of(r) for r in records]
+            while records := await self.store.read_all(after_position=position, limit=batch_size):
+                envs = [Envelope.of(r) for r in records if r.type in types]
                 await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn)
                 position = records[-1].position
             for p in chosen:

@@ -27,7 +27,7 @@ from domain.serialization import TYPE_NAMES, from_data, person_stream, to_data, 
 from domain.state import PersonState, fold
 from events.port import EventStore, RecordedEvent
 
-PERSON_TYPES: tuple[str, ...] = tuple(TYPE_NAMES[t] for t in ev.PERSON_EVENT_TYPES)
+PERSON_TYPES = frozenset(TYPE_NAMES[t] for t in ev.PERSON_EVENT_TYPES)
 _BATCH = 10_000
 
 
@@ -154,13 +154,16 @@ async def census_as_of(
     after = 0
     done = False
     while not done:
-        batch = await store.read_all(after_position=after, limit=_BATCH, types=PERSON_TYPES)
+        # Unfiltered: nearly every event is a person's, and a type filter would make each
+        # page re-scan the rest of the log on SQLite.
+        batch = await store.read_all(after_position=after, limit=_BATCH)
         for e in batch:
             if known_at is not None and e.recorded_at > known_at:
                 done = True
                 break
-            streams.setdefault(e.stream, []).append(e)
             after = e.position
+            if e.type in PERSON_TYPES:
+                streams.setdefault(e.stream, []).append(e)
         done = done or len(batch) < _BATCH
     headcount: Counter[tuple[str, str]] = Counter()
     for events in streams.values():

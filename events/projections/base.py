@@ -22,7 +22,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from domain.events import DomainEvent
-from domain.serialization import TYPE_NAMES, from_data
+from domain.serialization import TYPE_NAMES, from_data, to_data
 from events.port import RecordedEvent
 
 Row = dict[str, Any]
@@ -43,10 +43,8 @@ class Envelope:
     data: dict[str, Any]
     """The event's data as stored (JSON-ready), for rows that keep it verbatim."""
     event: DomainEvent
-
-    @property
-    def type(self) -> str:
-        return TYPE_NAMES[type(self.event)]
+    type: str
+    """The event's stable type name (``PromotionRecorded``)."""
 
     @classmethod
     def of(cls, recorded: RecordedEvent) -> Envelope:
@@ -59,6 +57,31 @@ class Envelope:
             event_id=recorded.event_id,
             data=recorded.data,
             event=from_data(recorded.type, recorded.data, recorded.event_id),
+            type=recorded.type,
+        )
+
+    @classmethod
+    def wrap(
+        cls,
+        event: DomainEvent,
+        *,
+        position: int,
+        stream: str,
+        version: int,
+        recorded_at: datetime,
+        actor_id: str | None = None,
+    ) -> Envelope:
+        """An envelope for an event that has not been through the store (tests, tools)."""
+        return cls(
+            position=position,
+            stream=stream,
+            version=version,
+            recorded_at=recorded_at,
+            actor_id=actor_id,
+            event_id=event.event_id,
+            data=to_data(event),
+            event=event,
+            type=TYPE_NAMES[type(event)],
         )
 
 
@@ -89,6 +112,7 @@ class Projection:
         self.table = table
         self.pk: str = pk[0].name
         self.lookups: tuple[str, ...] = (self.pk, *lookups)
+        self.secondary: tuple[str, ...] = tuple(lookups)
         self.columns: tuple[str, ...] = tuple(c.name for c in table.columns)
         self._default_key = key
         self.finish = finish
@@ -167,6 +191,11 @@ class Workspace:
             new = handler(row, env)
             if new is row:
                 continue
+            if row is not None and new is not None and new[self.projection.pk] == pk:
+                self._reindex(row, new, pk)  # the common case: the same row, changed
+                self.rows[pk] = new
+                self.dirty.add(pk)
+                continue
             if row is not None and pk is not None:
                 self._unindex(row, pk)
                 self.rows[pk] = None
@@ -200,7 +229,11 @@ class Workspace:
         inserts: list[Row] = []
         for pk in keys:
             row = self.rows.get(pk)
-            if row is not None:
+            if row is None:
+                continue
+            if self.projection.finish is None:
+                inserts.append(row)  # handlers build rows of exactly the table's columns
+            else:
                 done = self._finished(pk, row)
                 inserts.append({c: done.get(c) for c in cols})
         self.dirty = set()
@@ -219,6 +252,16 @@ class Workspace:
             value = row.get(col)
             if value is not None:
                 self.index[col][value] = pk
+
+    def _reindex(self, old: Row, new: Row, pk: object) -> None:
+        for col in self.projection.secondary:
+            before, after = old.get(col), new.get(col)
+            if before != after:
+                if before is not None and self.index[col].get(before) == pk:
+                    del self.index[col][before]
+                    self.probed.add((col, before))
+                if after is not None:
+                    self.index[col][after] = pk
 
     def _unindex(self, row: Row, pk: object) -> None:
         for col in self.projection.lookups:

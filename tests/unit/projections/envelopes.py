@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from domain import events as ev
-from domain.serialization import stream_for, to_data
+from domain.serialization import stream_for
 from events.projections.base import Envelope
 
 T0 = datetime(2025, 7, 1, 9, tzinfo=UTC)
@@ -20,15 +20,13 @@ def envelopes(events: Iterable[ev.DomainEvent]) -> list[Envelope]:
         stream = stream_for(e)
         versions[stream] = versions.get(stream, 0) + 1
         out.append(
-            Envelope(
+            Envelope.wrap(
+                e,
                 position=position,
                 stream=stream,
                 version=versions[stream],
                 recorded_at=T0 + timedelta(seconds=position),
                 actor_id="hr-1",
-                event_id=e.event_id,
-                data=to_data(e),
-                event=e,
             )
         )
     return out

@@ -1,0 +1,144 @@
+"""Read-model benchmark: rebuild speed beside the raw read of the same rows, query latency.
+
+Run: ``python bench/readmodel_bench.py --people 10000`` (or ``--people 10000,100000``).
+For each size it generates the org once (``bench/generate.py``; cached in ``--dir``) on
+SQLite, then prints, in the same run:
+
+* the raw read rate of the log's rows (``sqlite3`` cursor, JSON decoded) and the store's
+  ``read_all`` rate over the same rows;
+* the rebuild rate of every projection together, and of each alone, in events/s, with
+  its ratio to the raw read (target >= 0.4);
+* p50/p99 of a person's timeline from the read model, of ``get_person`` and of an as-of
+  replay of one person from the log (``timetravel.person_as_of``), over random people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.generate import generate
+from events.db import create_engine
+from events.projections import ALL
+from events.projector import Projector
+from events.readmodels import queries
+from events.sql_store import SqlEventStore
+from events.timetravel import person_as_of
+
+SELECT = (
+    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
+    "recorded_at, hash, prev_hash FROM events WHERE position > ? ORDER BY position LIMIT ?"
+)
+
+
+def raw_read(path: Path, page: int = 20_000) -> tuple[int, float]:
+    """Every row through the bare driver, data and metadata decoded: (rows, seconds)."""
+    conn = sqlite3.connect(path)
+    try:
+        t0 = time.perf_counter()
+        after, n = 0, 0
+        while rows := conn.execute(SELECT, (after, page)).fetchall():
+            for r in rows:
+                orjson.loads(r[6])
+                orjson.loads(r[7])
+            after, n = rows[-1][0], n + len(rows)
+        return n, time.perf_counter() - t0
+    finally:
+        conn.close()
+
+
+async def store_read(store: SqlEventStore, page: int = 20_000) -> tuple[int, float]:
+    t0 = time.perf_counter()
+    after, n = 0, 0
+    while events := await store.read_all(after_position=after, limit=page):
+        after, n = events[-1].position, n + len(events)
+    return n, time.perf_counter() - t0
+
+
+async def latencies(fn: Callable[[UUID], Awaitable[object]], ids: list[UUID]) -> str:
+    times: list[float] = []
+    for pid in ids:
+        t0 = time.perf_counter()
+        await fn(pid)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    p50 = statistics.median(times)
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    return f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+
+
+async def bench(people: int, folder: Path, samples: int) -> None:
+    path = folder / f"org-{people}.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    if not path.exists():
+        events, planning, appending = await generate(url, people)
+        print(f"generated {people} people / {events} events ({planning:.0f}s + {appending:.0f}s)")
+    rows, raw_s = raw_read(path)
+    raw = rows / raw_s
+    print(f"\n== {people:,} people, {rows:,} events (SQLite) ==")
+    print(f"raw read (sqlite3 + JSON)       {raw:>10,.0f} events/s")
+    engine = create_engine(url)
+    try:
+        store = SqlEventStore(engine)
+        n, s = await store_read(store)
+        print(
+            f"store.read_all                  {n / s:>10,.0f} events/s  ({n / s / raw:.2f} of raw)"
+        )
+        projector = Projector(engine, store, ALL)
+        await projector.start()
+        for names in [None, *([p.name] for p in ALL)]:
+            t0 = time.perf_counter()
+            await projector.rebuild(names)
+            seconds = time.perf_counter() - t0
+            label = "rebuild, all projections" if names is None else f"rebuild, {names[0]} only"
+            rate = rows / seconds
+            print(f"{label:<32}{rate:>10,.0f} events/s  ({rate / raw:.2f} of raw, {seconds:.1f}s)")
+        assert all(c.ok for c in await projector.check_consistency())
+        rng = random.Random(1)
+        page = await queries.list_people(engine, first=500)
+        everyone = [p.person_id for p in page.items]
+        ids = [rng.choice(everyone) for _ in range(samples)]
+        on = date(2025, 6, 30)
+
+        async def timeline(pid: UUID) -> object:
+            return await queries.timeline(engine, pid)
+
+        async def person(pid: UUID) -> object:
+            return await queries.get_person(engine, pid, today=on)
+
+        async def as_of(pid: UUID) -> object:
+            return await person_as_of(store, pid, as_of=on - timedelta(days=rng.randint(0, 2000)))
+
+        print(f"timeline (read model)           {await latencies(timeline, ids)}")
+        print(f"get_person (read model)         {await latencies(person, ids)}")
+        print(f"as-of replay (log)              {await latencies(as_of, ids)}")
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", default="10000", help="sizes, comma-separated")
+    parser.add_argument("--dir", type=Path, default=Path("bench/.data"))
+    parser.add_argument("--samples", type=int, default=1000)
+    args = parser.parse_args(argv)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    for size in (int(s) for s in args.people.split(",")):
+        asyncio.run(bench(size, args.dir, args.samples))
+
+
+if __name__ == "__main__":
+    main()
