@@ -51,17 +51,25 @@ class Exit(IntEnum):
 EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     (Exit.OK, "success"),
     (Exit.VERIFY_FAILED, "verification failed: a hash chain is broken (the event is named)"),
-    (Exit.USAGE, "usage error: unknown option, bad option value, bad database URL"),
-    (Exit.NOT_FOUND, "not found: person, stream, projection or file"),
+    (
+        Exit.USAGE,
+        "usage error: unknown command or option, bad option value, bad database URL, "
+        "`--workers` > 1 on SQLite",
+    ),
+    (
+        Exit.NOT_FOUND,
+        "not found: person, stream, projection, file, SQLite database or event log "
+        "(`ladder migrate`)",
+    ),
     (Exit.BAD_INPUT, "bad input: malformed value or date, tampered or malformed import file"),
     (Exit.UNREACHABLE, "the database is unreachable"),
     (Exit.CONFLICT, "refused: import into a non-empty log, or a rule refused a command"),
-    (Exit.INTERNAL, "unexpected internal error (LADDER_DEBUG=1 prints the traceback)"),
-    (Exit.INTERRUPTED, "interrupted (Ctrl-C): nothing half-written"),
+    (Exit.INTERNAL, "unexpected internal error (`LADDER_DEBUG=1` prints the traceback)"),
+    (Exit.INTERRUPTED, "interrupted (Ctrl-C): the transaction in progress was rolled back"),
 )
 
 EPILOG = "[bold]Exit codes[/bold]\n\n" + "\n".join(
-    f"[cyan]{int(code):>3}[/cyan]  {text}" for code, text in EXIT_CODES
+    f"[cyan]{int(code):>3}[/cyan]  {text.replace('`', '')}" for code, text in EXIT_CODES
 )
 
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)

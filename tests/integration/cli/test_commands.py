@@ -138,3 +138,9 @@ def test_a_database_without_the_log_is_reported(tmp_path: Path) -> None:
     (tmp_path / "empty.db").write_bytes(b"")
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     _one_line(("verify", "--database-url", url), 3, "ladder migrate")
+
+
+def test_the_exit_code_table_in_the_docs_matches_the_code() -> None:
+    docs = (Path(__file__).parents[3] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for code, text in EXIT_CODES:
+        assert f"| {int(code)} | {text} |" in docs
