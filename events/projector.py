@@ -36,6 +36,8 @@ from events.schema import events_table
 Progress = Callable[[int, int], None]
 """Called as ``progress(position_reached, last_position)`` during a rebuild."""
 
+_REBUILD_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(current_schema() || '.rm_rebuild'))")
+_REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || '.rm_rebuild'))")
 _CHUNK = 2000  # rows or ids per statement: under SQLite's and asyncpg's parameter limits
 
 
@@ -144,6 +146,7 @@ class Projector:
         self.batch_size = batch_size
         self._writer = write_engine(engine)
         self._lock = asyncio.Lock()
+        self._start_lock = asyncio.Lock()
         self._started = False
         self._sqlite = engine.dialect.name == "sqlite"
 
@@ -151,18 +154,36 @@ class Projector:
 
     async def start(self, progress: Progress | None = None) -> None:
         """Create tables, rebuild stale projections, then catch up."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(METADATA.create_all)
-        stored = {c.name: c for c in await self.checkpoints()}
-        stale = [
-            p.name
-            for p in self.projections
-            if p.name not in stored or stored[p.name].version != p.version
-        ]
-        if stale:
-            await self.rebuild(stale, progress=progress)
-        self._started = True
+        await self._ensure_started(progress)
         await self.catch_up()
+
+    async def _ensure_started(self, progress: Progress | None = None) -> None:
+        if self._started:
+            return
+        async with self._start_lock, self.engine.connect() as guard:
+            if self._started:
+                return
+            if not self._sqlite:
+                # Several processes may start at once: one rebuilds, the others then find
+                # the versions current. A session lock, released below.
+                await guard.execute(_REBUILD_LOCK)
+                await guard.commit()
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(METADATA.create_all)
+                stored = {c.name: c for c in await self.checkpoints()}
+                stale = [
+                    p.name
+                    for p in self.projections
+                    if p.name not in stored or stored[p.name].version != p.version
+                ]
+                if stale:
+                    await self.rebuild(stale, progress=progress)
+                self._started = True
+            finally:
+                if not self._sqlite:
+                    await guard.execute(_REBUILD_UNLOCK)
+                    await guard.commit()
 
     async def checkpoints(self) -> list[Checkpoint]:
         async with self.engine.connect() as conn:
@@ -189,9 +210,7 @@ class Projector:
 
     async def catch_up(self) -> int:
         """Apply every event not yet applied; return how many events were applied in all."""
-        if not self._started:
-            await self.start()
-            return 0
+        await self._ensure_started()
         applied = 0
         async with self._lock:
             while True:

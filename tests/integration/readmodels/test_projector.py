@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -12,6 +13,7 @@ from events.projector import Projector
 from events.readmodels import tables
 from events.sql_store import SqlEventStore
 from tests.integration.readmodels.builders import Person, mentorship, record
+from tests.support import backend
 
 
 async def rows(engine: AsyncEngine, table: sa.Table) -> list[dict[str, object]]:
@@ -163,3 +165,20 @@ async def test_a_new_projection_version_is_rebuilt_on_start(
     assert person["name"] == "Ada"
     stored = {c.name: c.version for c in await Projector(engine, store, ALL).checkpoints()}
     assert stored["people"] == people.version
+
+
+async def test_processes_starting_at_once_on_postgres_rebuild_once_without_errors(
+    db_url: str, engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    if backend(engine) != "postgresql":
+        pytest.skip("several processes share a database on PostgreSQL")
+    await record(store, *(Person(f"P{i}").hired(date(2020, 1, 6)) for i in range(20)))
+    engines = [create_engine(db_url) for _ in range(3)]
+    try:
+        starts = [Projector(e, SqlEventStore(e), ALL).start() for e in engines]
+        await asyncio.gather(*starts)
+    finally:
+        for e in engines:
+            await e.dispose()
+    assert len(await rows(engine, tables.people)) == 20
+    assert all(c.ok for c in await Projector(engine, store, ALL).check_consistency())
