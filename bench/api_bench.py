@@ -21,20 +21,20 @@ import asyncio
 import os
 import random
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -305,6 +305,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres uses a fresh schema on TEST_POSTGRES_URL (dropped afterwards)",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -314,11 +320,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from bench.generate import generate
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "org.db"
-        url = f"sqlite+aiosqlite:///{path}"
+    with tempfile.TemporaryDirectory() as tmp, _database(args.backend, tmp) as url:
         events, _, appending = asyncio.run(generate(url, args.people))
-        print(f"org: {args.people} people, {events} events (appended in {appending:.1f}s)")
+        print(
+            f"org on {args.backend}: {args.people} people, {events} events "
+            f"(appended in {appending:.1f}s)"
+        )
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -327,13 +334,38 @@ def main(argv: list[str] | None = None) -> None:
         )
         try:
             _wait_ready(base, process)
-            with sqlite3.connect(path) as db:
-                ids = [r[0] for r in db.execute("SELECT person_id FROM rm_people")]
+            ids = asyncio.run(_person_ids(url))
             random.Random(7).shuffle(ids)
             asyncio.run(run(base, ids[:500], args.requests, args.concurrency))
         finally:
             process.terminate()
             process.wait(30)
+
+
+@contextmanager
+def _database(backend: str, directory: str) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{Path(directory) / 'org.db'}"
+        return
+    from tests.support import create_pg_schema, drop_pg_schema, pg_schema_url
+
+    schema = create_pg_schema("bench")
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        drop_pg_schema(schema)
+
+
+async def _person_ids(url: str) -> list[str]:
+    from events.db import create_engine
+    from events.readmodels.tables import people
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [r[0] for r in await conn.execute(sa.select(people.c.person_id))]
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

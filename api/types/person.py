@@ -26,6 +26,7 @@ from api.types.ladder import Level
 from api.types.node import Node
 from api.types.readiness import PromotionReadiness, readiness_of
 from api.types.rotation import Rotation
+from domain.ladder import Ladder
 from events.readmodels.api_queries import PeopleFilter, PersonRow
 
 
@@ -49,12 +50,14 @@ class Person(Node):
     departed_on: date | None
     active_mentee_count: int = strawberry.field(description="Active mentorships as mentor.")
     _row: strawberry.Private[PersonRow]
+    _ladder: strawberry.Private[Ladder | None]
 
     def raw_id(self) -> str:
         return str(self.person_id)
 
     @classmethod
-    def from_row(cls, row: PersonRow) -> Person:
+    def from_row(cls, row: PersonRow, ladder: Ladder | None) -> Person:
+        """``ladder`` is the current ladder of the person's track (it gives ``level``)."""
         return cls(
             person_id=strawberry.ID(row.person_id),
             name=row.name,
@@ -66,11 +69,15 @@ class Person(Node):
             departed_on=row.departed_on,
             active_mentee_count=row.active_mentees,
             _row=row,
+            _ladder=ladder,
         )
 
     @field(description="The current level, from the track's current ladder.")
-    async def level(self, info: Info) -> Level | None:
-        return await loaders.level(info.context, self.track, self.level_key)
+    def level(self) -> Level | None:
+        # Resolved synchronously: the ladder came with the row (one batch per request).
+        if self._ladder is None or not self._ladder.has_level(self.level_key):
+            return None
+        return Level.from_domain(self._ladder.level(self.level_key), self._ladder)
 
     @field(description="The current manager; null if none or not visible to you.")
     async def manager(self, info: Info) -> Person | None:
@@ -126,7 +133,9 @@ async def person_or_none(context: Context, person_id: str) -> Person | None:
     if not await can_see(context, person_id):
         return None
     row = await loaders.people(context).load(person_id)
-    return None if row is None else Person.from_row(row)
+    if row is None:
+        return None
+    return Person.from_row(row, await loaders.ladders(context).load(row.track))
 
 
 PEOPLE = "people"
@@ -167,13 +176,15 @@ class PersonQuery:
         loader = loaders.people(context)
         for row in rows:
             loader.prime(row.person_id, row)
+        tracks = sorted({row.track for row in rows})
+        ladders = dict(zip(tracks, await loaders.ladders(context).load_many(tracks), strict=True))
         return connection(
             rows,
             kind=PEOPLE,
             limit=limit,
             after=after,
             key=lambda r: [r.name, r.person_id],
-            node=Person.from_row,
+            node=lambda r: Person.from_row(r, ladders[r.track]),
         )
 
 
