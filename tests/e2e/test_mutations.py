@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from api.auth import Role
 from api.scopes import parse_id
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, mint
 from tests.e2e.live_api import (
     HIRE,
     HIRED_LONG_AGO,
@@ -358,6 +359,25 @@ async def test_repeating_an_idempotency_key_returns_the_first_result_and_writes_
         first["streamVersion"],
         first["events"],
     )
+
+
+async def test_idempotency_keys_are_scoped_to_the_caller(
+    client: httpx.AsyncClient, database: str
+) -> None:
+    person_id = (await hire(client))["personId"]
+    training = {
+        "personId": person_id,
+        "program": "Leading",
+        "effectiveOn": TODAY.isoformat(),
+        "idempotencyKey": "shared-key",
+    }
+    first = await run_mutation(client, "recordTraining", training)
+    other_hr = mint(Role.HR, "hr-2")
+    second = await run_mutation(client, "recordTraining", training, token=other_hr)
+    assert (first["replayed"], second["replayed"]) == (False, False)
+    assert second["position"] > first["position"]
+    again = await run_mutation(client, "recordTraining", training, token=other_hr)
+    assert (again["replayed"], again["position"]) == (True, second["position"])
 
 
 async def test_an_idempotency_key_used_for_another_operation_is_refused(

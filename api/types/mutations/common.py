@@ -9,6 +9,7 @@ domain command from the input (bad ids or keys raise client errors), then
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
 
 import strawberry
 
+from api.auth import Principal
 from api.context import Context, Info
 from api.errors import ApiError, InvalidGlobalId
 from api.relay import decode_global_id, encode_global_id
@@ -30,6 +32,7 @@ from events.service import CareerService, CommandResult
 F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
+MAX_SUBJECT_IN_KEY = 48
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces
 
 # The event type each command writes into the stream it is judged against; a replayed
@@ -88,6 +91,25 @@ def mutation(description: str) -> Callable[[F], F]:
     return cast("Callable[[F], F]", strawberry.mutation(description=description))
 
 
+def idempotency_key_field() -> Any:
+    """The ``idempotencyKey`` input field every mutation takes."""
+    return strawberry.field(
+        default=None,
+        description="Repeat the mutation safely: a key you used before returns the first "
+        "result (`replayed: true`) and writes nothing. Keys are yours alone (scoped to the "
+        "caller); 1 to 200 visible ASCII characters.",
+    )
+
+
+def expected_version_field(stream: str = "the person's stream") -> Any:
+    """The ``expectedVersion`` input field every mutation takes."""
+    return strawberry.field(
+        default=None,
+        description=f"Write only if {stream} is still at this version (`streamVersion` of "
+        "your last read or write); otherwise CONCURRENCY_CONFLICT. 0 means a new stream.",
+    )
+
+
 # --- input parsing ------------------------------------------------------------------------
 
 
@@ -120,6 +142,19 @@ def parse_idempotency_key(value: str | None) -> str | None:
             field="idempotencyKey",
         )
     return value
+
+
+def scoped_key(principal: Principal, key: str | None) -> str | None:
+    """The key as stored: scoped to the caller, so two clients' keys never collide.
+
+    Long subjects are hashed so the stored key stays within the store's 255 characters.
+    """
+    if key is None:
+        return None
+    subject = principal.subject
+    if len(subject) > MAX_SUBJECT_IN_KEY:
+        subject = hashlib.sha256(subject.encode()).hexdigest()[:MAX_SUBJECT_IN_KEY]
+    return f"api:{subject}:{key}"
 
 
 def parse_expected_version(value: int | None) -> int | None:
@@ -196,7 +231,7 @@ async def execute(
         actor_id=principal.subject,
         actor_role=principal.role.value,
         correlation_id=context.request_id,
-        idempotency_key=parse_idempotency_key(idempotency_key),
+        idempotency_key=scoped_key(principal, parse_idempotency_key(idempotency_key)),
     )
     result = await career_service(context).execute(
         command, metadata=metadata, expected_version=parse_expected_version(expected_version)

@@ -14,6 +14,8 @@ from api.types.mutations.common import (
     InvalidInput,
     PersonPayloadBase,
     execute,
+    expected_version_field,
+    idempotency_key_field,
     mutation,
     parse_id,
 )
@@ -55,8 +57,8 @@ class CorrectEventInput:
         '`{"effectiveOn": "2024-03-01"}`.'
     )
     reason: str
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type
@@ -69,8 +71,8 @@ class RescindEventInput:
     person_id: strawberry.ID
     target_event_id: strawberry.ID
     reason: str
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type

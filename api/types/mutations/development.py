@@ -15,6 +15,8 @@ from api.types.mutations.common import (
     PersonPayloadBase,
     Written,
     execute,
+    expected_version_field,
+    idempotency_key_field,
     mutation,
     parse_id,
     parse_optional_id,
@@ -34,8 +36,8 @@ class StartRotationInput:
     rotation_id: strawberry.ID | None = strawberry.field(
         default=None, description="A UUID for the new rotation; made up if absent."
     )
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="End a person's rotation, with its outcome.")
@@ -44,8 +46,8 @@ class EndRotationInput:
     person_id: strawberry.ID
     effective_on: date
     outcome: str
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type
@@ -82,8 +84,8 @@ class RecordTrainingInput:
     development_area: str = strawberry.field(
         default="leadership_training", description="The development area it counts towards."
     )
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type

@@ -12,6 +12,8 @@ from api.errors import user_errors
 from api.types.mutations.common import (
     PersonPayloadBase,
     execute,
+    expected_version_field,
+    idempotency_key_field,
     mutation,
     parse_id,
     parse_optional_id,
@@ -35,8 +37,8 @@ class HirePersonInput:
     person_id: strawberry.ID | None = strawberry.field(
         default=None, description="A UUID (or Person ID) for the new person; made up if absent."
     )
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type
@@ -49,8 +51,8 @@ class RecordDepartureInput:
     person_id: strawberry.ID
     effective_on: date
     reason: str
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type
@@ -65,8 +67,8 @@ class RehirePersonInput:
     track: str
     level: str
     manager_id: strawberry.ID | None = None
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type
@@ -79,8 +81,8 @@ class ChangeManagerInput:
     person_id: strawberry.ID
     manager_id: strawberry.ID | None
     effective_on: date
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type

@@ -9,7 +9,14 @@ import strawberry
 from api.context import Info
 from api.errors import user_errors
 from api.types.ladder import Ladder
-from api.types.mutations.common import MutationPayload, WrittenEvent, execute, mutation
+from api.types.mutations.common import (
+    MutationPayload,
+    WrittenEvent,
+    execute,
+    expected_version_field,
+    idempotency_key_field,
+    mutation,
+)
 from domain import commands as c
 from domain import ladder as domain_ladder
 from events.service import ladder_stream
@@ -40,10 +47,8 @@ class PublishLadderInput:
     name: str
     levels: list[LevelInput]
     development_areas: list[DevelopmentAreaInput] = strawberry.field(default_factory=list)
-    idempotency_key: str | None = None
-    expected_version: int | None = strawberry.field(
-        default=None, description="The ladder stream's version (the current ladder version)."
-    )
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field("the track's ladder stream")
 
     def as_dict(self) -> dict[str, Any]:
         """The shape ``domain.ladder.Ladder.from_dict`` reads (it validates everything)."""

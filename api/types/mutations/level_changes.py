@@ -8,7 +8,15 @@ import strawberry
 
 from api.context import Info
 from api.errors import user_errors
-from api.types.mutations.common import InvalidInput, PersonPayloadBase, execute, mutation, parse_id
+from api.types.mutations.common import (
+    InvalidInput,
+    PersonPayloadBase,
+    execute,
+    expected_version_field,
+    idempotency_key_field,
+    mutation,
+    parse_id,
+)
 from domain import commands as c
 from events.service import person_stream
 
@@ -30,8 +38,8 @@ class RecordPromotionInput:
         default=None,
         description="Why to promote below the level's minimum experience (kept for audit).",
     )
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type
@@ -45,8 +53,8 @@ class RecordDemotionInput:
     to_level: str
     effective_on: date
     reason: str
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type
@@ -61,8 +69,8 @@ class RecordLateralMoveInput:
     to_level: str
     effective_on: date
     reason: str
-    idempotency_key: str | None = None
-    expected_version: int | None = None
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.type

@@ -16,6 +16,8 @@ from api.types.mutations.common import (
     Written,
     WrittenEvent,
     execute,
+    expected_version_field,
+    idempotency_key_field,
     mutation,
     parse_id,
     parse_optional_id,
@@ -42,10 +44,8 @@ class StartMentorshipInput:
     mentorship_id: strawberry.ID | None = strawberry.field(
         default=None, description="A UUID for the new mentorship; made up if absent."
     )
-    idempotency_key: str | None = None
-    expected_version: int | None = strawberry.field(
-        default=None, description="The mentee's stream version."
-    )
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field("the mentee's stream")
 
 
 @strawberry.input(description="End a mentorship, with its outcome.")
@@ -54,10 +54,8 @@ class EndMentorshipInput:
     person_id: strawberry.ID = strawberry.field(description="The mentee.")
     effective_on: date
     outcome: str
-    idempotency_key: str | None = None
-    expected_version: int | None = strawberry.field(
-        default=None, description="The mentee's stream version."
-    )
+    idempotency_key: str | None = idempotency_key_field()
+    expected_version: int | None = expected_version_field("the mentee's stream")
 
 
 @strawberry.type
