@@ -14,7 +14,6 @@ the columns) that are never written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -30,21 +29,56 @@ Lookup = tuple[str, object]
 """``(column, value)``: the row of a projection's table whose unique ``column`` is ``value``."""
 
 
-@dataclass(frozen=True, slots=True)
 class Envelope:
-    """A decoded domain event with where and when the log recorded it."""
+    """An event with where and when the log recorded it; decoded only when asked.
 
-    position: int
-    stream: str
-    version: int
-    recorded_at: datetime
-    actor_id: str | None
-    event_id: UUID
-    data: dict[str, Any]
-    """The event's data as stored (JSON-ready), for rows that keep it verbatim."""
-    event: DomainEvent
-    type: str
-    """The event's stable type name (``PromotionRecorded``)."""
+    Most handlers work from ``data`` (the stored JSON) and never need the domain
+    dataclass; ``event`` decodes it on first use. Treat an envelope as immutable.
+    """
+
+    __slots__ = (
+        "_event",
+        "actor_id",
+        "data",
+        "event_id",
+        "position",
+        "recorded_at",
+        "stream",
+        "type",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        position: int,
+        stream: str,
+        version: int,
+        recorded_at: datetime,
+        actor_id: str | None,
+        event_id: UUID,
+        type: str,
+        data: dict[str, Any],
+        event: DomainEvent | None = None,
+    ) -> None:
+        self.position = position
+        self.stream = stream
+        self.version = version
+        self.recorded_at = recorded_at
+        self.actor_id = actor_id
+        self.event_id = event_id
+        self.type = type
+        """The event's stable type name (``PromotionRecorded``)."""
+        self.data = data
+        """The event's data as stored (JSON-ready, ids as strings)."""
+        self._event = event
+
+    @property
+    def event(self) -> DomainEvent:
+        """The domain event (decoded once, on first use)."""
+        if self._event is None:
+            self._event = from_data(self.type, self.data, self.event_id)
+        return self._event
 
     @classmethod
     def of(cls, recorded: RecordedEvent) -> Envelope:
@@ -55,9 +89,8 @@ class Envelope:
             recorded_at=recorded.recorded_at,
             actor_id=recorded.metadata.get("actor_id"),
             event_id=recorded.event_id,
-            data=recorded.data,
-            event=from_data(recorded.type, recorded.data, recorded.event_id),
             type=recorded.type,
+            data=recorded.data,
         )
 
     @classmethod
@@ -79,9 +112,9 @@ class Envelope:
             recorded_at=recorded_at,
             actor_id=actor_id,
             event_id=event.event_id,
+            type=TYPE_NAMES[type(event)],
             data=to_data(event),
             event=event,
-            type=TYPE_NAMES[type(event)],
         )
 
 

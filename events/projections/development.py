@@ -17,7 +17,7 @@ from events.readmodels import tables
 
 
 def _mentorship_key(env: Envelope) -> Sequence[Lookup]:
-    return [("mentorship_id", str(getattr(env.event, "mentorship_id", "")))]
+    return [("mentorship_id", env.data["mentorship_id"])]
 
 
 mentorships = Projection("mentorships", version=2, table=tables.mentorships, key=_mentorship_key)

@@ -29,15 +29,7 @@ Fact = list[Any]
 
 
 def _key(env: Envelope) -> Sequence[Lookup]:
-    return [("person_id", str(getattr(env.event, "person_id", "")))]
-
-
-def events_of(row: Row) -> list[ev.DomainEvent]:
-    """The person's events, decoded (cached in the row while it stays in memory)."""
-    cached = row.get("_events")
-    if isinstance(cached, list):
-        return cached
-    return [from_data(t, data, UUID(eid)) for t, data, eid in row["facts"]]
+    return [("person_id", env.data["person_id"])]
 
 
 def state_of(row: Row) -> PersonState:
@@ -45,7 +37,7 @@ def state_of(row: Row) -> PersonState:
     cached = row.get("_state")
     if isinstance(cached, PersonState):
         return cached
-    return fold(events_of(row))
+    return fold(from_data(t, data, UUID(eid)) for t, data, eid in row["facts"])
 
 
 def _finish(row: Row) -> Row:
@@ -55,7 +47,6 @@ def _finish(row: Row) -> Row:
         "person_id": row["person_id"],
         "facts": row["facts"],
         "last_position": row["last_position"],
-        "_events": events_of(row),
         "_state": state,
     }
 
@@ -126,16 +117,8 @@ people = Projection("people", version=2, table=tables.people, key=_key, finish=_
 def recorded(row: Row | None, env: Envelope) -> Row:
     """Any event of a person's stream: keep it; the columns are derived at ``finish``."""
     fact: Fact = [env.type, env.data, str(env.event_id)]
-    if row is None:
-        return {
-            "person_id": str(getattr(env.event, "person_id", "")),
-            "facts": [fact],
-            "last_position": env.position,
-            "_events": [env.event],
-        }
     return {
-        "person_id": row["person_id"],
-        "facts": [*row["facts"], fact],
+        "person_id": env.data["person_id"],
+        "facts": [fact] if row is None else [*row["facts"], fact],
         "last_position": env.position,
-        "_events": [*events_of(row), env.event],
     }

@@ -55,7 +55,7 @@ def fact(row: Row | None, env: Envelope) -> Row:
         return row
     return {
         "event_id": str(env.event_id),
-        "person_id": str(getattr(env.event, "person_id", "")),
+        "person_id": env.data["person_id"],
         "position": env.position,
         "stream_version": env.version,
         "type": env.type,
