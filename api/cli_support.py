@@ -161,7 +161,27 @@ def _missing_log(exc: BaseException) -> bool:
     return "no such table" in text or ('relation "' in text and "does not exist" in text)
 
 
+_CONNECT_SQLSTATES = ("08", "28", "3D", "57P03")
+"""Connection failures, bad credentials, no such database, server starting up."""
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        for candidate in (seen, getattr(seen, "orig", None)):
+            state = getattr(candidate, "sqlstate", None)
+            if isinstance(state, str):
+                return state
+        seen = seen.__cause__
+    return None
+
+
 def _unreachable(exc: BaseException) -> bool:
+    state = _sqlstate(exc)
+    if state is not None and state.startswith(_CONNECT_SQLSTATES):
+        return True
     if isinstance(exc, OperationalError | InterfaceError | sqlite3.OperationalError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -192,6 +212,7 @@ def _classify(exc: BaseException) -> tuple[str, Exit]:
         return "the database has no event log yet: run `ladder migrate`", Exit.NOT_FOUND
     if _unreachable(exc):
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        detail = detail.removeprefix("(sqlalchemy.dialects.postgresql.asyncpg.Error) ")
         return f"the database is unreachable: {detail}", Exit.UNREACHABLE
     if isinstance(exc, ValueError) and "database URL" in str(exc):
         return str(exc), Exit.USAGE

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from api.auth import Role, decode_token
 from api.cli_support import EXIT_CODES
 from api.schema_export import export_sdl
 from api.settings import Settings
 from tests.integration.cli.helpers import count, ladder, with_db
+from tests.support import PG_BASE_URL
 
 COMMANDS = (
     "serve",
@@ -144,3 +146,8 @@ def test_the_exit_code_table_in_the_docs_matches_the_code() -> None:
     docs = (Path(__file__).parents[3] / "docs" / "cli.md").read_text(encoding="utf-8")
     for code, text in EXIT_CODES:
         assert f"| {int(code)} | {text} |" in docs
+
+
+def test_a_missing_postgresql_database_is_unreachable() -> None:
+    url = make_url(PG_BASE_URL).set(database="no_such_database_here")
+    _one_line(("verify", "--database-url", url.render_as_string(False)), 5, "unreachable")
