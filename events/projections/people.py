@@ -7,7 +7,8 @@ the career again. The columns are derived once per written row (``finish``), not
 every event, which keeps rebuilds linear.
 
 The row reflects every recorded fact, future-dated ones included; ``latest_effective_on``
-tells a query when a row must be re-derived for an earlier day (``career_on``).
+tells a query when a row must be re-derived from its facts for an earlier day
+(``events.readmodels.queries`` does so).
 """
 
 from __future__ import annotations

@@ -9,11 +9,14 @@ from hypothesis import strategies as st
 
 from domain import commands as cmd
 from domain import events as ev
+from domain.readiness import readiness
 from domain.state import fold
 from events.projections import ALL, people, replay, rotations, timeline
 from events.projections.base import Projection, Row, Workspace
+from events.readmodels.queries import readiness_of
+from events.readmodels.views import PersonView
 from tests.unit.projections.envelopes import envelopes
-from tests.unit.projections.histories import Simulator, operations, simulate
+from tests.unit.projections.histories import TODAY, Simulator, operations, simulate
 
 
 def incrementally(projection: Projection, envs: list[Any], batch: int) -> dict[object, Row]:
@@ -108,3 +111,21 @@ def test_a_correction_is_a_mark_on_its_target_not_a_row_of_its_own() -> None:
     assert row["data"]["name"] == "Ada Lovelace"
     assert row["original_data"]["name"] == "Person 000000"
     assert row["corrected_by"] == str(fix.event_id)
+
+
+@settings(max_examples=60, deadline=None)
+@given(operations())
+def test_readiness_from_the_people_row_agrees_with_the_domain(ops: list[tuple[Any, ...]]) -> None:
+    sim = simulate(ops)
+    rows = replay(people, envelopes(sim.events))
+    for pid, state in sim.states.items():
+        expected = readiness(state, sim.ladder, TODAY)
+        found = readiness_of(PersonView.from_row(rows[str(pid)]), sim.ladder, TODAY)
+        assert found.next_level == (expected.next_level.key if expected.next_level else None)
+        assert found.missing == expected.missing
+        assert (found.mentorship_done, found.rotation_done, found.training_done) == (
+            expected.mentorship_done,
+            expected.rotation_done,
+            expected.training_done,
+        ) or found.next_level is None
+        assert abs(found.years_of_experience - expected.years_of_experience) < 1e-6
