@@ -19,10 +19,11 @@ from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
 
 import strawberry
 
+from api import scopes
 from api.auth import Principal
 from api.context import Context, Info
-from api.errors import ApiError, InvalidGlobalId
-from api.relay import decode_global_id, encode_global_id
+from api.errors import ApiError
+from api.relay import encode_global_id
 from api.types.person import Person, person_or_none
 from api.types.user_error import UserError
 from domain import commands as c
@@ -114,19 +115,9 @@ def expected_version_field(stream: str = "the person's stream") -> Any:
 
 
 def parse_id(value: str, type_name: str, field: str) -> uuid.UUID:
-    """A UUID from ``type_name``'s global ID, or from a bare UUID; ``INVALID_ID`` otherwise."""
-    text = value.strip()
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        pass
-    try:
-        found_type, raw = decode_global_id(text, type_name)
-        if found_type == type_name:
-            return uuid.UUID(raw)
-    except (InvalidGlobalId, ValueError):
-        pass
-    raise InvalidGlobalId(f"{field} must be the ID of a {type_name} (or its UUID).", field=field)
+    """A UUID from ``type_name``'s global ID or a bare UUID (as the queries accept them);
+    ``INVALID_ID`` naming ``field`` otherwise."""
+    return uuid.UUID(scopes.parse_id(value.strip(), type_name=type_name, field=field))
 
 
 def parse_optional_id(value: str | None, type_name: str, field: str) -> uuid.UUID | None:
