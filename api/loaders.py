@@ -15,7 +15,8 @@ from api.context import Context
 from api.services import read_services
 from api.types.ladder import Level
 from domain.ladder import Ladder
-from events.readmodels.api_queries import MentorshipRow, PersonRow, RotationRow, TimelineRow
+from events.readmodels.api_queries import PersonRow
+from events.readmodels.api_relations import MentorshipRow, RotationRow, TimelineRow
 
 
 def people(context: Context) -> DataLoader[str, PersonRow | None]:

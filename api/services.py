@@ -24,14 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.context import Context
 from api.settings import Settings
 from domain.ladder import Ladder
-from events.readmodels import api_history, api_queries
-from events.readmodels.api_queries import (
-    LadderCache,
-    MentorshipRow,
-    PersonRow,
-    RotationRow,
-    TimelineRow,
-)
+from events.readmodels import api_history, api_queries, api_relations, queries
+from events.readmodels.api_queries import LadderCache, PersonRow
+from events.readmodels.api_relations import MentorshipRow, RotationRow, TimelineRow
 from events.service import CareerService
 from events.sql_store import SqlEventStore
 
@@ -49,12 +44,13 @@ class ReadQueries:
 
     engine: AsyncEngine
     store: SqlEventStore
+    today: Callable[[], date]
     ladder_cache: LadderCache = field(default_factory=LadderCache)
 
     # -- batches for DataLoaders ----------------------------------------------------------
 
     async def people_batch(self, ids: Sequence[str]) -> list[PersonRow | None]:
-        found = await api_queries.people_by_ids(self.engine, ids)
+        found = await api_queries.people_by_ids(self.engine, ids, today=self.today())
         return [found.get(i) for i in ids]
 
     async def ladders_batch(self, tracks: Sequence[str]) -> list[Ladder | None]:
@@ -62,27 +58,27 @@ class ReadQueries:
         return [found.get(t) for t in tracks]
 
     async def mentored_batch(self, mentor_ids: Sequence[str]) -> list[list[MentorshipRow]]:
-        found = await api_queries.active_mentorships_by_mentor(self.engine, mentor_ids)
+        found = await api_relations.active_mentorships_by_mentor(self.engine, mentor_ids)
         return [found.get(i, []) for i in mentor_ids]
 
     async def mentoring_batch(self, mentee_ids: Sequence[str]) -> list[list[MentorshipRow]]:
-        found = await api_queries.active_mentorships_by_mentee(self.engine, mentee_ids)
+        found = await api_relations.active_mentorships_by_mentee(self.engine, mentee_ids)
         return [found.get(i, []) for i in mentee_ids]
 
     async def mentorship_batch(self, ids: Sequence[str]) -> list[MentorshipRow | None]:
-        found = await api_queries.mentorships_by_ids(self.engine, ids)
+        found = await api_relations.mentorships_by_ids(self.engine, ids)
         return [found.get(i) for i in ids]
 
     async def rotation_batch(self, ids: Sequence[str]) -> list[RotationRow | None]:
-        found = await api_queries.rotations_by_ids(self.engine, ids)
+        found = await api_relations.rotations_by_ids(self.engine, ids)
         return [found.get(i) for i in ids]
 
     async def active_rotation_batch(self, ids: Sequence[str]) -> list[RotationRow | None]:
-        found = await api_queries.active_rotations(self.engine, ids)
+        found = await api_relations.active_rotations(self.engine, ids)
         return [found.get(i) for i in ids]
 
     async def timeline_batch(self, ids: Sequence[str]) -> list[list[TimelineRow]]:
-        found = await api_queries.timelines(self.engine, ids)
+        found = await api_relations.timelines(self.engine, ids)
         return [found.get(i, []) for i in ids]
 
     async def facts_batch(self, ids: Sequence[str]) -> list[list[Any] | None]:
@@ -90,44 +86,50 @@ class ReadQueries:
         return [found.get(i) for i in ids]
 
     async def reports_batch(self, manager_ids: Sequence[str]) -> list[set[str]]:
-        return [await api_queries.reports_of(self.engine, m) for m in manager_ids]
+        return [await self.reports_of(m) for m in manager_ids]
+
+    async def reports_of(self, manager_id: str) -> set[str]:
+        """Everyone reporting to ``manager_id``, directly or indirectly (one statement)."""
+        return {str(i) for i in await queries.reports_of(self.engine, manager_id)}
 
     # -- lists and reports ----------------------------------------------------------------
 
     async def list_people(
         self, filters: api_queries.PeopleFilter, *, limit: int, after: tuple[str, str] | None
     ) -> list[PersonRow]:
-        return await api_queries.list_people(self.engine, filters, limit=limit, after=after)
+        return await api_queries.list_people(
+            self.engine, filters, limit=limit, after=after, today=self.today()
+        )
 
     async def list_mentorships(
         self,
-        filters: api_queries.MentorshipFilter,
+        filters: api_relations.MentorshipFilter,
         *,
         limit: int,
         after: tuple[date, str] | None,
     ) -> list[MentorshipRow]:
-        return await api_queries.list_mentorships(self.engine, filters, limit=limit, after=after)
+        return await api_relations.list_mentorships(self.engine, filters, limit=limit, after=after)
 
     async def list_rotations(
         self,
-        filters: api_queries.RotationFilter,
+        filters: api_relations.RotationFilter,
         *,
         limit: int,
         after: tuple[date, str] | None,
     ) -> list[RotationRow]:
-        return await api_queries.list_rotations(self.engine, filters, limit=limit, after=after)
+        return await api_relations.list_rotations(self.engine, filters, limit=limit, after=after)
 
     async def experience_exceptions(
         self, *, limit: int, after: tuple[date, int] | None
     ) -> list[TimelineRow]:
-        return await api_queries.experience_exceptions(self.engine, limit=limit, after=after)
+        return await api_relations.experience_exceptions(self.engine, limit=limit, after=after)
 
     async def level_changes(self) -> list[TimelineRow]:
-        return await api_queries.level_changes(self.engine)
+        return await api_relations.level_changes(self.engine)
 
     async def level_census(self, as_of: date | None) -> dict[tuple[str, str], int]:
         if as_of is None:
-            rows = await api_queries.level_census(self.engine)
+            rows = await api_queries.level_census(self.engine, today=self.today())
             return {(r.track, r.level): r.headcount for r in rows}
         return await api_history.census_as_of(self.store, as_of=as_of)
 
@@ -155,7 +157,7 @@ class RuntimeServices:
     queries: ReadQueries = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queries = ReadQueries(self.runtime.engine, self.runtime.store)
+        self.queries = ReadQueries(self.runtime.engine, self.runtime.store, self.today)
 
     @property
     def store(self) -> SqlEventStore:
@@ -177,7 +179,7 @@ class RuntimeServices:
 
     async def reports_of(self, manager_id: str) -> set[str]:
         """Everyone reporting to ``manager_id`` (``api.auth.ReportsLookup``)."""
-        return await api_queries.reports_of(self.runtime.engine, manager_id)
+        return await self.queries.reports_of(manager_id)
 
     async def close(self) -> None:
         await self.runtime.close()

@@ -22,7 +22,7 @@ from api.types.ladder import Level
 from domain.career import LevelChange
 from events.readmodels.api_history import CareerHistory as HistoryView
 from events.readmodels.api_history import FactView
-from events.readmodels.api_queries import TimelineRow
+from events.readmodels.api_relations import TimelineRow
 
 if TYPE_CHECKING:
     from api.types.person import Person

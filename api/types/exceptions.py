@@ -16,7 +16,7 @@ from api.services import read_services
 from api.types.career import CareerEvent
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
-from events.readmodels.api_queries import TimelineRow
+from events.readmodels.api_relations import TimelineRow
 
 if TYPE_CHECKING:
     from api.types.person import Person

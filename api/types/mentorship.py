@@ -15,7 +15,7 @@ from api.scopes import can_see, parse_id, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
-from events.readmodels.api_queries import MentorshipFilter, MentorshipRow
+from events.readmodels.api_relations import MentorshipFilter, MentorshipRow
 
 if TYPE_CHECKING:
     from api.types.person import Person

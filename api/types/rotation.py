@@ -15,7 +15,7 @@ from api.scopes import InvalidArgument, can_see, parse_id, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
-from events.readmodels.api_queries import RotationFilter, RotationRow
+from events.readmodels.api_relations import RotationFilter, RotationRow
 
 if TYPE_CHECKING:
     from api.types.person import Person

@@ -16,7 +16,7 @@ from api.fields import field
 from api.services import read_services
 from api.types.ladder import Level
 from domain.readiness import months_between
-from events.readmodels.api_queries import TimelineRow
+from events.readmodels.api_relations import TimelineRow
 
 PROMOTION = "PromotionRecorded"
 

@@ -1,4 +1,5 @@
-"""Read-model queries the GraphQL API needs, batched for its DataLoaders.
+"""Read-model queries the GraphQL API needs, batched for its DataLoaders: people, ladders,
+census (mentorships, rotations and timelines are in ``api_relations``).
 
 Every function runs ONE SQL statement on its own short read connection, whatever the
 number of keys (up to ``MAX_KEYS``; the API never asks for more in one batch: its pages
@@ -18,32 +19,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.career import UNKNOWN
+from domain.career import ACTIVE, UNKNOWN
 from domain.ladder import Ladder
+from events.projections.people import derive_columns, state_of
 from events.readmodels import tables
 
 MAX_KEYS = 1000
 """At most this many keys per batch (under SQLite's and asyncpg's parameter limits)."""
 
 P = tables.people
-TL = tables.timeline
-M = tables.mentorships
-R = tables.rotations
 LD = tables.ladders
 
 
-def _utc(ts: datetime) -> datetime:
+def utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
-def _keys(values: Iterable[str]) -> list[str]:
+def keys_of(values: Iterable[str]) -> list[str]:
     keys = list(dict.fromkeys(values))
     if len(keys) > MAX_KEYS:
         raise ValueError(f"at most {MAX_KEYS} keys per batch, got {len(keys)}")
     return keys
 
 
-async def _rows(engine: AsyncEngine, query: sa.Select[Any]) -> list[sa.Row[Any]]:
+async def fetch(engine: AsyncEngine, query: sa.Select[Any]) -> list[sa.Row[Any]]:
     async with engine.connect() as conn:
         return list((await conn.execute(query)).all())
 
@@ -98,17 +97,39 @@ _PERSON_COLUMNS = (
 )
 
 
-def _person(r: sa.Row[Any]) -> PersonRow:
-    return PersonRow(**r._mapping)
+_PERSON_FIELDS = tuple(c.name for c in _PERSON_COLUMNS)
 
 
-async def people_by_ids(engine: AsyncEngine, person_ids: Sequence[str]) -> dict[str, PersonRow]:
-    """The people rows with these ids (missing ids are absent from the result)."""
-    keys = _keys(person_ids)
+def _people_select(today: date) -> sa.Select[Any]:
+    """The people columns, plus the facts of rows with facts effective after ``today``."""
+    future = sa.case((P.c.latest_effective_on > today, P.c.facts), else_=sa.null())
+    return sa.select(*_PERSON_COLUMNS, future.label("facts")).where(P.c.status != UNKNOWN)
+
+
+def _person(r: sa.Row[Any], today: date) -> PersonRow | None:
+    """A row as of ``today``: one carrying future-dated facts is derived again for today
+    with the domain (a promotion effective next month is not the level yet). ``None`` for
+    someone whose hire only takes effect later."""
+    values = {name: r._mapping[name] for name in _PERSON_FIELDS}
+    if r.facts is not None:
+        state = state_of({"facts": r.facts})
+        derived = derive_columns(state.view_on(today), state)
+        values.update({k: v for k, v in derived.items() if k in values})
+        if values["status"] == UNKNOWN:
+            return None
+    return PersonRow(**values)
+
+
+async def people_by_ids(
+    engine: AsyncEngine, person_ids: Sequence[str], *, today: date
+) -> dict[str, PersonRow]:
+    """The people with these ids as of ``today`` (unknown ids are absent)."""
+    keys = keys_of(person_ids)
     if not keys:
         return {}
-    q = sa.select(*_PERSON_COLUMNS).where(P.c.person_id.in_(keys), P.c.status != UNKNOWN)
-    return {r.person_id: _person(r) for r in await _rows(engine, q)}
+    q = _people_select(today).where(P.c.person_id.in_(keys))
+    found = (_person(r, today) for r in await fetch(engine, q))
+    return {p.person_id: p for p in found if p is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,21 +148,35 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _matches(row: PersonRow, filters: PeopleFilter) -> bool:
+    return (
+        (filters.track is None or row.track == filters.track)
+        and (filters.level is None or row.level == filters.level)
+        and (filters.status is None or row.status == filters.status)
+    )
+
+
 async def list_people(
     engine: AsyncEngine,
     filters: PeopleFilter,
     *,
     limit: int,
+    today: date,
     after: tuple[str, str] | None = None,
 ) -> list[PersonRow]:
-    """People ordered by ``(name, person_id)``, after the key ``after``, at most ``limit``."""
-    q = sa.select(*_PERSON_COLUMNS).where(P.c.status != UNKNOWN)
-    if filters.track is not None:
-        q = q.where(P.c.track == filters.track)
-    if filters.level is not None:
-        q = q.where(P.c.level == filters.level)
+    """People ordered by ``(name, person_id)``, after the key ``after``, at most ``limit``.
+
+    Track, level and status are matched as of ``today``: rows with future-dated facts pass
+    the SQL filter and are matched after they are derived for today, so in the rare case
+    that some are dropped, the next rows are fetched to fill the page.
+    """
+    q = _people_select(today)
+    future = P.c.latest_effective_on > today
+    for column, value in ((P.c.track, filters.track), (P.c.level, filters.level)):
+        if value is not None:
+            q = q.where(sa.or_(column == value, future))
     if filters.status is not None:
-        q = q.where(P.c.status == filters.status)
+        q = q.where(sa.or_(P.c.status == filters.status, future))
     if filters.search:
         pattern = _like(filters.search)
         q = q.where(
@@ -152,53 +187,41 @@ async def list_people(
         )
     if filters.only_ids is not None:
         q = q.where(P.c.person_id.in_(sorted(filters.only_ids)))
-    if after is not None:
-        q = q.where(sa.tuple_(P.c.name, P.c.person_id) > sa.tuple_(*after))
     q = q.order_by(P.c.name, P.c.person_id).limit(limit)
-    return [_person(r) for r in await _rows(engine, q)]
+    found: list[PersonRow] = []
+    while True:
+        page = (
+            q if after is None else q.where(sa.tuple_(P.c.name, P.c.person_id) > sa.tuple_(*after))
+        )
+        rows = await fetch(engine, page)
+        for r in rows:
+            person = _person(r, today)
+            if person is not None and _matches(person, filters):
+                found.append(person)
+        if len(found) >= limit or len(rows) < limit:
+            return found[:limit]
+        after = (rows[-1].name, rows[-1].person_id)
 
 
 async def person_facts(engine: AsyncEngine, person_ids: Sequence[str]) -> dict[str, list[Any]]:
     """The recorded facts (``[type, data, event_id]`` each) the people rows keep."""
-    keys = _keys(person_ids)
+    keys = keys_of(person_ids)
     if not keys:
         return {}
-    rows = await _rows(engine, sa.select(P.c.person_id, P.c.facts).where(P.c.person_id.in_(keys)))
+    rows = await fetch(engine, sa.select(P.c.person_id, P.c.facts).where(P.c.person_id.in_(keys)))
     return {r.person_id: list(r.facts) for r in rows}
 
 
 async def direct_reports(engine: AsyncEngine, manager_ids: Sequence[str]) -> dict[str, list[str]]:
     """Manager id -> ids of the people whose current manager they are."""
-    keys = _keys(manager_ids)
+    keys = keys_of(manager_ids)
     if not keys:
         return {}
     q = sa.select(P.c.manager_id, P.c.person_id).where(P.c.manager_id.in_(keys))
     found: dict[str, list[str]] = {k: [] for k in keys}
-    for r in await _rows(engine, q):
+    for r in await fetch(engine, q):
         found[r.manager_id].append(r.person_id)
     return found
-
-
-async def reports_of(engine: AsyncEngine, manager_id: str) -> set[str]:
-    """Everyone reporting to ``manager_id``, directly or indirectly (cycles are cut).
-
-    One statement: the org chart is small next to a page of people (a few columns per
-    person), and walking it in memory avoids one query per level of the hierarchy.
-    """
-    rows = await _rows(
-        engine, sa.select(P.c.person_id, P.c.manager_id).where(P.c.manager_id.is_not(None))
-    )
-    children: dict[str, list[str]] = {}
-    for r in rows:
-        children.setdefault(r.manager_id, []).append(r.person_id)
-    seen: set[str] = set()
-    stack = [manager_id]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            if child not in seen and child != manager_id:
-                seen.add(child)
-                stack.append(child)
-    return seen
 
 
 # -- ladders ----------------------------------------------------------------------------
@@ -223,7 +246,7 @@ async def current_ladders(
     engine: AsyncEngine, tracks: Sequence[str], cache: LadderCache
 ) -> dict[str, Ladder]:
     """Track -> its latest published ladder (tracks without one are absent)."""
-    keys = _keys(tracks)
+    keys = keys_of(tracks)
     if not keys:
         return {}
     latest = (
@@ -235,330 +258,7 @@ async def current_ladders(
     q = sa.select(LD.c.track, LD.c.version, LD.c.ladder).join(
         latest, sa.and_(LD.c.track == latest.c.track, LD.c.version == latest.c.version)
     )
-    return {r.track: cache.parse(r.track, r.version, r.ladder) for r in await _rows(engine, q)}
-
-
-# -- mentorships ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MentorshipRow:
-    mentorship_id: str
-    mentor_id: str
-    mentee_id: str
-    goals: tuple[str, ...]
-    reverse: bool
-    started_on: date
-    ended_on: date | None
-    outcome: str | None
-    active: bool
-    position: int
-
-
-_MENTORSHIP_COLUMNS = (
-    M.c.mentorship_id,
-    M.c.mentor_id,
-    M.c.mentee_id,
-    M.c.goals,
-    M.c.reverse,
-    M.c.started_on,
-    M.c.ended_on,
-    M.c.outcome,
-    M.c.active,
-    M.c.position,
-)
-
-
-def _mentorship(r: sa.Row[Any]) -> MentorshipRow:
-    values = dict(r._mapping)
-    values["goals"] = tuple(values["goals"] or ())
-    return MentorshipRow(**values)
-
-
-async def active_mentorships_by_mentor(
-    engine: AsyncEngine, mentor_ids: Sequence[str]
-) -> dict[str, list[MentorshipRow]]:
-    """Mentor id -> their active mentorships, oldest first."""
-    return await _active_mentorships(engine, M.c.mentor_id, mentor_ids)
-
-
-async def active_mentorships_by_mentee(
-    engine: AsyncEngine, mentee_ids: Sequence[str]
-) -> dict[str, list[MentorshipRow]]:
-    """Mentee id -> their active mentorships (as mentee), oldest first."""
-    return await _active_mentorships(engine, M.c.mentee_id, mentee_ids)
-
-
-async def _active_mentorships(
-    engine: AsyncEngine, column: sa.Column[Any], ids: Sequence[str]
-) -> dict[str, list[MentorshipRow]]:
-    keys = _keys(ids)
-    found: dict[str, list[MentorshipRow]] = {k: [] for k in keys}
-    if not keys:
-        return found
-    q = (
-        sa.select(*_MENTORSHIP_COLUMNS)
-        .where(column.in_(keys), M.c.active.is_(True))
-        .order_by(M.c.started_on, M.c.mentorship_id)
-    )
-    for r in await _rows(engine, q):
-        row = _mentorship(r)
-        found[getattr(row, column.name)].append(row)
-    return found
-
-
-async def mentorships_by_ids(
-    engine: AsyncEngine, mentorship_ids: Sequence[str]
-) -> dict[str, MentorshipRow]:
-    keys = _keys(mentorship_ids)
-    if not keys:
-        return {}
-    q = sa.select(*_MENTORSHIP_COLUMNS).where(M.c.mentorship_id.in_(keys))
-    return {r.mentorship_id: _mentorship(r) for r in await _rows(engine, q)}
-
-
-@dataclass(frozen=True, slots=True)
-class MentorshipFilter:
-    mentor_id: str | None = None
-    mentee_id: str | None = None
-    active: bool | None = None
-    visible_to: frozenset[str] | None = None
-    """Only mentorships where the mentor or the mentee is one of these; ``None``: all."""
-
-
-async def list_mentorships(
-    engine: AsyncEngine,
-    filters: MentorshipFilter,
-    *,
-    limit: int,
-    after: tuple[date, str] | None = None,
-) -> list[MentorshipRow]:
-    """Mentorships ordered by ``(started_on, mentorship_id)``, after ``after``."""
-    q = sa.select(*_MENTORSHIP_COLUMNS)
-    if filters.mentor_id is not None:
-        q = q.where(M.c.mentor_id == filters.mentor_id)
-    if filters.mentee_id is not None:
-        q = q.where(M.c.mentee_id == filters.mentee_id)
-    if filters.active is not None:
-        q = q.where(M.c.active.is_(filters.active))
-    if filters.visible_to is not None:
-        ids = sorted(filters.visible_to)
-        q = q.where(sa.or_(M.c.mentor_id.in_(ids), M.c.mentee_id.in_(ids)))
-    if after is not None:
-        q = q.where(sa.tuple_(M.c.started_on, M.c.mentorship_id) > sa.tuple_(*after))
-    q = q.order_by(M.c.started_on, M.c.mentorship_id).limit(limit)
-    return [_mentorship(r) for r in await _rows(engine, q)]
-
-
-# -- rotations --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RotationRow:
-    rotation_id: str
-    person_id: str
-    host_team: str
-    development_area: str
-    started_on: date
-    planned_end_on: date
-    ended_on: date | None
-    outcome: str | None
-    active: bool
-    position: int
-
-
-_ROTATION_COLUMNS = (
-    R.c.rotation_id,
-    R.c.person_id,
-    R.c.host_team,
-    R.c.development_area,
-    R.c.started_on,
-    R.c.planned_end_on,
-    R.c.ended_on,
-    R.c.outcome,
-    R.c.active,
-    R.c.position,
-)
-
-
-def _rotation(r: sa.Row[Any]) -> RotationRow:
-    return RotationRow(**r._mapping)
-
-
-async def active_rotations(
-    engine: AsyncEngine, person_ids: Sequence[str]
-) -> dict[str, RotationRow]:
-    """Person id -> their active rotation (people without one are absent)."""
-    keys = _keys(person_ids)
-    if not keys:
-        return {}
-    q = (
-        sa.select(*_ROTATION_COLUMNS)
-        .where(R.c.person_id.in_(keys), R.c.active.is_(True))
-        .order_by(R.c.started_on)
-    )
-    return {r.person_id: _rotation(r) for r in await _rows(engine, q)}
-
-
-async def rotations_by_ids(
-    engine: AsyncEngine, rotation_ids: Sequence[str]
-) -> dict[str, RotationRow]:
-    keys = _keys(rotation_ids)
-    if not keys:
-        return {}
-    q = sa.select(*_ROTATION_COLUMNS).where(R.c.rotation_id.in_(keys))
-    return {r.rotation_id: _rotation(r) for r in await _rows(engine, q)}
-
-
-@dataclass(frozen=True, slots=True)
-class RotationFilter:
-    person_id: str | None = None
-    active: bool | None = None
-    ending_by: date | None = None
-    """Only active rotations planned to end on or before this day."""
-    visible_to: frozenset[str] | None = None
-
-
-async def list_rotations(
-    engine: AsyncEngine,
-    filters: RotationFilter,
-    *,
-    limit: int,
-    after: tuple[date, str] | None = None,
-) -> list[RotationRow]:
-    """Rotations ordered by ``(started_on, rotation_id)``, after ``after``."""
-    q = sa.select(*_ROTATION_COLUMNS)
-    if filters.person_id is not None:
-        q = q.where(R.c.person_id == filters.person_id)
-    if filters.active is not None:
-        q = q.where(R.c.active.is_(filters.active))
-    if filters.ending_by is not None:
-        q = q.where(R.c.active.is_(True), R.c.planned_end_on <= filters.ending_by)
-    if filters.visible_to is not None:
-        q = q.where(R.c.person_id.in_(sorted(filters.visible_to)))
-    if after is not None:
-        q = q.where(sa.tuple_(R.c.started_on, R.c.rotation_id) > sa.tuple_(*after))
-    q = q.order_by(R.c.started_on, R.c.rotation_id).limit(limit)
-    return [_rotation(r) for r in await _rows(engine, q)]
-
-
-# -- timeline ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineRow:
-    event_id: str
-    person_id: str
-    position: int
-    stream_version: int
-    type: str
-    effective_on: date
-    recorded_at: datetime
-    actor_id: str | None
-    track: str | None
-    from_level: str | None
-    level: str | None
-    experience_exception: str | None
-    data: dict[str, Any]
-    original_data: dict[str, Any] | None
-    corrections: list[dict[str, Any]]
-    corrected_by: str | None
-    rescinded_by: str | None
-    rescind_reason: str | None
-
-
-_TIMELINE_COLUMNS = (
-    TL.c.event_id,
-    TL.c.person_id,
-    TL.c.position,
-    TL.c.stream_version,
-    TL.c.type,
-    TL.c.effective_on,
-    TL.c.recorded_at,
-    TL.c.actor_id,
-    TL.c.track,
-    TL.c.from_level,
-    TL.c.level,
-    TL.c.experience_exception,
-    TL.c.data,
-    TL.c.original_data,
-    TL.c.corrections,
-    TL.c.corrected_by,
-    TL.c.rescinded_by,
-    TL.c.rescind_reason,
-)
-
-
-def _timeline(r: sa.Row[Any]) -> TimelineRow:
-    values = dict(r._mapping)
-    values["recorded_at"] = _utc(values["recorded_at"])
-    values["corrections"] = list(values["corrections"] or [])
-    return TimelineRow(**values)
-
-
-async def timelines(engine: AsyncEngine, person_ids: Sequence[str]) -> dict[str, list[TimelineRow]]:
-    """Person id -> their career facts in effective order (then log order)."""
-    keys = _keys(person_ids)
-    found: dict[str, list[TimelineRow]] = {k: [] for k in keys}
-    if not keys:
-        return found
-    q = (
-        sa.select(*_TIMELINE_COLUMNS)
-        .where(TL.c.person_id.in_(keys))
-        .order_by(TL.c.person_id, TL.c.effective_on, TL.c.position)
-    )
-    for r in await _rows(engine, q):
-        row = _timeline(r)
-        found[row.person_id].append(row)
-    return found
-
-
-async def experience_exceptions(
-    engine: AsyncEngine,
-    *,
-    limit: int,
-    after: tuple[date, int] | None = None,
-) -> list[TimelineRow]:
-    """Standing promotions recorded below the target level's experience minimum, ordered by
-    ``(effective_on, position)``; rescinded ones are left out."""
-    q = sa.select(*_TIMELINE_COLUMNS).where(
-        TL.c.type == "PromotionRecorded",
-        TL.c.experience_exception.is_not(None),
-        TL.c.rescinded_by.is_(None),
-    )
-    if after is not None:
-        q = q.where(sa.tuple_(TL.c.effective_on, TL.c.position) > sa.tuple_(*after))
-    q = q.order_by(TL.c.effective_on, TL.c.position).limit(limit)
-    return [_timeline(r) for r in await _rows(engine, q)]
-
-
-LEVEL_SETTING_TYPES = (
-    "PersonHired",
-    "PersonRehired",
-    "PromotionRecorded",
-    "DemotionRecorded",
-    "LateralMoveRecorded",
-)
-
-
-async def level_changes(engine: AsyncEngine) -> list[TimelineRow]:
-    """Every standing level-setting fact of every person with a promotion, in person and
-    effective order (promotion statistics are computed from them)."""
-    promoted = (
-        sa.select(TL.c.person_id)
-        .where(TL.c.type == "PromotionRecorded", TL.c.rescinded_by.is_(None))
-        .distinct()
-    )
-    q = (
-        sa.select(*_TIMELINE_COLUMNS)
-        .where(
-            TL.c.type.in_(LEVEL_SETTING_TYPES),
-            TL.c.rescinded_by.is_(None),
-            TL.c.person_id.in_(promoted),
-        )
-        .order_by(TL.c.person_id, TL.c.effective_on, TL.c.position)
-    )
-    return [_timeline(r) for r in await _rows(engine, q)]
+    return {r.track: cache.parse(r.track, r.version, r.ladder) for r in await fetch(engine, q)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,12 +268,21 @@ class CensusRow:
     headcount: int
 
 
-async def level_census(engine: AsyncEngine) -> list[CensusRow]:
-    """Active headcount per ``(track, level)``, as the people read model has it now."""
-    q = (
+async def level_census(engine: AsyncEngine, *, today: date) -> list[CensusRow]:
+    """Active headcount per ``(track, level)`` on ``today``, from the people read model.
+
+    Rows whose facts all took effect by ``today`` are counted in SQL; the few with
+    future-dated facts are derived for ``today`` with the domain and added.
+    """
+    settled = (
         sa.select(P.c.track, P.c.level, sa.func.count().label("headcount"))
-        .where(P.c.status == "active")
+        .where(P.c.status == ACTIVE, P.c.latest_effective_on <= today)
         .group_by(P.c.track, P.c.level)
-        .order_by(P.c.track, P.c.level)
     )
-    return [CensusRow(r.track, r.level, int(r.headcount)) for r in await _rows(engine, q)]
+    counts = {(r.track, r.level): int(r.headcount) for r in await fetch(engine, settled)}
+    pending = sa.select(P.c.facts).where(P.c.latest_effective_on > today)
+    for r in await fetch(engine, pending):
+        career = state_of({"facts": r.facts}).view_on(today)
+        if career.status == ACTIVE:
+            counts[(career.track, career.level)] = counts.get((career.track, career.level), 0) + 1
+    return [CensusRow(t, lv, n) for (t, lv), n in sorted(counts.items())]

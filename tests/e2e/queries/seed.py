@@ -5,7 +5,8 @@ file or PostgreSQL schema, then served by the real app under uvicorn, bootstrapp
 app's lifespan on the same database. ``today`` is fixed so ages and durations are exact.
 
 People (``ORG`` keys): ``vp`` > ``director`` > ``manager`` > ``employee``, ``junior``;
-``outsider`` reports to the director (outside the manager's reach); ``leaver`` departed;
+``outsider`` reports to the director (outside the manager's reach) and has a promotion
+effective after ``TODAY``; ``leaver`` departed;
 and ``BULK`` people under the manager: every fifth one mentors the next four, and every
 mentee is on a rotation (for the N+1 test).
 """
@@ -36,6 +37,8 @@ TODAY = date(2025, 6, 30)
 HR = Metadata(actor_id="hr-admin", actor_role="hr")
 _NS = UUID("6f1d7a52-0000-4000-8000-000000000000")
 BULK = 110
+FUTURE_PROMOTION = date(2025, 8, 1)
+"""The outsider's promotion: recorded, but effective after ``TODAY``."""
 
 
 def pid(name: str) -> str:
@@ -179,6 +182,14 @@ async def _seed_org(service: CareerService) -> str:
     await run(
         c.RecordTraining(
             person_id=UUID(ORG["employee"]), program="Lead well", effective_on=date(2024, 5, 1)
+        )
+    )
+    await run(
+        c.RecordPromotion(
+            person_id=UUID(ORG["outsider"]),
+            to_level="senior_pm",
+            effective_on=FUTURE_PROMOTION,
+            rationale="Agreed in the spring review, effective in August",
         )
     )
     for i in range(BULK):

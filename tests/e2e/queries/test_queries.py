@@ -7,6 +7,7 @@ from datetime import date
 
 from tests.e2e.queries.seed import (
     BULK,
+    FUTURE_PROMOTION,
     MENTORSHIP,
     ORG,
     ROTATION,
@@ -107,6 +108,23 @@ def test_people_filters_by_track_level_status_and_search(org: Seeded) -> None:
     found = org.data(query, {"search": "OUTSIDER@EXAMPLE"})["people"]["nodes"]
     assert [p["personId"] for p in found] == [ORG["outsider"]]
     assert org.data(query, {"search": "%"})["people"]["nodes"] == []
+
+
+def test_a_future_dated_promotion_shows_only_from_its_date(org: Seeded) -> None:
+    person = "query($id: ID!) { person(id: $id) { levelKey level { key } } }"
+    assert org.data(person, {"id": ORG["outsider"]})["person"] == {
+        "levelKey": "pm",
+        "level": {"key": "pm"},
+    }
+    seniors = org.data('{ people(first: 100, level: "senior_pm") { nodes { personId } } }')
+    assert ORG["outsider"] not in {p["personId"] for p in seniors["people"]["nodes"]}
+    history = """query($id: ID!, $asOf: Date) {
+      careerHistory(personId: $id, asOf: $asOf) { levelKey }
+    }"""
+    on = org.data(history, {"id": ORG["outsider"], "asOf": str(FUTURE_PROMOTION)})
+    assert on["careerHistory"] == {"levelKey": "senior_pm"}
+    today = org.data(history, {"id": ORG["outsider"], "asOf": str(TODAY)})
+    assert today["careerHistory"] == {"levelKey": "pm"}
 
 
 def test_career_history_as_of_a_day_shows_the_career_then(org: Seeded) -> None:
@@ -212,9 +230,10 @@ def test_promotion_stats_count_by_quarter_with_median_months(org: Seeded) -> Non
     assert {(q["quarter"], q["levelKey"], q["promotions"]) for q in stats["byQuarter"]} == {
         ("2023-Q1", "senior_pm", 1),
         ("2023-Q2", "pm", 1),
+        ("2025-Q3", "senior_pm", 1),
     }
     tenure = {t["levelKey"]: t["medianMonths"] for t in stats["monthsInLevel"]}
-    assert tenure == {"pm": 38.0, "apm": 17.0}
+    assert tenure == {"pm": (38 + 55) / 2, "apm": 17.0}
 
 
 def test_promotion_readiness_lists_what_is_missing(org: Seeded) -> None:
