@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.context import Context
 from api.settings import Settings
 from domain.ladder import Ladder
+from events import timetravel
 from events.readmodels import api_history, api_queries, api_relations, queries
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.api_relations import MentorshipRow, RotationRow, TimelineRow
@@ -127,11 +128,15 @@ class ReadQueries:
     async def level_changes(self) -> list[TimelineRow]:
         return await api_relations.level_changes(self.engine)
 
-    async def level_census(self, as_of: date | None) -> dict[tuple[str, str], int]:
-        if as_of is None:
+    async def level_census(
+        self, as_of: date | None, known_at: datetime | None
+    ) -> dict[tuple[str, str], int]:
+        """Today's census from the read model; any other day (or knowledge) from the log."""
+        if as_of is None and known_at is None:
             rows = await api_queries.level_census(self.engine, today=self.today())
             return {(r.track, r.level): r.headcount for r in rows}
-        return await api_history.census_as_of(self.store, as_of=as_of)
+        on = as_of or self.today()
+        return (await timetravel.census_as_of(self.store, on, known_at)).headcount
 
     async def career_history(
         self, person_id: str, *, as_of: date | None, known_at: datetime | None

@@ -3,7 +3,6 @@
 * ``career_history(store, person_id, as_of=, known_at=)``: the career as effective on
   ``as_of`` and as the log knew it at ``known_at`` (events recorded later are ignored
   before the fold), with the standing facts it was derived from.
-* ``census_as_of(store, as_of=, known_at=)``: active headcount per level on a day.
 * ``audit_trail(store, person_id)``: every event of a person's stream with its hash chain,
   and the chain's verification.
 """
@@ -17,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import events as ev
-from domain.career import ACTIVE, Career
+from domain.career import Career
 from domain.serialization import from_data, person_stream, to_data
 from domain.state import PersonState, fold
 from events.port import RecordedEvent, VerifyResult
@@ -105,29 +104,6 @@ async def career_history(
         career=career,
         facts=tuple(facts),
     )
-
-
-async def census_as_of(
-    store: SqlEventStore, *, as_of: date, known_at: datetime | None = None
-) -> dict[tuple[str, str], int]:
-    """``(track, level) -> active headcount`` on ``as_of``, replaying every person stream."""
-    streams: dict[str, list[RecordedEvent]] = {}
-    after = 0
-    while True:
-        batch = await store.read_all(after, limit=_BATCH, types=PERSON_EVENT_TYPES)
-        for r in batch:
-            if known_at is None or r.recorded_at <= known_at:
-                streams.setdefault(r.stream, []).append(r)
-        if len(batch) < _BATCH:
-            break
-        after = batch[-1].position
-    census: dict[tuple[str, str], int] = {}
-    for recorded in streams.values():
-        career = _state(recorded).view_on(as_of)
-        if career.status == ACTIVE:
-            key = (career.track, career.level)
-            census[key] = census.get(key, 0) + 1
-    return census
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,6 +221,17 @@ def test_level_census_now_and_as_of_a_past_day(org: Seeded) -> None:
     assert counts == {"vp_product": 1, "director": 1, "group_pm": 1, "pm": 3}
 
 
+def test_level_census_known_at_a_moment_ignores_later_records(org: Seeded) -> None:
+    query = """query($knownAt: DateTime) {
+      levelCensus(knownAt: $knownAt) { knownAt levels { levelKey headcount } }
+    }"""
+    moment = org.departure_recorded_after.isoformat()
+    then = org.data(query, {"knownAt": moment})["levelCensus"]
+    counts = {x["levelKey"]: x["headcount"] for x in then["levels"]}
+    assert counts["pm"] == 3  # the leaver's departure was not recorded yet
+    assert then["knownAt"] is not None
+
+
 def test_promotion_stats_count_by_quarter_with_median_months(org: Seeded) -> None:
     query = """{ promotionStats {
       byQuarter { quarter levelKey promotions level { key } }
