@@ -11,16 +11,20 @@ import pytest
 
 from api.auth import Role
 from api.scopes import parse_id
+from events.db import create_engine
+from events.sql_store import SqlEventStore
 from tests.e2e.conftest import LiveServer, mint
 from tests.e2e.live_api import (
     HIRE,
     HIRED_LONG_AGO,
+    HR,
     TODAY,
     backend_url,
     gql,
     hire,
     ladder_input,
     log_position,
+    mutation_document,
     new_id,
     promote,
     run_mutation,
@@ -463,3 +467,34 @@ async def test_the_current_expected_version_lets_the_write_through(
 
 def _uuid(global_or_raw: str) -> str:
     return parse_id(global_or_raw)
+
+
+async def test_the_log_records_who_wrote_under_which_request_and_key(
+    client: httpx.AsyncClient, database: str
+) -> None:
+    person_id = (await hire(client))["personId"]
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": mutation_document("recordTraining"),
+            "variables": {
+                "input": {
+                    "personId": person_id,
+                    "program": "Leading",
+                    "effectiveOn": TODAY.isoformat(),
+                    "idempotencyKey": "train-with-metadata",
+                }
+            },
+        },
+        headers={"authorization": f"Bearer {HR}", "x-request-id": "req-42"},
+    )
+    position = response.json()["data"]["recordTraining"]["position"]
+    engine = create_engine(database)
+    try:
+        [event] = await SqlEventStore(engine).read_all(position - 1, limit=1)
+    finally:
+        await engine.dispose()
+    assert event.metadata["actor_id"] == "hr-1"
+    assert event.metadata["actor_role"] == "hr"
+    assert event.metadata["correlation_id"] == "req-42"
+    assert event.metadata["idempotency_key"].endswith(":train-with-metadata")
