@@ -15,7 +15,7 @@ import typer
 
 from api import cli_audit, cli_demo, cli_ops, cli_transfer
 from api.auth import Role, mint_token
-from api.cli_support import EPILOG, Exit, OneLineErrors, fail, guard
+from api.cli_errors import EPILOG, Exit, OneLineErrors, fail, guard
 from api.settings import get_settings
 
 app = typer.Typer(

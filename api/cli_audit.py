@@ -16,17 +16,8 @@ from uuid import UUID
 import orjson
 import typer
 
-from api.cli_support import (
-    DatabaseUrl,
-    Exit,
-    existing_database,
-    fail,
-    out,
-    parse_date,
-    parse_time,
-    progress_bar,
-    run,
-)
+from api.cli_errors import Exit, fail, out, run
+from api.cli_support import DatabaseUrl, existing_database, parse_date, parse_time, progress_bar
 from domain.career import Career
 from domain.serialization import from_data, person_stream
 from domain.state import PersonState, evolve

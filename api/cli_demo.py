@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli_support import DatabaseUrl, database_url, err_console, out, progress_bar, run
+from api.cli_errors import err_console, out, run
+from api.cli_support import DatabaseUrl, database_url, progress_bar
 from domain.ladder import default_ladder
 from events.demo import DEMO_TODAY, DemoOutcome, plan_demo, run_demo
 from events.service import CareerService

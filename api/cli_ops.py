@@ -9,7 +9,8 @@ import typer
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
-from api.cli_support import DatabaseUrl, Exit, database_url, fail, guard, out, progress_bar, run
+from api.cli_errors import Exit, fail, guard, out, run
+from api.cli_support import DatabaseUrl, database_url, progress_bar
 from api.settings import get_settings
 from events.db import create_engine, normalize_url
 from events.migrate import current_revision, migrate

@@ -1,98 +1,23 @@
-"""What every ``ladder`` command shares: exit codes, one-line errors, the database URL,
-progress bars and running a coroutine with Ctrl-C handled.
-
-Errors never show a traceback: ``run`` turns every failure into ONE line on stderr and a
-documented exit code (``EXIT_CODES``; set ``LADDER_DEBUG=1`` to see the traceback too).
+"""What the ``ladder`` commands share besides errors: the database URL, dates and times
+from options, and progress bars (on stderr, only on a terminal).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import sqlite3
-import sys
-import traceback
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from typer.core import TyperGroup
 
+from api.cli_errors import Exit, err_console, fail
 from api.settings import get_settings
-from domain.errors import LadderError
 from events.db import normalize_url
-from events.errors import StoreError, StoreInputError
-
-T = TypeVar("T")
-
-
-class Exit(IntEnum):
-    OK = 0
-    VERIFY_FAILED = 1
-    USAGE = 2
-    NOT_FOUND = 3
-    BAD_INPUT = 4
-    UNREACHABLE = 5
-    CONFLICT = 6
-    INTERNAL = 70
-    INTERRUPTED = 130
-
-
-EXIT_CODES: tuple[tuple[Exit, str], ...] = (
-    (Exit.OK, "success"),
-    (Exit.VERIFY_FAILED, "verification failed: a hash chain is broken (the event is named)"),
-    (
-        Exit.USAGE,
-        "usage error: unknown command or option, bad option value, bad database URL, "
-        "`--workers` > 1 on SQLite",
-    ),
-    (
-        Exit.NOT_FOUND,
-        "not found: person, stream, projection, file, SQLite database or event log "
-        "(`ladder migrate`)",
-    ),
-    (Exit.BAD_INPUT, "bad input: malformed value or date, tampered or malformed import file"),
-    (Exit.UNREACHABLE, "the database is unreachable"),
-    (Exit.CONFLICT, "refused: import into a non-empty log, or a rule refused a command"),
-    (Exit.INTERNAL, "unexpected internal error (`LADDER_DEBUG=1` prints the traceback)"),
-    (Exit.INTERRUPTED, "interrupted (Ctrl-C): the transaction in progress was rolled back"),
-)
-
-EPILOG = "[bold]Exit codes[/bold]\n\n" + "\n".join(
-    f"[cyan]{int(code):>3}[/cyan]  {text.replace('`', '')}" for code, text in EXIT_CODES
-)
-
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
-out = Console(soft_wrap=True, highlight=False)
-
-
-class CliError(Exception):
-    """A failure the user can act on: one line of ``message`` and an exit ``code``."""
-
-    def __init__(self, message: str, code: Exit) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-def print_error(message: str) -> None:
-    """``error: <message>`` on stderr, always on one line."""
-    err_console.print("error: " + " ".join(message.split()), markup=False, style="red")
-
-
-def fail(message: str, code: Exit) -> NoReturn:
-    raise CliError(message, code)
-
 
 DatabaseUrl = Annotated[
     str | None,
@@ -156,109 +81,6 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _missing_log(exc: BaseException) -> bool:
-    text = str(exc)
-    return "no such table" in text or ('relation "' in text and "does not exist" in text)
-
-
-_CONNECT_SQLSTATES = ("08", "28", "3D", "57P03")
-"""Connection failures, bad credentials, no such database, server starting up."""
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return None
-        for candidate in (seen, getattr(seen, "orig", None)):
-            state = getattr(candidate, "sqlstate", None)
-            if isinstance(state, str):
-                return state
-        seen = seen.__cause__
-    return None
-
-
-def _unreachable(exc: BaseException) -> bool:
-    state = _sqlstate(exc)
-    if state is not None and state.startswith(_CONNECT_SQLSTATES):
-        return True
-    if isinstance(exc, OperationalError | InterfaceError | sqlite3.OperationalError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, ConnectionError | socket.gaierror | TimeoutError):
-        return True
-    return (
-        isinstance(exc, OSError)
-        and exc.errno is not None
-        and not isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError)
-    )
-
-
-def _classify(exc: BaseException) -> tuple[str, Exit]:
-    if isinstance(exc, CliError):
-        return exc.message, exc.code
-    if isinstance(exc, LadderError):
-        return f"{exc.code}: {exc.message}", Exit.CONFLICT
-    if isinstance(exc, StoreInputError):
-        return f"{exc.code}: {exc.message}", Exit.BAD_INPUT
-    if isinstance(exc, StoreError):
-        return f"{exc.code}: {exc.message}", Exit.CONFLICT
-    if isinstance(exc, FileNotFoundError):
-        return f"no such file: {exc.filename}", Exit.NOT_FOUND
-    if isinstance(exc, PermissionError | IsADirectoryError):
-        return f"cannot use {exc.filename}: {exc.strerror}", Exit.BAD_INPUT
-    if _missing_log(exc):
-        return "the database has no event log yet: run `ladder migrate`", Exit.NOT_FOUND
-    if _unreachable(exc):
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        detail = detail.removeprefix("(sqlalchemy.dialects.postgresql.asyncpg.Error) ")
-        return f"the database is unreachable: {detail}", Exit.UNREACHABLE
-    if isinstance(exc, ValueError) and "database URL" in str(exc):
-        return str(exc), Exit.USAGE
-    return f"unexpected {type(exc).__name__}: {exc}".splitlines()[0], Exit.INTERNAL
-
-
-def report(exc: BaseException, *, exit_now: bool = False) -> NoReturn:
-    """Print ONE line for ``exc`` on stderr and exit with its code."""
-    message, code = _classify(exc)
-    if os.environ.get("LADDER_DEBUG"):
-        traceback.print_exception(exc, file=sys.stderr)
-    print_error(message)
-    if exit_now:
-        sys.exit(int(code))
-    raise typer.Exit(int(code))
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion; errors and Ctrl-C become one line and an exit code.
-
-    On Ctrl-C the task is cancelled, so the open transaction rolls back: the jobs here
-    write in transactions (or to a temporary file renamed at the end).
-    """
-    try:
-        return asyncio.run(coro)
-    except KeyboardInterrupt:
-        err_console.print("interrupted: the transaction in progress was rolled back", markup=False)
-        raise typer.Exit(int(Exit.INTERRUPTED)) from None
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as exc:
-        report(exc)
-
-
-def guard(fn: Callable[[], T]) -> T:
-    """Run synchronous command code with the same error handling as ``run``."""
-    try:
-        return fn()
-    except (typer.Exit, typer.Abort):
-        raise
-    except KeyboardInterrupt:
-        raise typer.Exit(int(Exit.INTERRUPTED)) from None
-    except Exception as exc:
-        report(exc)
-
-
 @contextmanager
 def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar on stderr; yields ``update(done, total)``."""
@@ -278,34 +100,3 @@ def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Callable[
 
     with bar:
         yield update
-
-
-class OneLineErrors(TyperGroup):
-    """Usage errors and ``CliError`` become one line too (``error: ...``), with their code."""
-
-    def main(  # type: ignore[override]
-        self,
-        args: list[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        **extra: Any,
-    ) -> Any:
-        try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except CliError as exc:
-            report(exc, exit_now=True)
-        except typer.TyperException as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `ladder`: the help
-                getattr(exc, "show", lambda: None)()
-                sys.exit(int(Exit.OK))
-            ctx = getattr(exc, "ctx", None)
-            hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-            print_error(exc.format_message() + hint)
-            sys.exit(Exit.USAGE if exc.exit_code == Exit.USAGE else exc.exit_code)
-        except typer.Abort:
-            err_console.print("interrupted", markup=False)
-            sys.exit(int(Exit.INTERRUPTED))
-        if not standalone_mode:
-            return rv
-        sys.exit(rv if isinstance(rv, int) else 0)
