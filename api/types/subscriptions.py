@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 import strawberry
 from strawberry.scalars import JSON
 
+from api.auth import Role
 from api.context import Context, Info
 from api.errors import ApiError, Forbidden
 from api.scopes import parse_id
@@ -166,7 +167,8 @@ class CareerSubscription:
         services = read_services(context)
         visibility = Visibility(principal, services)
         # Managers also follow org-chart changes, to refresh their reports in log order.
-        types = (PROMOTION,) if principal.can_read_everything else (PROMOTION, *ORG_CHART_TYPES)
+        manager = principal.role is Role.MANAGER
+        types = (PROMOTION, *ORG_CHART_TYPES) if manager else (PROMOTION,)
         after = await start_position(services, after_position)
         async for event in follow_types(context, after, types):
             if event.type != PROMOTION:
