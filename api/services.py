@@ -15,16 +15,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.context import Context
 from api.settings import Settings
 from domain.ladder import Ladder
 from events import timetravel
+from events.migrate import current_revision, head_revision
 from events.readmodels import api_history, api_queries, api_relations, queries
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.api_relations import MentorshipRow, RotationRow, TimelineRow
@@ -173,10 +174,12 @@ class RuntimeServices:
         return self.runtime.service
 
     async def ready(self) -> bool:
-        """The database answers (migrations ran in bootstrap, before serving)."""
-        async with self.runtime.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-        return True
+        """The database answers and its migrations are at head."""
+        return await current_revision(self.runtime.engine) == self._head
+
+    @cached_property
+    def _head(self) -> str:
+        return head_revision()
 
     async def current_ladder(self, track: str) -> Ladder | None:
         """The latest published ladder of ``track`` (``api.types.ladder.LadderLookup``)."""
