@@ -255,3 +255,51 @@ def _decode(
             sv, payload = upcast(type_, sv, payload)
         append(make(pos, stream, version, event_id, type_, sv, payload, m.copy(), ts, digest, prev))
     return out
+
+
+def decode_json_page(page: str | bytes, upcasters: UpcasterRegistry) -> list[RecordedEvent]:
+    """A SQLite page (``sqlite_io.READS``: a JSON array of row arrays) to events, upcast."""
+    rows: list[list[Any]] = orjson.loads(page)
+    if len(rows) < _GC_PAUSE_ROWS or not gc.isenabled():
+        return _decode_json(rows, upcasters)
+    gc.disable()
+    try:
+        return _decode_json(rows, upcasters)
+    finally:
+        gc.enable()
+
+
+def _decode_json(rows: list[list[Any]], upcasters: UpcasterRegistry) -> list[RecordedEvent]:
+    make = make_recorded
+    upcast = upcasters.upcast if upcasters else None
+    out: list[RecordedEvent] = []
+    append = out.append
+    last_text: str | None = None
+    last_ts = datetime.min
+    previous = -1
+    ordered = True
+    for pos, stream, version, event_id, type_, sv, data, meta, ts, digest, prev in rows:
+        if ts != last_text:  # events of one append share their timestamp
+            last_text, last_ts = ts, datetime.fromisoformat(ts).replace(tzinfo=UTC)
+        if upcast is not None:
+            sv, data = upcast(type_, sv, data)
+        append(
+            make(
+                pos,
+                stream,
+                version,
+                uuid_from_hex(event_id),
+                type_,
+                sv,
+                data,
+                meta,
+                last_ts,
+                digest,
+                prev,
+            )
+        )
+        ordered = ordered and pos > previous
+        previous = pos
+    if not ordered:
+        out.sort(key=lambda e: e.position)
+    return out
