@@ -100,8 +100,24 @@ async def _write(conn: AsyncConnection, ws: Workspace, table: sa.Table, *, delet
     if delete:
         for chunk in _chunks(keys):
             await conn.execute(sa.delete(table).where(pk.in_(chunk)))
-    for chunk in _chunks(inserts):
-        await conn.execute(sa.insert(table), list(chunk))
+    if inserts:
+        await _insert(conn, table, inserts)
+
+
+async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> None:
+    """Bulk insert through the driver's executemany, each column's bind processor applied
+    once per value: SQLAlchemy's per-row parameter handling dominated rebuilds."""
+    dialect = conn.dialect
+    compiled = sa.insert(table).compile(dialect=dialect)
+    order = compiled.positiontup or [c.name for c in table.columns]
+    procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order]
+    pairs = list(zip(order, procs, strict=True))
+    params = [
+        tuple(row[name] if proc is None else proc(row[name]) for name, proc in pairs)
+        for row in rows
+    ]
+    for chunk in _chunks(params, 5000):
+        await conn.exec_driver_sql(compiled.string, list(chunk))
 
 
 def _next_table(table: sa.Table) -> sa.Table:
