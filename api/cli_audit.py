@@ -42,7 +42,10 @@ def describe_break(found: ChainBreak) -> str:
 
 def verify(
     stream: Annotated[
-        str | None, typer.Option("--stream", help="Check one stream (e.g. person-<uuid>) only.")
+        str | None,
+        typer.Option(
+            "--stream", metavar="NAME", help="Check one stream (e.g. person-<uuid>) only."
+        ),
     ] = None,
     url: DatabaseUrl = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -77,12 +80,14 @@ async def _verify(url: str, stream: str | None, quiet: bool) -> VerifyResult:
 def replay(
     person: Annotated[str, typer.Argument(help="The person's id (UUID) or email address.")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Show the state as effective on this date.")
+        str | None,
+        typer.Option("--as-of", metavar="DATE", help="Show the state as effective on this date."),
     ] = None,
     known_at: Annotated[
         str | None,
         typer.Option(
             "--known-at",
+            metavar="TIME",
             help="Only events the log had recorded by this time (ISO, UTC by default; "
             "a bare date means the end of that day).",
         ),

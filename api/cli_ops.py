@@ -28,8 +28,13 @@ def _backend(url: str) -> str:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (LADDER_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(min=0, max=65535, help="(LADDER_PORT)")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default LADDER_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Port to listen on (default LADDER_PORT, 8000)."),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
