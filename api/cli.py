@@ -25,6 +25,7 @@ app = typer.Typer(
     "organisation, audit, verify, export and import the log.",
     epilog=EPILOG,
     no_args_is_help=True,
+    add_completion=False,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
