@@ -43,7 +43,6 @@ def parse_ttl(value: str) -> timedelta:
     return timedelta(seconds=int(found.group(1)) * _UNITS[found.group(2)])
 
 
-@app.command(rich_help_panel="Develop")
 def token(
     role: Annotated[Role, typer.Option("--role", "-r", help="The caller's role.")],
     subject: Annotated[
@@ -59,7 +58,6 @@ def token(
     print(mint_token(settings.token_secret, role, subject.strip(), lifetime))
 
 
-@app.command(rich_help_panel="Develop")
 def schema() -> None:
     """Print the GraphQL schema (SDL, sorted), as committed in schema.graphql."""
     from api.schema_export import export_sdl
@@ -71,6 +69,8 @@ cli_ops.register(app)
 cli_demo.register(app)
 cli_audit.register(app)
 cli_transfer.register(app)
+app.command(rich_help_panel="Develop")(token)
+app.command(rich_help_panel="Develop")(schema)
 
 
 def main() -> None:
