@@ -9,7 +9,7 @@ knew it at ``--known-at``, and ends with the stream's hash-chain verdict.
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -145,7 +145,7 @@ async def _replay(
         "events_in_stream": len(recorded),
         "events_known": len(known),
         "events": events,
-        "state": _state_view(state.view_on(as_of), as_of or date.today()) if known else None,
+        "state": _state_view(state.view_on(as_of), as_of or datetime.now(UTC).date()) if known else None,
         "chain": {
             "ok": verdict.ok,
             "events_checked": verdict.events_checked,
