@@ -137,6 +137,7 @@ async def _replay(
             problem = f"cannot be read as {e.type}: {exc}"
         events.append({**_event_view(e, state, as_of), "unreadable": problem})
     found = verdict.first_break
+    today = datetime.now(UTC).date()
     return {
         "person_id": str(person_id),
         "stream": stream,
@@ -145,7 +146,7 @@ async def _replay(
         "events_in_stream": len(recorded),
         "events_known": len(known),
         "events": events,
-        "state": _state_view(state.view_on(as_of), as_of or datetime.now(UTC).date()) if known else None,
+        "state": _state_view(state.view_on(as_of), as_of or today) if known else None,
         "chain": {
             "ok": verdict.ok,
             "events_checked": verdict.events_checked,
