@@ -20,7 +20,10 @@ query through a DataLoader).
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
+
+import strawberry
 
 from api.auth import Principal, Role
 from api.context import Context
@@ -29,6 +32,16 @@ from api.relay import decode_global_id
 from api.services import read_services
 
 PERSON = "Person"
+
+PersonIdArg = Annotated[
+    strawberry.ID,
+    strawberry.argument(description="A Person's global ID (`Person.id`), or its UUID."),
+]
+"""An argument naming a person: the global ID, or the bare UUID (``parse_id``)."""
+OptionalPersonIdArg = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="A Person's global ID (`Person.id`), or its UUID."),
+]
 
 
 class NotFound(ApiError):

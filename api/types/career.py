@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from api import loaders
 from api.context import Context, Info
 from api.fields import field
-from api.scopes import NotFound, parse_id, require_person
+from api.scopes import NotFound, PersonIdArg, parse_id, require_person
 from api.services import read_services
 from api.types.ladder import Level
 from domain.career import LevelChange
@@ -208,7 +208,7 @@ class CareerQuery:
     async def career_history(
         self,
         info: Info,
-        person_id: strawberry.ID,
+        person_id: PersonIdArg,
         as_of: date | None = None,
         known_at: datetime | None = None,
     ) -> CareerHistory:

@@ -11,7 +11,7 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import can_see, parse_id, visible_people
+from api.scopes import OptionalPersonIdArg, can_see, parse_id, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
@@ -76,8 +76,8 @@ class MentorshipQuery:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        mentor_id: strawberry.ID | None = None,
-        mentee_id: strawberry.ID | None = None,
+        mentor_id: OptionalPersonIdArg = None,
+        mentee_id: OptionalPersonIdArg = None,
         active: bool | None = None,
     ) -> Connection[Mentorship]:
         context = info.context

@@ -18,7 +18,7 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import can_see, parse_id, visible_people
+from api.scopes import PersonIdArg, can_see, parse_id, visible_people
 from api.services import read_services
 from api.types.career import CareerEvent, CareerHistory, history_of
 from api.types.connection import Connection, connection, decode_cursor, page_size
@@ -144,7 +144,7 @@ PEOPLE = "people"
 @strawberry.type
 class PersonQuery:
     @field(description="A person by ID (global ID or UUID); null if unknown or not yours to see.")
-    async def person(self, info: Info, id: strawberry.ID) -> Person | None:
+    async def person(self, info: Info, id: PersonIdArg) -> Person | None:
         info.context.require_principal()
         return await person_or_none(info.context, parse_id(id, field="id"))
 

@@ -11,7 +11,7 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import InvalidArgument, can_see, parse_id, visible_people
+from api.scopes import InvalidArgument, OptionalPersonIdArg, can_see, parse_id, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
@@ -75,7 +75,7 @@ class RotationQuery:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        person_id: strawberry.ID | None = None,
+        person_id: OptionalPersonIdArg = None,
         active: bool | None = None,
         ending_within_days: int | None = None,
     ) -> Connection[Rotation]:
