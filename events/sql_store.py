@@ -35,7 +35,7 @@ from events.port import (
     StreamAppend,
     VerifyResult,
 )
-from events.rows import decode_json_page, decode_rows
+from events.rows import decode_rows
 from events.schema import events_table as T
 from events.sqlite_io import SqliteWriter
 from events.upcasting import UpcasterRegistry, default_upcasters
@@ -173,10 +173,10 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
             if self._sqlite is not None:
-                [(page,)] = await raw.execute_fetchall(sql, params)
-                return decode_json_page(page, self.upcasters)
-            rows = await raw.fetch(sql, *params)
-        return decode_rows(rows, self.upcasters, sqlite=False)
+                rows: Any = await raw.execute_fetchall(sql, params)
+            else:
+                rows = await raw.fetch(sql, *params)
+        return decode_rows(rows, self.upcasters, sqlite=self._sqlite is not None)
 
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:

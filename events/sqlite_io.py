@@ -25,22 +25,18 @@ _INSERT = (
     "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
     "metadata, recorded_at, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# A page comes back as ONE JSON text built inside SQLite (off the GIL) and parsed by
-# one orjson call: far fewer Python objects than eleven columns per row. The ``ORDER BY``
-# of the subquery feeds the aggregate in order; ``decode_json_page`` checks it anyway.
-_PAGE = (
-    "SELECT json_group_array(json_array(position, stream, version, event_id, type, "
-    "schema_version, json(data), json(metadata), recorded_at, hash, prev_hash)) FROM "
-    "(SELECT * FROM events WHERE "
+_SELECT = (
+    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
+    "recorded_at, hash, prev_hash FROM events"
 )
 _TYPES_FILTER = (
-    "position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?)"
+    " WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?"
 )
 READS = ReadQueries(
-    read_stream=_PAGE + "stream = ? AND version >= ? AND version <= ? ORDER BY version)",
-    read_all=_PAGE + "position > ? ORDER BY position LIMIT ?)",
+    read_stream=f"{_SELECT} WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version",
+    read_all=f"{_SELECT} WHERE position > ? ORDER BY position LIMIT ?",
     # types arrive as one JSON array, so the statement text never changes.
-    read_all_types=_PAGE + _TYPES_FILTER,
+    read_all_types=_SELECT + _TYPES_FILTER,
 )
 _LOG_HEAD = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1"
