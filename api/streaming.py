@@ -85,10 +85,12 @@ class SharedReads:
             found = (heard, future)
             self._inflight[key] = found
 
-            def forget(_: object, key: ReadKey = key, mine: object = future) -> None:
+            def forget(done: asyncio.Future[list[RecordedEvent]], key: ReadKey = key) -> None:
                 current = self._inflight.get(key)
-                if current is not None and current[1] is mine:
+                if current is not None and current[1] is done:
                     del self._inflight[key]
+                if not done.cancelled():
+                    done.exception()  # retrieved here too, in case every reader left
 
             future.add_done_callback(forget)
         return await asyncio.shield(found[1])

@@ -98,3 +98,25 @@ async def test_a_reader_never_joins_a_read_older_than_what_it_heard() -> None:
     store.release.set()
     await asyncio.gather(early, late)
     assert store.reads == 2
+
+
+class FailingStore(CountingStore):
+    async def read_all(
+        self, after_position: int = 0, limit: int = 1000, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        self.reads += 1
+        await self.release.wait()
+        raise ConnectionError("database went away")
+
+
+async def test_a_failed_shared_read_fails_every_reader_and_is_retried_next_time() -> None:
+    shared, store = SharedReads(), FailingStore()
+    store_any: Any = store
+    readers = [asyncio.create_task(shared.read_all(store_any, 0, 10, None, 0)) for _ in range(3)]
+    await asyncio.sleep(0)
+    store.release.set()
+    results = await asyncio.gather(*readers, return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    with pytest.raises(ConnectionError):
+        await shared.read_all(store_any, 0, 10, None, 0)
+    assert store.reads == 2
