@@ -26,7 +26,7 @@ from api.settings import Settings
 from domain.ladder import Ladder
 from events import timetravel
 from events.migrate import current_revision, head_revision
-from events.readmodels import api_history, api_queries, api_relations, queries
+from events.readmodels import api_history, api_queries, api_relations, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.api_relations import MentorshipRow, RotationRow, TimelineRow
 from events.service import CareerService
@@ -126,8 +126,8 @@ class ReadQueries:
     ) -> list[TimelineRow]:
         return await api_relations.experience_exceptions(self.engine, limit=limit, after=after)
 
-    async def level_changes(self) -> list[TimelineRow]:
-        return await api_relations.level_changes(self.engine)
+    async def promotion_stats(self) -> views.PromotionStats:
+        return await queries.promotion_stats(self.engine)
 
     async def level_census(
         self, as_of: date | None, known_at: datetime | None

@@ -1,12 +1,8 @@
 """``promotionStats``: promotions per level per quarter, and the median time in a level
-before a promotion out of it. Rescinded promotions do not count; corrected ones count as
-corrected."""
+before a promotion out of it (``events.readmodels.queries.promotion_stats``). Rescinded
+promotions do not count; corrected ones count as corrected."""
 
 from __future__ import annotations
-
-import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import strawberry
 
@@ -15,10 +11,7 @@ from api.context import Info
 from api.fields import field
 from api.services import read_services
 from api.types.ladder import Level
-from domain.readiness import months_between
-from events.readmodels.api_relations import TimelineRow
-
-PROMOTION = "PromotionRecorded"
+from events.readmodels import views
 
 
 @strawberry.type(description="Promotions into one level in one calendar quarter.")
@@ -38,7 +31,9 @@ class LevelTenure:
     track: str
     level_key: str = strawberry.field(description="The level promoted from.")
     promotions: int
-    median_months: float
+    median_months: float = strawberry.field(
+        description="The median, in months of 30.44 days, to one decimal."
+    )
 
     @strawberry.field
     async def level(self, info: Info) -> Level | None:
@@ -50,29 +45,25 @@ class PromotionStats:
     by_quarter: list[QuarterPromotions]
     months_in_level: list[LevelTenure]
 
-
-@dataclass
-class _Tally:
-    per_quarter: dict[tuple[str, str, str], int]
-    months: dict[tuple[str, str], list[int]]
-
-
-def tally(rows: Sequence[TimelineRow]) -> _Tally:
-    """Count promotions from level-setting facts in person, then effective, order."""
-    result = _Tally({}, {})
-    previous: TimelineRow | None = None
-    for row in rows:
-        if previous is not None and previous.person_id != row.person_id:
-            previous = None
-        if row.type == PROMOTION and row.track and row.level:
-            quarter = f"{row.effective_on.year}-Q{(row.effective_on.month - 1) // 3 + 1}"
-            key = (quarter, row.track, row.level)
-            result.per_quarter[key] = result.per_quarter.get(key, 0) + 1
-            if previous is not None and row.from_level:
-                months = months_between(previous.effective_on, row.effective_on)
-                result.months.setdefault((row.track, row.from_level), []).append(months)
-        previous = row
-    return result
+    @classmethod
+    def from_view(cls, view: views.PromotionStats) -> PromotionStats:
+        return cls(
+            by_quarter=[
+                QuarterPromotions(
+                    quarter=q.quarter, track=q.track, level_key=q.level, promotions=q.promotions
+                )
+                for q in sorted(view.per_quarter, key=lambda q: (q.quarter, q.track, q.level))
+            ],
+            months_in_level=[
+                LevelTenure(
+                    track=t.track,
+                    level_key=t.level,
+                    promotions=t.promotions,
+                    median_months=t.median_months,
+                )
+                for t in view.time_in_level
+            ],
+        )
 
 
 @strawberry.type
@@ -80,19 +71,4 @@ class StatsQuery:
     @field(description="Promotion counts and median months in level before one.")
     async def promotion_stats(self, info: Info) -> PromotionStats:
         info.context.require_principal()
-        counted = tally(await read_services(info.context).queries.level_changes())
-        return PromotionStats(
-            by_quarter=[
-                QuarterPromotions(quarter=q, track=t, level_key=lv, promotions=n)
-                for (q, t, lv), n in sorted(counted.per_quarter.items())
-            ],
-            months_in_level=[
-                LevelTenure(
-                    track=t,
-                    level_key=lv,
-                    promotions=len(months),
-                    median_months=float(statistics.median(months)),
-                )
-                for (t, lv), months in sorted(counted.months.items())
-            ],
-        )
+        return PromotionStats.from_view(await read_services(info.context).queries.promotion_stats())

@@ -313,32 +313,3 @@ async def experience_exceptions(
         q = q.where(sa.tuple_(TL.c.effective_on, TL.c.position) > sa.tuple_(*after))
     q = q.order_by(TL.c.effective_on, TL.c.position).limit(limit)
     return [_timeline(r) for r in await fetch(engine, q)]
-
-
-LEVEL_SETTING_TYPES = (
-    "PersonHired",
-    "PersonRehired",
-    "PromotionRecorded",
-    "DemotionRecorded",
-    "LateralMoveRecorded",
-)
-
-
-async def level_changes(engine: AsyncEngine) -> list[TimelineRow]:
-    """Every standing level-setting fact of every person with a promotion, in person and
-    effective order (promotion statistics are computed from them)."""
-    promoted = (
-        sa.select(TL.c.person_id)
-        .where(TL.c.type == "PromotionRecorded", TL.c.rescinded_by.is_(None))
-        .distinct()
-    )
-    q = (
-        sa.select(*_TIMELINE_COLUMNS)
-        .where(
-            TL.c.type.in_(LEVEL_SETTING_TYPES),
-            TL.c.rescinded_by.is_(None),
-            TL.c.person_id.in_(promoted),
-        )
-        .order_by(TL.c.person_id, TL.c.effective_on, TL.c.position)
-    )
-    return [_timeline(r) for r in await fetch(engine, q)]
