@@ -18,7 +18,7 @@ class WrongExpectedVersion(StoreError):
     """The stream moved on since the caller read it: reread and retry."""
 
     code = "CONCURRENCY_CONFLICT"
-    field = "expectedVersion"
+    field: str | None = "expectedVersion"
 
     def __init__(self, stream: str, expected: object, actual: int) -> None:
         super().__init__(f"stream {stream} is at version {actual}, expected {expected}")

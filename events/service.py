@@ -16,7 +16,9 @@ result without deciding again (deciding again could refuse, e.g. "already hired"
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -88,13 +90,15 @@ class CareerService:
         store: SqlEventStore,
         *,
         max_mentees: int = 5,
-        max_retries: int = 5,
+        max_retries: int = 10,
+        backoff: float = 0.005,
         today: Callable[[], date] | None = None,
         after_append: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.max_mentees = max_mentees
         self.max_retries = max_retries
+        self.backoff = backoff
         self._today = today or (lambda: datetime.now(UTC).date())
         self._after_append = after_append
 
@@ -158,12 +162,17 @@ class CareerService:
                 if (replay := await self._replay(meta)) is not None:
                     return replay
                 raise
-            except WrongExpectedVersion:
+            except WrongExpectedVersion as conflict:
                 if (replay := await self._replay(meta)) is not None:
                     return replay
                 if attempt >= attempts:
+                    if expected_version is None:
+                        conflict.field = None  # the client sent no expectedVersion
                     raise
                 log.info("conflict on %s, retrying (%d)", type(command).__name__, attempt)
+                # Jittered exponential back-off, so a burst on one stream spreads out
+                # instead of colliding again on the very next round.
+                await asyncio.sleep(random.uniform(0, self.backoff * 2**attempt))  # noqa: S311
                 continue
             if self._after_append is not None:
                 await self._after_append()

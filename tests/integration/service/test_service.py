@@ -168,3 +168,21 @@ async def test_concurrent_assignments_never_exceed_the_mentor_capacity(runtime: 
     assert len(refused) == 2
     mentor_stream = await runtime.store.read_stream(f"person-{mentor}")
     assert [e.type for e in mentor_stream].count("MentorshipStarted") == 1
+
+
+async def test_a_burst_of_writes_to_one_person_all_land_once(runtime: Runtime) -> None:
+    person = await hire(runtime, "apm", years=3)
+    results = await asyncio.gather(
+        *(
+            runtime.service.execute(
+                c.RecordTraining(
+                    person_id=person, program=f"Course {n}", effective_on=date(2021, 1, 4)
+                ),
+                metadata=HR,
+            )
+            for n in range(8)
+        )
+    )
+    stream = await runtime.store.read_stream(f"person-{person}")
+    assert [e.version for e in stream] == list(range(1, 10))
+    assert sorted(r.position for r in results) == [e.position for e in stream[1:]]
