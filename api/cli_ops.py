@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
-from starlette.applications import Starlette
 
 from api.cli_errors import Exit, fail, guard, out, run
 from api.cli_support import DatabaseUrl, database_url, progress_bar
@@ -59,10 +58,10 @@ def serve(
             Exit.USAGE,
         )
     run(_prepare(db))
-    # The workers (and the factory below) read the URL from the environment.
+    # The workers (and api.app.serve_app, the factory) read the URL from the environment.
     os.environ["LADDER_DATABASE_URL"] = db
     uvicorn.run(
-        "api.cli_ops:served_app",
+        "api.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=settings.port if port is None else port,
@@ -84,14 +83,6 @@ async def _prepare(url: str) -> None:
             await runtime.projector.start(progress=update)
     finally:
         await runtime.close()
-
-
-def served_app() -> Starlette:
-    """The ASGI app uvicorn's workers build (``--factory``)."""
-    from api.app import create_app
-    from api.services import runtime_services
-
-    return create_app(get_settings(), bootstrap=runtime_services)
 
 
 # --- migrate --------------------------------------------------------------------------
