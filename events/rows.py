@@ -7,9 +7,11 @@ Pure functions shared by the SQLite and PostgreSQL I/O paths. Row tuples follow
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any, NamedTuple
 from uuid import UUID, SafeUUID
 
@@ -212,6 +214,8 @@ def decode_rows(
     collector would run repeatedly and find nothing; it is paused for large pages
     (the loop never yields to the event loop, so no other coroutine runs meanwhile).
     """
+    if not rows:
+        return []
     if len(rows) < _GC_PAUSE_ROWS or not gc.isenabled():
         return _decode(rows, upcasters, sqlite)
     gc.disable()
@@ -224,34 +228,94 @@ def decode_rows(
 _GC_PAUSE_ROWS = 256
 
 
+class _Memo(dict[str, Any]):
+    """``memo[text]`` decodes ``text`` once per page (rows of one append share it)."""
+
+    __slots__ = ("_parse",)
+
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._parse = parse
+
+    def __missing__(self, text: str) -> Any:
+        value = self[text] = self._parse(text)
+        return value
+
+
+def _sqlite_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+_set_uuid_int = getattr(UUID, "int").__set__  # noqa: B009
+_set_uuid_safe = getattr(UUID, "is_safe").__set__  # noqa: B009
+
+
+def _uuids_from_hex(values: Sequence[str]) -> list[UUID]:
+    """``[UUID(hex=v) for v in values]``, column at a time (C loops, no bytecode per row)."""
+    n = len(values)
+    out: list[UUID] = list(map(_new_object, repeat(UUID, n)))
+    _consume(map(_set_uuid_int, out, map(int, values, repeat(16, n))))
+    _consume(map(_set_uuid_safe, out, repeat(SafeUUID.unknown, n)))
+    return out
+
+
+_consume = deque[Any](maxlen=0).extend
+
+
 def _decode(
-    rows: Iterable[Sequence[Any]], upcasters: UpcasterRegistry, sqlite: bool
+    rows: Sequence[Sequence[Any]], upcasters: UpcasterRegistry, sqlite: bool
 ) -> list[RecordedEvent]:
     """Stored rows (``COLUMNS`` order, driver values) to ``RecordedEvent``s, upcast.
 
     SQLite gives the event id as 32 hex digits and ``recorded_at`` as naive UTC text;
-    asyncpg gives a ``UUID`` and an aware ``datetime``.
+    asyncpg gives a ``UUID`` and an aware ``datetime``. The page is decoded a column
+    at a time with ``map`` (the per-row work runs in C: a third of the cost of a
+    Python loop over rows). Events of one append share their metadata and timestamp
+    text, decoded once per page; each event gets its own copy of the metadata dict.
     """
-    loads = orjson.loads
-    make = make_recorded
-    upcast = upcasters.upcast if upcasters else None
-    out: list[RecordedEvent] = []
-    append = out.append
-    last_text: str | None = None
-    last_ts: datetime | None = None
-    # Events of one append share metadata: decode each distinct text once, copy per event.
-    metas: dict[str, dict[str, Any]] = {}
-    for pos, stream, version, event_id, type_, sv, data, meta, ts, digest, prev in rows:
-        if sqlite:
-            event_id = uuid_from_hex(event_id)
-            if ts != last_text:  # ... and their timestamp
-                last_text, last_ts = ts, datetime.fromisoformat(ts).replace(tzinfo=UTC)
-            ts = last_ts
-        m = metas.get(meta)
-        if m is None:
-            m = metas[meta] = loads(meta)
-        payload = loads(data)
-        if upcast is not None:
-            sv, payload = upcast(type_, sv, payload)
-        append(make(pos, stream, version, event_id, type_, sv, payload, m.copy(), ts, digest, prev))
+    n = len(rows)
+    pos, stream, version, event_id, type_, sv, data, meta, ts, digest, prev = zip(
+        *rows, strict=True
+    )
+    ids: Iterable[Any] = event_id
+    times: Iterable[Any] = ts
+    if sqlite:
+        ids = _uuids_from_hex(event_id)
+        times = map(_Memo(_sqlite_time).__getitem__, ts)
+    payloads: Iterable[Any] = map(orjson.loads, data)
+    versions: Iterable[Any] = sv
+    if upcasters:
+        versions, payloads = _upcast(upcasters, type_, sv, payloads)
+    metas = map(dict.copy, map(_Memo(orjson.loads).__getitem__, meta))
+    out: list[RecordedEvent] = list(map(_new_object, repeat(_R, n)))
+    for setter, column in (
+        (_set_position, pos),
+        (_set_stream, stream),
+        (_set_version, version),
+        (_set_event_id, ids),
+        (_set_type, type_),
+        (_set_schema_version, versions),
+        (_set_data, payloads),
+        (_set_metadata, metas),
+        (_set_recorded_at, times),
+        (_set_hash, digest),
+        (_set_prev_hash, prev),
+    ):
+        _consume(map(setter, out, column))
     return out
+
+
+def _upcast(
+    upcasters: UpcasterRegistry,
+    types: Sequence[str],
+    versions: Sequence[int],
+    payloads: Iterable[dict[str, Any]],
+) -> tuple[list[int], list[dict[str, Any]]]:
+    upcast = upcasters.upcast
+    out_versions: list[int] = []
+    out_payloads: list[dict[str, Any]] = []
+    for type_, sv, payload in zip(types, versions, payloads, strict=True):
+        sv, payload = upcast(type_, sv, payload)
+        out_versions.append(sv)
+        out_payloads.append(payload)
+    return out_versions, out_payloads
