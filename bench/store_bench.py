@@ -264,6 +264,10 @@ async def bench_backend(
     store = await create_store(url)
     try:
         await store_fill(store, args.read_events)
+    finally:
+        await store.close()  # SQLite: the last connection checkpoints the WAL, as for the others
+    store = await create_store(url)
+    try:
         await store_read(store, args.page)  # warm the page cache like the others get
         ours, count = await store_read(store, args.page)
     finally:
