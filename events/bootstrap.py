@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.commands import PublishLadder
@@ -91,7 +92,9 @@ async def bootstrap(
         await projector.start()
     if listen and not is_sqlite(engine):
         # Other processes append too: hear them, and keep this process's read models current.
-        await notifier.listen(engine.url)
+        async with engine.connect() as conn:
+            schema = await conn.scalar(text("SELECT current_schema()"))
+        await notifier.listen(engine.url, schema=str(schema) if schema else None)
         runtime.follower = asyncio.create_task(_keep_up(projector, notifier))
     return runtime
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -31,18 +31,36 @@ CHANNEL = "ladder_events"
 
 
 class Notifier:
-    """In-process fan-out of the log's position, optionally bridged over PostgreSQL."""
+    """In-process fan-out of the log's position, optionally bridged over PostgreSQL.
 
-    def __init__(self) -> None:
+    The PostgreSQL channel is per schema (``ladder_events_<schema>``): NOTIFY is
+    database-wide, and a position heard from another schema's log would push this one's
+    past positions it has not reached, silencing its wake-ups.
+    """
+
+    def __init__(self, *, reconnect_delay: float = 1.0) -> None:
         self._position = 0
         self._advanced = asyncio.Event()
         self._listener: Any = None  # an asyncpg connection while listening
         self._publishing = asyncio.Lock()  # one statement at a time on that connection
+        self._channel = CHANNEL
+        self._connect: Callable[[], Awaitable[Any]] | None = None
+        self._reconnect_delay = reconnect_delay
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closed = False
 
     @property
     def position(self) -> int:
         """The highest position this process has heard of."""
         return self._position
+
+    @property
+    def channel(self) -> str:
+        return self._channel
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None
 
     def advance(self, position: int) -> None:
         """The log reached ``position``: wake every waiter (never blocks)."""
@@ -61,9 +79,11 @@ class Notifier:
         if self._listener is not None:
             try:
                 async with self._publishing:
-                    await self._listener.execute("SELECT pg_notify($1, $2)", CHANNEL, str(position))
+                    await self._listener.execute(
+                        "SELECT pg_notify($1, $2)", self._channel, str(position)
+                    )
             except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
-                log.warning("could not publish position %s on %s", position, CHANNEL)
+                log.warning("could not publish position %s on %s", position, self._channel)
 
     async def wait(self, after: int, at_most: float) -> int:
         """Return the position once it passes ``after``, or after ``at_most`` seconds."""
@@ -75,31 +95,70 @@ class Notifier:
 
     # --- PostgreSQL LISTEN/NOTIFY ---------------------------------------------------------
 
-    async def listen(self, url: URL) -> None:
-        """LISTEN on ``ladder_events`` with a dedicated asyncpg connection to ``url``.
+    async def listen(self, url: URL, schema: str | None = None) -> None:
+        """LISTEN on the schema's channel with a dedicated asyncpg connection to ``url``.
 
         Appends in this process are published on the same connection (``pg_notify``
-        after commit), and other processes' appends wake this one's followers.
+        after commit), and other processes' appends wake this one's followers. When the
+        connection drops, it is re-established in the background (followers poll
+        meanwhile).
         """
         if self._listener is not None:
             return
-        conn = await asyncpg.connect(
-            user=url.username,
-            password=url.password,
-            host=url.host,
-            port=url.port,
-            database=url.database,
-        )
-        await conn.add_listener(CHANNEL, self._heard)
+        if schema:
+            self._channel = f"{CHANNEL}_{schema}"[:63]  # PostgreSQL identifiers: 63 bytes
+
+        async def connect() -> Any:
+            return await asyncpg.connect(
+                user=url.username,
+                password=url.password,
+                host=url.host,
+                port=url.port,
+                database=url.database,
+            )
+
+        self._connect = connect
+        self._closed = False
+        await self._open()
+
+    async def _open(self) -> None:
+        if self._connect is None:
+            return
+        conn = await self._connect()
+        await conn.add_listener(self._channel, self._heard)
+        conn.add_termination_listener(self._lost)
         self._listener = conn
+
+    def _lost(self, _conn: object) -> None:
+        self._listener = None
+        if not self._closed and self._reconnecting is None:
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        try:
+            while not self._closed and self._listener is None:
+                await asyncio.sleep(self._reconnect_delay)
+                try:
+                    await self._open()
+                    log.info("listening on %s again", self._channel)
+                except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+                    log.warning("could not listen on %s yet; polling meanwhile", self._channel)
+        finally:
+            self._reconnecting = None
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         try:
             self.advance(int(payload))
         except ValueError:
-            log.warning("ignored a malformed %s payload: %r", CHANNEL, payload)
+            log.warning("ignored a malformed %s payload: %r", self._channel, payload)
 
     async def close(self) -> None:
+        self._closed = True
+        task, self._reconnecting = self._reconnecting, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         conn, self._listener = self._listener, None
         if conn is not None:
             await conn.close()

@@ -99,3 +99,68 @@ async def test_processes_learn_of_each_others_appends_over_postgres(
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_another_schemas_log_does_not_silence_this_one(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    if backend(engine) != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    reader, stranger = Notifier(), Notifier()
+    await reader.listen(engine.url, schema="this_log")
+    await stranger.listen(engine.url, schema="other_log")
+    writer = Notifier()
+    await writer.listen(engine.url, schema="this_log")
+    try:
+        await stranger.on_append([_at(1_000_000)])
+        await asyncio.sleep(0.2)
+        assert reader.position == 0
+        store.add_listener(writer.on_append)
+        await hire(store, 1)
+        assert await reader.wait(0, at_most=5) == 1
+    finally:
+        for n in (reader, stranger, writer):
+            await n.close()
+
+
+async def test_a_dropped_listener_connection_comes_back(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    if backend(engine) != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    writer, reader = Notifier(), Notifier(reconnect_delay=0.1)
+    await writer.listen(engine.url, schema="s")
+    await reader.listen(engine.url, schema="s")
+    try:
+        pid = reader._listener.get_server_pid()
+        await writer._listener.execute("SELECT pg_terminate_backend($1)", pid)
+        for _ in range(100):
+            if reader.listening and reader._listener.get_server_pid() != pid:
+                break
+            await asyncio.sleep(0.05)
+        assert reader.listening
+        store.add_listener(writer.on_append)
+        await hire(store, 1)
+        assert await reader.wait(0, at_most=5) >= 1
+    finally:
+        await writer.close()
+        await reader.close()
+
+
+def _at(position: int) -> RecordedEvent:
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    return RecordedEvent(
+        position=position,
+        stream="person-x",
+        version=1,
+        event_id=uuid4(),
+        type="PersonHired",
+        schema_version=1,
+        data={},
+        metadata={},
+        recorded_at=datetime.now(UTC),
+        hash="",
+        prev_hash=None,
+    )
