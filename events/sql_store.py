@@ -37,7 +37,7 @@ from events.port import (
 )
 from events.rows import decode_rows
 from events.schema import events_table as T
-from events.sqlite_io import SqliteWriter
+from events.sqlite_io import SqliteReader, SqliteWriter
 from events.upcasting import UpcasterRegistry, default_upcasters
 from events.verify import ChainVerifier, StoredRow
 
@@ -85,6 +85,7 @@ class SqlEventStore:
         self.upcasters = default_upcasters if upcasters is None else upcasters
         self.listeners: list[AppendListener] = []
         self._sqlite = SqliteWriter(engine) if is_sqlite(engine) else None
+        self._reader = SqliteReader(engine) if self._sqlite is not None else None
         self._sql = sqlite_io.READS if self._sqlite is not None else pg_io.READS
         self._owns_engine = owns_engine
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -98,6 +99,8 @@ class SqlEventStore:
         """Stop the SQLite writer thread; dispose of the engine if this store created it."""
         if self._sqlite is not None:
             await self._sqlite.close()
+        if self._reader is not None:
+            await self._reader.close()
         if self._owns_engine and not self._closed:
             self._closed = True
             await self.engine.dispose()
@@ -170,13 +173,15 @@ class SqlEventStore:
         return await self._fetch(self._sql.read_all_types, after_position, names, limit)
 
     async def _fetch(self, sql: str, *params: Any) -> list[RecordedEvent]:
+        if self._reader is not None:
+            return await self._reader.fetch(sql, params, self._decode_sqlite)
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
-            if self._sqlite is not None:
-                rows: Any = await raw.execute_fetchall(sql, params)
-            else:
-                rows = await raw.fetch(sql, *params)
-        return decode_rows(rows, self.upcasters, sqlite=self._sqlite is not None)
+            rows = await raw.fetch(sql, *params)
+        return decode_rows(rows, self.upcasters, sqlite=False)
+
+    def _decode_sqlite(self, rows: list[Any]) -> list[RecordedEvent]:
+        return decode_rows(rows, self.upcasters, sqlite=True)
 
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:
