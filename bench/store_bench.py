@@ -253,6 +253,8 @@ async def bench_backend(
         ("append 1/tx", args.single_tx, 1),
         ("append 100/tx", args.batch_tx, 100),
     ]:
+        if not txs:
+            continue
         ours = await store_append(await new_url(f"a{per_tx}"), txs, per_tx)
         raw_url = await new_url(f"r{per_tx}")
         await migrate(raw_url)
@@ -260,6 +262,8 @@ async def bench_backend(
         peer = await asyncio.to_thread(es_append, await es_env(f"e{per_tx}"), txs, per_tx)
         report(label, ours, raw, peer, 0.6)
 
+    if not args.read_events:
+        return
     url = await new_url("read")
     store = await create_store(url)
     try:
