@@ -42,7 +42,12 @@ READS = ReadQueries(
     # types arrive as one JSON array, so the statement text never changes.
     read_all_types=_SELECT + _TYPES_FILTER,
 )
-_LOG_HEAD = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_HEADS = (
+    "SELECT (SELECT position FROM events ORDER BY position DESC LIMIT 1), "
+    "(SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1), "
+    "(SELECT version FROM events WHERE stream = ?1 ORDER BY version DESC LIMIT 1), "
+    "(SELECT hash FROM events WHERE stream = ?1 ORDER BY version DESC LIMIT 1)"
+)
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1"
 _KEY = "SELECT positions FROM idempotency_keys WHERE key = ?"
 _INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES (?, ?, ?)"
@@ -155,33 +160,38 @@ class SqliteWriter:
                 if known is not None:
                     conn.execute("ROLLBACK")
                     return orjson.loads(known[0]), None
-            head = conn.execute(_LOG_HEAD).fetchone()
-            last_position, last_ts = (0, None) if head is None else head
+            # The log's head and the first stream's head in one statement.
+            last_position, last_ts, version, digest = conn.execute(
+                _HEADS, (plans[0].stream,)
+            ).fetchone()
+            heads = [(version or 0, digest)]
+            for plan in plans[1:]:
+                heads.append(conn.execute(_STREAM_HEAD, (plan.stream,)).fetchone() or (0, None))
             recorded_at = next_recorded_at(
                 now, None if last_ts is None else datetime.fromisoformat(last_ts + "+00:00")
             )
-            heads = [conn.execute(_STREAM_HEAD, (p.stream,)).fetchone() or (0, None) for p in plans]
-            rows = build_rows(plans, heads, last_position, recorded_at, meta, meta_json)
+            rows = build_rows(plans, heads, last_position or 0, recorded_at, meta, meta_json)
             ts = sqlite_text(recorded_at)
-            conn.executemany(
-                _INSERT,
-                [
-                    (
-                        r.position,
-                        r.stream,
-                        r.version,
-                        r.event_id.hex,
-                        r.type,
-                        r.schema_version,
-                        r.data,
-                        r.metadata,
-                        ts,
-                        r.hash,
-                        r.prev_hash,
-                    )
-                    for r in rows
-                ],
-            )
+            params = [
+                (
+                    r.position,
+                    r.stream,
+                    r.version,
+                    r.event_id.hex,
+                    r.type,
+                    r.schema_version,
+                    r.data,
+                    r.metadata,
+                    ts,
+                    r.hash,
+                    r.prev_hash,
+                )
+                for r in rows
+            ]
+            if len(params) == 1:
+                conn.execute(_INSERT, params[0])
+            else:
+                conn.executemany(_INSERT, params)
             positions = [r.position for r in rows]
             if key is not None:
                 conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
