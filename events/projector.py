@@ -19,6 +19,7 @@ a process.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,11 +112,12 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> No
     compiled = sa.insert(table).compile(dialect=dialect)
     order = compiled.positiontup or [c.name for c in table.columns]
     procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order]
-    pairs = list(zip(order, procs, strict=True))
-    params = [
-        tuple(row[name] if proc is None else proc(row[name]) for name, proc in pairs)
-        for row in rows
-    ]
+    columns: list[Iterable[Any]] = []
+    for name, proc in zip(order, procs, strict=True):
+        values = map(operator.itemgetter(name), rows)
+        columns.append(values if proc is None else map(proc, values))
+    # A column at a time with ``map``: the per-value work runs in C, not in a generator.
+    params = list(zip(*columns, strict=True))
     for chunk in _chunks(params, 5000):
         await conn.exec_driver_sql(compiled.string, list(chunk))
 

@@ -38,6 +38,9 @@ def state_of(row: Row) -> PersonState:
     cached = row.get("_state")
     if isinstance(cached, PersonState):
         return cached
+    decoded = row.get("_events")
+    if decoded is not None:  # every fact's event, decoded once when it was applied
+        return fold(decoded)
     return fold(from_data(t, data, UUID(eid)) for t, data, eid in row["facts"])
 
 
@@ -118,8 +121,16 @@ people = Projection("people", version=2, table=tables.people, key=_key, finish=_
 def recorded(row: Row | None, env: Envelope) -> Row:
     """Any event of a person's stream: keep it; the columns are derived at ``finish``."""
     fact: Fact = [env.type, env.data, str(env.event_id)]
-    return {
+    new: Row = {
         "person_id": env.data["person_id"],
         "facts": [fact] if row is None else [*row["facts"], fact],
         "last_position": env.position,
     }
+    # The decoded events ride along (the envelope decodes each once for every
+    # projection), so ``finish`` folds them without decoding ``facts`` again; a row
+    # loaded from the table has none, and ``state_of`` then decodes its facts.
+    if row is None:
+        new["_events"] = [env.event]
+    elif (decoded := row.get("_events")) is not None:
+        new["_events"] = [*decoded, env.event]
+    return new
