@@ -3,6 +3,15 @@
 An append is four round trips: ``BEGIN`` with the advisory lock, the heads, the
 insert, ``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes
 appends, so ``max(position) + 1`` is gap-free and in commit order.
+
+``PgAppender`` remembers the heads its appends left (the log's last position and time,
+each stream's last version and hash), so a single event appended after them is one
+round trip: one statement, its own transaction, that takes the same advisory lock and
+inserts the row built from the remembered heads. If another process appended since,
+the remembered heads are stale and the insert collides with the unique position or
+(stream, version) of the row that process wrote; the store then forgets its heads and
+takes the four-round-trip path. A stale head can never insert: the log and every
+stream are contiguous and append-only, so the slot after a stale head is always taken.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import orjson
 
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
+from events.port import ANY
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
 
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
@@ -38,6 +48,14 @@ _HEADS = (
     "ON true LEFT JOIN (SELECT version, hash FROM events WHERE stream = $1 "
     "ORDER BY version DESC LIMIT 1) AS s ON true"
 )
+_INSERT_LOCKED = (
+    "WITH lock AS (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))) "
+    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
+    "metadata, recorded_at, hash, prev_hash) SELECT $1::bigint, $2::text, $3::bigint, "
+    "$4::uuid, $5::text, $6::integer, $7::text, $8::text, $9::timestamptz, $10::text, "
+    "$11::text FROM lock"
+)
+_REMEMBERED_STREAMS = 10_000
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = $1 ORDER BY version DESC LIMIT 1"
 _KEY = "SELECT positions FROM idempotency_keys WHERE key = $1"
 _INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES ($1, $2, $3)"
@@ -93,3 +111,71 @@ async def _abandon(conn: Any) -> None:
             await conn.execute("ROLLBACK")
     except Exception:
         conn.terminate()
+
+
+class PgAppender:
+    """Appends on PostgreSQL, remembering the heads its own appends left (see module doc)."""
+
+    def __init__(self) -> None:
+        self._log: tuple[int, datetime] | None = None
+        self._streams: dict[str, tuple[int, str]] = {}
+
+    async def append(
+        self,
+        conn: Any,
+        plans: Sequence[PlannedAppend],
+        meta: dict[str, str],
+        meta_json: str,
+        key: str | None,
+        now: datetime,
+    ) -> tuple[list[int], list[NewRow] | None]:
+        """(positions, rows written) or, for a known idempotency key, (positions, None)."""
+        if key is None and len(plans) == 1 and len(plans[0].events) == 1:
+            row = await self._append_one(conn, plans[0], meta, meta_json, now)
+            if row is not None:
+                return [row.position], [row]
+        try:
+            positions, rows = await append(conn, plans, meta, meta_json, key, now)
+        except BaseException:
+            self.forget()
+            raise
+        if rows is not None:
+            self._remember(rows)
+        return positions, rows
+
+    def forget(self) -> None:
+        self._log = None
+        self._streams.clear()
+
+    def _remember(self, rows: Sequence[NewRow]) -> None:
+        last = rows[-1]
+        self._log = (last.position, last.recorded_at)
+        if len(self._streams) >= _REMEMBERED_STREAMS:
+            self._streams.clear()
+        for r in rows:
+            self._streams[r.stream] = (r.version, r.hash)
+
+    async def _append_one(
+        self, conn: Any, plan: PlannedAppend, meta: dict[str, str], meta_json: str, now: datetime
+    ) -> NewRow | None:
+        """The one-round-trip append, or None when the remembered heads may not hold."""
+        head = self._streams.get(plan.stream)
+        if self._log is None or head is None or conn.is_in_transaction():
+            return None
+        expected = plan.expected_version
+        if expected != ANY and expected != head[0]:
+            return None  # the four-round-trip path reports the actual version
+        last_position, last_time = self._log
+        rows = build_rows(
+            [plan], [head], last_position, next_recorded_at(now, last_time), meta, meta_json
+        )
+        try:
+            await conn.execute(_INSERT_LOCKED, *rows[0])
+        except asyncpg.UniqueViolationError:
+            self.forget()  # another writer moved a head: take the locked path
+            return None
+        except BaseException:
+            self.forget()
+            raise
+        self._remember(rows)
+        return rows[0]

@@ -2,7 +2,8 @@
 
 Connections come from a SQLAlchemy ``AsyncEngine`` (pooling, URLs, migrations, the
 schema); the hot paths talk to the driver underneath it (``sqlite_io``, ``pg_io``) so
-an append is one thread hop on SQLite and four round trips on PostgreSQL.
+an append is one thread hop on SQLite and, on PostgreSQL, one round trip for a single
+event after the store's own last append (four otherwise; see ``pg_io``).
 
 Appends are serialized: an in-process ``asyncio.Lock`` plus, across processes,
 SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL transaction-scoped advisory
@@ -86,6 +87,7 @@ class SqlEventStore:
         self.listeners: list[AppendListener] = []
         self._sqlite = SqliteWriter(engine) if is_sqlite(engine) else None
         self._reader = SqliteReader(engine) if self._sqlite is not None else None
+        self._pg = pg_io.PgAppender()
         self._sql = sqlite_io.READS if self._sqlite is not None else pg_io.READS
         self._owns_engine = owns_engine
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -135,7 +137,7 @@ class SqlEventStore:
             else:
                 async with self.engine.connect() as conn:
                     raw = await conn.get_raw_connection()
-                    positions, rows = await pg_io.append(
+                    positions, rows = await self._pg.append(
                         raw.driver_connection, plans, meta, meta_json, key, self._clock()
                     )
         if rows is not None and self.listeners:
