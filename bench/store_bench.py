@@ -205,6 +205,24 @@ def es_append(env: dict[str, str], txs: int, per_tx: int) -> float:
     return rate
 
 
+async def es_append_from_asyncio(env: dict[str, str], txs: int) -> float:
+    """Single-event saves called from an event loop: each ``save`` in ``asyncio.to_thread``.
+
+    Informational: ``eventsourcing`` is synchronous, so an asyncio server (like ours)
+    must hop to a thread per save, as the store does per append.
+    """
+    app = await asyncio.to_thread(BenchApp, env=env)
+    agg = Note()
+    await asyncio.to_thread(app.save, agg)
+    start = time.perf_counter()
+    for t in range(txs):
+        agg.note(**payload(t))
+        await asyncio.to_thread(app.save, agg)
+    rate = txs / (time.perf_counter() - start)
+    await asyncio.to_thread(app.close)
+    return rate
+
+
 def es_fill(env: dict[str, str], n: int) -> None:
     app = BenchApp(env=env)
     chunk = 1000
@@ -257,7 +275,7 @@ async def bench_backend(
     ]:
         if not txs:
             continue
-        ours = raw = peer = 0.0
+        ours = raw = peer = hopped = 0.0
         for r in range(args.rounds):  # interleaved rounds, best of each: load swings hit all
             ours = max(ours, await store_append(await new_url(f"a{per_tx}_{r}"), txs, per_tx))
             raw_url = await new_url(f"r{per_tx}_{r}")
@@ -265,7 +283,16 @@ async def bench_backend(
             raw = max(raw, await raw_append(raw_url, txs, per_tx))
             env = await es_env(f"e{per_tx}_{r}")
             peer = max(peer, await asyncio.to_thread(es_append, env, txs, per_tx))
+            if per_tx == 1:
+                env = await es_env(f"h{per_tx}_{r}")
+                hopped = max(hopped, await es_append_from_asyncio(env, txs))
         report(label, ours, raw, peer, 0.6)
+        if hopped:
+            print(
+                f"  {'':<22} (informational) eventsourcing with each save in asyncio.to_thread, "
+                f"as an asyncio server must call it: {hopped:,.0f} ev/s, store/that "
+                f"{ours / hopped:.2f}"
+            )
 
     if not args.read_events:
         return
