@@ -398,7 +398,8 @@ class Projector:
     ) -> None:
         for p in chosen:
             ws = spaces[p.name]
-            envs = [e for e in envelopes if p.handles(e.type)]
+            handled = p.handlers
+            envs = [e for e in envelopes if e.type in handled]
             if not ws.complete:
                 if conn is None:
                     async with self.engine.connect() as c:

@@ -38,6 +38,7 @@ class Envelope:
 
     __slots__ = (
         "_event",
+        "_id_text",
         "actor_id",
         "data",
         "event_id",
@@ -72,6 +73,14 @@ class Envelope:
         self.data = data
         """The event's data as stored (JSON-ready, ids as strings)."""
         self._event = event
+        self._id_text: str | None = None
+
+    @property
+    def id_text(self) -> str:
+        """``str(event_id)``, formatted once: several projections key rows by it."""
+        if self._id_text is None:
+            self._id_text = str(self.event_id)
+        return self._id_text
 
     @property
     def event(self) -> DomainEvent:

@@ -82,7 +82,7 @@ def rotation_started(row: Row | None, env: Envelope) -> Row | None:
         "ended_on": None,
         "outcome": None,
         "active": True,
-        "start_event_id": str(env.event_id),
+        "start_event_id": env.id_text,
         "end_event_id": None,
         "position": env.position,
     }
@@ -98,7 +98,7 @@ def rotation_ended(row: Row | None, env: Envelope) -> Row | None:
         "ended_on": e.effective_on,
         "outcome": e.outcome,
         "active": False,
-        "end_event_id": str(env.event_id),
+        "end_event_id": env.id_text,
     }
 
 

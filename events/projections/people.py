@@ -120,7 +120,7 @@ people = Projection("people", version=2, table=tables.people, key=_key, finish=_
 @people.on(*ev.PERSON_EVENT_TYPES)
 def recorded(row: Row | None, env: Envelope) -> Row:
     """Any event of a person's stream: keep it; the columns are derived at ``finish``."""
-    fact: Fact = [env.type, env.data, str(env.event_id)]
+    fact: Fact = [env.type, env.data, env.id_text]
     new: Row = {
         "person_id": env.data["person_id"],
         "facts": [fact] if row is None else [*row["facts"], fact],

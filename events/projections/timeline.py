@@ -24,7 +24,7 @@ FACT_TYPES = (*ev.CAREER_FACT_TYPES, ev.MentorshipStarted, ev.MentorshipEnded)
 
 
 def _key(env: Envelope) -> Sequence[Lookup]:
-    return [("event_id", str(env.event_id))]
+    return [("event_id", env.id_text)]
 
 
 def _target(env: Envelope) -> Sequence[Lookup]:
@@ -54,7 +54,7 @@ def fact(row: Row | None, env: Envelope) -> Row:
     if row is not None:  # the same event twice: nothing new
         return row
     return {
-        "event_id": str(env.event_id),
+        "event_id": env.id_text,
         "person_id": env.data["person_id"],
         "position": env.position,
         "stream_version": env.version,
@@ -82,7 +82,7 @@ def corrected(row: Row | None, env: Envelope) -> Row | None:
     if fixed is None:  # the domain refuses such a correction; ignore it on replay too
         return row
     mark = {
-        "event_id": str(env.event_id),
+        "event_id": env.id_text,
         "position": env.position,
         "recorded_at": env.recorded_at.isoformat(),
         "actor_id": env.actor_id,
@@ -94,7 +94,7 @@ def corrected(row: Row | None, env: Envelope) -> Row | None:
         **values_of(to_data(fixed)),
         "original_data": row["original_data"] or row["data"],
         "corrections": [*row["corrections"], mark],
-        "corrected_by": str(env.event_id),
+        "corrected_by": env.id_text,
         "corrected_position": env.position,
     }
 
@@ -106,7 +106,7 @@ def rescinded(row: Row | None, env: Envelope) -> Row | None:
         return row
     return {
         **row,
-        "rescinded_by": str(env.event_id),
+        "rescinded_by": env.id_text,
         "rescinded_position": env.position,
         "rescind_reason": event.reason,
     }
