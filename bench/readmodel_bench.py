@@ -6,9 +6,9 @@ SQLite, then prints, in the same run:
 
 * the raw read rate of the log's rows (``sqlite3`` cursor, JSON decoded) and the store's
   ``read_all`` rate over the same rows;
-* the rebuild rate of every projection together, and of people and timeline alone
-  (``--each``: of every projection alone), in events/s, with its ratio to the raw read
-  (target >= 0.4);
+* the rebuild rate of every projection together and of each alone (``--only-main``:
+  people and timeline alone), in events/s, beside the raw read rate of the same rows
+  measured in the same run, and their ratio (target >= 0.4);
 * p50/p99 of a person's timeline from the read model, of ``get_person`` and of an as-of
   replay of one person from the log (``timetravel.person_as_of``), over random people.
 """
@@ -88,7 +88,9 @@ async def bench(people: int, folder: Path, samples: int, each: bool) -> None:
     if not path.exists():
         events, planning, appending = await generate(url, people)
         print(f"generated {people} people / {events} events ({planning:.0f}s + {appending:.0f}s)")
-    rows, raw_s = raw_read(path)
+    # The best of three: a shared machine only ever slows a run down, so this keeps
+    # the ratios below conservative.
+    rows, raw_s = min((raw_read(path) for _ in range(3)), key=lambda r: r[1])
     raw = rows / raw_s
     print(f"\n== {people:,} people, {rows:,} events (SQLite) ==")
     print(f"raw read (sqlite3 + JSON)       {raw:>10,.0f} events/s")
@@ -103,13 +105,17 @@ async def bench(people: int, folder: Path, samples: int, each: bool) -> None:
         async with engine.begin() as conn:  # the tables only: the timed rebuild builds them
             await conn.run_sync(METADATA.create_all)
         alone = [p.name for p in ALL] if each else ["people", "timeline"]
+        print(f"{'':<32}{'rebuild':>10}  {'raw':>10}  ratio (target >= 0.4)")
         for names in [None, *([name] for name in alone)]:
             t0 = time.perf_counter()
             await projector.rebuild(names)
             seconds = time.perf_counter() - t0
             label = "rebuild, all projections" if names is None else f"rebuild, {names[0]} only"
             rate = rows / seconds
-            print(f"{label:<32}{rate:>10,.0f} events/s  ({rate / raw:.2f} of raw, {seconds:.1f}s)")
+            print(
+                f"{label:<32}{rate:>10,.0f}  {raw:>10,.0f}  {rate / raw:.2f}"
+                f"  events/s ({seconds:.1f}s)"
+            )
         assert all(c.ok for c in await projector.check_consistency())
         rng = random.Random(1)
         page = await queries.list_people(engine, first=500)
@@ -138,7 +144,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--people", default="10000", help="sizes, comma-separated")
     parser.add_argument("--dir", type=Path, default=Path("bench/.data"))
     parser.add_argument("--samples", type=int, default=1000)
-    parser.add_argument("--each", action="store_true", help="rebuild every projection alone")
+    parser.add_argument(
+        "--only-main",
+        dest="each",
+        action="store_false",
+        help="rebuild only people and timeline alone (default: every projection alone)",
+    )
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
     for size in (int(s) for s in args.people.split(",")):
