@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -320,6 +321,13 @@ async def bench_backend(
 
 async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="store-bench-"))
+    try:
+        await run_backends(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # a default run leaves ~300 MB of SQLite files
+
+
+async def run_backends(args: argparse.Namespace, tmp: Path) -> None:
 
     if "sqlite" in args.backends:
 
