@@ -32,11 +32,12 @@ from domain.ladder import Ladder
 from domain.mentoring import decide_mentorship
 from domain.rules import decide, decide_ladder
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
-from domain.state import PersonState, fold
+from domain.state import PersonState
 from events.errors import WrongExpectedVersion
 from events.idempotency import known_positions, read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.sql_store import SqlEventStore
+from events.timetravel import fold_recorded
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class CareerService:
 
     async def load_person(self, person_id: UUID) -> tuple[PersonState, int]:
         recorded = await self.store.read_stream(person_stream(person_id))
-        state = fold(decode(r) for r in recorded)
+        state = fold_recorded(recorded)
         return state, (recorded[-1].version if recorded else 0)
 
     async def ladders(self) -> dict[str, Ladder]:

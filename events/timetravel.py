@@ -31,13 +31,15 @@ PERSON_TYPES = frozenset(TYPE_NAMES[t] for t in ev.PERSON_EVENT_TYPES)
 _BATCH = 10_000
 
 
-def _known(events: Sequence[RecordedEvent], known_at: datetime | None) -> list[RecordedEvent]:
+def known_by(events: Sequence[RecordedEvent], known_at: datetime | None) -> list[RecordedEvent]:
+    """The events the log had recorded by ``known_at`` (all of them when ``None``)."""
     if known_at is None:
         return list(events)
     return [e for e in events if e.recorded_at <= known_at]
 
 
-def _fold(events: Sequence[RecordedEvent]) -> PersonState:
+def fold_recorded(events: Sequence[RecordedEvent]) -> PersonState:
+    """A person's state from their recorded events, in stream order."""
     return fold(from_data(e.type, e.data, e.event_id) for e in events)
 
 
@@ -61,10 +63,10 @@ async def person_as_of(
 ) -> PersonAsOf | None:
     """The person's career on ``as_of`` (None: after every fact) known at ``known_at``
     (None: now). None when the log knew no hire of this person then."""
-    events = _known(await store.read_stream(person_stream(person_id)), known_at)
+    events = known_by(await store.read_stream(person_stream(person_id)), known_at)
     if not events:
         return None
-    career = _fold(events).view_on(as_of)
+    career = fold_recorded(events).view_on(as_of)
     if not career.exists:
         return None
     return PersonAsOf(person_id, as_of, known_at, events[-1].position, career)
@@ -105,8 +107,8 @@ async def career_history(
     known_at: datetime | None = None,
 ) -> CareerHistory | None:
     """The person's career facts as known at ``known_at``, marked effective on ``as_of``."""
-    events = _known(await store.read_stream(person_stream(person_id)), known_at)
-    state = _fold(events)
+    events = known_by(await store.read_stream(person_stream(person_id)), known_at)
+    state = fold_recorded(events)
     career = state.view_on(as_of)
     if not career.exists:
         return None
@@ -167,7 +169,7 @@ async def census_as_of(
         done = done or len(batch) < _BATCH
     headcount: Counter[tuple[str, str]] = Counter()
     for events in streams.values():
-        career = _fold(events).view_on(as_of)
+        career = fold_recorded(events).view_on(as_of)
         if career.status == ACTIVE:
             headcount[(career.track, career.level)] += 1
     return CensusAsOf(as_of, known_at, after, dict(sorted(headcount.items())))

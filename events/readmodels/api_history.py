@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,10 +16,10 @@ from uuid import UUID
 
 from domain import events as ev
 from domain.career import Career
-from domain.serialization import from_data, person_stream, to_data
-from domain.state import PersonState, fold
+from domain.serialization import person_stream, to_data
 from events.port import RecordedEvent, VerifyResult
 from events.sql_store import SqlEventStore
+from events.timetravel import fold_recorded, known_by
 
 PERSON_EVENT_TYPES = [t.__name__ for t in ev.PERSON_EVENT_TYPES]
 _BATCH = 5000
@@ -53,16 +52,6 @@ class CareerHistory:
     facts: tuple[FactView, ...]
 
 
-def _known(recorded: Sequence[RecordedEvent], known_at: datetime | None) -> list[RecordedEvent]:
-    if known_at is None:
-        return list(recorded)
-    return [r for r in recorded if r.recorded_at <= known_at]
-
-
-def _state(recorded: Sequence[RecordedEvent]) -> PersonState:
-    return fold(from_data(r.type, r.data, r.event_id) for r in recorded)
-
-
 async def career_history(
     store: SqlEventStore,
     person_id: UUID,
@@ -71,8 +60,8 @@ async def career_history(
     known_at: datetime | None = None,
 ) -> CareerHistory | None:
     """``None`` when the log (as known at ``known_at``) has no hire for the person."""
-    recorded = _known(await store.read_stream(person_stream(person_id)), known_at)
-    state = _state(recorded)
+    recorded = known_by(await store.read_stream(person_stream(person_id)), known_at)
+    state = fold_recorded(recorded)
     career = state.view_on(as_of)
     if not career.exists:
         return None
