@@ -19,26 +19,28 @@ a process.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.db import write_engine
 from events.port import EventStore
 from events.projections.base import Envelope, Projection, Row, Workspace
-from events.readmodels.tables import METADATA, checkpoints
-from events.rows import uuid_from_hex
+from events.readmodels.tables import METADATA, Json, checkpoints
 from events.schema import events_table
 from events.sql_store import SqlEventStore
 from events.upcasting import UpcasterRegistry
 
+Processor = Callable[[Any], Any]
 Progress = Callable[[int, int], None]
 """Called as ``progress(position_reached, last_position)`` during a rebuild."""
 
@@ -116,7 +118,7 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> No
     dialect = conn.dialect
     compiled = sa.insert(table).compile(dialect=dialect)
     order = compiled.positiontup or [c.name for c in table.columns]
-    procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order]
+    procs = [_bind_processor(table.c[name].type, dialect) for name in order]
     # Rows in primary key order: the new table's b-tree is then appended to, not split
     # at random places (ids are random UUIDs), which halves SQLite's insert time.
     pk = table.primary_key.columns[0].name
@@ -134,6 +136,32 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> No
         await conn.exec_driver_sql(compiled.string, list(chunk))
 
 
+def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    """The column's bind processor, made cheap for bulk inserts: JSON coded by orjson
+    directly (not through the ``TypeDecorator`` chain), and dates and times converted
+    once per distinct value (effective dates and append times repeat across rows)."""
+    if isinstance(type_, Json):
+        return _json_text
+    proc: Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    if proc is None or not isinstance(type_, sa.Date | sa.DateTime):
+        return proc
+    convert = proc
+    cache: dict[Any, Any] = {}
+
+    def memo(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            out = cache[value] = convert(value)
+            return out
+
+    return memo
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
 def _next_table(table: sa.Table) -> sa.Table:
     """The rebuild target: same columns and primary key, no secondary indexes yet."""
     return sa.Table(
@@ -146,24 +174,32 @@ def _next_table(table: sa.Table) -> sa.Table:
     )
 
 
-_PAGE = sa.text(
-    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
-    "recorded_at FROM events WHERE position > :after ORDER BY position LIMIT :limit"
-)
+PageReader = Callable[[int, int], Awaitable["tuple[list[Envelope], int] | None"]]
+"""``read(after, limit)``: the envelopes wanted from the next page of the log and the page's
+last position, or None past the end."""
+
+
+def _id_text(hex32: str) -> str:
+    """32 hex digits (how SQLite stores an event id) as the canonical UUID text."""
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
 def _envelopes(
     rows: Sequence[Any], types: set[str], upcasters: UpcasterRegistry | None, *, sqlite: bool
-) -> list[Envelope]:
-    """Stored rows (driver values) to envelopes, as ``events.rows`` decodes them for the
-    store: SQLite gives the id as hex and the time as naive UTC text, decoded once per
-    distinct text (events of one append share their time and metadata)."""
+) -> tuple[list[Envelope], int] | None:
+    """Stored rows (driver values, ``SqlEventStore.scan``) to the envelopes of ``types``
+    and the page's last position, as ``events.rows`` decodes them for the store, minus
+    what a projection never reads (hashes). SQLite gives the id as hex and the time as
+    naive UTC text; times and actors are decoded once per distinct text (the events of
+    one append share them)."""
+    if not rows:
+        return None
     times: dict[Any, datetime] = {}
     actors: dict[str, Any] = {}
     upcast = upcasters.upcast if upcasters else None
     out: list[Envelope] = []
     append = out.append
-    for position, stream, version, event_id, type_, sv, data, meta, ts in rows:
+    for position, stream, version, event_id, type_, sv, data, meta, ts, _, _ in rows:
         if type_ not in types:
             continue
         payload = orjson.loads(data)
@@ -184,12 +220,13 @@ def _envelopes(
                 version=version,
                 recorded_at=recorded_at,
                 actor_id=actor,
-                event_id=uuid_from_hex(event_id) if sqlite else event_id,
+                event_id=None if sqlite else event_id,
+                id_text=_id_text(event_id) if sqlite else None,
                 type=type_,
                 data=payload,
             )
         )
-    return out
+    return out, rows[-1][0]
 
 
 def _now() -> datetime:
@@ -398,12 +435,12 @@ class Projector:
         types = set(self._types(chosen))
         last = await self.store.last_position()
         position = 0
-        while True:
-            # The whole log, filtered here: a rebuild wants nearly every event, and a type
-            # filter makes each page re-scan and sort the rest of the log on SQLite.
-            page = await self._read_page(position, batch_size, types)
-            if page is None:
-                break
+        # The whole log, filtered here: a rebuild wants nearly every event, and a type
+        # filter makes each page re-scan and sort the rest of the log on SQLite. (Reading
+        # the next page on a thread meanwhile gains nothing: the reader needs the GIL for
+        # every row and the projections hold it.)
+        read = self._page_reader(types)
+        while (page := await read(position, batch_size)) is not None:
             envs, position = page
             await self._apply_rebuild(chosen, spaces, targets, envs)
             if sum(len(ws.rows) for ws in spaces.values()) > max_rows_in_memory:
@@ -437,29 +474,29 @@ class Projector:
             progress(position, max(last, position))
         return position
 
-    async def _read_page(
-        self, after: int, limit: int, types: set[str]
-    ) -> tuple[list[Envelope], int] | None:
-        """The envelopes of the events of ``types`` in the next page of the log, and the
-        page's last position (None past the end).
+    def _page_reader(self, types: set[str]) -> PageReader:
+        """How a rebuild reads the log: straight from the driver (``SqlEventStore.scan``:
+        no ``RecordedEvent``, no hashes, JSON decoded once, upcast as the store does)
+        when the store is this database's SQL store, through ``read_all`` otherwise."""
+        store = self.store
+        if isinstance(store, SqlEventStore) and store.engine is self.engine:
+            sql_store = store
+            decode = functools.partial(
+                _envelopes, types=types, upcasters=sql_store.upcasters, sqlite=self._sqlite
+            )
 
-        A rebuild reads the events table itself when the store is this database's SQL
-        store: one driver query per page and straight to envelopes (no ``RecordedEvent``,
-        no hashes, JSON decoded once, upcast as the store does). Other stores go through
-        ``read_all``.
-        """
-        upcasters = getattr(self.store, "upcasters", None)
-        if not isinstance(self.store, SqlEventStore) or self.store.engine is not self.engine:
-            records = await self.store.read_all(after_position=after, limit=limit)
+            async def scan(after: int, limit: int) -> tuple[list[Envelope], int] | None:
+                return await sql_store.scan(after, limit, decode)
+
+            return scan
+
+        async def read(after: int, limit: int) -> tuple[list[Envelope], int] | None:
+            records = await store.read_all(after_position=after, limit=limit)
             if not records:
                 return None
             return [Envelope.of(r) for r in records if r.type in types], records[-1].position
-        async with self.engine.connect() as conn:
-            result = await conn.execute(_PAGE, {"after": after, "limit": limit})
-            rows = result.all()
-        if not rows:
-            return None
-        return _envelopes(rows, types, upcasters, sqlite=self._sqlite), rows[-1][0]
+
+        return read
 
     async def _apply_rebuild(
         self,

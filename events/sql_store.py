@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -62,6 +62,7 @@ _COLUMNS = (
     T.c.prev_hash,
 )
 _VERIFY_BATCH = 5000
+_T = TypeVar("_T")
 
 
 class SqlEventStore:
@@ -173,6 +174,23 @@ class SqlEventStore:
         if self._sqlite is not None:
             names = orjson.dumps(names).decode()
         return await self._fetch(self._sql.read_all_types, after_position, names, limit)
+
+    async def scan(self, after_position: int, limit: int, decode: Callable[[list[Any]], _T]) -> _T:
+        """``decode(rows)`` of the next ``limit`` rows of the log after ``after_position``,
+        as the driver gives them: (position, stream, version, event_id, type,
+        schema_version, data, metadata, recorded_at, hash, prev_hash), with ``event_id``
+        as 32 hex digits and ``recorded_at`` as naive UTC text on SQLite.
+
+        For bulk readers (a read-model rebuild) that want neither ``RecordedEvent`` nor
+        the hashes: no per-row objects on the way, and on SQLite the page is fetched and
+        decoded on a reader thread, so the caller can work on the previous page meanwhile.
+        """
+        if self._reader is not None:
+            return await self._reader.fetch(self._sql.read_all, (after_position, limit), decode)
+        async with self.engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            rows = await raw.fetch(self._sql.read_all, after_position, limit)
+        return decode(list(rows))
 
     async def _fetch(self, sql: str, *params: Any) -> list[RecordedEvent]:
         if self._reader is not None:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from domain.events import DomainEvent
 from domain.serialization import TYPE_NAMES, from_data, to_data
 from events.port import RecordedEvent
+from events.rows import uuid_from_hex
 
 Row = dict[str, Any]
 Lookup = tuple[str, object]
@@ -38,10 +39,10 @@ class Envelope:
 
     __slots__ = (
         "_event",
+        "_event_id",
         "_id_text",
         "actor_id",
         "data",
-        "event_id",
         "position",
         "recorded_at",
         "stream",
@@ -57,29 +58,40 @@ class Envelope:
         version: int,
         recorded_at: datetime,
         actor_id: str | None,
-        event_id: UUID,
+        event_id: UUID | None = None,
+        id_text: str | None = None,
         type: str,
         data: dict[str, Any],
         event: DomainEvent | None = None,
     ) -> None:
+        """Give ``event_id``, or its canonical text ``id_text`` (a rebuild reads ids as
+        text and most handlers only ever want the text)."""
+        if event_id is None and id_text is None:
+            raise ValueError("an envelope needs event_id or id_text")
         self.position = position
         self.stream = stream
         self.version = version
         self.recorded_at = recorded_at
         self.actor_id = actor_id
-        self.event_id = event_id
+        self._event_id = event_id
+        self._id_text = id_text
         self.type = type
         """The event's stable type name (``PromotionRecorded``)."""
         self.data = data
         """The event's data as stored (JSON-ready, ids as strings)."""
         self._event = event
-        self._id_text: str | None = None
+
+    @property
+    def event_id(self) -> UUID:
+        if self._event_id is None:
+            self._event_id = uuid_from_hex(self.id_text.replace("-", ""))
+        return self._event_id
 
     @property
     def id_text(self) -> str:
         """``str(event_id)``, formatted once: several projections key rows by it."""
         if self._id_text is None:
-            self._id_text = str(self.event_id)
+            self._id_text = str(self._event_id)
         return self._id_text
 
     @property
