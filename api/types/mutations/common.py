@@ -1,10 +1,7 @@
 """What every mutation shares: id and key parsing, the write call, the payload pieces.
 
-A mutation resolver is three steps: ``context.require_writer()`` (only HR writes; a
-missing or weak token is a top-level ``UNAUTHENTICATED``/``FORBIDDEN`` error), build the
-domain command from the input (bad ids or keys raise client errors), then
-:func:`execute`. Client errors (domain rules, concurrency conflicts, bad ids) become payload
-``errors`` through ``api.errors.user_errors``; anything else propagates and is masked.
+The resolvers put them together in one place, :func:`api.types.mutations.write.write`
+(require a writer, input -> command -> :func:`execute` -> payload or payload ``errors``).
 """
 
 from __future__ import annotations
@@ -175,8 +172,13 @@ class Written:
     """A command's outcome as the payloads report it."""
 
     result: CommandResult
-    stream: str
-    """The stream the command was judged against (``expectedVersion`` applies to it)."""
+    event: RecordedEvent
+    """The event the command is named for, in the stream it was judged against."""
+
+    @property
+    def stream(self) -> str:
+        """The stream the command was judged against (``expectedVersion`` applies to it)."""
+        return self.event.stream
 
     @property
     def position(self) -> int:
@@ -186,12 +188,9 @@ class Written:
     def stream_version(self) -> int:
         return max(e.version for e in self.result.events if e.stream == self.stream)
 
-    def first(self, event_type: str) -> RecordedEvent:
-        return next(e for e in self.result.events if e.type == event_type)
 
-
-def _check_replay(command: c.Command, result: CommandResult, stream: str | None) -> str:
-    """The stream the result is about; refuses a key first used for another operation."""
+def _check_replay(command: c.Command, result: CommandResult, stream: str | None) -> RecordedEvent:
+    """The event the command is named for; refuses a key first used for another operation."""
     written = WRITES[type(command)]
     match = [
         e for e in result.events if e.type == written and (stream is None or e.stream == stream)
@@ -201,7 +200,7 @@ def _check_replay(command: c.Command, result: CommandResult, stream: str | None)
             "This idempotencyKey was already used for a different operation.",
             field="idempotencyKey",
         )
-    return match[0].stream
+    return match[0]
 
 
 async def execute(
@@ -275,6 +274,20 @@ class MutationPayload:
         default_factory=list, description="Why the mutation was refused; empty on success."
     )
 
+    @classmethod
+    def accepted(cls, written: Written) -> Self:
+        """The payload of a write that happened; subclasses add what the write names."""
+        return cls(
+            position=written.position,
+            stream_version=written.stream_version,
+            replayed=written.result.replayed,
+            events=[WrittenEvent.from_recorded(e) for e in written.result.events],
+        )
+
+    @classmethod
+    def refused(cls, errors: list[UserError]) -> Self:
+        return cls(errors=errors)
+
 
 @strawberry.type
 class PersonPayloadBase(MutationPayload):
@@ -289,20 +302,7 @@ class PersonPayloadBase(MutationPayload):
         return await person_from_global_id(info.context, self.person_id)
 
     @classmethod
-    def done(cls, written: Written, person_id: uuid.UUID | str) -> Self:
-        return cls(
-            position=written.position,
-            stream_version=written.stream_version,
-            replayed=written.result.replayed,
-            events=[WrittenEvent.from_recorded(e) for e in written.result.events],
-            person_id=person_global_id(person_id),
-        )
-
-    @classmethod
-    def refused(cls, errors: list[UserError]) -> Self:
-        return cls(errors=errors)
-
-
-def person_of(written: Written) -> uuid.UUID:
-    """The person whose stream the write was judged against."""
-    return uuid.UUID(written.stream.removeprefix("person-"))
+    def accepted(cls, written: Written) -> Self:
+        payload = super().accepted(written)
+        payload.person_id = person_global_id(written.stream.removeprefix("person-"))
+        return payload

@@ -9,18 +9,16 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.errors import user_errors
 from api.types.mutations.common import (
     InvalidInput,
     PersonPayloadBase,
-    execute,
     expected_version_field,
     idempotency_key_field,
     mutation,
     parse_id,
 )
+from api.types.mutations.write import write
 from domain import commands as c
-from events.service import person_stream
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 EVENT_ID_TYPES = "Event"
@@ -60,6 +58,14 @@ class CorrectEventInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
 
+    def command(self) -> c.CorrectEvent:
+        return c.CorrectEvent(
+            person_id=parse_id(self.person_id, "Person", "personId"),
+            target_event_id=parse_id(self.target_event_id, EVENT_ID_TYPES, "targetEventId"),
+            changes=changes_of(self.changes),
+            reason=self.reason,
+        )
+
 
 @strawberry.type
 class CorrectEventPayload(PersonPayloadBase):
@@ -74,6 +80,13 @@ class RescindEventInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
 
+    def command(self) -> c.RescindEvent:
+        return c.RescindEvent(
+            person_id=parse_id(self.person_id, "Person", "personId"),
+            target_event_id=parse_id(self.target_event_id, EVENT_ID_TYPES, "targetEventId"),
+            reason=self.reason,
+        )
+
 
 @strawberry.type
 class RescindEventPayload(PersonPayloadBase):
@@ -86,47 +99,10 @@ class CorrectionMutation:
     async def correct_event(
         self, info: Info, input: CorrectEventInput
     ) -> CorrectEventPayload | None:
-        info.context.require_writer()
-        try:
-            person_id = parse_id(input.person_id, "Person", "personId")
-            written = await execute(
-                info.context,
-                c.CorrectEvent(
-                    person_id=person_id,
-                    target_event_id=parse_id(
-                        input.target_event_id, EVENT_ID_TYPES, "targetEventId"
-                    ),
-                    changes=changes_of(input.changes),
-                    reason=input.reason,
-                ),
-                stream=person_stream(person_id),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return CorrectEventPayload.refused(user_errors(exc))
-        return CorrectEventPayload.done(written, person_id)
+        return await write(info, input, CorrectEventPayload)
 
     @mutation(description="Rescind an earlier career event (HR only).")
     async def rescind_event(
         self, info: Info, input: RescindEventInput
     ) -> RescindEventPayload | None:
-        info.context.require_writer()
-        try:
-            person_id = parse_id(input.person_id, "Person", "personId")
-            written = await execute(
-                info.context,
-                c.RescindEvent(
-                    person_id=person_id,
-                    target_event_id=parse_id(
-                        input.target_event_id, EVENT_ID_TYPES, "targetEventId"
-                    ),
-                    reason=input.reason,
-                ),
-                stream=person_stream(person_id),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return RescindEventPayload.refused(user_errors(exc))
-        return RescindEventPayload.done(written, person_id)
+        return await write(info, input, RescindEventPayload)

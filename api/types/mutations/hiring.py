@@ -8,19 +8,16 @@ from datetime import date
 import strawberry
 
 from api.context import Info
-from api.errors import user_errors
 from api.types.mutations.common import (
     PersonPayloadBase,
-    execute,
     expected_version_field,
     idempotency_key_field,
     mutation,
     parse_id,
     parse_optional_id,
-    person_of,
 )
+from api.types.mutations.write import write
 from domain import commands as c
-from events.service import person_stream
 
 
 @strawberry.input(description="Record a hire. Give `personId` to choose the new person's id.")
@@ -40,6 +37,18 @@ class HirePersonInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
 
+    def command(self) -> c.HirePerson:
+        return c.HirePerson(
+            person_id=parse_optional_id(self.person_id, "Person", "personId") or uuid.uuid4(),
+            name=self.name,
+            email=self.email,
+            track=self.track,
+            level=self.level,
+            hired_on=self.hired_on,
+            prior_years=self.prior_years,
+            manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+        )
+
 
 @strawberry.type
 class HirePersonPayload(PersonPayloadBase):
@@ -53,6 +62,13 @@ class RecordDepartureInput:
     reason: str
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
+
+    def command(self) -> c.RecordDeparture:
+        return c.RecordDeparture(
+            person_id=parse_id(self.person_id, "Person", "personId"),
+            effective_on=self.effective_on,
+            reason=self.reason,
+        )
 
 
 @strawberry.type
@@ -70,6 +86,15 @@ class RehirePersonInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
 
+    def command(self) -> c.RehirePerson:
+        return c.RehirePerson(
+            person_id=parse_id(self.person_id, "Person", "personId"),
+            effective_on=self.effective_on,
+            track=self.track,
+            level=self.level,
+            manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+        )
+
 
 @strawberry.type
 class RehirePersonPayload(PersonPayloadBase):
@@ -84,6 +109,13 @@ class ChangeManagerInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
 
+    def command(self) -> c.ChangeManager:
+        return c.ChangeManager(
+            person_id=parse_id(self.person_id, "Person", "personId"),
+            manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+            effective_on=self.effective_on,
+        )
+
 
 @strawberry.type
 class ChangeManagerPayload(PersonPayloadBase):
@@ -94,92 +126,22 @@ class ChangeManagerPayload(PersonPayloadBase):
 class HiringMutation:
     @mutation(description="Record a hire on a level of a track (HR only).")
     async def hire_person(self, info: Info, input: HirePersonInput) -> HirePersonPayload | None:
-        info.context.require_writer()
-        try:
-            chosen = parse_optional_id(input.person_id, "Person", "personId")
-            command = c.HirePerson(
-                person_id=chosen or uuid.uuid4(),
-                name=input.name,
-                email=input.email,
-                track=input.track,
-                level=input.level,
-                hired_on=input.hired_on,
-                prior_years=input.prior_years,
-                manager_id=parse_optional_id(input.manager_id, "Person", "managerId"),
-            )
-            written = await execute(
-                info.context,
-                command,
-                stream=None if chosen is None else person_stream(chosen),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return HirePersonPayload.refused(user_errors(exc))
-        return HirePersonPayload.done(written, person_of(written))
+        return await write(info, input, HirePersonPayload, made_up_id=input.person_id is None)
 
     @mutation(description="Record that a person left (HR only).")
     async def record_departure(
         self, info: Info, input: RecordDepartureInput
     ) -> RecordDeparturePayload | None:
-        info.context.require_writer()
-        try:
-            person_id = parse_id(input.person_id, "Person", "personId")
-            written = await execute(
-                info.context,
-                c.RecordDeparture(
-                    person_id=person_id, effective_on=input.effective_on, reason=input.reason
-                ),
-                stream=person_stream(person_id),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return RecordDeparturePayload.refused(user_errors(exc))
-        return RecordDeparturePayload.done(written, person_id)
+        return await write(info, input, RecordDeparturePayload)
 
     @mutation(description="Hire back a person who left (HR only).")
     async def rehire_person(
         self, info: Info, input: RehirePersonInput
     ) -> RehirePersonPayload | None:
-        info.context.require_writer()
-        try:
-            person_id = parse_id(input.person_id, "Person", "personId")
-            written = await execute(
-                info.context,
-                c.RehirePerson(
-                    person_id=person_id,
-                    effective_on=input.effective_on,
-                    track=input.track,
-                    level=input.level,
-                    manager_id=parse_optional_id(input.manager_id, "Person", "managerId"),
-                ),
-                stream=person_stream(person_id),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return RehirePersonPayload.refused(user_errors(exc))
-        return RehirePersonPayload.done(written, person_id)
+        return await write(info, input, RehirePersonPayload)
 
     @mutation(description="Give a person a new manager, or none (HR only).")
     async def change_manager(
         self, info: Info, input: ChangeManagerInput
     ) -> ChangeManagerPayload | None:
-        info.context.require_writer()
-        try:
-            person_id = parse_id(input.person_id, "Person", "personId")
-            written = await execute(
-                info.context,
-                c.ChangeManager(
-                    person_id=person_id,
-                    manager_id=parse_optional_id(input.manager_id, "Person", "managerId"),
-                    effective_on=input.effective_on,
-                ),
-                stream=person_stream(person_id),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return ChangeManagerPayload.refused(user_errors(exc))
-        return ChangeManagerPayload.done(written, person_id)
+        return await write(info, input, ChangeManagerPayload)

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import strawberry
 
 from api.context import Info
-from api.errors import user_errors
 from api.types.ladder import Ladder
 from api.types.mutations.common import (
     MutationPayload,
-    WrittenEvent,
-    execute,
+    Written,
     expected_version_field,
     idempotency_key_field,
     mutation,
 )
+from api.types.mutations.write import write
 from domain import commands as c
 from domain import ladder as domain_ladder
-from events.service import ladder_stream
 
 
 @strawberry.input(description="One level of a ladder, lowest rank first.")
@@ -73,12 +71,24 @@ class PublishLadderInput:
             ],
         }
 
+    def command(self) -> c.PublishLadder:
+        return c.PublishLadder(
+            ladder=domain_ladder.Ladder.from_dict(self.as_dict(), source="input")
+        )
+
 
 @strawberry.type
 class PublishLadderPayload(MutationPayload):
     ladder: Ladder | None = strawberry.field(
         default=None, description="The ladder version published; null when refused."
     )
+
+    @classmethod
+    def accepted(cls, written: Written) -> Self:
+        payload = super().accepted(written)
+        published = domain_ladder.Ladder.from_dict(written.event.data["ladder"])
+        payload.ladder = Ladder.from_domain(published)
+        return payload
 
 
 @strawberry.type
@@ -87,23 +97,4 @@ class LadderMutation:
     async def publish_ladder(
         self, info: Info, input: PublishLadderInput
     ) -> PublishLadderPayload | None:
-        info.context.require_writer()
-        try:
-            ladder = domain_ladder.Ladder.from_dict(input.as_dict(), source="input")
-            written = await execute(
-                info.context,
-                c.PublishLadder(ladder=ladder),
-                stream=ladder_stream(ladder.track),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return PublishLadderPayload(errors=user_errors(exc))
-        published = written.first("LadderPublished").data["ladder"]
-        return PublishLadderPayload(
-            position=written.position,
-            stream_version=written.stream_version,
-            replayed=written.result.replayed,
-            events=[WrittenEvent.from_recorded(e) for e in written.result.events],
-            ladder=Ladder.from_domain(domain_ladder.Ladder.from_dict(published)),
-        )
+        return await write(info, input, PublishLadderPayload)

@@ -9,13 +9,10 @@ from typing import Self
 import strawberry
 
 from api.context import Info
-from api.errors import user_errors
 from api.relay import encode_global_id
 from api.types.mutations.common import (
     MutationPayload,
     Written,
-    WrittenEvent,
-    execute,
     expected_version_field,
     idempotency_key_field,
     mutation,
@@ -25,10 +22,9 @@ from api.types.mutations.common import (
     person_global_id,
     resolved_field,
 )
+from api.types.mutations.write import write
 from api.types.person import Person
-from api.types.user_error import UserError
 from domain import commands as c
-from events.service import person_stream
 
 
 @strawberry.input(description="Pair a mentor with a mentee from `effectiveOn`.")
@@ -47,6 +43,17 @@ class StartMentorshipInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the mentee's stream")
 
+    def command(self) -> c.StartMentorship:
+        return c.StartMentorship(
+            mentee_id=parse_id(self.mentee_id, "Person", "menteeId"),
+            mentorship_id=parse_optional_id(self.mentorship_id, "Mentorship", "mentorshipId")
+            or uuid.uuid4(),
+            mentor_id=parse_id(self.mentor_id, "Person", "mentorId"),
+            effective_on=self.effective_on,
+            goals=tuple(self.goals),
+            allow_reverse=self.allow_reverse,
+        )
+
 
 @strawberry.input(description="End a mentorship, with its outcome.")
 class EndMentorshipInput:
@@ -56,6 +63,14 @@ class EndMentorshipInput:
     outcome: str
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the mentee's stream")
+
+    def command(self) -> c.EndMentorship:
+        return c.EndMentorship(
+            person_id=parse_id(self.person_id, "Person", "personId"),
+            mentorship_id=parse_id(self.mentorship_id, "Mentorship", "mentorshipId"),
+            effective_on=self.effective_on,
+            outcome=self.outcome,
+        )
 
 
 @strawberry.type
@@ -73,21 +88,15 @@ class MentorshipPayloadBase(MutationPayload):
         return await person_from_global_id(info.context, self.mentee_id)
 
     @classmethod
-    def done(cls, written: Written, event_type: str) -> Self:
-        data = written.first(event_type).data
-        return cls(
-            position=written.position,
-            stream_version=written.stream_version,
-            replayed=written.result.replayed,
-            events=[WrittenEvent.from_recorded(e) for e in written.result.events],
-            mentorship_id=strawberry.ID(encode_global_id("Mentorship", str(data["mentorship_id"]))),
-            mentor_id=person_global_id(str(data["mentor_id"])),
-            mentee_id=person_global_id(str(data["mentee_id"])),
+    def accepted(cls, written: Written) -> Self:
+        data = written.event.data
+        payload = super().accepted(written)
+        payload.mentorship_id = strawberry.ID(
+            encode_global_id("Mentorship", str(data["mentorship_id"]))
         )
-
-    @classmethod
-    def refused(cls, errors: list[UserError]) -> Self:
-        return cls(errors=errors)
+        payload.mentor_id = person_global_id(str(data["mentor_id"]))
+        payload.mentee_id = person_global_id(str(data["mentee_id"]))
+        return payload
 
 
 @strawberry.type
@@ -106,48 +115,10 @@ class MentoringMutation:
     async def start_mentorship(
         self, info: Info, input: StartMentorshipInput
     ) -> StartMentorshipPayload | None:
-        info.context.require_writer()
-        try:
-            mentee_id = parse_id(input.mentee_id, "Person", "menteeId")
-            command = c.StartMentorship(
-                mentorship_id=parse_optional_id(input.mentorship_id, "Mentorship", "mentorshipId")
-                or uuid.uuid4(),
-                mentor_id=parse_id(input.mentor_id, "Person", "mentorId"),
-                mentee_id=mentee_id,
-                effective_on=input.effective_on,
-                goals=tuple(input.goals),
-                allow_reverse=input.allow_reverse,
-            )
-            written = await execute(
-                info.context,
-                command,
-                stream=person_stream(mentee_id),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return StartMentorshipPayload.refused(user_errors(exc))
-        return StartMentorshipPayload.done(written, "MentorshipStarted")
+        return await write(info, input, StartMentorshipPayload)
 
     @mutation(description="End a mentorship (HR only).")
     async def end_mentorship(
         self, info: Info, input: EndMentorshipInput
     ) -> EndMentorshipPayload | None:
-        info.context.require_writer()
-        try:
-            mentee_id = parse_id(input.person_id, "Person", "personId")
-            written = await execute(
-                info.context,
-                c.EndMentorship(
-                    mentorship_id=parse_id(input.mentorship_id, "Mentorship", "mentorshipId"),
-                    person_id=mentee_id,
-                    effective_on=input.effective_on,
-                    outcome=input.outcome,
-                ),
-                stream=person_stream(mentee_id),
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            )
-        except Exception as exc:
-            return EndMentorshipPayload.refused(user_errors(exc))
-        return EndMentorshipPayload.done(written, "MentorshipEnded")
+        return await write(info, input, EndMentorshipPayload)
