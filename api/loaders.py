@@ -16,7 +16,7 @@ from api.services import read_services
 from api.types.ladder import Level
 from domain.ladder import Ladder
 from events.readmodels.api_queries import PersonRow
-from events.readmodels.api_relations import MentorshipRow, RotationRow, TimelineRow
+from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 
 
 def people(context: Context) -> DataLoader[str, PersonRow | None]:
@@ -27,29 +27,29 @@ def ladders(context: Context) -> DataLoader[str, Ladder | None]:
     return context.loader(read_services(context).queries.ladders_batch)
 
 
-def mentored_by(context: Context) -> DataLoader[str, list[MentorshipRow]]:
+def mentored_by(context: Context) -> DataLoader[str, list[MentorshipView]]:
     """Mentor id -> their active mentorships."""
     return context.loader(read_services(context).queries.mentored_batch)
 
 
-def mentoring(context: Context) -> DataLoader[str, list[MentorshipRow]]:
+def mentoring(context: Context) -> DataLoader[str, list[MentorshipView]]:
     """Mentee id -> their active mentorships as mentee."""
     return context.loader(read_services(context).queries.mentoring_batch)
 
 
-def mentorships(context: Context) -> DataLoader[str, MentorshipRow | None]:
+def mentorships(context: Context) -> DataLoader[str, MentorshipView | None]:
     return context.loader(read_services(context).queries.mentorship_batch)
 
 
-def rotations(context: Context) -> DataLoader[str, RotationRow | None]:
+def rotations(context: Context) -> DataLoader[str, RotationView | None]:
     return context.loader(read_services(context).queries.rotation_batch)
 
 
-def active_rotation(context: Context) -> DataLoader[str, RotationRow | None]:
+def active_rotation(context: Context) -> DataLoader[str, RotationView | None]:
     return context.loader(read_services(context).queries.active_rotation_batch)
 
 
-def timeline(context: Context) -> DataLoader[str, list[TimelineRow]]:
+def timeline(context: Context) -> DataLoader[str, list[TimelineEntry]]:
     return context.loader(read_services(context).queries.timeline_batch)
 
 

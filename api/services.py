@@ -28,7 +28,7 @@ from events import timetravel
 from events.migrate import current_revision, head_revision
 from events.readmodels import api_history, api_queries, api_relations, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
-from events.readmodels.api_relations import MentorshipRow, RotationRow, TimelineRow
+from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 from events.service import CareerService
 from events.sql_store import SqlEventStore
 
@@ -59,27 +59,27 @@ class ReadQueries:
         found = await api_queries.current_ladders(self.engine, tracks, self.ladder_cache)
         return [found.get(t) for t in tracks]
 
-    async def mentored_batch(self, mentor_ids: Sequence[str]) -> list[list[MentorshipRow]]:
+    async def mentored_batch(self, mentor_ids: Sequence[str]) -> list[list[MentorshipView]]:
         found = await api_relations.active_mentorships_by_mentor(self.engine, mentor_ids)
         return [found.get(i, []) for i in mentor_ids]
 
-    async def mentoring_batch(self, mentee_ids: Sequence[str]) -> list[list[MentorshipRow]]:
+    async def mentoring_batch(self, mentee_ids: Sequence[str]) -> list[list[MentorshipView]]:
         found = await api_relations.active_mentorships_by_mentee(self.engine, mentee_ids)
         return [found.get(i, []) for i in mentee_ids]
 
-    async def mentorship_batch(self, ids: Sequence[str]) -> list[MentorshipRow | None]:
+    async def mentorship_batch(self, ids: Sequence[str]) -> list[MentorshipView | None]:
         found = await api_relations.mentorships_by_ids(self.engine, ids)
         return [found.get(i) for i in ids]
 
-    async def rotation_batch(self, ids: Sequence[str]) -> list[RotationRow | None]:
+    async def rotation_batch(self, ids: Sequence[str]) -> list[RotationView | None]:
         found = await api_relations.rotations_by_ids(self.engine, ids)
         return [found.get(i) for i in ids]
 
-    async def active_rotation_batch(self, ids: Sequence[str]) -> list[RotationRow | None]:
+    async def active_rotation_batch(self, ids: Sequence[str]) -> list[RotationView | None]:
         found = await api_relations.active_rotations(self.engine, ids)
         return [found.get(i) for i in ids]
 
-    async def timeline_batch(self, ids: Sequence[str]) -> list[list[TimelineRow]]:
+    async def timeline_batch(self, ids: Sequence[str]) -> list[list[TimelineEntry]]:
         found = await api_relations.timelines(self.engine, ids)
         return [found.get(i, []) for i in ids]
 
@@ -105,25 +105,25 @@ class ReadQueries:
 
     async def list_mentorships(
         self,
-        filters: api_relations.MentorshipFilter,
+        filters: queries.MentorshipFilter,
         *,
         limit: int,
         after: tuple[date, str] | None,
-    ) -> list[MentorshipRow]:
-        return await api_relations.list_mentorships(self.engine, filters, limit=limit, after=after)
+    ) -> list[MentorshipView]:
+        return await queries.list_mentorships(self.engine, filters, limit=limit, after=after)
 
     async def list_rotations(
         self,
-        filters: api_relations.RotationFilter,
+        filters: queries.RotationFilter,
         *,
         limit: int,
         after: tuple[date, str] | None,
-    ) -> list[RotationRow]:
-        return await api_relations.list_rotations(self.engine, filters, limit=limit, after=after)
+    ) -> list[RotationView]:
+        return await queries.list_rotations(self.engine, filters, limit=limit, after=after)
 
     async def experience_exceptions(
         self, *, limit: int, after: tuple[date, int] | None
-    ) -> list[TimelineRow]:
+    ) -> list[TimelineEntry]:
         return await api_relations.experience_exceptions(self.engine, limit=limit, after=after)
 
     async def promotion_stats(self) -> views.PromotionStats:

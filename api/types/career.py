@@ -7,7 +7,7 @@ events recorded after ``knownAt`` are ignored, then the career is viewed as effe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -22,7 +22,7 @@ from api.types.ladder import Level
 from domain.career import LevelChange
 from events.readmodels.api_history import CareerHistory as HistoryView
 from events.readmodels.api_history import FactView
-from events.readmodels.api_relations import TimelineRow
+from events.readmodels.views import TimelineEntry, utc
 
 if TYPE_CHECKING:
     from api.types.person import Person
@@ -66,24 +66,24 @@ class CareerEvent:
         return await loaders.level(info.context, self.track, self.level_key)
 
     @classmethod
-    def from_timeline(cls, row: TimelineRow) -> CareerEvent:
+    def from_timeline(cls, row: TimelineEntry) -> CareerEvent:
         from_track, _, _, _ = _levels_of(row.data)
         return cls(
-            event_id=strawberry.ID(row.event_id),
+            event_id=strawberry.ID(str(row.event_id)),
             type=row.type,
             effective_on=row.effective_on,
             position=row.position,
             stream_version=row.stream_version,
-            recorded_at=row.recorded_at,
+            recorded_at=utc(row.recorded_at),
             actor=row.actor_id,
             track=row.track,
             from_level_key=row.from_level,
             level_key=row.level,
             data=JSON(row.data),
             original_data=None if row.original_data is None else JSON(row.original_data),
-            corrections=JSON(row.corrections),
+            corrections=JSON([c.to_data() for c in row.corrections]),
             corrected=row.corrected_by is not None,
-            rescinded=row.rescinded_by is not None,
+            rescinded=row.rescinded,
             rescind_reason=row.rescind_reason,
             _from_track=from_track,
         )
@@ -193,12 +193,6 @@ class CareerHistory:
         )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 @strawberry.type
 class CareerQuery:
     @field(
@@ -222,7 +216,8 @@ async def history_of(
 ) -> CareerHistory:
     """The career history of a person the caller may read; ``NOT_FOUND`` without a hire."""
     services = read_services(context)
-    view = await services.queries.career_history(person_id, as_of=as_of, known_at=_utc(known_at))
+    known = None if known_at is None else utc(known_at)
+    view = await services.queries.career_history(person_id, as_of=as_of, known_at=known)
     if view is None:
         raise NotFound("No career is recorded for this person.", field="personId")
     return CareerHistory.from_view(view, services.today())

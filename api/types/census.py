@@ -16,7 +16,7 @@ from api.context import Info
 from api.fields import field
 from api.services import read_services
 from api.types.ladder import Level
-from events.readmodels.api_queries import utc
+from events.readmodels.views import utc
 
 
 @strawberry.type(description="How many active people hold one level.")

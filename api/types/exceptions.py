@@ -16,7 +16,7 @@ from api.services import read_services
 from api.types.career import CareerEvent
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
-from events.readmodels.api_relations import TimelineRow
+from events.readmodels.views import TimelineEntry
 
 if TYPE_CHECKING:
     from api.types.person import Person
@@ -46,12 +46,12 @@ class ExperienceException:
         return await loaders.level(info.context, self._track, self._level)
 
     @classmethod
-    def from_row(cls, row: TimelineRow) -> ExperienceException:
+    def from_row(cls, row: TimelineEntry) -> ExperienceException:
         return cls(
             reason=row.experience_exception or "",
             effective_on=row.effective_on,
             promotion=CareerEvent.from_timeline(row),
-            _person_id=row.person_id,
+            _person_id=str(row.person_id),
             _track=row.track,
             _level=row.level,
         )

@@ -15,7 +15,8 @@ from api.scopes import OptionalPersonIdArg, can_see, parse_id, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
-from events.readmodels.api_relations import MentorshipFilter, MentorshipRow
+from events.readmodels.queries import MentorshipFilter
+from events.readmodels.views import MentorshipView
 
 if TYPE_CHECKING:
     from api.types.person import Person
@@ -42,17 +43,17 @@ class Mentorship(Node):
         return str(self.mentorship_id)
 
     @classmethod
-    def from_row(cls, row: MentorshipRow) -> Mentorship:
+    def from_row(cls, row: MentorshipView) -> Mentorship:
         return cls(
-            mentorship_id=strawberry.ID(row.mentorship_id),
+            mentorship_id=strawberry.ID(str(row.mentorship_id)),
             goals=list(row.goals),
             reverse=row.reverse,
             started_on=row.started_on,
             ended_on=row.ended_on,
             outcome=row.outcome,
             active=row.active,
-            _mentor_id=row.mentor_id,
-            _mentee_id=row.mentee_id,
+            _mentor_id=str(row.mentor_id),
+            _mentee_id=str(row.mentee_id),
         )
 
     @field(description="The mentor; null if not visible to you.")
@@ -88,7 +89,7 @@ class MentorshipQuery:
             mentor_id=None if mentor_id is None else parse_id(mentor_id, field="mentorId"),
             mentee_id=None if mentee_id is None else parse_id(mentee_id, field="menteeId"),
             active=active,
-            visible_to=visible,
+            involving=visible,
         )
         rows = await read_services(context).queries.list_mentorships(
             filters,
@@ -100,7 +101,7 @@ class MentorshipQuery:
             kind=MENTORSHIPS,
             limit=limit,
             after=after,
-            key=lambda r: [r.started_on.isoformat(), r.mentorship_id],
+            key=lambda r: list(r.sort_key),
             node=Mentorship.from_row,
         )
 
@@ -113,6 +114,8 @@ async def _mentorship_node(context: Context, raw_id: str) -> Mentorship | None:
     )
     if row is None:
         return None
-    if not (await can_see(context, row.mentor_id) or await can_see(context, row.mentee_id)):
+    if not (
+        await can_see(context, str(row.mentor_id)) or await can_see(context, str(row.mentee_id))
+    ):
         return None
     return Mentorship.from_row(row)

@@ -101,13 +101,15 @@ class Person(Node):
     @field(description="The people this person mentors now (those you may see).")
     async def mentees(self, info: Info) -> list[Person]:
         rows = await loaders.mentored_by(info.context).load(self.raw_id())
-        found = await asyncio.gather(*(person_or_none(info.context, m.mentee_id) for m in rows))
+        found = await asyncio.gather(
+            *(person_or_none(info.context, str(m.mentee_id)) for m in rows)
+        )
         return [p for p in found if p is not None]
 
     @field(description="This person's current mentor; null if none or not visible.")
     async def mentor(self, info: Info) -> Person | None:
         rows = await loaders.mentoring(info.context).load(self.raw_id())
-        return None if not rows else await person_or_none(info.context, rows[0].mentor_id)
+        return None if not rows else await person_or_none(info.context, str(rows[0].mentor_id))
 
     @field(description="Career facts in effective order, with correction marks.")
     async def timeline(self, info: Info) -> list[CareerEvent]:

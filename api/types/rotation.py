@@ -15,7 +15,8 @@ from api.scopes import InvalidArgument, OptionalPersonIdArg, can_see, parse_id, 
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
-from events.readmodels.api_relations import RotationFilter, RotationRow
+from events.readmodels.queries import RotationFilter
+from events.readmodels.views import RotationView
 
 if TYPE_CHECKING:
     from api.types.person import Person
@@ -42,9 +43,9 @@ class Rotation(Node):
         return str(self.rotation_id)
 
     @classmethod
-    def from_row(cls, row: RotationRow) -> Rotation:
+    def from_row(cls, row: RotationView) -> Rotation:
         return cls(
-            rotation_id=strawberry.ID(row.rotation_id),
+            rotation_id=strawberry.ID(str(row.rotation_id)),
             host_team=row.host_team,
             development_area=row.development_area,
             started_on=row.started_on,
@@ -52,7 +53,7 @@ class Rotation(Node):
             ended_on=row.ended_on,
             outcome=row.outcome,
             active=row.active,
-            _person_id=row.person_id,
+            _person_id=str(row.person_id),
         )
 
     @field(description="Who rotates; null if not visible to you.")
@@ -108,7 +109,7 @@ class RotationQuery:
             kind=ROTATIONS,
             limit=limit,
             after=after,
-            key=lambda r: [r.started_on.isoformat(), r.rotation_id],
+            key=lambda r: list(r.sort_key),
             node=Rotation.from_row,
         )
 
@@ -117,6 +118,6 @@ class RotationQuery:
 async def _rotation_node(context: Context, raw_id: str) -> Rotation | None:
     context.require_principal()
     row = await loaders.rotations(context).load(parse_id(raw_id, type_name="Rotation", field="id"))
-    if row is None or not await can_see(context, row.person_id):
+    if row is None or not await can_see(context, str(row.person_id)):
         return None
     return Rotation.from_row(row)

@@ -2,7 +2,8 @@
 
 Every single-person query is an indexed lookup, so it costs the same at any org size.
 Lists use keyset pagination on a sort key (``after``), never an offset. ``get_people``
-answers N ids with ONE statement (for DataLoaders).
+answers N ids with ONE statement (for DataLoaders). The API's batched queries
+(``api_queries``, ``api_relations``) are built from the pieces here and return these views.
 
 People rows reflect every recorded fact, future-dated ones included. A row whose latest
 effective fact lies after ``today`` carries its facts in the same statement and is
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -48,8 +50,13 @@ from events.readmodels.views import (
     TimelineEntry,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 P = tables.people
 TL = tables.timeline
+M = tables.mentorships
+R = tables.rotations
 MAX_PAGE = 500
 _DAYS_PER_MONTH = 365.25 / 12
 
@@ -58,22 +65,67 @@ def _today(today: date | None) -> date:
     return today if today is not None else date.today()
 
 
-def _people_select(today: date) -> sa.Select[Any]:
-    columns = [c for c in P.columns if c.name != "facts"]
-    facts = sa.case((P.c.latest_effective_on > today, P.c.facts), else_=sa.null()).label("facts")
-    return sa.select(*columns, facts)
+# --- statements ----------------------------------------------------------------------------
 
 
-def _person(row: Mapping[str, Any], today: date) -> PersonView:
-    if row["facts"] is None:
-        return PersonView.from_row(row)
-    state = state_of({"facts": row["facts"]})
-    return PersonView.from_row({**row, **derive_columns(state.view_on(today), state)})
-
-
-async def _rows(engine: AsyncEngine, query: sa.Select[Any]) -> list[Mapping[str, Any]]:
+async def fetch(engine: AsyncEngine, query: sa.Select[Any]) -> list[Mapping[str, Any]]:
+    """The rows of one statement, on a short read connection of its own."""
     async with engine.connect() as conn:
         return [r._mapping for r in await conn.execute(query)]
+
+
+def columns_of(table: sa.Table, view: type[DataclassInstance]) -> list[sa.Column[Any]]:
+    """The columns of ``table`` that ``view`` has fields for."""
+    return [table.c[f.name] for f in fields(view)]
+
+
+def after_key(columns: Sequence[sa.Column[Any]], key: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """Rows sorting after ``key`` on ``columns`` (a keyset cursor)."""
+    return sa.tuple_(*columns) > sa.tuple_(*key)
+
+
+class _Keyed(Protocol):
+    @property
+    def sort_key(self) -> tuple[str, ...]: ...
+
+
+K = TypeVar("K", bound=_Keyed)
+
+
+def _page(rows: Sequence[K], limit: int) -> Page[K]:
+    """The first ``limit`` of ``rows`` (fetched with one more, to tell whether more follow)."""
+    items = tuple(rows[:limit])
+    return Page(items, len(rows) > limit, items[-1].sort_key if items else None)
+
+
+def _limit(first: int) -> int:
+    return max(1, min(first, MAX_PAGE))
+
+
+def people_select(today: date, columns: Iterable[sa.Column[Any]]) -> sa.Select[Any]:
+    """``columns`` of the people rows, plus ``facts`` on the rows with facts effective after
+    ``today`` (``as_of`` derives those again), NULL on the others."""
+    future = sa.case((P.c.latest_effective_on > today, P.c.facts), else_=sa.null())
+    return sa.select(*columns, future.label("facts"))
+
+
+def as_of(row: Mapping[str, Any], today: date) -> Mapping[str, Any]:
+    """A people row as of ``today``: one carrying future-dated facts is derived again for
+    today with the domain (a promotion effective next month is not the level yet)."""
+    if row["facts"] is None:
+        return row
+    state = state_of({"facts": row["facts"]})
+    return {**row, **derive_columns(state.view_on(today), state)}
+
+
+def name_or_email_like(text: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive substring ``text`` of the name or the email of a person."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return sa.or_(
+        sa.func.lower(P.c.name).like(pattern, escape="\\"),
+        sa.func.lower(P.c.email).like(pattern, escape="\\"),
+    )
 
 
 # --- people --------------------------------------------------------------------------------
@@ -85,8 +137,8 @@ async def get_people(
     """The people with ``ids``, in the same order (None where unknown): one statement."""
     on = _today(today)
     keys = [str(i) for i in ids]
-    rows = await _rows(engine, _people_select(on).where(P.c.person_id.in_(set(keys))))
-    found = {r["person_id"]: _person(r, on) for r in rows}
+    q = people_select(on, columns_of(P, PersonView)).where(P.c.person_id.in_(set(keys)))
+    found = {r["person_id"]: PersonView.from_row(as_of(r, on)) for r in await fetch(engine, q)}
     return [found.get(k) for k in keys]
 
 
@@ -94,10 +146,6 @@ async def get_person(
     engine: AsyncEngine, person_id: UUID | str, *, today: date | None = None
 ) -> PersonView | None:
     return (await get_people(engine, [person_id], today=today))[0]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def list_people(
@@ -114,8 +162,8 @@ async def list_people(
 ) -> Page[PersonView]:
     """People by (name, id), after the sort key ``after``; ``first`` is capped at 500."""
     on = _today(today)
-    limit = max(1, min(first, MAX_PAGE))
-    q = _people_select(on)
+    limit = _limit(first)
+    q = people_select(on, columns_of(P, PersonView))
     q = q.where(P.c.status == status) if status else q.where(P.c.status != UNKNOWN)
     if track:
         q = q.where(P.c.track == track)
@@ -124,19 +172,11 @@ async def list_people(
     if manager_id is not None:
         q = q.where(P.c.manager_id == str(manager_id))
     if search:
-        pattern = f"%{_escape_like(search.lower())}%"
-        q = q.where(
-            sa.or_(
-                sa.func.lower(P.c.name).like(pattern, escape="\\"),
-                sa.func.lower(P.c.email).like(pattern, escape="\\"),
-            )
-        )
+        q = q.where(name_or_email_like(search))
     if after is not None:
-        name, pid = after
-        q = q.where(sa.or_(P.c.name > name, sa.and_(P.c.name == name, P.c.person_id > pid)))
-    rows = await _rows(engine, q.order_by(P.c.name, P.c.person_id).limit(limit + 1))
-    items = tuple(_person(r, on) for r in rows[:limit])
-    return Page(items, len(rows) > limit, items[-1].sort_key if items else None)
+        q = q.where(after_key((P.c.name, P.c.person_id), after))
+    rows = await fetch(engine, q.order_by(P.c.name, P.c.person_id).limit(limit + 1))
+    return _page([PersonView.from_row(as_of(r, on)) for r in rows], limit)
 
 
 async def reports_of(
@@ -145,14 +185,14 @@ async def reports_of(
     """Ids of the people reporting to ``manager_id``, directly or (by default) indirectly."""
     direct = sa.select(P.c.person_id).where(P.c.manager_id == str(manager_id))
     if direct_only:
-        rows = await _rows(engine, direct.order_by(P.c.person_id))
+        rows = await fetch(engine, direct.order_by(P.c.person_id))
         return [UUID(r["person_id"]) for r in rows]
     reports = direct.cte("reports", recursive=True)
     # UNION (not UNION ALL) stops at people already found, so a cycle cannot loop forever.
     reports = reports.union(
         sa.select(P.c.person_id).join(reports, P.c.manager_id == reports.c.person_id)
     )
-    rows = await _rows(engine, sa.select(reports.c.person_id).order_by(reports.c.person_id))
+    rows = await fetch(engine, sa.select(reports.c.person_id).order_by(reports.c.person_id))
     return [UUID(r["person_id"]) for r in rows if r["person_id"] != str(manager_id)]
 
 
@@ -166,7 +206,7 @@ async def level_census(engine: AsyncEngine, *, track: str | None = None) -> list
     )
     if track:
         q = q.where(P.c.track == track)
-    return [CensusEntry(r["track"], r["level"], r["headcount"]) for r in await _rows(engine, q)]
+    return [CensusEntry(r["track"], r["level"], r["headcount"]) for r in await fetch(engine, q)]
 
 
 # --- timeline, promotions, exceptions ------------------------------------------------------
@@ -175,11 +215,11 @@ async def level_census(engine: AsyncEngine, *, track: str | None = None) -> list
 async def timeline(engine: AsyncEngine, person_id: UUID | str) -> list[TimelineEntry]:
     """A person's career facts in effective order, rescinded ones included (marked)."""
     q = (
-        sa.select(TL)
+        sa.select(*columns_of(TL, TimelineEntry))
         .where(TL.c.person_id == str(person_id))
         .order_by(TL.c.effective_on, TL.c.position)
     )
-    return [TimelineEntry.from_row(r) for r in await _rows(engine, q)]
+    return [TimelineEntry.from_row(r) for r in await fetch(engine, q)]
 
 
 _LEVEL_SETTING = (
@@ -209,7 +249,7 @@ async def promotion_stats(engine: AsyncEngine) -> PromotionStats:
     q = sa.select(steps).where(steps.c.type == "PromotionRecorded")
     counts: dict[tuple[str, str, str], int] = defaultdict(int)
     months: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for r in await _rows(engine, q):
+    for r in await fetch(engine, q):
         counts[(r["track"], r["level"], _quarter(r["effective_on"]))] += 1
         if r["previous_on"] is not None:
             days = (r["effective_on"] - r["previous_on"]).days
@@ -231,25 +271,48 @@ async def experience_exceptions(engine: AsyncEngine) -> list[ExperienceException
         .where(TL.c.experience_exception.is_not(None), TL.c.rescinded_by.is_(None))
         .order_by(TL.c.effective_on, TL.c.position)
     )
-    return [
-        ExperienceException(
-            event_id=UUID(r["event_id"]),
-            person_id=UUID(r["person_id"]),
-            name=r["name"],
-            track=r["track"],
-            from_level=r["from_level"],
-            to_level=r["level"],
-            effective_on=r["effective_on"],
-            reason=r["experience_exception"],
-            recorded_at=r["recorded_at"],
-            actor_id=r["actor_id"],
-            position=r["position"],
-        )
-        for r in await _rows(engine, q)
-    ]
+    return [ExperienceException.from_row(r) for r in await fetch(engine, q)]
 
 
 # --- mentorships, rotations ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MentorshipFilter:
+    mentor_id: str | None = None
+    mentee_id: str | None = None
+    active: bool | None = None
+    involving: frozenset[str] | None = None
+    """Only mentorships where the mentor or the mentee is one of these; ``None``: all."""
+
+
+async def list_mentorships(
+    engine: AsyncEngine,
+    filters: MentorshipFilter,
+    *,
+    limit: int,
+    after: tuple[date, str] | None = None,
+) -> list[MentorshipView]:
+    """Mentorships ordered by ``(started_on, mentorship_id)``, after ``after``."""
+    q = sa.select(*columns_of(M, MentorshipView))
+    if filters.mentor_id is not None:
+        q = q.where(M.c.mentor_id == filters.mentor_id)
+    if filters.mentee_id is not None:
+        q = q.where(M.c.mentee_id == filters.mentee_id)
+    if filters.active is not None:
+        q = q.where(M.c.active.is_(filters.active))
+    if filters.involving is not None:
+        ids = sorted(filters.involving)
+        q = q.where(sa.or_(M.c.mentor_id.in_(ids), M.c.mentee_id.in_(ids)))
+    order = (M.c.started_on, M.c.mentorship_id)
+    if after is not None:
+        q = q.where(after_key(order, after))
+    rows = await fetch(engine, q.order_by(*order).limit(limit))
+    return [MentorshipView.from_row(r) for r in rows]
+
+
+def _optional(value: UUID | str | None) -> str | None:
+    return None if value is None else str(value)
 
 
 async def mentorships(
@@ -263,41 +326,61 @@ async def mentorships(
     after: Sequence[str] | None = None,
 ) -> Page[MentorshipView]:
     """Mentorships by (start date, id); ``person_id`` matches either side."""
-    M = tables.mentorships
-    limit = max(1, min(first, MAX_PAGE))
-    q = sa.select(M)
-    if mentor_id is not None:
-        q = q.where(M.c.mentor_id == str(mentor_id))
-    if mentee_id is not None:
-        q = q.where(M.c.mentee_id == str(mentee_id))
-    if person_id is not None:
-        q = q.where(sa.or_(M.c.mentor_id == str(person_id), M.c.mentee_id == str(person_id)))
-    if active is not None:
-        q = q.where(M.c.active == active)
-    if after is not None:
-        started, mid = date.fromisoformat(after[0]), after[1]
-        q = q.where(
-            sa.or_(
-                M.c.started_on > started,
-                sa.and_(M.c.started_on == started, M.c.mentorship_id > mid),
-            )
-        )
-    rows = await _rows(engine, q.order_by(M.c.started_on, M.c.mentorship_id).limit(limit + 1))
-    items = tuple(MentorshipView.from_row(r) for r in rows[:limit])
-    return Page(items, len(rows) > limit, items[-1].sort_key if items else None)
+    limit = _limit(first)
+    filters = MentorshipFilter(
+        mentor_id=_optional(mentor_id),
+        mentee_id=_optional(mentee_id),
+        active=active,
+        involving=None if person_id is None else frozenset({str(person_id)}),
+    )
+    key = None if after is None else (date.fromisoformat(after[0]), after[1])
+    return _page(await list_mentorships(engine, filters, limit=limit + 1, after=key), limit)
 
 
 async def mentor_loads(
     engine: AsyncEngine, mentor_ids: Sequence[UUID | str] | None = None
 ) -> list[MentorLoad]:
     """Active mentees per mentor (mentors with none are left out), busiest first."""
-    M = tables.mentorships
     count = sa.func.count().label("n")
     q = sa.select(M.c.mentor_id, count).where(M.c.active.is_(True)).group_by(M.c.mentor_id)
     if mentor_ids is not None:
         q = q.where(M.c.mentor_id.in_([str(i) for i in mentor_ids]))
-    rows = await _rows(engine, q.order_by(count.desc(), M.c.mentor_id))
+    rows = await fetch(engine, q.order_by(count.desc(), M.c.mentor_id))
     return [MentorLoad(UUID(r["mentor_id"]), r["n"]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RotationFilter:
+    person_id: str | None = None
+    active: bool | None = None
+    ending_by: date | None = None
+    """Only active rotations planned to end on or before this day."""
+    visible_to: frozenset[str] | None = None
+    """Only the rotations of these people; ``None``: everyone's."""
+
+
+async def list_rotations(
+    engine: AsyncEngine,
+    filters: RotationFilter,
+    *,
+    limit: int | None = None,
+    after: tuple[date, str] | None = None,
+) -> list[RotationView]:
+    """Rotations ordered by ``(started_on, rotation_id)``, after ``after``."""
+    q = sa.select(*columns_of(R, RotationView))
+    if filters.person_id is not None:
+        q = q.where(R.c.person_id == filters.person_id)
+    if filters.active is not None:
+        q = q.where(R.c.active.is_(filters.active))
+    if filters.ending_by is not None:
+        q = q.where(R.c.active.is_(True), R.c.planned_end_on <= filters.ending_by)
+    if filters.visible_to is not None:
+        q = q.where(R.c.person_id.in_(sorted(filters.visible_to)))
+    order = (R.c.started_on, R.c.rotation_id)
+    if after is not None:
+        q = q.where(after_key(order, after))
+    rows = await fetch(engine, q.order_by(*order).limit(limit))
+    return [RotationView.from_row(r) for r in rows]
 
 
 async def rotations(
@@ -310,17 +393,11 @@ async def rotations(
 ) -> list[RotationView]:
     """Rotations by start date; ``ending_within_days`` keeps active ones planned to end
     within that many days of ``today``."""
-    R = tables.rotations
-    q = sa.select(R)
-    if person_id is not None:
-        q = q.where(R.c.person_id == str(person_id))
-    if active is not None:
-        q = q.where(R.c.active == active)
+    ending_by = None
     if ending_within_days is not None:
-        until = _today(today) + timedelta(days=ending_within_days)
-        q = q.where(R.c.active.is_(True), R.c.planned_end_on <= until)
-    rows = await _rows(engine, q.order_by(R.c.started_on, R.c.rotation_id))
-    return [RotationView.from_row(r) for r in rows]
+        ending_by = _today(today) + timedelta(days=ending_within_days)
+    filters = RotationFilter(person_id=_optional(person_id), active=active, ending_by=ending_by)
+    return await list_rotations(engine, filters)
 
 
 # --- readiness -----------------------------------------------------------------------------
@@ -330,7 +407,7 @@ async def ladders(engine: AsyncEngine) -> dict[str, Ladder]:
     """The latest published ladder of each track (the bundled ones when none was)."""
     L = tables.ladders
     found: dict[str, Ladder] = {}
-    for r in await _rows(engine, sa.select(L).order_by(L.c.track, L.c.version)):
+    for r in await fetch(engine, sa.select(L).order_by(L.c.track, L.c.version)):
         found[r["track"]] = Ladder.from_dict(r["ladder"])
     return found
 

@@ -1,21 +1,48 @@
-"""What the read-model queries return: frozen dataclasses, built from rows in one place."""
+"""What the read-model queries return: frozen dataclasses, built from rows in one place.
+
+Ids are stored as strings and leave as ``UUID``s; the API turns them back into strings
+where it names them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
 from uuid import UUID
 
 from domain.career import DAYS_PER_YEAR
 from domain.readiness import months_between
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 T = TypeVar("T")
+D = TypeVar("D", bound="DataclassInstance")
 
 
-def _uuid(value: object) -> UUID | None:
-    return None if value is None else UUID(str(value))
+def utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (SQLite hands stored times back naive)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@cache
+def _fields_of(cls: type[DataclassInstance]) -> tuple[tuple[str, bool], ...]:
+    """``(name, is an id)`` of each field of ``cls``."""
+    hints = get_type_hints(cls)
+    return tuple((f.name, hints[f.name] in (UUID, UUID | None)) for f in fields(cls))
+
+
+def _from_row(cls: type[D], row: Mapping[str, Any], **values: Any) -> D:
+    """A ``cls`` from the row's columns of the same names, ``UUID`` fields parsed from
+    their stored text; ``values`` are taken as given instead of a column."""
+    for name, is_id in _fields_of(cls):
+        if name not in values:
+            value = row[name]
+            values[name] = UUID(value) if is_id and value is not None else value
+    return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +54,28 @@ class Page(Generic[T]):
     end_cursor: tuple[str, ...] | None
 
 
+class Tenure:
+    """Experience and time in level from a people row's columns (for both dataclasses of a
+    person: this module's ``PersonView`` and the API's string-keyed row)."""
+
+    __slots__ = ()
+    experience_years: float
+    experience_since: date | None
+    level_since: date
+
+    def years_of_experience(self, on: date) -> float:
+        """Experience on ``on``: frozen while departed, growing by the day while employed
+        (prior years plus tenure, without time away)."""
+        if self.experience_since is None or on <= self.experience_since:
+            return self.experience_years
+        return self.experience_years + (on - self.experience_since).days / DAYS_PER_YEAR
+
+    def days_in_level(self, on: date) -> int:
+        return max((on - self.level_since).days, 0)
+
+
 @dataclass(frozen=True, slots=True)
-class PersonView:
+class PersonView(Tenure):
     person_id: UUID
     name: str
     email: str
@@ -53,42 +100,11 @@ class PersonView:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> PersonView:
-        return cls(
-            person_id=UUID(row["person_id"]),
-            name=row["name"],
-            email=row["email"],
-            track=row["track"],
-            level=row["level"],
-            status=row["status"],
-            manager_id=_uuid(row["manager_id"]),
-            hired_on=row["hired_on"],
-            departed_on=row["departed_on"],
-            prior_years=row["prior_years"],
-            experience_years=row["experience_years"],
-            experience_since=row["experience_since"],
-            level_since=row["level_since"],
-            rotation_id=_uuid(row["rotation_id"]),
-            rotation_team=row["rotation_team"],
-            rotation_ends_on=row["rotation_ends_on"],
-            active_mentees=row["active_mentees"],
-            mentorship_done=row["mentorship_done"],
-            rotation_done=row["rotation_done"],
-            training_done=row["training_done"],
-            last_position=row["last_position"],
-        )
+        return _from_row(cls, row)
 
     @property
     def sort_key(self) -> tuple[str, str]:
         return (self.name, str(self.person_id))
-
-    def years_of_experience(self, on: date) -> float:
-        """Prior years plus tenure up to ``on``, without time away."""
-        if self.experience_since is None or on <= self.experience_since:
-            return self.experience_years
-        return self.experience_years + (on - self.experience_since).days / DAYS_PER_YEAR
-
-    def days_in_level(self, on: date) -> int:
-        return max((on - self.level_since).days, 0)
 
     def months_in_level(self, on: date) -> int:
         return months_between(self.level_since, on)
@@ -102,6 +118,22 @@ class Correction:
     actor_id: str | None
     reason: str
     changes: dict[str, Any]
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Correction:
+        """From the mark the timeline projection keeps in ``corrections``."""
+        return _from_row(cls, data, recorded_at=datetime.fromisoformat(data["recorded_at"]))
+
+    def to_data(self) -> dict[str, Any]:
+        """The mark as the timeline projection keeps it (``from_data``'s inverse)."""
+        return {
+            "event_id": str(self.event_id),
+            "position": self.position,
+            "recorded_at": self.recorded_at.isoformat(),
+            "actor_id": self.actor_id,
+            "reason": self.reason,
+            "changes": self.changes,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,39 +167,8 @@ class TimelineEntry:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TimelineEntry:
-        recorded_at: datetime = row["recorded_at"]
-        return cls(
-            event_id=UUID(row["event_id"]),
-            person_id=UUID(row["person_id"]),
-            position=row["position"],
-            stream_version=row["stream_version"],
-            type=row["type"],
-            effective_on=row["effective_on"],
-            recorded_at=recorded_at,
-            actor_id=row["actor_id"],
-            track=row["track"],
-            from_level=row["from_level"],
-            level=row["level"],
-            experience_exception=row["experience_exception"],
-            data=row["data"],
-            original_data=row["original_data"],
-            corrections=tuple(
-                Correction(
-                    event_id=UUID(c["event_id"]),
-                    position=c["position"],
-                    recorded_at=datetime.fromisoformat(c["recorded_at"]),
-                    actor_id=c["actor_id"],
-                    reason=c["reason"],
-                    changes=c["changes"],
-                )
-                for c in row["corrections"]
-            ),
-            corrected_by=_uuid(row["corrected_by"]),
-            corrected_position=row["corrected_position"],
-            rescinded_by=_uuid(row["rescinded_by"]),
-            rescinded_position=row["rescinded_position"],
-            rescind_reason=row["rescind_reason"],
-        )
+        marks = row["corrections"] or ()
+        return _from_row(cls, row, corrections=tuple(Correction.from_data(c) for c in marks))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,18 +190,7 @@ class MentorshipView:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> MentorshipView:
-        return cls(
-            mentorship_id=UUID(row["mentorship_id"]),
-            mentor_id=UUID(row["mentor_id"]),
-            mentee_id=UUID(row["mentee_id"]),
-            goals=tuple(row["goals"]),
-            reverse=row["reverse"],
-            started_on=row["started_on"],
-            ended_on=row["ended_on"],
-            outcome=row["outcome"],
-            active=row["active"],
-            position=row["position"],
-        )
+        return _from_row(cls, row, goals=tuple(row["goals"] or ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,19 +211,13 @@ class RotationView:
     outcome: str | None
     active: bool
 
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        return (self.started_on.isoformat(), str(self.rotation_id))
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RotationView:
-        return cls(
-            rotation_id=UUID(row["rotation_id"]),
-            person_id=UUID(row["person_id"]),
-            host_team=row["host_team"],
-            development_area=row["development_area"],
-            started_on=row["started_on"],
-            planned_end_on=row["planned_end_on"],
-            ended_on=row["ended_on"],
-            outcome=row["outcome"],
-            active=row["active"],
-        )
+        return _from_row(cls, row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,3 +286,8 @@ class ExperienceException:
     recorded_at: datetime
     actor_id: str | None
     position: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ExperienceException:
+        """From a timeline row joined with the person's ``name``."""
+        return _from_row(cls, row, to_level=row["level"], reason=row["experience_exception"])
