@@ -47,6 +47,7 @@ Progress = Callable[[int, int], None]
 _REBUILD_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(current_schema() || '.rm_rebuild'))")
 _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || '.rm_rebuild'))")
 _CHUNK = 2000  # rows or ids per statement: under SQLite's and asyncpg's parameter limits
+_WRITE_CHUNK = 10_000  # rows per transaction when a rebuild writes its new tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +114,17 @@ async def _write(conn: AsyncConnection, ws: Workspace, table: sa.Table, *, delet
 
 
 async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> None:
-    """Bulk insert through the driver's executemany, each column's bind processor applied
-    once per value: SQLAlchemy's per-row parameter handling dominated rebuilds."""
-    dialect = conn.dialect
+    sql, tuples = _insert_plan(table, rows, conn.dialect)
+    for chunk in _chunks(tuples, 5000):
+        await conn.exec_driver_sql(sql, list(chunk))
+
+
+def _insert_plan(
+    table: sa.Table, rows: list[Row], dialect: Dialect
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """A bulk insert for the driver's executemany: the statement and the rows as tuples,
+    each column's bind processor applied once per value (SQLAlchemy's per-row parameter
+    handling dominated rebuilds)."""
     compiled = sa.insert(table).compile(dialect=dialect)
     order = compiled.positiontup or [c.name for c in table.columns]
     procs = [_bind_processor(table.c[name].type, dialect) for name in order]
@@ -124,6 +133,8 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> No
     pk = table.primary_key.columns[0].name
     ordered = sorted(rows, key=operator.itemgetter(pk))
     tuples = list(map(operator.itemgetter(*order), ordered))
+    if tuples and len(order) == 1:  # itemgetter of one name gives values, not tuples
+        tuples = [(value,) for value in tuples]
     if any(proc is not None for proc in procs):
         # Transpose, convert only the columns that need it (``map``: the per-value loop
         # runs in C), transpose back.
@@ -132,8 +143,7 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> No
             if proc is not None:
                 columns[i] = map(proc, columns[i])
         tuples = list(zip(*columns, strict=True))
-    for chunk in _chunks(tuples, 5000):
-        await conn.exec_driver_sql(compiled.string, list(chunk))
+    return compiled.string, tuples
 
 
 def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor | None:
@@ -444,11 +454,16 @@ class Projector:
             envs, position = page
             await self._apply_rebuild(chosen, spaces, targets, envs)
             if sum(len(ws.rows) for ws in spaces.values()) > max_rows_in_memory:
-                async with self.engine.begin() as conn:
-                    for p in chosen:
-                        await self._flush(conn, spaces[p.name], targets[p.name])
+                for p in chosen:
+                    await self._flush(spaces[p.name], targets[p.name])
             if progress is not None:
                 progress(position, max(last, position))
+        # The rows go into the new tables before the swap, in short transactions: the new
+        # tables are the rebuild's alone until then, and appends, catch-ups and queries
+        # carry on meanwhile (SQLite has one writer at a time). The swap below then holds
+        # the lock only for the tail of the log, the renames and the indexes.
+        for p in chosen:
+            await self._flush(spaces[p.name], targets[p.name])
         async with self._lock, self._writer.begin() as conn:
             await self._ensure_checkpoints(conn, [p.name for p in chosen])
             await self._lock_checkpoints(conn, [p.name for p in chosen])
@@ -458,7 +473,7 @@ class Projector:
                 await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn)
                 position = records[-1].position
             for p in chosen:
-                await self._flush(conn, spaces[p.name], targets[p.name])
+                await _write(conn, spaces[p.name], targets[p.name], delete=True)
                 await self._swap(conn, p, targets[p.name])
                 await conn.execute(
                     sa.update(checkpoints)
@@ -519,8 +534,21 @@ class Projector:
             for env in envs:
                 ws.apply(env)
 
-    async def _flush(self, conn: AsyncConnection, ws: Workspace, target: sa.Table) -> None:
-        await _write(conn, ws, target, delete=not ws.complete)
+    async def _flush(self, ws: Workspace, target: sa.Table) -> None:
+        """Write a rebuild's changed rows into its new table, a few thousand rows per
+        transaction, and drop them from memory (later events load what they need)."""
+        keys, inserts = ws.take_changes()
+        if not ws.complete:
+            pk = target.c[ws.projection.pk]
+            for chunk in _chunks(keys):
+                async with self._writer.begin() as conn:
+                    await conn.execute(sa.delete(target).where(pk.in_(chunk)))
+        if inserts:
+            sql, tuples = _insert_plan(target, inserts, self.engine.dialect)
+            del inserts
+            for chunk in _chunks(tuples, _WRITE_CHUNK):
+                async with self._writer.begin() as conn:
+                    await conn.exec_driver_sql(sql, list(chunk))
         ws.forget()
 
     async def _ensure_checkpoints(self, conn: AsyncConnection, names: Sequence[str]) -> None:

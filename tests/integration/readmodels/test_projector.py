@@ -99,6 +99,41 @@ async def test_rebuild_gives_the_same_rows_as_incremental_catch_up(
     assert seen[-1] == (4, 4)
 
 
+async def test_a_rebuild_leaves_reads_and_appends_working_and_keeps_what_came_meanwhile(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    ada, bob = Person("Ada"), Person("Bob")
+    await record(store, ada.hired(date(2020, 1, 6)))
+    projector = Projector(engine, store, ALL)
+    await projector.start()
+    # Hold the swap back: the rebuild reads the log and writes its new tables, then waits
+    # for the projector's lock (a catch-up in progress, say) before swapping them in.
+    async with projector._lock:
+        rebuilding = asyncio.create_task(projector.rebuild())
+        next_people = sa.table("rm_people__next", sa.column("person_id"))
+        for _ in range(1000):  # ten seconds at most: the rows are written before the swap
+            async with engine.connect() as conn:
+                try:
+                    count = await conn.scalar(sa.select(sa.func.count()).select_from(next_people))
+                except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # not created yet
+                    count = 0
+            if count == 1 or rebuilding.done():
+                break
+            await asyncio.sleep(0.01)
+        assert count == 1, "the rebuild did not write its new table before the swap"
+        assert not rebuilding.done()
+        await record(
+            store, bob.hired(date(2021, 3, 1)), ada.promoted(date(2022, 1, 3), "apm", "pm")
+        )
+        served = await rows(engine, tables.people)
+        assert [(r["name"], r["level"]) for r in served] == [("Ada", "apm")]
+    position = await asyncio.wait_for(rebuilding, 30)
+    assert position == await store.last_position()
+    rebuilt = sorted((r["name"], r["level"]) for r in await rows(engine, tables.people))
+    assert rebuilt == [("Ada", "pm"), ("Bob", "apm")]
+    assert all(c.ok for c in await projector.check_consistency())
+
+
 async def test_consistency_check_flags_a_projection_behind_the_log(
     engine: AsyncEngine, store: SqlEventStore
 ) -> None:
