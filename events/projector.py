@@ -21,32 +21,29 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
-import operator
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from events.bulk import chunks, decode_page, insert_plan, load_missing, next_table, write_changes
 from events.db import write_engine
 from events.port import EventStore
-from events.projections.base import Envelope, Projection, Row, Workspace
-from events.readmodels.tables import METADATA, Json, checkpoints
+from events.projections.base import Envelope, Projection, Workspace
+from events.readmodels.tables import METADATA, checkpoints
 from events.schema import events_table
 from events.sql_store import SqlEventStore
-from events.upcasting import UpcasterRegistry
 
-Processor = Callable[[Any], Any]
+PageReader = Callable[[int, int], Awaitable["tuple[list[Envelope], int] | None"]]
+"""``read(after, limit)``: the envelopes wanted from the next page of the log and the page's
+last position, or None past the end."""
 Progress = Callable[[int, int], None]
 """Called as ``progress(position_reached, last_position)`` during a rebuild."""
 
 _REBUILD_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(current_schema() || '.rm_rebuild'))")
 _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || '.rm_rebuild'))")
-_CHUNK = 2000  # rows or ids per statement: under SQLite's and asyncpg's parameter limits
 _WRITE_CHUNK = 10_000  # rows per transaction when a rebuild writes its new tables
 
 
@@ -83,160 +80,6 @@ class Consistency:
     @property
     def ok(self) -> bool:
         return not self.behind and not self.skipped
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-async def _load(
-    conn: AsyncConnection, ws: Workspace, table: sa.Table, envs: list[Envelope]
-) -> None:
-    wanted = ws.missing(envs)
-    rows: list[Row] = []
-    for col, values in wanted.items():
-        ordered = list(values)
-        for chunk in _chunks(ordered):
-            result = await conn.execute(sa.select(table).where(table.c[col].in_(chunk)))
-            rows.extend(dict(r._mapping) for r in result)
-    ws.load(wanted, rows)
-
-
-async def _write(conn: AsyncConnection, ws: Workspace, table: sa.Table, *, delete: bool) -> None:
-    keys, inserts = ws.take_changes()
-    pk = table.c[ws.projection.pk]
-    if delete:
-        for chunk in _chunks(keys):
-            await conn.execute(sa.delete(table).where(pk.in_(chunk)))
-    if inserts:
-        await _insert(conn, table, inserts)
-
-
-async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[Row]) -> None:
-    sql, tuples = _insert_plan(table, rows, conn.dialect)
-    for chunk in _chunks(tuples, 5000):
-        await conn.exec_driver_sql(sql, list(chunk))
-
-
-def _insert_plan(
-    table: sa.Table, rows: list[Row], dialect: Dialect
-) -> tuple[str, list[tuple[Any, ...]]]:
-    """A bulk insert for the driver's executemany: the statement and the rows as tuples,
-    each column's bind processor applied once per value (SQLAlchemy's per-row parameter
-    handling dominated rebuilds)."""
-    compiled = sa.insert(table).compile(dialect=dialect)
-    order = compiled.positiontup or [c.name for c in table.columns]
-    procs = [_bind_processor(table.c[name].type, dialect) for name in order]
-    # Rows in primary key order: the new table's b-tree is then appended to, not split
-    # at random places (ids are random UUIDs), which halves SQLite's insert time.
-    pk = table.primary_key.columns[0].name
-    ordered = sorted(rows, key=operator.itemgetter(pk))
-    tuples = list(map(operator.itemgetter(*order), ordered))
-    if tuples and len(order) == 1:  # itemgetter of one name gives values, not tuples
-        tuples = [(value,) for value in tuples]
-    if any(proc is not None for proc in procs):
-        # Transpose, convert only the columns that need it (``map``: the per-value loop
-        # runs in C), transpose back.
-        columns: list[Iterable[Any]] = list(zip(*tuples, strict=True))
-        for i, proc in enumerate(procs):
-            if proc is not None:
-                columns[i] = map(proc, columns[i])
-        tuples = list(zip(*columns, strict=True))
-    return compiled.string, tuples
-
-
-def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor | None:
-    """The column's bind processor, made cheap for bulk inserts: JSON coded by orjson
-    directly (not through the ``TypeDecorator`` chain), and dates and times converted
-    once per distinct value (effective dates and append times repeat across rows)."""
-    if isinstance(type_, Json):
-        return _json_text
-    proc: Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
-    if proc is None or not isinstance(type_, sa.Date | sa.DateTime):
-        return proc
-    convert = proc
-    cache: dict[Any, Any] = {}
-
-    def memo(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            out = cache[value] = convert(value)
-            return out
-
-    return memo
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _next_table(table: sa.Table) -> sa.Table:
-    """The rebuild target: same columns and primary key, no secondary indexes yet."""
-    return sa.Table(
-        f"{table.name}__next",
-        sa.MetaData(),
-        *(
-            sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
-            for c in table.columns
-        ),
-    )
-
-
-PageReader = Callable[[int, int], Awaitable["tuple[list[Envelope], int] | None"]]
-"""``read(after, limit)``: the envelopes wanted from the next page of the log and the page's
-last position, or None past the end."""
-
-
-def _id_text(hex32: str) -> str:
-    """32 hex digits (how SQLite stores an event id) as the canonical UUID text."""
-    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
-
-
-def _envelopes(
-    rows: Sequence[Any], types: set[str], upcasters: UpcasterRegistry | None, *, sqlite: bool
-) -> tuple[list[Envelope], int] | None:
-    """Stored rows (driver values, ``SqlEventStore.scan``) to the envelopes of ``types``
-    and the page's last position, as ``events.rows`` decodes them for the store, minus
-    what a projection never reads (hashes). SQLite gives the id as hex and the time as
-    naive UTC text; times and actors are decoded once per distinct text (the events of
-    one append share them)."""
-    if not rows:
-        return None
-    times: dict[Any, datetime] = {}
-    actors: dict[str, Any] = {}
-    upcast = upcasters.upcast if upcasters else None
-    out: list[Envelope] = []
-    append = out.append
-    for position, stream, version, event_id, type_, sv, data, meta, ts, _, _ in rows:
-        if type_ not in types:
-            continue
-        payload = orjson.loads(data)
-        if upcast is not None:
-            sv, payload = upcast(type_, sv, payload)
-        recorded_at = times.get(ts)
-        if recorded_at is None:
-            recorded_at = times[ts] = (
-                datetime.fromisoformat(ts).replace(tzinfo=UTC) if sqlite else ts
-            )
-        actor = actors.get(meta, actors)
-        if actor is actors:
-            actor = actors[meta] = orjson.loads(meta).get("actor_id")
-        append(
-            Envelope(
-                position=position,
-                stream=stream,
-                version=version,
-                recorded_at=recorded_at,
-                actor_id=actor,
-                event_id=None if sqlite else event_id,
-                id_text=_id_text(event_id) if sqlite else None,
-                type=type_,
-                data=payload,
-            )
-        )
-    return out, rows[-1][0]
 
 
 def _now() -> datetime:
@@ -379,10 +222,10 @@ class Projector:
                     continue
                 envs = [e for e in envelopes if e.position > cp.position and p.handles(e.type)]
                 ws = Workspace(p, complete=False)
-                await _load(conn, ws, p.table, envs)
+                await load_missing(conn, ws, p.table, envs)
                 for env in envs:
                     ws.apply(env)
-                await _write(conn, ws, p.table, delete=True)
+                await write_changes(conn, ws, p.table, delete=True)
                 await conn.execute(
                     sa.update(checkpoints)
                     .where(checkpoints.c.name == p.name)
@@ -436,7 +279,7 @@ class Projector:
         batch_size: int,
         max_rows_in_memory: int,
     ) -> int:
-        targets = {p.name: _next_table(p.table) for p in chosen}
+        targets = {p.name: next_table(p.table) for p in chosen}
         async with self.engine.begin() as conn:
             for t in targets.values():
                 await conn.run_sync(t.drop, checkfirst=True)
@@ -473,7 +316,7 @@ class Projector:
                 await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn)
                 position = records[-1].position
             for p in chosen:
-                await _write(conn, spaces[p.name], targets[p.name], delete=True)
+                await write_changes(conn, spaces[p.name], targets[p.name], delete=True)
                 await self._swap(conn, p, targets[p.name])
                 await conn.execute(
                     sa.update(checkpoints)
@@ -497,7 +340,7 @@ class Projector:
         if isinstance(store, SqlEventStore) and store.engine is self.engine:
             sql_store = store
             decode = functools.partial(
-                _envelopes, types=types, upcasters=sql_store.upcasters, sqlite=self._sqlite
+                decode_page, types=types, upcasters=sql_store.upcasters, sqlite=self._sqlite
             )
 
             async def scan(after: int, limit: int) -> tuple[list[Envelope], int] | None:
@@ -528,9 +371,9 @@ class Projector:
             if not ws.complete:
                 if conn is None:
                     async with self.engine.connect() as c:
-                        await _load(c, ws, targets[p.name], envs)
+                        await load_missing(c, ws, targets[p.name], envs)
                 else:
-                    await _load(conn, ws, targets[p.name], envs)
+                    await load_missing(conn, ws, targets[p.name], envs)
             for env in envs:
                 ws.apply(env)
 
@@ -540,13 +383,13 @@ class Projector:
         keys, inserts = ws.take_changes()
         if not ws.complete:
             pk = target.c[ws.projection.pk]
-            for chunk in _chunks(keys):
+            for chunk in chunks(keys):
                 async with self._writer.begin() as conn:
                     await conn.execute(sa.delete(target).where(pk.in_(chunk)))
         if inserts:
-            sql, tuples = _insert_plan(target, inserts, self.engine.dialect)
+            sql, tuples = insert_plan(target, inserts, self.engine.dialect)
             del inserts
-            for chunk in _chunks(tuples, _WRITE_CHUNK):
+            for chunk in chunks(tuples, _WRITE_CHUNK):
                 async with self._writer.begin() as conn:
                     await conn.exec_driver_sql(sql, list(chunk))
         ws.forget()
