@@ -4,22 +4,28 @@ executemany (each column converted once per value, rows in primary key order).""
 
 from __future__ import annotations
 
+import functools
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from events.port import EventStore
 from events.projections.base import Envelope, Row, Workspace
 from events.readmodels.tables import Json
+from events.sql_store import SqlEventStore
 from events.upcasting import UpcasterRegistry
 
 CHUNK = 2000  # rows or ids per statement: under SQLite's and asyncpg's parameter limits
 Processor = Callable[[Any], Any]
+PageReader = Callable[[int, int], Awaitable["tuple[list[Envelope], int] | None"]]
+"""``read(after, limit)``: the envelopes wanted from the next page of the log and the page's
+last position, or None past the end."""
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -173,3 +179,30 @@ def decode_page(
             )
         )
     return out, rows[-1][0]
+
+
+def page_reader(store: EventStore, engine: AsyncEngine, types: set[str]) -> PageReader:
+    """How a rebuild reads the log: straight from the driver (``SqlEventStore.scan``: no
+    ``RecordedEvent``, no hashes, JSON decoded once, upcast as the store does) when the
+    store is ``engine``'s SQL store, through ``read_all`` otherwise."""
+    if isinstance(store, SqlEventStore) and store.engine is engine:
+        sql_store = store
+        decode = functools.partial(
+            decode_page,
+            types=types,
+            upcasters=sql_store.upcasters,
+            sqlite=engine.dialect.name == "sqlite",
+        )
+
+        async def scan(after: int, limit: int) -> tuple[list[Envelope], int] | None:
+            return await sql_store.scan(after, limit, decode)
+
+        return scan
+
+    async def read(after: int, limit: int) -> tuple[list[Envelope], int] | None:
+        records = await store.read_all(after_position=after, limit=limit)
+        if not records:
+            return None
+        return [Envelope.of(r) for r in records if r.type in types], records[-1].position
+
+    return read

@@ -19,67 +19,40 @@ a process.
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from events.bulk import chunks, decode_page, insert_plan, load_missing, next_table, write_changes
-from events.db import write_engine
+from events.bulk import (
+    chunks,
+    insert_plan,
+    load_missing,
+    next_table,
+    page_reader,
+    write_changes,
+)
+from events.checkpoints import Checkpoint, Consistency
+from events.db import create_engine, write_engine
 from events.port import EventStore
+from events.projections import ALL
 from events.projections.base import Envelope, Projection, Workspace
 from events.readmodels.tables import METADATA, checkpoints
+from events.rebuild_workers import Built, address, build_elsewhere, share
 from events.schema import events_table
 from events.sql_store import SqlEventStore
 
-PageReader = Callable[[int, int], Awaitable["tuple[list[Envelope], int] | None"]]
-"""``read(after, limit)``: the envelopes wanted from the next page of the log and the page's
-last position, or None past the end."""
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 """Called as ``progress(position_reached, last_position)`` during a rebuild."""
 
 _REBUILD_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(current_schema() || '.rm_rebuild'))")
 _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || '.rm_rebuild'))")
 _WRITE_CHUNK = 10_000  # rows per transaction when a rebuild writes its new tables
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    name: str
-    version: int
-    position: int
-    applied_count: int
-    updated_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Consistency:
-    """A projection's checkpoint compared with the log."""
-
-    name: str
-    position: int
-    applied_count: int
-    expected_count: int
-    """Events of the types it handles in the log up to its position."""
-    pending: int
-    """Events of the types it handles in the log after its position."""
-
-    @property
-    def behind(self) -> bool:
-        return self.pending > 0
-
-    @property
-    def skipped(self) -> bool:
-        """Applied fewer (or more) events than the log holds up to its position."""
-        return self.applied_count != self.expected_count
-
-    @property
-    def ok(self) -> bool:
-        return not self.behind and not self.skipped
 
 
 def _now() -> datetime:
@@ -102,7 +75,12 @@ class Projector:
         projections: Sequence[Projection],
         *,
         batch_size: int = 1000,
+        rebuild_workers: int | None = None,
+        parallel_from: int = 50_000,
     ) -> None:
+        """``rebuild_workers``: processes a rebuild may use in all (default: up to two,
+        one per core), once the log holds ``parallel_from`` events (below that, starting
+        a process costs more than it saves)."""
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
             raise ValueError("projection names must be unique")
@@ -110,6 +88,8 @@ class Projector:
         self.store = store
         self.projections: tuple[Projection, ...] = tuple(sorted(projections, key=lambda p: p.name))
         self.batch_size = batch_size
+        self.rebuild_workers = rebuild_workers or min(2, os.cpu_count() or 1)
+        self.parallel_from = parallel_from
         self._writer = write_engine(engine)
         self._lock = asyncio.Lock()
         self._start_lock = asyncio.Lock()
@@ -247,12 +227,16 @@ class Projector:
         progress: Progress | None = None,
         batch_size: int = 20_000,
         max_rows_in_memory: int = 3_000_000,
+        workers: int | None = None,
     ) -> int:
         """Rebuild projections from position 0 into fresh tables, then swap them in.
 
-        Rows are kept in memory and bulk-inserted at the end (flushed earlier only past
-        ``max_rows_in_memory``); the swap (drop old, rename new, create indexes, set the
-        checkpoint) is one transaction, so queries see the old tables until it commits.
+        Rows are kept in memory and written to the new tables once the log is read (earlier
+        only past ``max_rows_in_memory``); the swap (apply the tail of the log, drop old,
+        rename new, create indexes, set the checkpoint) is one transaction, so queries see
+        the old tables until it commits. With ``workers`` > 1 (default: the projector's
+        ``rebuild_workers`` once the log is big enough) groups of projections are built in
+        other processes at the same time (``events.rebuild_workers``).
         Returns the position the rebuilt projections reached.
         """
         wanted = set(names) if names is not None else {p.name for p in self.projections}
@@ -267,7 +251,7 @@ class Projector:
         paused = gc.isenabled()
         gc.disable()
         try:
-            return await self._rebuild(chosen, progress, batch_size, max_rows_in_memory)
+            return await self._rebuild(chosen, progress, batch_size, max_rows_in_memory, workers)
         finally:
             if paused:
                 gc.enable()
@@ -278,13 +262,94 @@ class Projector:
         progress: Progress | None,
         batch_size: int,
         max_rows_in_memory: int,
+        workers: int | None,
     ) -> int:
+        wanted = self.rebuild_workers if workers is None else workers
+        big = workers is not None or await self.store.last_position() >= self.parallel_from
+        here, away = share(chosen, wanted if big else 1, self.store, self.engine)
+        elsewhere: asyncio.Future[Built] | None = None
+        if away:
+            url, schema = await address(self.engine)
+            elsewhere = asyncio.ensure_future(
+                build_elsewhere(
+                    _build_in_worker,
+                    url,
+                    schema,
+                    away,
+                    batch_size=batch_size,
+                    max_rows_in_memory=max_rows_in_memory,
+                )
+            )
+        try:
+            spaces, position = await self._build(here, progress, batch_size, max_rows_in_memory)
+            reached = {p.name: position for p in here}
+            if elsewhere is not None:
+                try:
+                    built = await elsewhere
+                except Exception:  # a worker could not start or died: build its share here
+                    log.warning("rebuild worker failed; building its share here", exc_info=True)
+                    rest = [p for g in away for p in g]
+                    more, at = await self._build(rest, None, batch_size, max_rows_in_memory)
+                    spaces.update(more)
+                    built = {p.name: (at, more[p.name].applied) for p in rest}
+                for name, (at, applied) in built.items():
+                    if name not in spaces:
+                        ws = spaces[name] = Workspace(self._named(name), complete=False)
+                        ws.applied = applied
+                    reached[name] = at
+        finally:
+            if elsewhere is not None and not elsewhere.done():
+                elsewhere.cancel()
+                await asyncio.gather(elsewhere, return_exceptions=True)
         targets = {p.name: next_table(p.table) for p in chosen}
-        async with self.engine.begin() as conn:
+        types = set(self._types(chosen))
+        position = min(reached.values())
+        async with self._lock, self._writer.begin() as conn:
+            await self._ensure_checkpoints(conn, [p.name for p in chosen])
+            await self._lock_checkpoints(conn, [p.name for p in chosen])
+            # The tail appended while we were building, read under the lock: nothing is lost.
+            while records := await self.store.read_all(after_position=position, limit=batch_size):
+                envs = [Envelope.of(r) for r in records if r.type in types]
+                await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn, after=reached)
+                position = records[-1].position
+            for p in chosen:
+                await write_changes(conn, spaces[p.name], targets[p.name], delete=True)
+                await self._swap(conn, p, targets[p.name])
+                await conn.execute(
+                    sa.update(checkpoints)
+                    .where(checkpoints.c.name == p.name)
+                    .values(
+                        version=p.version,
+                        position=max(position, reached[p.name]),
+                        applied_count=spaces[p.name].applied,
+                        updated_at=_now(),
+                    )
+                )
+        last = max(reached.values(), default=position)
+        if progress is not None:
+            progress(max(position, last), max(position, last))
+        return max(position, last)
+
+    def _named(self, name: str) -> Projection:
+        return next(p for p in self.projections if p.name == name)
+
+    async def _build(
+        self,
+        chosen: Sequence[Projection],
+        progress: Progress | None,
+        batch_size: int,
+        max_rows_in_memory: int,
+    ) -> tuple[dict[str, Workspace], int]:
+        """Read the whole log into new tables for ``chosen`` (``<table>__next``); their
+        workspaces (holding the applied counts) and the position reached."""
+        targets = {p.name: next_table(p.table) for p in chosen}
+        async with self._writer.begin() as conn:
             for t in targets.values():
                 await conn.run_sync(t.drop, checkfirst=True)
                 await conn.run_sync(t.create)
         spaces = {p.name: Workspace(p, complete=True) for p in chosen}
+        if not chosen:
+            return spaces, await self.store.last_position()
         types = set(self._types(chosen))
         last = await self.store.last_position()
         position = 0
@@ -292,7 +357,7 @@ class Projector:
         # filter makes each page re-scan and sort the rest of the log on SQLite. (Reading
         # the next page on a thread meanwhile gains nothing: the reader needs the GIL for
         # every row and the projections hold it.)
-        read = self._page_reader(types)
+        read = page_reader(self.store, self.engine, types)
         while (page := await read(position, batch_size)) is not None:
             envs, position = page
             await self._apply_rebuild(chosen, spaces, targets, envs)
@@ -303,58 +368,11 @@ class Projector:
                 progress(position, max(last, position))
         # The rows go into the new tables before the swap, in short transactions: the new
         # tables are the rebuild's alone until then, and appends, catch-ups and queries
-        # carry on meanwhile (SQLite has one writer at a time). The swap below then holds
-        # the lock only for the tail of the log, the renames and the indexes.
+        # carry on meanwhile (SQLite has one writer at a time). The swap then holds the
+        # lock only for the tail of the log, the renames and the indexes.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
-        async with self._lock, self._writer.begin() as conn:
-            await self._ensure_checkpoints(conn, [p.name for p in chosen])
-            await self._lock_checkpoints(conn, [p.name for p in chosen])
-            # The tail appended while we were building, read under the lock: nothing is lost.
-            while records := await self.store.read_all(after_position=position, limit=batch_size):
-                envs = [Envelope.of(r) for r in records if r.type in types]
-                await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn)
-                position = records[-1].position
-            for p in chosen:
-                await write_changes(conn, spaces[p.name], targets[p.name], delete=True)
-                await self._swap(conn, p, targets[p.name])
-                await conn.execute(
-                    sa.update(checkpoints)
-                    .where(checkpoints.c.name == p.name)
-                    .values(
-                        version=p.version,
-                        position=position,
-                        applied_count=spaces[p.name].applied,
-                        updated_at=_now(),
-                    )
-                )
-        if progress is not None:
-            progress(position, max(last, position))
-        return position
-
-    def _page_reader(self, types: set[str]) -> PageReader:
-        """How a rebuild reads the log: straight from the driver (``SqlEventStore.scan``:
-        no ``RecordedEvent``, no hashes, JSON decoded once, upcast as the store does)
-        when the store is this database's SQL store, through ``read_all`` otherwise."""
-        store = self.store
-        if isinstance(store, SqlEventStore) and store.engine is self.engine:
-            sql_store = store
-            decode = functools.partial(
-                decode_page, types=types, upcasters=sql_store.upcasters, sqlite=self._sqlite
-            )
-
-            async def scan(after: int, limit: int) -> tuple[list[Envelope], int] | None:
-                return await sql_store.scan(after, limit, decode)
-
-            return scan
-
-        async def read(after: int, limit: int) -> tuple[list[Envelope], int] | None:
-            records = await store.read_all(after_position=after, limit=limit)
-            if not records:
-                return None
-            return [Envelope.of(r) for r in records if r.type in types], records[-1].position
-
-        return read
+        return spaces, position
 
     async def _apply_rebuild(
         self,
@@ -363,11 +381,13 @@ class Projector:
         targets: dict[str, sa.Table],
         envelopes: list[Envelope],
         conn: AsyncConnection | None = None,
+        after: dict[str, int] | None = None,
     ) -> None:
         for p in chosen:
             ws = spaces[p.name]
             handled = p.handlers
-            envs = [e for e in envelopes if e.type in handled]
+            since = after[p.name] if after else 0
+            envs = [e for e in envelopes if e.type in handled and e.position > since]
             if not ws.complete:
                 if conn is None:
                     async with self.engine.connect() as c:
@@ -425,3 +445,26 @@ class Projector:
             )
         for index in table.indexes:
             await conn.run_sync(index.create)
+
+
+def _build_in_worker(
+    url: str, schema: str | None, names: list[str], batch_size: int, max_rows_in_memory: int
+) -> Built:
+    """A worker process's share of a rebuild (``events.rebuild_workers``)."""
+    gc.disable()  # as in ``Projector.rebuild``: the process ends when its share is written
+    return asyncio.run(_build_here(url, schema, names, batch_size, max_rows_in_memory))
+
+
+async def _build_here(
+    url: str, schema: str | None, names: list[str], batch_size: int, max_rows_in_memory: int
+) -> Built:
+    engine = create_engine(url, schema=schema)
+    store = SqlEventStore(engine)
+    try:
+        chosen = [p for p in ALL if p.name in names]
+        projector = Projector(engine, store, chosen)
+        spaces, position = await projector._build(chosen, None, batch_size, max_rows_in_memory)
+        return {name: (position, ws.applied) for name, ws in spaces.items()}
+    finally:
+        await store.close()
+        await engine.dispose()

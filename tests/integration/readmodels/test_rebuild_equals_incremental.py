@@ -87,3 +87,21 @@ async def test_rebuild_equals_incremental_on_each_backend_for_a_busy_history(
     incremental, rebuilt = await incremental_then_rebuild(engine, a_busy_history(), 5, 3)
     assert rebuilt == incremental
     assert len(incremental["rm_people"]) > 10
+
+
+async def test_a_rebuild_shared_with_a_worker_process_equals_incremental(
+    engine: AsyncEngine,
+) -> None:
+    store = SqlEventStore(engine)
+    projector = Projector(engine, store, ALL, batch_size=50)
+    await projector.start()
+    for group in a_busy_history(seed=5).groups:
+        await record(store, *group)
+    await projector.catch_up()
+    incremental = await snapshot(engine)
+    # workers=2: people and mentorships (say) are built by a spawned process while this
+    # one builds the rest, then everything is swapped in together.
+    position = await projector.rebuild(workers=2, batch_size=40)
+    assert position == await store.last_position()
+    assert await snapshot(engine) == incremental
+    assert all(c.ok for c in await projector.check_consistency())
