@@ -119,6 +119,16 @@ def rebuild(
     ] = None,
     url: DatabaseUrl = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Processes to build with (default: one per core, at most 2, "
+            "once the log holds 50,000 events).",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild read models from the log into fresh tables, then swap them in.
 
@@ -128,11 +138,11 @@ def rebuild(
     if projection is not None and projection not in names:
         fail(f"no projection {projection!r} (known: {', '.join(names)})", Exit.NOT_FOUND)
     chosen = [projection] if projection else names
-    position = run(_rebuild(database_url(url), chosen, quiet))
+    position = run(_rebuild(database_url(url), chosen, quiet, workers))
     out.print(f"rebuilt {', '.join(chosen)} up to position {position}", markup=False)
 
 
-async def _rebuild(url: str, names: list[str], quiet: bool) -> int:
+async def _rebuild(url: str, names: list[str], quiet: bool, workers: int | None) -> int:
     engine = create_engine(url)
     try:
         await migrate(engine)
@@ -140,7 +150,7 @@ async def _rebuild(url: str, names: list[str], quiet: bool) -> int:
             await conn.run_sync(METADATA.create_all)
         projector = Projector(engine, SqlEventStore(engine), ALL)
         with progress_bar("Rebuilding", quiet=quiet) as update:
-            return await projector.rebuild(names, progress=update)
+            return await projector.rebuild(names, progress=update, workers=workers)
     finally:
         await engine.dispose()
 

@@ -89,6 +89,9 @@ def test_rebuild_rebuilds_one_or_every_projection(demo_db: str) -> None:
     one = with_db(demo_db, "rebuild", "people", "-q")
     assert one.exit_code == 0, one.stderr
     assert one.stdout.startswith("rebuilt people up to position")
+    shared = with_db(demo_db, "rebuild", "-q", "--workers", "2")  # a spawned process helps
+    assert shared.exit_code == 0, shared.stderr
+    assert shared.stdout == every.stdout
 
 
 def _one_line(args: tuple[str, ...], code: int, words: str) -> None:
