@@ -6,9 +6,13 @@ SQLite, then prints, in the same run:
 
 * the raw read rate of the log's rows (``sqlite3`` cursor, JSON decoded) and the store's
   ``read_all`` rate over the same rows;
-* the rebuild rate of every projection together and of each alone (``--only-main``:
-  people and timeline alone), in events/s, beside the raw read rate of the same rows
-  measured in the same run, and their ratio (target >= 0.4);
+* the rebuild rate of every projection together (in this process alone, and shared with
+  a worker process) and of each alone (``--only-main``: people and timeline alone), in
+  events/s, beside the raw read rate of the same rows measured in the same run, and their
+  ratio (target >= 0.4);
+* a hand-written replay into a copy of the timeline table (``sqlite3``: read, decode,
+  build the row, executemany, create the indexes): what that one table costs with no
+  framework at all, as a second baseline for the timeline's rebuild;
 * p50/p99 of a person's timeline from the read model, of ``get_person`` and of an as-of
   replay of one person from the log (``timetravel.person_as_of``), over random people.
 """
@@ -32,14 +36,17 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate import generate
+from domain.serialization import TYPE_NAMES
 from events.db import create_engine
 from events.projections import ALL
+from events.projections.timeline import FACT_TYPES as FACT_CLASSES
 from events.projector import Projector
 from events.readmodels import queries
 from events.readmodels.tables import METADATA
 from events.sql_store import SqlEventStore
 from events.timetravel import person_as_of
 
+FACT_TYPES = {TYPE_NAMES[cls] for cls in FACT_CLASSES}
 SELECT = (
     "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
     "recorded_at, hash, prev_hash FROM events WHERE position > ? ORDER BY position LIMIT ?"
@@ -58,6 +65,57 @@ def raw_read(path: Path, page: int = 20_000) -> tuple[int, float]:
                 orjson.loads(r[7])
             after, n = rows[-1][0], n + len(rows)
         return n, time.perf_counter() - t0
+    finally:
+        conn.close()
+
+
+def hand_written_timeline(path: Path, page: int = 20_000) -> tuple[int, float]:
+    """Replay the log into a copy of ``rm_timeline`` by hand: (events read, seconds)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("DROP TABLE IF EXISTS bench_timeline")
+        ddl = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rm_timeline'"
+        ).fetchone()[0]
+        conn.execute(ddl.replace("rm_timeline", "bench_timeline", 1))
+        conn.commit()
+        t0 = time.perf_counter()
+        after, n, out = 0, 0, []
+        while rows := conn.execute(SELECT, (after, page)).fetchall():
+            for position, _, version, eid, type_, _, data, meta, ts, _, _ in rows:
+                d = orjson.loads(data)
+                m = orjson.loads(meta)
+                if type_ not in FACT_TYPES:
+                    continue
+                event_id = f"{eid[:8]}-{eid[8:12]}-{eid[12:16]}-{eid[16:20]}-{eid[20:]}"
+                out.append(
+                    (
+                        event_id,
+                        d["person_id"],
+                        position,
+                        version,
+                        type_,
+                        d["effective_on"],
+                        ts,
+                        m.get("actor_id"),
+                        d.get("to_track") or d.get("track"),
+                        d.get("from_level"),
+                        d.get("to_level") or d.get("level"),
+                        d.get("experience_exception"),
+                        data,
+                        *(None, "[]", None, None, None, None, None),
+                    )
+                )
+            after, n = rows[-1][0], n + len(rows)
+        out.sort()
+        conn.executemany(f"INSERT INTO bench_timeline VALUES ({', '.join('?' * 20)})", out)
+        conn.execute("CREATE INDEX bench_tl_person ON bench_timeline (person_id, effective_on)")
+        conn.execute("CREATE INDEX bench_tl_type ON bench_timeline (type, effective_on)")
+        conn.commit()
+        seconds = time.perf_counter() - t0
+        conn.execute("DROP TABLE bench_timeline")
+        conn.commit()
+        return n, seconds
     finally:
         conn.close()
 
@@ -106,16 +164,25 @@ async def bench(people: int, folder: Path, samples: int, each: bool) -> None:
             await conn.run_sync(METADATA.create_all)
         alone = [p.name for p in ALL] if each else ["people", "timeline"]
         print(f"{'':<32}{'rebuild':>10}  {'raw':>10}  ratio (target >= 0.4)")
-        for names in [None, *([name] for name in alone)]:
+        runs: list[tuple[str, list[str] | None, int]] = [
+            ("rebuild, all, one process", None, 1),
+            ("rebuild, all, with a worker", None, 2),
+            *((f"rebuild, {name} only", [name], 1) for name in alone),
+        ]
+        for label, names, workers in runs:
             t0 = time.perf_counter()
-            await projector.rebuild(names)
+            await projector.rebuild(names, workers=workers)
             seconds = time.perf_counter() - t0
-            label = "rebuild, all projections" if names is None else f"rebuild, {names[0]} only"
             rate = rows / seconds
             print(
                 f"{label:<32}{rate:>10,.0f}  {raw:>10,.0f}  {rate / raw:.2f}"
                 f"  events/s ({seconds:.1f}s)"
             )
+        n, s = hand_written_timeline(path)
+        print(
+            f"{'hand-written timeline replay':<32}{n / s:>10,.0f}  {raw:>10,.0f}  "
+            f"{n / s / raw:.2f}  events/s ({s:.1f}s; same table, no framework)"
+        )
         assert all(c.ok for c in await projector.check_consistency())
         rng = random.Random(1)
         page = await queries.list_people(engine, first=500)
