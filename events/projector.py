@@ -372,6 +372,7 @@ class Projector:
         # lock only for the tail of the log, the renames and the indexes.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
+        await self._index_ahead(chosen)
         return spaces, position
 
     async def _apply_rebuild(
@@ -434,17 +435,38 @@ class Projector:
         await conn.execute(
             sa.text(f"ALTER TABLE {prep.quote(target.name)} RENAME TO {prep.quote(table.name)}")
         )
-        if not self._sqlite:
-            # PostgreSQL keeps the primary key index's name; give it the canonical one so
-            # the next rebuild can create ``<name>__next_pkey`` again.
+        if self._sqlite:  # SQLite cannot rename an index: built here, under the lock
+            for index in table.indexes:
+                await conn.run_sync(index.create)
+            return
+        # PostgreSQL keeps index names across a table rename; give the primary key and the
+        # indexes built ahead (``_index_ahead``) their canonical names, so the next rebuild
+        # can use the ``__next`` names again.
+        renames = [(target.name + "_pkey", table.name + "_pkey")]
+        renames += [(_ahead(str(ix.name)), str(ix.name)) for ix in table.indexes]
+        for before, after in renames:
             await conn.execute(
-                sa.text(
-                    f"ALTER INDEX {prep.quote(target.name + '_pkey')} "
-                    f"RENAME TO {prep.quote(table.name + '_pkey')}"
-                )
+                sa.text(f"ALTER INDEX {prep.quote(before)} RENAME TO {prep.quote(after)}")
             )
-        for index in table.indexes:
-            await conn.run_sync(index.create)
+
+    async def _index_ahead(self, chosen: Sequence[Projection]) -> None:
+        """On PostgreSQL, index the new tables before the swap (under ``__next`` names),
+        so the swap holds its locks (which block queries of the old tables there) only for
+        the drops and renames."""
+        if self._sqlite:
+            return
+        for p in chosen:
+            target = next_table(p.table)
+            for ix in p.table.indexes:
+                ahead = sa.Index(
+                    _ahead(str(ix.name)), *(target.c[c.name] for c in ix.columns), unique=ix.unique
+                )
+                async with self._writer.begin() as conn:
+                    await conn.run_sync(ahead.create)
+
+
+def _ahead(index_name: str) -> str:
+    return f"{index_name}__next"
 
 
 def _build_in_worker(

@@ -217,3 +217,27 @@ async def test_processes_starting_at_once_on_postgres_rebuild_once_without_error
             await e.dispose()
     assert len(await rows(engine, tables.people)) == 20
     assert all(c.ok for c in await Projector(engine, store, ALL).check_consistency())
+
+
+async def test_rebuilt_tables_carry_their_declared_indexes_and_can_be_rebuilt_again(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    await record(store, Person("Ada").hired(date(2020, 1, 6)))
+    projector = Projector(engine, store, ALL)
+    await projector.start()
+    for _ in range(2):  # the second rebuild reuses the names the first one freed
+        await projector.rebuild()
+
+        def index_names(sync_conn: sa.Connection) -> dict[str, set[str]]:
+            inspector = sa.inspect(sync_conn)
+            return {
+                t.name: {str(ix["name"]) for ix in inspector.get_indexes(t.name)}
+                for t in tables.METADATA.sorted_tables
+            }
+
+        async with engine.connect() as conn:
+            present = await conn.run_sync(index_names)
+        declared = {
+            t.name: {str(ix.name) for ix in t.indexes} for t in tables.METADATA.sorted_tables
+        }
+        assert present == declared
