@@ -303,7 +303,7 @@ class Projector:
                 await asyncio.gather(elsewhere, return_exceptions=True)
         targets = {p.name: next_table(p.table) for p in chosen}
         types = set(self._types(chosen))
-        position = min(reached.values())
+        position = min(reached.values(), default=position)
         async with self._lock, self._writer.begin() as conn:
             await self._ensure_checkpoints(conn, [p.name for p in chosen])
             await self._lock_checkpoints(conn, [p.name for p in chosen])
