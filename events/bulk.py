@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from events.port import EventStore
 from events.projections.base import Envelope, Row, Workspace
 from events.readmodels.tables import Json
+from events.rows import Memo, sqlite_time
 from events.sql_store import SqlEventStore
 from events.upcasting import UpcasterRegistry
 
@@ -136,18 +136,26 @@ def _id_text(hex32: str) -> str:
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
+def _actor_of(metadata: str) -> Any:
+    return orjson.loads(metadata).get("actor_id")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def decode_page(
     rows: Sequence[Any], types: set[str], upcasters: UpcasterRegistry | None, *, sqlite: bool
 ) -> tuple[list[Envelope], int] | None:
     """Stored rows (driver values, ``SqlEventStore.scan``) to the envelopes of ``types``
     and the page's last position, as ``events.rows`` decodes them for the store, minus
     what a projection never reads (hashes). SQLite gives the id as hex and the time as
-    naive UTC text; times and actors are decoded once per distinct text (the events of
-    one append share them)."""
+    naive UTC text; times and actors are decoded once per distinct text (``Memo``: the
+    events of one append share them)."""
     if not rows:
         return None
-    times: dict[Any, datetime] = {}
-    actors: dict[str, Any] = {}
+    times: Callable[[Any], Any] = Memo(sqlite_time).__getitem__ if sqlite else _same
+    actors = Memo(_actor_of)
     upcast = upcasters.upcast if upcasters else None
     out: list[Envelope] = []
     append = out.append
@@ -157,21 +165,13 @@ def decode_page(
         payload = orjson.loads(data)
         if upcast is not None:
             sv, payload = upcast(type_, sv, payload)
-        recorded_at = times.get(ts)
-        if recorded_at is None:
-            recorded_at = times[ts] = (
-                datetime.fromisoformat(ts).replace(tzinfo=UTC) if sqlite else ts
-            )
-        actor = actors.get(meta, actors)
-        if actor is actors:
-            actor = actors[meta] = orjson.loads(meta).get("actor_id")
         append(
             Envelope(
                 position=position,
                 stream=stream,
                 version=version,
-                recorded_at=recorded_at,
-                actor_id=actor,
+                recorded_at=times(ts),
+                actor_id=actors[meta],
                 event_id=None if sqlite else event_id,
                 id_text=_id_text(event_id) if sqlite else None,
                 type=type_,

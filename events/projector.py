@@ -267,36 +267,18 @@ class Projector:
         wanted = self.rebuild_workers if workers is None else workers
         big = workers is not None or await self.store.last_position() >= self.parallel_from
         here, away = share(chosen, wanted if big else 1, self.store, self.engine)
-        elsewhere: asyncio.Future[Built] | None = None
-        if away:
-            url, schema = await address(self.engine)
-            elsewhere = asyncio.ensure_future(
-                build_elsewhere(
-                    _build_in_worker,
-                    url,
-                    schema,
-                    away,
-                    batch_size=batch_size,
-                    max_rows_in_memory=max_rows_in_memory,
-                )
-            )
+        elsewhere = (
+            asyncio.ensure_future(self._build_away(away, batch_size, max_rows_in_memory))
+            if away
+            else None
+        )
         try:
             spaces, position = await self._build(here, progress, batch_size, max_rows_in_memory)
             reached = {p.name: position for p in here}
             if elsewhere is not None:
-                try:
-                    built = await elsewhere
-                except Exception:  # a worker could not start or died: build its share here
-                    log.warning("rebuild worker failed; building its share here", exc_info=True)
-                    rest = [p for g in away for p in g]
-                    more, at = await self._build(rest, None, batch_size, max_rows_in_memory)
-                    spaces.update(more)
-                    built = {p.name: (at, more[p.name].applied) for p in rest}
-                for name, (at, applied) in built.items():
-                    if name not in spaces:
-                        ws = spaces[name] = Workspace(self._named(name), complete=False)
-                        ws.applied = applied
-                    reached[name] = at
+                more, reached_there = await elsewhere
+                spaces.update(more)
+                reached.update(reached_there)
         finally:
             if elsewhere is not None and not elsewhere.done():
                 elsewhere.cancel()
@@ -329,6 +311,32 @@ class Projector:
         if progress is not None:
             progress(max(position, last), max(position, last))
         return max(position, last)
+
+    async def _build_away(
+        self, groups: list[list[Projection]], batch_size: int, max_rows_in_memory: int
+    ) -> tuple[dict[str, Workspace], dict[str, int]]:
+        """Build ``groups`` in worker processes (here if a worker fails): their workspaces
+        (rows already written, applied counts kept) and the positions they reached."""
+        url, schema = await address(self.engine)
+        try:
+            built = await build_elsewhere(
+                _build_in_worker,
+                url,
+                schema,
+                groups,
+                batch_size=batch_size,
+                max_rows_in_memory=max_rows_in_memory,
+            )
+        except Exception:  # a worker could not start or died: build its share here
+            log.warning("rebuild worker failed; building its share here", exc_info=True)
+            rest = [p for g in groups for p in g]
+            spaces, at = await self._build(rest, None, batch_size, max_rows_in_memory)
+            return spaces, {p.name: at for p in rest}
+        spaces = {}
+        for name, (_, applied) in built.items():
+            ws = spaces[name] = Workspace(self._named(name), complete=False)
+            ws.applied = applied
+        return spaces, {name: at for name, (at, _) in built.items()}
 
     def _named(self, name: str) -> Projection:
         return next(p for p in self.projections if p.name == name)

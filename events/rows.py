@@ -228,7 +228,7 @@ def decode_rows(
 _GC_PAUSE_ROWS = 256
 
 
-class _Memo(dict[str, Any]):
+class Memo(dict[str, Any]):
     """``memo[text]`` decodes ``text`` once per page (rows of one append share it)."""
 
     __slots__ = ("_parse",)
@@ -242,7 +242,8 @@ class _Memo(dict[str, Any]):
         return value
 
 
-def _sqlite_time(text: str) -> datetime:
+def sqlite_time(text: str) -> datetime:
+    """``recorded_at`` as SQLite stores it (naive UTC text) to an aware datetime."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
@@ -281,12 +282,12 @@ def _decode(
     times: Iterable[Any] = ts
     if sqlite:
         ids = _uuids_from_hex(event_id)
-        times = map(_Memo(_sqlite_time).__getitem__, ts)
+        times = map(Memo(sqlite_time).__getitem__, ts)
     payloads: Iterable[Any] = map(orjson.loads, data)
     versions: Iterable[Any] = sv
     if upcasters:
         versions, payloads = _upcast(upcasters, type_, sv, payloads)
-    metas = map(dict.copy, map(_Memo(orjson.loads).__getitem__, meta))
+    metas = map(dict.copy, map(Memo(orjson.loads).__getitem__, meta))
     out: list[RecordedEvent] = list(map(_new_object, repeat(_R, n)))
     for setter, column in (
         (_set_position, pos),
