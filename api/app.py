@@ -40,6 +40,11 @@ logger = logging.getLogger("api.app")
 
 READY_TIMEOUT_SECONDS = 2.0
 
+
+class InsecureConfiguration(RuntimeError):
+    """Production settings that would let anyone in (``Settings.insecure``)."""
+
+
 Bootstrap = Callable[[Settings], AbstractAsyncContextManager[AppServices]]
 
 
@@ -51,6 +56,8 @@ def create_app(
     schema: BaseSchema | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
+    if (reason := settings.insecure()) is not None:
+        raise InsecureConfiguration(f"refusing to serve in production: {reason}")
     if services is not None and bootstrap is not None:
         raise ValueError("pass services or bootstrap, not both")
     state = AppState(settings=settings, services=services)
@@ -61,16 +68,32 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        """The database answers and its migrations are at head."""
-        if state.services is None:
+        """The database answers and its migrations are at head (503 otherwise). Read
+        models with dead letters are named as ``degraded``: the service still answers
+        (200), but those views miss the events listed by ``ladder projections``."""
+        services = state.services
+        if services is None:
             return JSONResponse({"status": "ready"})
+        degraded: dict[str, int] = {}
         try:
-            ready = await asyncio.wait_for(state.services.ready(), READY_TIMEOUT_SECONDS)
+            ready = await asyncio.wait_for(services.ready(), READY_TIMEOUT_SECONDS)
+            if ready:
+                degraded = await asyncio.wait_for(services.degraded(), READY_TIMEOUT_SECONDS)
         except Exception:  # a probe reports, it does not crash
             logger.exception("readiness check failed")
             ready = False
         if not ready:
             return JSONResponse({"status": "unavailable"}, status_code=503)
+        if degraded:
+            return JSONResponse(
+                {
+                    "status": "degraded",
+                    "degraded": [
+                        {"projection": name, "deadLetters": n}
+                        for name, n in sorted(degraded.items())
+                    ],
+                }
+            )
         return JSONResponse({"status": "ready"})
 
     @asynccontextmanager

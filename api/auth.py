@@ -9,16 +9,55 @@ which needs the org chart: the read model provides it through :class:`ReportsLoo
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import jwt
 
 from api.errors import Unauthenticated
 
 ALGORITHM = "HS256"
+PUBLIC_KEY_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 LEEWAY = timedelta(seconds=30)
+MAX_SUBJECT = 200
+"""Longest ``sub`` accepted: the subject is recorded as each event's actor."""
+
+
+@dataclass(frozen=True)
+class TokenKeys:
+    """What verifies bearer tokens: HS256 secrets (the signing one first, then older ones
+    still accepted during a rotation) and, optionally, an identity provider's public keys
+    (a JWKS file; RS256, ES256 or EdDSA tokens naming a ``kid`` in it)."""
+
+    secrets: tuple[str, ...]
+    public_keys: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    """``kid`` -> (algorithm, key)."""
+
+    @classmethod
+    def of(cls, secret: str, older: Sequence[str] = (), jwks_file: Path | None = None) -> TokenKeys:
+        return cls((secret, *older), load_jwks(jwks_file) if jwks_file else {})
+
+
+def load_jwks(path: Path) -> dict[str, tuple[str, Any]]:
+    """``kid`` -> (algorithm, public key) of a JWKS file; raises ``ValueError``."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        keys = jwt.PyJWKSet.from_dict(document).keys
+    except (OSError, ValueError, jwt.PyJWTError) as exc:
+        raise ValueError(f"cannot read the JWKS file {path}: {exc}") from exc
+    found: dict[str, tuple[str, Any]] = {}
+    for key in keys:
+        algorithm = key.algorithm_name
+        if key.key_id is None or algorithm not in PUBLIC_KEY_ALGORITHMS:
+            raise ValueError(
+                f"every key of {path} needs a kid and an alg of {', '.join(PUBLIC_KEY_ALGORITHMS)}"
+            )
+        found[key.key_id] = (algorithm, key.key)
+    return found
 
 
 class Role(enum.StrEnum):
@@ -82,7 +121,7 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_token(secret: str, token: str | None) -> Principal | None:
+def decode_token(keys: TokenKeys | str, token: str | None) -> Principal | None:
     """The principal a token proves; ``None`` without a token.
 
     Raises :class:`~api.errors.Unauthenticated` for a malformed, badly signed or expired
@@ -90,24 +129,51 @@ def decode_token(secret: str, token: str | None) -> Principal | None:
     """
     if token is None or not token.strip():
         return None
-    try:
-        claims = jwt.decode(
-            token.strip(),
-            secret,
-            algorithms=[ALGORITHM],
-            options={"require": ["exp", "sub", "role"]},
-            leeway=LEEWAY,
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("The token has expired.") from exc
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated("The token is invalid.") from exc
+    claims = token_claims(TokenKeys((keys,)) if isinstance(keys, str) else keys, token.strip())
     subject, role = claims.get("sub"), claims.get("role")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("The token has no subject.")
+    if len(subject) > MAX_SUBJECT or not subject.isprintable():
+        raise Unauthenticated(
+            f"The token's subject must be 1 to {MAX_SUBJECT} printable characters."
+        )
     if role not in {r.value for r in Role}:
         raise Unauthenticated("The token carries an unknown role.")
     return Principal(subject=subject, role=Role(str(role)))
+
+
+def token_claims(keys: TokenKeys, token: str) -> dict[str, Any]:
+    """The verified claims of ``token``; raises ``Unauthenticated``."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("The token is invalid.") from exc
+    kid = header.get("kid")
+    if header.get("alg") in PUBLIC_KEY_ALGORITHMS and isinstance(kid, str):
+        if kid not in keys.public_keys:
+            raise Unauthenticated("The token is signed with an unknown key.")
+        algorithm, key = keys.public_keys[kid]
+        candidates: list[tuple[Any, str]] = [(key, algorithm)]
+    else:
+        candidates = [(secret, ALGORITHM) for secret in keys.secrets]
+    for i, (key, algorithm) in enumerate(candidates):
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                options={"require": ["exp", "sub", "role"]},
+                leeway=LEEWAY,
+            )
+            return claims
+        except jwt.InvalidSignatureError as exc:
+            if i == len(candidates) - 1:
+                raise Unauthenticated("The token is invalid.") from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("The token is invalid.") from exc
+    raise Unauthenticated("The token is invalid.")
 
 
 def token_from_authorization(header: str | None) -> str | None:

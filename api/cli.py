@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from api import cli_audit, cli_demo, cli_ops, cli_transfer
-from api.auth import Role, mint_token
+from api.auth import MAX_SUBJECT, Role, mint_token
 from api.cli_errors import EPILOG, Exit, OneLineErrors, fail, guard
 from api.settings import get_settings
 
@@ -55,6 +55,16 @@ def token(
     if not subject.strip():
         fail("--subject must not be empty", Exit.BAD_INPUT)
     settings = guard(get_settings)
+    if (reason := settings.insecure()) is not None:
+        fail(f"refusing to sign a token: {reason}", Exit.INSECURE)
+    if lifetime > timedelta(days=settings.max_token_ttl_days):
+        fail(
+            f"--ttl {ttl} is longer than LADDER_MAX_TOKEN_TTL_DAYS "
+            f"({settings.max_token_ttl_days}d)",
+            Exit.BAD_INPUT,
+        )
+    if len(subject.strip()) > MAX_SUBJECT:
+        fail(f"--subject is longer than {MAX_SUBJECT} characters", Exit.BAD_INPUT)
     print(mint_token(settings.token_secret, role, subject.strip(), lifetime))
 
 

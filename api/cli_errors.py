@@ -18,8 +18,9 @@ from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from typer.core import TyperGroup
 
 from domain.errors import LadderError
@@ -36,6 +37,7 @@ class Exit(IntEnum):
     BAD_INPUT = 4
     UNREACHABLE = 5
     CONFLICT = 6
+    INSECURE = 7
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -45,8 +47,8 @@ EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     (Exit.VERIFY_FAILED, "verification failed: a hash chain is broken (the event is named)"),
     (
         Exit.USAGE,
-        "usage error: unknown command or option, bad option value, bad database URL, "
-        "`--workers` > 1 on SQLite",
+        "usage error: unknown command or option, bad option value, bad setting (named), "
+        "bad database URL, `--workers` > 1 on SQLite, port in use",
     ),
     (
         Exit.NOT_FOUND,
@@ -56,6 +58,11 @@ EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     (Exit.BAD_INPUT, "bad input: malformed value or date, tampered or malformed import file"),
     (Exit.UNREACHABLE, "the database is unreachable"),
     (Exit.CONFLICT, "refused: import into a non-empty log, or a rule refused a command"),
+    (
+        Exit.INSECURE,
+        "insecure configuration: production with the development token secret or one "
+        "shorter than 32 bytes",
+    ),
     (Exit.INTERNAL, "unexpected internal error (`LADDER_DEBUG=1` prints the traceback)"),
     (Exit.INTERRUPTED, "interrupted (Ctrl-C): the transaction in progress was rolled back"),
 )
@@ -125,9 +132,23 @@ def _unreachable(exc: BaseException) -> bool:
     )
 
 
+def bad_setting(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    names = [str(p) for p in first["loc"]]
+    name = names[0] if names else "setting"
+    env = name if name.isupper() else f"LADDER_{name.upper()}"
+    given = first.get("input")
+    shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+    return f"bad setting {env}: {first['msg']}{shown}"
+
+
 def _classify(exc: BaseException) -> tuple[str, Exit]:
     if isinstance(exc, CliError):
         return exc.message, exc.code
+    if isinstance(exc, ValidationError):
+        return bad_setting(exc), Exit.USAGE
+    if isinstance(exc, ArgumentError):
+        return f"bad database URL: {exc}", Exit.USAGE
     if isinstance(exc, LadderError):
         return f"{exc.code}: {exc.message}", Exit.CONFLICT
     if isinstance(exc, StoreInputError):
@@ -215,6 +236,10 @@ class OneLineErrors(TyperGroup):
         except typer.Abort:
             err_console.print("interrupted", markup=False)
             sys.exit(int(Exit.INTERRUPTED))
+        except typer.Exit:
+            raise
+        except Exception as exc:  # whatever escaped a command: still one line and a code
+            report(exc, exit_now=True)
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Annotated
 
+import orjson
 import typer
+from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from api.cli_errors import Exit, fail, guard, out, run
-from api.cli_support import DatabaseUrl, database_url, progress_bar
-from api.settings import get_settings
+from api.cli_errors import Exit, err_console, fail, guard, out, run
+from api.cli_support import DatabaseUrl, database_url, existing_database, progress_bar
+from api.settings import DEV_TOKEN_SECRET, get_settings
 from events.db import create_engine, normalize_url
+from events.dead_letters import degraded, list_dead_letters
 from events.migrate import current_revision, migrate
 from events.projections import ALL
 from events.projector import Projector
@@ -49,6 +53,8 @@ def serve(
     import uvicorn
 
     settings = guard(get_settings)
+    if (reason := settings.insecure()) is not None:
+        fail(f"refusing to serve in production: {reason}", Exit.INSECURE)
     db = database_url(url)
     backend = guard(lambda: _backend(db))
     if workers > 1 and backend != "postgresql":
@@ -57,19 +63,43 @@ def serve(
             "subscribers in one worker would not hear another's writes",
             Exit.USAGE,
         )
+    bind_host, bind_port = host or settings.host, settings.port if port is None else port
+    _check_free(bind_host, bind_port)
     run(_prepare(db))
+    if settings.is_development and settings.token_secret == DEV_TOKEN_SECRET:
+        err_console.print(
+            "development mode: tokens signed with the development secret written in the "
+            "source are accepted (LADDER_ENV=production refuses to start with it)",
+            markup=False,
+        )
     # The workers (and api.app.serve_app, the factory) read the URL from the environment.
     os.environ["LADDER_DATABASE_URL"] = db
     uvicorn.run(
         "api.app:serve_app",
         factory=True,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
+        host=bind_host,
+        port=bind_port,
         workers=workers,
         lifespan="on",
         # A worker imports the API and bootstraps before it answers: give it time.
         timeout_worker_healthcheck=60,
     )
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail in one line when ``host:port`` cannot be bound (in use, unknown host), before
+    anything starts (uvicorn would print its own block)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        fail(f"cannot bind {host}:{port}: {exc.strerror}", Exit.USAGE)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot bind {host}:{port}: {exc.strerror}", Exit.USAGE)
 
 
 async def _prepare(url: str) -> None:
@@ -138,11 +168,19 @@ def rebuild(
     if projection is not None and projection not in names:
         fail(f"no projection {projection!r} (known: {', '.join(names)})", Exit.NOT_FOUND)
     chosen = [projection] if projection else names
-    position = run(_rebuild(database_url(url), chosen, quiet, workers))
+    position, letters = run(_rebuild(existing_database(url), chosen, quiet, workers))
     out.print(f"rebuilt {', '.join(chosen)} up to position {position}", markup=False)
+    for name, count in sorted(letters.items()):
+        if name in chosen:
+            out.print(
+                f"{name}: {count} dead letter(s) remain (`ladder projections` lists them)",
+                markup=False,
+            )
 
 
-async def _rebuild(url: str, names: list[str], quiet: bool, workers: int | None) -> int:
+async def _rebuild(
+    url: str, names: list[str], quiet: bool, workers: int | None
+) -> tuple[int, dict[str, int]]:
     engine = create_engine(url)
     try:
         await migrate(engine)
@@ -150,7 +188,84 @@ async def _rebuild(url: str, names: list[str], quiet: bool, workers: int | None)
             await conn.run_sync(METADATA.create_all)
         projector = Projector(engine, SqlEventStore(engine), ALL)
         with progress_bar("Rebuilding", quiet=quiet) as update:
-            return await projector.rebuild(names, progress=update, workers=workers)
+            position = await projector.rebuild(names, progress=update, workers=workers)
+        return position, await degraded(engine)
+    finally:
+        await engine.dispose()
+
+
+# --- projections ----------------------------------------------------------------------
+
+
+def projections(
+    url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Each read model's status (version, position, events behind, dead letters), then the
+    dead letters: events a projection could not apply and skipped. `ladder rebuild` with
+    fixed code applies them and clears the list."""
+    status, letters = run(_projections(existing_database(url)))
+    if as_json:
+        print(orjson.dumps({"projections": status, "deadLetters": letters}).decode())
+        return
+    table = Table("projection", "version", "position", "behind", "dead letters", "status")
+    for row in status:
+        table.add_row(
+            str(row["name"]),
+            str(row["version"]),
+            str(row["position"]),
+            str(row["behind"]),
+            str(row["deadLetters"]),
+            str(row["status"]),
+        )
+    out.print(table)
+    for letter in letters:
+        out.print(
+            f"dead letter: {letter['projection']} at position {letter['position']} "
+            f"({letter['eventType'] or 'row ' + str(letter['rowKey'])}): {letter['error']}",
+            markup=False,
+        )
+
+
+async def _projections(url: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+        projector = Projector(engine, SqlEventStore(engine), ALL)
+        stored = {c.name: c for c in await projector.checkpoints()}
+        counts = await degraded(engine)
+        status: list[dict[str, object]] = []
+        for report in await projector.check_consistency():
+            checkpoint = stored.get(report.name)
+            state = "degraded" if counts.get(report.name) else "ok"
+            if checkpoint is None:
+                state = "not built"
+            elif report.behind:
+                state = "behind" if state == "ok" else state
+            status.append(
+                {
+                    "name": report.name,
+                    "version": checkpoint.version if checkpoint else None,
+                    "position": report.position,
+                    "behind": report.pending,
+                    "deadLetters": counts.get(report.name, 0),
+                    "status": state,
+                }
+            )
+        letters: list[dict[str, object]] = [
+            {
+                "projection": d.projection,
+                "position": d.position,
+                "eventId": d.event_id,
+                "eventType": d.event_type,
+                "rowKey": d.row_key,
+                "error": d.error,
+                "recordedAt": d.recorded_at.isoformat(),
+            }
+            for d in await list_dead_letters(engine)
+        ]
+        return status, letters
     finally:
         await engine.dispose()
 
@@ -159,3 +274,4 @@ def register(app: typer.Typer) -> None:
     app.command(rich_help_panel="Run")(serve)
     app.command("migrate", rich_help_panel="Run")(migrate_command)
     app.command(rich_help_panel="Run")(rebuild)
+    app.command(rich_help_panel="Run")(projections)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
 
-from api.cli_errors import Exit, err_console, fail
+from api.cli_errors import Exit, bad_setting, err_console, fail
 from api.settings import get_settings
 from events.db import normalize_url
 
@@ -37,9 +37,7 @@ def database_url(option: str | None) -> str:
     try:
         return get_settings().database_url
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        fail(f"bad setting {where}: {first['msg']}", Exit.USAGE)
+        fail(bad_setting(exc), Exit.USAGE)
 
 
 def existing_database(option: str | None) -> str:
@@ -51,6 +49,8 @@ def existing_database(option: str | None) -> str:
     except ValueError as exc:
         fail(str(exc), Exit.USAGE)
     sqlite_file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if sqlite_file and Path(sqlite_file).is_dir():
+        fail(f"{parsed.database} is a directory, not a database file", Exit.BAD_INPUT)
     if sqlite_file and not Path(sqlite_file).is_file():
         fail(
             f"no database file {parsed.database} (run `ladder migrate` or `ladder demo`)",

@@ -37,6 +37,10 @@ class AppServices(Protocol):
         """True when the database answers and its migrations are at head."""
         ...
 
+    async def degraded(self) -> dict[str, int]:
+        """Read models with dead letters (events they skipped), and how many each."""
+        ...
+
 
 @dataclass
 class Context:

@@ -25,11 +25,12 @@ import uuid
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -47,10 +48,30 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import decode_token, token_from_authorization, token_from_connection_params
+from api.auth import TokenKeys, decode_token, token_from_authorization, token_from_connection_params
 from api.context import AppServices, Context
 from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.settings import Settings
+from domain.text import unstorable
+
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
+
+
+def json_depth(value: object) -> int:
+    """How deeply ``value`` nests lists and objects (iteratively: no recursion limit)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -154,12 +175,51 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
                     await self.ws.close(code=1009, reason="Message too big")
                     return
                 try:
-                    yield self.view.decode_json(text)
+                    message = self.view.decode_json(text)
                 except json.JSONDecodeError as exc:
                     if not ignore_parsing_errors:
                         raise NonJsonMessageReceived from exc
+                    continue
+                except RecursionError:
+                    message = None
+                if message is None or json_depth(message) > MAX_JSON_DEPTH + 2:
+                    await self.ws.close(code=4400, reason="JSON nested too deeply")
+                    return
+                yield message
         except WebSocketDisconnect:
             return
+
+
+@lru_cache(maxsize=256)
+def _operations(query: str) -> int:
+    """How many operations ``query`` defines (0 when it does not parse: the usual path
+    reports that)."""
+    if query.count("{") < 2:
+        return 1
+    try:
+        document = parse(query, max_tokens=_MAX_TOKENS_TO_COUNT)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
+_MAX_TOKENS_TO_COUNT = 100_000
+
+
+def _too_deep() -> HTTPProblem:
+    return HTTPProblem(400, f"JSON is nested deeper than {MAX_JSON_DEPTH} levels.", "JSON_TOO_DEEP")
+
+
+def _check_values(top: Mapping[str, object], **parts: object) -> None:
+    """Refuse request values no backend can store or compare (a NUL, an unpaired
+    surrogate) and JSON nested deeper than ``MAX_JSON_DEPTH``, naming where."""
+    for value in parts.values():
+        if value is not None and json_depth(value) > MAX_JSON_DEPTH:
+            raise _too_deep()
+    found = unstorable({**top, **parts})
+    if found is not None:
+        where, why = found
+        raise HTTPProblem(400, f"`{where}` {why}.", "INVALID_CHARACTER")
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -176,6 +236,9 @@ class GraphQLView(GraphQL[Context, None]):
             **kwargs,
         )
         self.state = state
+        self.token_keys = TokenKeys.of(
+            settings.token_secret, settings.token_verify_secrets, settings.token_jwks_file
+        )
 
     # --- HTTP ----------------------------------------------------------------------------
 
@@ -246,6 +309,8 @@ class GraphQLView(GraphQL[Context, None]):
                 parsed = json.loads(body)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise HTTPProblem(400, "The body is not valid JSON.", "BAD_REQUEST") from exc
+            except RecursionError as exc:
+                raise _too_deep() from exc
             if isinstance(parsed, list):
                 raise HTTPProblem(400, "Batched requests are not supported.", "BAD_REQUEST")
             if not isinstance(parsed, dict):
@@ -261,6 +326,11 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPProblem(400, "`variables` must be an object.", "BAD_REQUEST")
         if extensions is not None and not isinstance(extensions, dict):
             raise HTTPProblem(400, "`extensions` must be an object.", "BAD_REQUEST")
+        _check_values(
+            {"query": query, "operationName": operation_name},
+            variables=variables,
+            extensions=extensions,
+        )
         return GraphQLRequestData(
             query=query,
             variables=cast("dict[str, Any] | None", variables),
@@ -273,6 +343,8 @@ class GraphQLView(GraphQL[Context, None]):
             return json.loads(data)
         except json.JSONDecodeError as exc:
             raise HTTPProblem(400, "A parameter is not valid JSON.", "BAD_REQUEST") from exc
+        except RecursionError as exc:
+            raise _too_deep() from exc
 
     async def execute_single(
         self,
@@ -285,6 +357,13 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         get = request_adapter.method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+        if request_data.operation_name is None and _operations(request_data.query) > 1:
+            # GraphQL's GetOperation: with several operations the client must name one.
+            raise HTTPProblem(
+                400,
+                "The document has several operations: name one with `operationName`.",
+                "OPERATION_NAME_REQUIRED",
+            )
         try:
             return await self.schema.execute(
                 request_data.query,
@@ -343,7 +422,7 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             try:
                 token = token_from_authorization(request.headers.get("authorization"))
-                context.principal = decode_token(self.state.settings.token_secret, token)
+                context.principal = decode_token(self.token_keys, token)
             except Unauthenticated as exc:
                 raise HTTPProblem(
                     401,
@@ -356,7 +435,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         try:
             token = token_from_connection_params(context.connection_params)
-            context.principal = decode_token(self.state.settings.token_secret, token)
+            context.principal = decode_token(self.token_keys, token)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
         unset: UnsetType = UNSET

@@ -31,6 +31,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
     parse,
     validate,
@@ -41,9 +42,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from domain.text import unstorable
+
 DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
 ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+INVALID_CHARACTER = "INVALID_CHARACTER"
 
 Fragments = Mapping[str, FragmentDefinitionNode]
 
@@ -155,6 +159,22 @@ def alias_limit_rule(max_aliases: int) -> type[ASTValidationRule]:
     return AliasLimitRule
 
 
+class StorableStringsRule(ValidationRule):
+    """String literals in the document hold no NUL or unpaired surrogate (escapes such as
+    ``\\u0000`` decode to them): no backend can store or compare those."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        found = unstorable(node.value)
+        if found is not None:
+            self.report_error(
+                GraphQLError(
+                    f"A string argument {found[1]}.",
+                    node,
+                    extensions={"code": INVALID_CHARACTER},
+                )
+            )
+
+
 class NoIntrospectionRule(ValidationRule):
     def enter_field(self, node: FieldNode, *_args: Any) -> None:
         if node.name.value in ("__schema", "__type"):
@@ -209,6 +229,7 @@ class RequestLimits:
             OneOfInputValidationRule,
             depth_limit_rule(self.max_depth),
             alias_limit_rule(self.max_aliases),
+            StorableStringsRule,
         ]
         if not self.introspection:
             extra.append(NoIntrospectionRule)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.context import Context
 from api.settings import Settings
 from domain.ladder import Ladder
-from events import timetravel
+from events import dead_letters, timetravel
 from events.migrate import current_revision, head_revision
 from events.readmodels import api_history, api_queries, api_relations, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
@@ -176,6 +176,10 @@ class RuntimeServices:
     async def ready(self) -> bool:
         """The database answers and its migrations are at head."""
         return await current_revision(self.runtime.engine) == self._head
+
+    async def degraded(self) -> dict[str, int]:
+        """Read models with dead letters, and how many (``events.dead_letters``)."""
+        return await dead_letters.degraded(self.runtime.engine)
 
     @cached_property
     def _head(self) -> str:

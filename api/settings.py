@@ -5,14 +5,13 @@ Nothing is read at import time: call :func:`get_settings` (or build ``Settings(.
 
 from __future__ import annotations
 
-import logging
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-logger = logging.getLogger(__name__)
-
+MIN_SECRET_BYTES = 32
 DEV_TOKEN_SECRET = "dev-only-insecure-token-secret-change-me"  # noqa: S105 - a known dev value
 
 Environment = Literal["development", "production"]
@@ -48,6 +47,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("LADDER_DATABASE_URL", "DATABASE_URL"),
     )
     token_secret: str = DEV_TOKEN_SECRET
+    token_verify_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    token_jwks_file: Path | None = None
+    max_token_ttl_days: int = Field(default=30, ge=1)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ws_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # None means "on in development, off in production".
@@ -65,19 +67,25 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 
-    _split_origins = field_validator("cors_origins", "ws_allowed_origins", mode="before")(
-        _split_list
-    )
+    _split_origins = field_validator(
+        "cors_origins", "ws_allowed_origins", "token_verify_secrets", mode="before"
+    )(_split_list)
 
-    @model_validator(mode="after")
-    def _warn_about_dev_secret(self) -> Settings:
-        if self.env != "development" and self.token_secret == DEV_TOKEN_SECRET:
-            logger.warning(
-                "LADDER_TOKEN_SECRET is the development default while LADDER_ENV=%s: "
-                "anyone can mint tokens. Set a long random secret.",
-                self.env,
-            )
-        return self
+    def insecure(self) -> str | None:
+        """Why this configuration must not serve production, or None.
+
+        In production every HS256 secret must be at least ``MIN_SECRET_BYTES`` long and
+        none may be the development value written in this source file."""
+        if self.env != "production":
+            return None
+        for name, secret in [("LADDER_TOKEN_SECRET", self.token_secret)] + [
+            ("LADDER_TOKEN_VERIFY_SECRETS", s) for s in self.token_verify_secrets
+        ]:
+            if secret == DEV_TOKEN_SECRET:
+                return f"{name} is the development secret (anyone can mint tokens with it)"
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                return f"{name} is shorter than {MIN_SECRET_BYTES} bytes"
+        return None
 
     @property
     def is_development(self) -> bool:

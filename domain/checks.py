@@ -10,6 +10,7 @@ from datetime import date
 from uuid import UUID
 
 from domain import errors
+from domain import text as strings
 from domain.career import ACTIVE, Career
 from domain.ladder import Ladder, Level
 from domain.state import PersonState
@@ -18,6 +19,7 @@ MAX_NAME = 200
 MAX_TEXT = 2000
 MAX_GOALS = 20
 MAX_PRIOR_YEARS = 70.0
+EARLIEST_EFFECTIVE_ON = date(1900, 1, 1)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -52,11 +54,13 @@ def one_year_after(day: date) -> date:
 
 
 def text(value: object, field: str, *, max_len: int = MAX_TEXT) -> str:
-    """A required free text, stripped; raises ``InvalidInput``."""
+    """A required text, stripped; raises ``InvalidInput``. Texts up to ``MAX_NAME`` are
+    one line; longer (free) texts may hold tabs and line breaks."""
     if not isinstance(value, str) or not value.strip():
         raise errors.InvalidInput(f"{field} must not be empty", field=field)
-    if len(value) > max_len:
-        raise errors.InvalidInput(f"{field} is longer than {max_len} characters", field=field)
+    why = strings.problem(value, max_len, multiline=max_len > MAX_NAME)
+    if why is not None:
+        raise errors.InvalidInput(f"{field} {why}", field=field)
     return value.strip()
 
 
@@ -169,6 +173,11 @@ def within_window(
 def not_too_far_ahead(
     on: date, ctx: DecisionContext, *, date_field: str, ids: Mapping[str, object]
 ) -> None:
+    """``on`` lies between ``EARLIEST_EFFECTIVE_ON`` and a year after today."""
+    if on < EARLIEST_EFFECTIVE_ON:
+        raise errors.InvalidInput(
+            f"{on} is before {EARLIEST_EFFECTIVE_ON}", field=date_field, ids=ids
+        )
     if on > ctx.latest_effective_on:
         raise errors.EffectiveDateTooFarAhead(
             f"{on} is more than a year after {ctx.today}", field=date_field, ids=ids

@@ -15,12 +15,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from domain import text as strings
 from domain.errors import LadderInvalid, UnknownLevel
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_TRACK = "product"
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_KEY = 48
+"""Track, level and development-area keys: what every read model stores for them."""
+MAX_TITLE = 200
+MAX_DESCRIPTION = 2000
 """Track, level and area keys: lower snake case (a track key is part of a stream name)."""
 
 
@@ -138,6 +143,9 @@ def _text(d: Mapping[str, Any], name: str, where: str, problems: list[str]) -> s
     if not isinstance(value, str) or not value.strip():
         problems.append(f"{where}: {name} must be a non-empty string")
         return ""
+    if (why := strings.problem(value, MAX_TITLE)) is not None:
+        problems.append(f"{where}: {name} {why}")
+        return ""
     return value
 
 
@@ -146,7 +154,18 @@ def _optional_text(d: Mapping[str, Any], name: str, where: str, problems: list[s
     if not isinstance(value, str):
         problems.append(f"{where}: {name} must be a string")
         return ""
+    if (why := strings.problem(value, MAX_DESCRIPTION, multiline=True)) is not None:
+        problems.append(f"{where}: {name} {why}")
+        return ""
     return value
+
+
+def _key_problem(key: str) -> str | None:
+    if not KEY_PATTERN.match(key):
+        return "must be lower snake case ([a-z][a-z0-9_]*)"
+    if len(key) > MAX_KEY:
+        return f"is longer than {MAX_KEY} characters"
+    return None
 
 
 def _int(d: Mapping[str, Any], name: str, where: str, problems: list[str]) -> int | None:
@@ -159,8 +178,8 @@ def _int(d: Mapping[str, Any], name: str, where: str, problems: list[str]) -> in
 
 def _key(d: Mapping[str, Any], where: str, problems: list[str]) -> str:
     key = _text(d, "key", where, problems)
-    if key and not KEY_PATTERN.match(key):
-        problems.append(f"{where}: key {key!r} must be lower snake case ([a-z][a-z0-9_]*)")
+    if key and (why := _key_problem(key)) is not None:
+        problems.append(f"{where}: key {key[:MAX_KEY]!r} {why}")
     return key
 
 
@@ -169,8 +188,8 @@ def _parse(d: Mapping[str, Any], problems: list[str]) -> Ladder | None:
         problems.append("a ladder must be a table")
         return None
     track = _text(d, "track", "ladder", problems)
-    if track and not KEY_PATTERN.match(track):
-        problems.append(f"ladder: track {track!r} must be lower snake case ([a-z][a-z0-9_]*)")
+    if track and (why := _key_problem(track)) is not None:
+        problems.append(f"ladder: track {track[:MAX_KEY]!r} {why}")
     name = _text(d, "name", "ladder", problems)
     version = d.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:

@@ -73,7 +73,7 @@ def insert_plan(
     each column's bind processor applied once per value (SQLAlchemy's per-row parameter
     handling dominated rebuilds)."""
     compiled = sa.insert(table).compile(dialect=dialect)
-    order = compiled.positiontup or [c.name for c in table.columns]
+    order = column_order(table, dialect)
     procs = [_bind_processor(table.c[name].type, dialect) for name in order]
     # Rows in primary key order: the new table's b-tree is then appended to, not split
     # at random places (ids are random UUIDs), which halves SQLite's insert time.
@@ -91,6 +91,12 @@ def insert_plan(
                 columns[i] = map(proc, columns[i])
         tuples = list(zip(*columns, strict=True))
     return compiled.string, tuples
+
+
+def column_order(table: sa.Table, dialect: Dialect) -> list[str]:
+    """The columns in the order ``insert_plan``'s statement binds them."""
+    compiled = sa.insert(table).compile(dialect=dialect)
+    return list(compiled.positiontup or [c.name for c in table.columns])
 
 
 def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor | None:

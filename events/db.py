@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -35,7 +36,10 @@ _PG_DRIVERS = {
 
 def normalize_url(url: str | URL) -> str:
     """Map ``sqlite://`` and ``postgresql://`` URLs to their async drivers."""
-    u = make_url(url)
+    try:
+        u = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ValueError(f"bad database URL: {exc}") from exc
     if u.drivername in _SQLITE_DRIVERS:
         u = u.set(drivername="sqlite+aiosqlite")
     elif u.drivername in _PG_DRIVERS:
@@ -70,7 +74,7 @@ def create_engine(url: str | URL, *, schema: str | None = None, **kwargs: Any) -
 
 def _sqlite_engine(u: URL, **kwargs: Any) -> AsyncEngine:
     if u.database in (None, "", ":memory:"):
-        raise ValueError("the SQLite event log needs a file (WAL does not apply to :memory:)")
+        raise ValueError("the SQLite database URL needs a file (WAL does not apply to :memory:)")
     engine = create_async_engine(u, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

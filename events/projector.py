@@ -28,8 +28,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from events import dead_letters
 from events.bulk import (
     chunks,
+    column_order,
     insert_plan,
     load_missing,
     next_table,
@@ -38,6 +40,7 @@ from events.bulk import (
 )
 from events.checkpoints import Checkpoint, Consistency
 from events.db import create_engine, write_engine
+from events.dead_letters import TRANSIENT
 from events.port import EventStore
 from events.projections import ALL
 from events.projections.base import Envelope, Projection, Workspace
@@ -160,7 +163,15 @@ class Projector:
         applied = 0
         async with self._lock:
             while True:
-                n = await self._catch_up_batch()
+                try:
+                    n = await self._catch_up_batch()
+                except TRANSIENT:
+                    raise
+                except Exception:
+                    # Something in this batch cannot be applied or stored: do it again
+                    # event by event, recording what fails as dead letters.
+                    log.warning("projector batch failed; applying it event by event")
+                    n = await self._catch_up_batch(careful=True)
                 if n < 0:
                     return applied
                 applied += n
@@ -180,8 +191,11 @@ class Projector:
     def _types(self, projections: Iterable[Projection]) -> list[str]:
         return sorted({t for p in projections for t in p.types})
 
-    async def _catch_up_batch(self) -> int:
-        """One batch for every projection in one transaction; -1 when nothing was left."""
+    async def _catch_up_batch(self, *, careful: bool = False) -> int:
+        """One batch for every projection in one transaction; -1 when nothing was left.
+
+        ``careful``: each event under its own savepoint, and one that fails is recorded
+        as a dead letter instead of failing the batch."""
         names = [p.name for p in self.projections]
         async with self._writer.begin() as conn:
             cps = await self._lock_checkpoints(conn, names)
@@ -201,22 +215,50 @@ class Projector:
                 if cp.position >= end:
                     continue
                 envs = [e for e in envelopes if e.position > cp.position and p.handles(e.type)]
-                ws = Workspace(p, complete=False)
-                await load_missing(conn, ws, p.table, envs)
-                for env in envs:
-                    ws.apply(env)
-                await write_changes(conn, ws, p.table, delete=True)
+                if careful:
+                    done = await self._apply_each(conn, p, envs)
+                else:
+                    ws = Workspace(p, complete=False)
+                    await load_missing(conn, ws, p.table, envs)
+                    for env in envs:
+                        ws.apply(env)
+                    await write_changes(conn, ws, p.table, delete=True)
+                    done = ws.applied
                 await conn.execute(
                     sa.update(checkpoints)
                     .where(checkpoints.c.name == p.name)
                     .values(
                         position=end,
-                        applied_count=cp.applied_count + ws.applied,
+                        applied_count=cp.applied_count + done,
                         updated_at=_now(),
                     )
                 )
-                applied += ws.applied
+                applied += done
             return applied
+
+    async def _apply_each(self, conn: AsyncConnection, p: Projection, envs: list[Envelope]) -> int:
+        """Apply ``envs`` one at a time, each under a savepoint; an event that fails is
+        recorded as a dead letter and skipped. Counts every event as applied (the
+        consistency check compares that count with the log; dead letters say the rest)."""
+        for env in envs:
+            try:
+                async with conn.begin_nested():
+                    ws = Workspace(p, complete=False)
+                    await load_missing(conn, ws, p.table, [env])
+                    ws.apply(env)
+                    await write_changes(conn, ws, p.table, delete=True)
+            except TRANSIENT:
+                raise
+            except Exception as error:
+                await dead_letters.record(
+                    conn,
+                    p.name,
+                    error,
+                    position=env.position,
+                    event_id=env.id_text,
+                    event_type=env.type,
+                )
+        return len(envs)
 
     # --- rebuild --------------------------------------------------------------------------
 
@@ -264,6 +306,9 @@ class Projector:
         max_rows_in_memory: int,
         workers: int | None,
     ) -> int:
+        async with self._writer.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+            await dead_letters.clear_pending(conn, [p.name for p in chosen])
         wanted = self.rebuild_workers if workers is None else workers
         big = workers is not None or await self.store.last_position() >= self.parallel_from
         here, away = share(chosen, wanted if big else 1, self.store, self.engine)
@@ -295,7 +340,7 @@ class Projector:
                 await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn, after=reached)
                 position = records[-1].position
             for p in chosen:
-                await write_changes(conn, spaces[p.name], targets[p.name], delete=True)
+                await self._write_each(conn, spaces[p.name], targets[p.name])
                 await self._swap(conn, p, targets[p.name])
                 await conn.execute(
                     sa.update(checkpoints)
@@ -307,6 +352,7 @@ class Projector:
                         updated_at=_now(),
                     )
                 )
+            await dead_letters.promote_pending(conn, [p.name for p in chosen])
         last = max(reached.values(), default=position)
         if progress is not None:
             progress(max(position, last), max(position, last))
@@ -404,7 +450,36 @@ class Projector:
                 else:
                     await load_missing(conn, ws, targets[p.name], envs)
             for env in envs:
-                ws.apply(env)
+                try:
+                    ws.apply(env)
+                except Exception as error:
+                    await self._dead_letter(conn, p, env, error)
+
+    async def _dead_letter(
+        self, conn: AsyncConnection | None, p: Projection, env: Envelope, error: Exception
+    ) -> None:
+        """A rebuild's dead letter (pending until its swap)."""
+        if conn is not None:
+            await dead_letters.record(
+                conn,
+                p.name,
+                error,
+                position=env.position,
+                event_id=env.id_text,
+                event_type=env.type,
+                pending=True,
+            )
+            return
+        async with self._writer.begin() as c:
+            await dead_letters.record(
+                c,
+                p.name,
+                error,
+                position=env.position,
+                event_id=env.id_text,
+                event_type=env.type,
+                pending=True,
+            )
 
     async def _flush(self, ws: Workspace, target: sa.Table) -> None:
         """Write a rebuild's changed rows into its new table, a few thousand rows per
@@ -419,9 +494,64 @@ class Projector:
             sql, tuples = insert_plan(target, inserts, self.engine.dialect)
             del inserts
             for chunk in chunks(tuples, _WRITE_CHUNK):
-                async with self._writer.begin() as conn:
-                    await conn.exec_driver_sql(sql, list(chunk))
+                try:
+                    async with self._writer.begin() as conn:
+                        await conn.exec_driver_sql(sql, list(chunk))
+                except TRANSIENT:
+                    raise
+                except Exception:
+                    async with self._writer.begin() as conn:
+                        await self._insert_each(conn, ws.projection, target, sql, chunk)
         ws.forget()
+
+    async def _write_each(self, conn: AsyncConnection, ws: Workspace, target: sa.Table) -> None:
+        """``write_changes`` inside the swap, falling back to a row at a time (a row the
+        table cannot hold is recorded as a dead letter) instead of failing the rebuild."""
+        keys, inserts = ws.take_changes()
+        pk = target.c[ws.projection.pk]
+        for chunk in chunks(keys):
+            await conn.execute(sa.delete(target).where(pk.in_(chunk)))
+        if not inserts:
+            return
+        sql, tuples = insert_plan(target, inserts, conn.dialect)
+        try:
+            async with conn.begin_nested():
+                for chunk in chunks(tuples, 5000):
+                    await conn.exec_driver_sql(sql, list(chunk))
+        except TRANSIENT:
+            raise
+        except Exception:
+            await self._insert_each(conn, ws.projection, target, sql, tuples)
+
+    async def _insert_each(
+        self,
+        conn: AsyncConnection,
+        p: Projection,
+        target: sa.Table,
+        sql: str,
+        tuples: Sequence[tuple[object, ...]],
+    ) -> None:
+        order = column_order(target, conn.dialect)
+        key_at = order.index(p.pk)
+        position_at = next(
+            (order.index(c) for c in ("last_position", "position") if c in order), None
+        )
+        for values in tuples:
+            try:
+                async with conn.begin_nested():
+                    await conn.exec_driver_sql(sql, [values])
+            except TRANSIENT:
+                raise
+            except Exception as error:
+                position = values[position_at] if position_at is not None else None
+                await dead_letters.record(
+                    conn,
+                    p.name,
+                    error,
+                    position=int(str(position)) if position is not None else None,
+                    row_key=str(values[key_at]),
+                    pending=True,
+                )
 
     async def _ensure_checkpoints(self, conn: AsyncConnection, names: Sequence[str]) -> None:
         result = await conn.execute(

@@ -26,13 +26,14 @@ from uuid import UUID
 
 from domain import commands as c
 from domain.checks import DecisionContext
-from domain.errors import LadderError
+from domain.errors import InvalidInput, LadderError
 from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
 from domain.mentoring import decide_mentorship
 from domain.rules import decide, decide_ladder
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
+from domain.text import unstorable
 from events.errors import WrongExpectedVersion
 from events.idempotency import known_positions, read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
@@ -81,6 +82,23 @@ def encode(event: DomainEvent) -> NewEvent:
         schema_version=SCHEMA_VERSIONS[name],
         event_id=event.event_id,
     )
+
+
+def refuse_unstorable(appends: Sequence[StreamAppend]) -> None:
+    """The last line of input hygiene: no event whose data a backend cannot store (a NUL,
+    an unpaired surrogate) is appended, whatever command made it."""
+    for append in appends:
+        for event in append.events:
+            found = unstorable(event.data)
+            if found is not None:
+                path, why = found
+                field = _camel(path.split(".", 1)[0]) if path else None
+                raise InvalidInput(f"{field or 'a value'} {why}", field=field)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 class CareerService:
@@ -156,7 +174,8 @@ class CareerService:
         for attempt in range(1, attempts + 1):
             try:
                 appends = await self._decide(command, expected_version)
-                positions = await self.store.append_streams(appends, metadata=meta)
+                refuse_unstorable(appends)
+                appended = await self.store.write(appends, metadata=meta)
             except LadderError:
                 # An identical request may have won the race since the check above: its
                 # result is this request's result, not a refusal.
@@ -175,10 +194,23 @@ class CareerService:
                 # instead of colliding again on the very next round.
                 await asyncio.sleep(random.uniform(0, self.backoff * 2**attempt))  # noqa: S311
                 continue
-            if self._after_append is not None:
-                await self._after_append()
-            return CommandResult(tuple(await read_positions(self.store, positions)))
+            if appended.replayed:  # an identical request won the race to the append lock
+                events = await read_positions(self.store, appended.positions)
+                return CommandResult(tuple(events), replayed=True)
+            await self._read_your_writes()
+            return CommandResult(appended.events)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _read_your_writes(self) -> None:
+        """Bring the read models up to the append. The events are committed: a failure
+        here is logged, never reported as the command's (a client would retry a write
+        that happened); the read models catch up on the next append or wake-up."""
+        if self._after_append is None:
+            return
+        try:
+            await self._after_append()
+        except Exception:
+            log.exception("read models did not catch up after an append")
 
     async def _replay(self, meta: Metadata) -> CommandResult | None:
         if meta.idempotency_key is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -62,6 +63,19 @@ _COLUMNS = (
     T.c.prev_hash,
 )
 _VERIFY_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What one ``write`` did."""
+
+    positions: tuple[int, ...]
+    events: tuple[RecordedEvent, ...]
+    """The events as recorded (empty when ``replayed``)."""
+    replayed: bool
+    """The idempotency key was already used: nothing was written."""
+
+
 _T = TypeVar("_T")
 
 
@@ -127,6 +141,14 @@ class SqlEventStore:
         self, appends: Sequence[StreamAppend], *, metadata: Metadata | None = None
     ) -> list[int]:
         """Append to several streams in one transaction, all or nothing."""
+        return list((await self.write(appends, metadata=metadata)).positions)
+
+    async def write(
+        self, appends: Sequence[StreamAppend], *, metadata: Metadata | None = None
+    ) -> Appended:
+        """``append_streams``, saying what happened: the events as recorded, or, when the
+        metadata's idempotency key was already used, ``replayed`` and the positions that
+        first append wrote (decided under the append lock, so exact under any race)."""
         plans = plan_appends(appends)
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")
@@ -141,9 +163,12 @@ class SqlEventStore:
                     positions, rows = await self._pg.append(
                         raw.driver_connection, plans, meta, meta_json, key, self._clock()
                     )
-        if rows is not None and self.listeners:
-            await self._notify([r.recorded() for r in rows])
-        return positions
+        if rows is None:
+            return Appended(tuple(positions), (), replayed=True)
+        recorded = [r.recorded() for r in rows]
+        if self.listeners:
+            await self._notify(recorded)
+        return Appended(tuple(positions), tuple(recorded), replayed=False)
 
     async def _notify(self, recorded: list[RecordedEvent]) -> None:
         for listener in list(self.listeners):

@@ -161,3 +161,21 @@ ladders = sa.Table(
     sa.Column("ladder", Json, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
 )
+
+dead_letters = sa.Table(
+    "projection_dead_letters",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("projection", sa.String(100), nullable=False),
+    sa.Column("position", sa.BigInteger),
+    sa.Column("event_id", _ID),
+    sa.Column("event_type", sa.String(100)),
+    sa.Column("row_key", sa.String(200)),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("pending", sa.Boolean, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_projection_dead_letters_projection", "projection", "position"),
+)
+"""Events (or, in a rebuild, rows) a projection could not apply or store: the projection
+skipped them and is *degraded* until a rebuild with fixed code applies them. ``pending``
+marks the ones a running rebuild found; its swap makes them current and drops the old."""

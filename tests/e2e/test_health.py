@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -18,11 +18,15 @@ from tests.e2e.conftest import LiveServer, StartServer, make_settings, serve
 class FakeServices:
     answer: bool | None  # None: the check raises
     closed: bool = False
+    dead_letters: dict[str, int] = field(default_factory=dict)
 
     async def ready(self) -> bool:
         if self.answer is None:
             raise ConnectionError("database unreachable at 10.0.0.5")
         return self.answer
+
+    async def degraded(self) -> dict[str, int]:
+        return self.dead_letters
 
 
 async def test_healthz_answers_while_the_process_lives(live_server: LiveServer) -> None:
@@ -47,6 +51,17 @@ async def test_readyz_asks_the_services(
         response = await client.get("/readyz")
     assert response.status_code == status
     assert "10.0.0.5" not in response.text
+
+
+async def test_readyz_names_the_read_models_that_skipped_events(start_server: StartServer) -> None:
+    server = start_server(services=FakeServices(True, dead_letters={"people": 2}))
+    async with server.client() as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200  # the service still answers
+    assert response.json() == {
+        "status": "degraded",
+        "degraded": [{"projection": "people", "deadLetters": 2}],
+    }
 
 
 async def test_the_lifespan_builds_services_at_startup_and_closes_them_at_shutdown() -> None:

@@ -30,7 +30,7 @@ from events.service import CareerService, CommandResult
 F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
-MAX_SUBJECT_IN_KEY = 48
+MAX_SUBJECT_IN_KEY = 47
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces
 
 # The event type each command writes into the stream it is judged against; a replayed
@@ -135,14 +135,17 @@ def parse_idempotency_key(value: str | None) -> str | None:
 def scoped_key(principal: Principal, key: str | None) -> str | None:
     """The key as stored: scoped to the caller, so two clients' keys never collide.
 
-    Long subjects are hashed so the stored key stays within the store's 255 characters.
+    The subject is length-prefixed (``api:<length>:<subject>:<key>``): subjects and keys
+    may both hold ``:``, and without the length caller ``hr`` with key ``a:k`` would meet
+    caller ``hr:a`` with key ``k``. Long subjects are hashed (a fixed length, so still
+    unambiguous) to keep the stored key within the store's 255 characters.
     """
     if key is None:
         return None
     subject = principal.subject
     if len(subject) > MAX_SUBJECT_IN_KEY:
-        subject = hashlib.sha256(subject.encode()).hexdigest()[:MAX_SUBJECT_IN_KEY]
-    return f"api:{subject}:{key}"
+        subject = "#" + hashlib.sha256(subject.encode()).hexdigest()[: MAX_SUBJECT_IN_KEY - 1]
+    return f"api:{len(subject)}:{subject}:{key}"
 
 
 def parse_expected_version(value: int | None) -> int | None:

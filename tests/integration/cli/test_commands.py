@@ -154,3 +154,48 @@ def test_the_exit_code_table_in_the_docs_matches_the_code() -> None:
 def test_a_missing_postgresql_database_is_unreachable() -> None:
     url = make_url(PG_BASE_URL).set(database="no_such_database_here")
     _one_line(("verify", "--database-url", url.render_as_string(False)), 5, "unreachable")
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "code", "words"),
+    [
+        ({"LADDER_ENV": "prod"}, ("verify",), 2, "LADDER_ENV"),
+        ({"LADDER_PORT": "abc"}, ("serve",), 2, "LADDER_PORT"),
+        ({"LADDER_MAX_DEPTH": "0"}, ("serve",), 2, "LADDER_MAX_DEPTH"),
+        ({"LADDER_ENV": "production"}, ("serve",), 7, "development secret"),
+        ({"LADDER_ENV": "production", "LADDER_TOKEN_SECRET": "short"}, ("serve",), 7, "32 bytes"),
+        ({"LADDER_ENV": "production"}, ("token", "-r", "hr", "-s", "x"), 7, "development"),
+        ({}, ("token", "-r", "hr", "-s", "x", "--ttl", "3650d"), 4, "LADDER_MAX_TOKEN_TTL_DAYS"),
+        ({}, ("token", "-r", "hr", "-s", "x" * 201), 4, "--subject"),
+        ({}, ("verify", "--database-url", "postgresql://h:notaport/db"), 2, "bad database URL"),
+        ({}, ("verify", "--database-url", "not a url"), 2, "bad database URL"),
+        ({}, ("verify", "--database-url", "sqlite://"), 2, "database URL needs a file"),
+    ],
+)
+def test_bad_settings_and_secrets_are_one_line_naming_the_setting(
+    env: dict[str, str], args: tuple[str, ...], code: int, words: str
+) -> None:
+    ran = ladder(*args, env=env)
+    assert ran.exit_code == code, (ran.stdout, ran.stderr)
+    assert len(ran.error_lines) == 1, ran.stderr
+    assert words in ran.error_lines[0]
+    assert "Traceback" not in ran.stderr
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        url = f"sqlite:///{tmp_path / 'serve.db'}"
+        _one_line(("serve", "--port", port, "--database-url", url), 2, "in use")
+
+
+def test_commands_that_only_read_refuse_a_missing_file_or_a_directory(tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'typo.db'}"
+    _one_line(("rebuild", "--database-url", missing), 3, "no database file")
+    _one_line(("projections", "--database-url", missing), 3, "no database file")
+    assert not (tmp_path / "typo.db").exists()
+    _one_line(("verify", "--database-url", f"sqlite:///{tmp_path}"), 4, "is a directory")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from graphql import GraphQLError, parse
@@ -74,11 +75,17 @@ def test_production_turns_the_tools_off_unless_asked(caplog: pytest.LogCaptureFi
     assert "LADDER_TOKEN_SECRET" not in caplog.text
 
 
-def test_the_dev_secret_outside_development_is_warned_about(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    Settings(_env_file=None, env="production", token_secret=DEV_TOKEN_SECRET)
-    assert "LADDER_TOKEN_SECRET" in caplog.text
+def test_production_with_a_known_or_short_secret_is_insecure() -> None:
+    def insecure(**values: Any) -> str | None:
+        return Settings(_env_file=None, env="production", **values).insecure()
+
+    assert "development secret" in str(insecure(token_secret=DEV_TOKEN_SECRET))
+    assert "shorter than 32 bytes" in str(insecure(token_secret="x"))
+    assert "LADDER_TOKEN_VERIFY_SECRETS" in str(
+        insecure(token_secret="x" * 40, token_verify_secrets=["short"])
+    )
+    assert insecure(token_secret="x" * 40, token_verify_secrets=["y" * 32]) is None
+    assert Settings(_env_file=None, token_secret="x").insecure() is None  # development
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

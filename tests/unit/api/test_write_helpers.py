@@ -62,6 +62,13 @@ def test_idempotency_keys_are_scoped_to_the_caller_and_stay_short() -> None:
     assert len(scoped_key(long, "k" * 200) or "") <= 255
 
 
+def test_idempotency_keys_with_colons_never_collide_across_callers() -> None:
+    # "hr" with key "a:k" and "hr:a" with key "k" once shared "api:hr:a:k".
+    assert scoped_key(Principal("hr", Role.HR), "a:k") != scoped_key(
+        Principal("hr:a", Role.HR), "k"
+    )
+
+
 class CountingStore:
     def __init__(self) -> None:
         self.reads = 0
