@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from api.cli_errors import Exit, err_console, fail, guard, out, run
 from api.cli_support import DatabaseUrl, database_url, existing_database, progress_bar
+from api.protocol import TimedHttpToolsProtocol
 from api.settings import DEV_TOKEN_SECRET, get_settings
 from events.db import create_engine, normalize_url
 from events.dead_letters import degraded, list_dead_letters
@@ -81,6 +82,11 @@ def serve(
         port=bind_port,
         workers=workers,
         lifespan="on",
+        http=TimedHttpToolsProtocol,
+        timeout_keep_alive=int(settings.keep_alive_timeout),
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
+        ws_max_size=settings.max_body_bytes,
         # A worker imports the API and bootstraps before it answers: give it time.
         timeout_worker_healthcheck=60,
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -54,6 +55,7 @@ from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.settings import Settings
 from domain.text import unstorable
 
+_WS_SUBJECT = "ladder.ws_subject"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
 
@@ -162,6 +164,8 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
     backstop the server command should also lower.
     """
 
+    _active_ids: set[str] | None = None
+
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
         # Mirrors ``ASGIWebSocketAdapter.iter_json``, with the size check before decoding.
         limit = cast("GraphQLView", self.view).state.settings.max_body_bytes
@@ -185,9 +189,49 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
                 if message is None or json_depth(message) > MAX_JSON_DEPTH + 2:
                     await self.ws.close(code=4400, reason="JSON nested too deeply")
                     return
+                if await self._over_subscription_cap(message):
+                    continue
                 yield message
         except WebSocketDisconnect:
             return
+
+    def _active(self) -> set[str]:
+        active: set[str] | None = getattr(self, "_active_ids", None)
+        if active is None:
+            active = set()
+            self._active_ids = active
+        return active
+
+    async def _over_subscription_cap(self, message: object) -> bool:
+        """Refuse a subscription past ``max_subscriptions_per_connection`` (an ``error``
+        for its id, nothing started); track the ids of those running."""
+        if not isinstance(message, dict):
+            return False
+        kind, op_id = message.get("type"), message.get("id")
+        if not isinstance(op_id, str):
+            return False
+        active = self._active()
+        if kind in ("complete", "stop"):
+            active.discard(op_id)
+            return False
+        if kind not in ("subscribe", "start") or op_id in active:
+            return False
+        cap = cast("GraphQLView", self.view).state.settings.max_subscriptions_per_connection
+        if len(active) < cap:
+            active.add(op_id)
+            return False
+        error = {
+            "message": f"At most {cap} subscriptions per connection.",
+            "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS", "limit": cap},
+        }
+        payload: object = [error] if kind == "subscribe" else error
+        await super().send_json({"id": op_id, "type": "error", "payload": payload})
+        return True
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if message.get("type") in ("complete", "error") and isinstance(message.get("id"), str):
+            self._active().discard(str(message["id"]))
+        await super().send_json(message)
 
 
 @lru_cache(maxsize=256)
@@ -236,6 +280,8 @@ class GraphQLView(GraphQL[Context, None]):
             **kwargs,
         )
         self.state = state
+        self._ws_open = 0
+        self._ws_by_subject: Counter[str] = Counter()
         self.token_keys = TokenKeys.of(
             settings.token_secret, settings.token_verify_secrets, settings.token_jwks_file
         )
@@ -243,6 +289,9 @@ class GraphQLView(GraphQL[Context, None]):
     # --- HTTP ----------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -263,6 +312,23 @@ class GraphQLView(GraphQL[Context, None]):
             rejected = HTTPProblem(exc.status_code, exc.reason, "BAD_REQUEST")
             response = _problem_response(rejected, media_type)
         await response(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one WebSocket within ``max_ws_connections`` per process (1013, try
+        again later, above it); ``on_ws_connect`` counts them per subject."""
+        if self._ws_open >= self.state.settings.max_ws_connections:
+            await WebSocket(scope, receive, send).close(code=1013, reason="Too many connections")
+            return
+        self._ws_open += 1
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._ws_open -= 1
+            subject = scope.get(_WS_SUBJECT)
+            if isinstance(subject, str):
+                self._ws_by_subject[subject] -= 1
+                if self._ws_by_subject[subject] <= 0:
+                    del self._ws_by_subject[subject]
 
     def _check_request(self, request: Request) -> str:
         """Method, ``Accept`` and ``Content-Type`` checks; returns the response media type."""
@@ -438,6 +504,18 @@ class GraphQLView(GraphQL[Context, None]):
             context.principal = decode_token(self.token_keys, token)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        subject = context.principal.subject if context.principal else ""
+        cap = self.state.settings.max_ws_connections_per_subject
+        if self._ws_by_subject[subject] >= cap:
+            raise ConnectionRejectionError(
+                {
+                    "message": f"At most {cap} WebSocket connections per token subject.",
+                    "code": "TOO_MANY_CONNECTIONS",
+                }
+            )
+        if context.request is not None and _WS_SUBJECT not in context.request.scope:
+            self._ws_by_subject[subject] += 1
+            context.request.scope[_WS_SUBJECT] = subject
         unset: UnsetType = UNSET
         return unset
 

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     max_mentees: int = Field(default=5, ge=1)
     parser_cache_size: int = Field(default=256, ge=0)
     validation_cache_size: int = Field(default=256, ge=0)
+    keep_alive_timeout: float = Field(default=5.0, gt=0)
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)
+    ws_ping_interval: float = Field(default=20.0, gt=0)
+    ws_ping_timeout: float = Field(default=20.0, gt=0)
+    max_ws_connections: int = Field(default=1000, ge=1)
+    max_ws_connections_per_subject: int = Field(default=50, ge=1)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

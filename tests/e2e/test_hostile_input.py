@@ -210,3 +210,18 @@ async def test_the_service_still_writes_and_reads_after_all_of_it(
     assert {"node": {"name": "After The Storm"}} in body["data"]["people"]["edges"]
     health = await client.get("/readyz")
     assert health.json() == {"status": "ready"}
+
+
+async def test_several_operations_without_an_operation_name_are_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await raw_post(
+        client, '{"query": "query A { __typename } mutation B { __typename }"}'
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "OPERATION_NAME_REQUIRED"
+    named = await raw_post(
+        client,
+        '{"query": "query A { __typename } query B { __typename }", "operationName": "B"}',
+    )
+    assert named.json() == {"data": {"__typename": "Query"}}
