@@ -39,9 +39,11 @@ from graphql import (
 from graphql.language.visitor import SKIP, VisitorAction
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from api.cost import COST_LIMIT_EXCEEDED, query_cost
 from domain.text import unstorable
 
 DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
@@ -221,6 +223,8 @@ class RequestLimits:
     suggestions: bool = True
     parser_cache_size: int = 256
     validation_cache_size: int = 256
+    max_cost: int = 3000
+    default_page: int = 100
     rules: tuple[type[ASTValidationRule], ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -274,6 +278,7 @@ class LimitsExtension(SchemaExtension):
     def __init__(self, limits: RequestLimits) -> None:
         super().__init__()
         self.limits = limits
+        self.cost: int | None = None
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
@@ -291,10 +296,41 @@ class LimitsExtension(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None and context.query is not None:
-            context.pre_execution_errors = self.limits.validate(
+            errors = self.limits.validate(
                 context.schema._schema,
                 context.query,
                 context.graphql_document,
                 context.validation_rules,
             )
+            if not errors:
+                errors = self._check_cost(context.graphql_document)
+            context.pre_execution_errors = errors
         yield
+
+    def _check_cost(self, document: DocumentNode) -> list[GraphQLError]:
+        context = self.execution_context
+        self.cost = query_cost(
+            context.schema._schema,
+            document,
+            context.operation_name,
+            context.variables,
+            self.limits.default_page,
+        )
+        limit = self.limits.max_cost
+        if self.cost <= limit:
+            return []
+        message = f"The query costs {self.cost}; the maximum is {limit}."
+        return [
+            GraphQLError(
+                message,
+                extensions={"code": COST_LIMIT_EXCEEDED, "cost": self.cost, "limit": limit},
+            )
+        ]
+
+    def get_results(self) -> dict[str, Any]:
+        """``extensions.cost`` of queries and mutations that cost anything (a
+        subscription's events do not repeat it)."""
+        context = self.execution_context
+        if not self.cost or context.operation_type is OperationType.SUBSCRIPTION:
+            return {}
+        return {"cost": {"requested": self.cost, "limit": self.limits.max_cost}}

@@ -94,6 +94,8 @@ def build_schema(
         suggestions=settings.field_suggestions_enabled,
         parser_cache_size=settings.parser_cache_size,
         validation_cache_size=settings.validation_cache_size,
+        max_cost=settings.max_cost,
+        default_page=settings.max_page_size,
     )
     suggestions = settings.field_suggestions_enabled
 

@@ -44,6 +44,15 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """A response body without ``extensions.cost`` (reported on every query that costs
+    anything), for tests that compare whole bodies."""
+    extensions = dict(body.get("extensions") or {})
+    extensions.pop("cost", None)
+    rest = {k: v for k, v in body.items() if k != "extensions"}
+    return {**rest, **({"extensions": extensions} if extensions else {})}
+
+
 def mint(role: Role | str, subject: str = "person-1", ttl: timedelta = timedelta(hours=1)) -> str:
     return mint_token(TEST_SECRET, role, subject, ttl)
 

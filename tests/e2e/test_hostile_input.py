@@ -225,3 +225,23 @@ async def test_several_operations_without_an_operation_name_are_refused(
         '{"query": "query A { __typename } query B { __typename }", "operationName": "B"}',
     )
     assert named.json() == {"data": {"__typename": "Query"}}
+
+
+HEAVY = """{ people(first: 100) { edges { node {
+  name careerHistory { events { type } } timeline { type } mentees { name } } } } }"""
+
+
+async def test_a_query_over_the_cost_limit_is_refused_before_it_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await gql(client, HEAVY)
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+    assert error["extensions"]["cost"] > error["extensions"]["limit"] == 3000
+    assert "data" not in body
+
+
+async def test_every_answer_reports_its_cost(client: httpx.AsyncClient) -> None:
+    body = await gql(client, "{ people(first: 50) { edges { node { name level { title } } } } }")
+    assert "errors" not in body
+    assert body["extensions"]["cost"] == {"requested": 200, "limit": 3000}

@@ -10,7 +10,14 @@ import httpx
 import pytest
 
 from api.auth import Role, mint_token
-from tests.e2e.conftest import TEST_SECRET, LiveServer, StartServer, make_settings, mint
+from tests.e2e.conftest import (
+    TEST_SECRET,
+    LiveServer,
+    StartServer,
+    make_settings,
+    mint,
+    without_cost,
+)
 
 OTHER_SECRET = "some-other-secret-that-is-long-enough-xx"
 LEVEL_CHAIN = '{{ ladder(track: "product") {{ levels {{ {inner} }} }} }}'
@@ -201,7 +208,7 @@ async def test_a_valid_token_identifies_the_viewer(client: httpx.AsyncClient) ->
         json={"query": "{ viewer { subject role canWrite canReadAudit } }"},
         headers={"authorization": f"Bearer {mint(Role.AUDITOR, 'audit-bot')}"},
     )
-    assert response.json() == {
+    assert without_cost(response.json()) == {
         "data": {
             "viewer": {
                 "subject": "audit-bot",
@@ -215,7 +222,7 @@ async def test_a_valid_token_identifies_the_viewer(client: httpx.AsyncClient) ->
 
 async def test_no_token_means_anonymous(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json={"query": "{ viewer { subject } }"})
-    assert response.json() == {"data": {"viewer": None}}
+    assert without_cost(response.json()) == {"data": {"viewer": None}}
 
 
 @pytest.mark.parametrize(
@@ -273,4 +280,4 @@ async def test_a_masked_error_does_not_hide_sibling_data(probe_server: LiveServe
         response = await client.post(
             "/graphql", json={"query": '{ echo(text: "hi") ladder(track: "nope") { name } }'}
         )
-    assert response.json() == {"data": {"echo": "hi", "ladder": None}}
+    assert without_cost(response.json()) == {"data": {"echo": "hi", "ladder": None}}
