@@ -39,9 +39,9 @@ from graphql import (
 from graphql.language.visitor import SKIP, VisitorAction
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
 from api.cost import COST_LIMIT_EXCEEDED, query_cost
 from domain.text import unstorable
