@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.commands import PublishLadder
 from domain.ladder import default_ladder
 from events.db import create_engine, is_sqlite
+from events.inline import InlineProjector
 from events.migrate import migrate
 from events.notifier import Notifier
-from events.port import Metadata
+from events.port import Metadata, RecordedEvent
 from events.projections import ALL
 from events.projector import Projector
 from events.service import CareerService
@@ -74,8 +75,11 @@ async def bootstrap(
     store.add_listener(notifier.on_append)
     projector = Projector(engine, store, ALL)
 
-    async def read_your_writes() -> None:
-        await projector.catch_up()
+    if is_sqlite(engine):  # one transaction for the append and its read models
+        store.project_inline(InlineProjector(ALL, engine.dialect))
+
+    async def read_your_writes(events: Sequence[RecordedEvent]) -> None:
+        await projector.catch_up(known=events)
 
     service = CareerService(
         store, max_mentees=max_mentees, today=today, after_append=read_your_writes

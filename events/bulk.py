@@ -72,8 +72,7 @@ def insert_plan(
     """A bulk insert for the driver's executemany: the statement and the rows as tuples,
     each column's bind processor applied once per value (SQLAlchemy's per-row parameter
     handling dominated rebuilds)."""
-    compiled = sa.insert(table).compile(dialect=dialect)
-    order = column_order(table, dialect)
+    sql, order = insert_statement(table, dialect)
     procs = [_bind_processor(table.c[name].type, dialect) for name in order]
     # Rows in primary key order: the new table's b-tree is then appended to, not split
     # at random places (ids are random UUIDs), which halves SQLite's insert time.
@@ -90,13 +89,20 @@ def insert_plan(
             if proc is not None:
                 columns[i] = map(proc, columns[i])
         tuples = list(zip(*columns, strict=True))
-    return compiled.string, tuples
+    return sql, tuples
+
+
+@functools.lru_cache(maxsize=64)
+def insert_statement(table: sa.Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """``INSERT`` of every column of ``table`` for ``dialect``: the statement and the
+    columns in the order it binds them (compiled once per table and dialect)."""
+    compiled = sa.insert(table).compile(dialect=dialect)
+    return compiled.string, tuple(compiled.positiontup or [c.name for c in table.columns])
 
 
 def column_order(table: sa.Table, dialect: Dialect) -> list[str]:
     """The columns in the order ``insert_plan``'s statement binds them."""
-    compiled = sa.insert(table).compile(dialect=dialect)
-    return list(compiled.positiontup or [c.name for c in table.columns])
+    return list(insert_statement(table, dialect)[1])
 
 
 def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor | None:

@@ -41,7 +41,7 @@ from events.bulk import (
 from events.checkpoints import Checkpoint, Consistency
 from events.db import create_engine, write_engine
 from events.dead_letters import TRANSIENT
-from events.port import EventStore
+from events.port import EventStore, RecordedEvent
 from events.projections import ALL
 from events.projections.base import Envelope, Projection, Workspace
 from events.readmodels.tables import METADATA, checkpoints
@@ -157,21 +157,24 @@ class Projector:
 
     # --- incremental ----------------------------------------------------------------------
 
-    async def catch_up(self) -> int:
-        """Apply every event not yet applied; return how many events were applied in all."""
+    async def catch_up(self, known: Sequence[RecordedEvent] = ()) -> int:
+        """Apply every event not yet applied; return how many events were applied in all.
+
+        ``known``: events the caller just appended (as recorded); when they are exactly
+        the next ones, they are applied from memory instead of read back from the log."""
         await self._ensure_started()
         applied = 0
         async with self._lock:
             while True:
                 try:
-                    n = await self._catch_up_batch()
+                    n = await self._catch_up_batch(known=known)
                 except TRANSIENT:
                     raise
                 except Exception:
                     # Something in this batch cannot be applied or stored: do it again
                     # event by event, recording what fails as dead letters.
                     log.warning("projector batch failed; applying it event by event")
-                    n = await self._catch_up_batch(careful=True)
+                    n = await self._catch_up_batch(careful=True, known=known)
                 if n < 0:
                     return applied
                 applied += n
@@ -191,7 +194,9 @@ class Projector:
     def _types(self, projections: Iterable[Projection]) -> list[str]:
         return sorted({t for p in projections for t in p.types})
 
-    async def _catch_up_batch(self, *, careful: bool = False) -> int:
+    async def _catch_up_batch(
+        self, *, careful: bool = False, known: Sequence[RecordedEvent] = ()
+    ) -> int:
         """One batch for every projection in one transaction; -1 when nothing was left.
 
         ``careful``: each event under its own savepoint, and one that fails is recorded
@@ -203,7 +208,10 @@ class Projector:
             if not live:
                 return -1
             start = min(cps[p.name].position for p in live)
-            records = await self.store.read_all(after_position=start, limit=self.batch_size)
+            if known and known[0].position == start + 1 and len(known) <= self.batch_size:
+                records = list(known)
+            else:
+                records = await self.store.read_all(after_position=start, limit=self.batch_size)
             if not records:
                 return -1
             types = set(self._types(live))

@@ -43,6 +43,7 @@ from events.timetravel import fold_recorded
 log = logging.getLogger(__name__)
 
 Command = c.Command
+LADDER_PUBLISHED = "LadderPublished"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ class CareerService:
         max_retries: int = 10,
         backoff: float = 0.005,
         today: Callable[[], date] | None = None,
-        after_append: Callable[[], Awaitable[None]] | None = None,
+        after_append: Callable[[Sequence[RecordedEvent]], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.max_mentees = max_mentees
@@ -120,6 +121,7 @@ class CareerService:
         self.backoff = backoff
         self._today = today or (lambda: datetime.now(UTC).date())
         self._after_append = after_append
+        self._ladders: tuple[int, dict[str, Ladder]] | None = None
 
     # -- reading what decisions need --------------------------------------------------
 
@@ -129,13 +131,22 @@ class CareerService:
         return state, (recorded[-1].version if recorded else 0)
 
     async def ladders(self) -> dict[str, Ladder]:
-        """The current published ladder of every track."""
-        published = await self.store.read_all(0, limit=1_000_000, types=["LadderPublished"])
+        """The current published ladder of every track.
+
+        Kept for the process: the log is asked only for the position of its last
+        ``LadderPublished`` (one index lookup), and the ladders are read and parsed again
+        only when that moved (a publish here or in any other process)."""
+        last = await self.store.last_position_of(LADDER_PUBLISHED)
+        if self._ladders is not None and self._ladders[0] == last:
+            return self._ladders[1]
+        published = await self.store.read_all(0, limit=1_000_000, types=[LADDER_PUBLISHED])
         current: dict[str, Ladder] = {}
         for r in published:
             event = decode(r)
             if isinstance(event, LadderPublished):
                 current[event.track] = Ladder.from_dict(event.ladder)
+        reached = published[-1].position if published else 0
+        self._ladders = (reached, current)
         return current
 
     async def ladder_versions(self, track: str) -> list[Ladder]:
@@ -197,18 +208,19 @@ class CareerService:
             if appended.replayed:  # an identical request won the race to the append lock
                 events = await read_positions(self.store, appended.positions)
                 return CommandResult(tuple(events), replayed=True)
-            await self._read_your_writes()
+            if not appended.projected:
+                await self._read_your_writes(appended.events)
             return CommandResult(appended.events)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _read_your_writes(self) -> None:
+    async def _read_your_writes(self, events: Sequence[RecordedEvent]) -> None:
         """Bring the read models up to the append. The events are committed: a failure
         here is logged, never reported as the command's (a client would retry a write
         that happened); the read models catch up on the next append or wake-up."""
         if self._after_append is None:
             return
         try:
-            await self._after_append()
+            await self._after_append(events)
         except Exception:
             log.exception("read models did not catch up after an append")
 

@@ -39,7 +39,7 @@ from events.port import (
 )
 from events.rows import decode_rows
 from events.schema import events_table as T
-from events.sqlite_io import SqliteReader, SqliteWriter
+from events.sqlite_io import BeforeCommit, SqliteReader, SqliteWriter
 from events.upcasting import UpcasterRegistry, default_upcasters
 from events.verify import ChainVerifier, StoredRow
 
@@ -63,6 +63,8 @@ _COLUMNS = (
     T.c.prev_hash,
 )
 _VERIFY_BATCH = 5000
+_LAST_OF_TYPE_SQLITE = "SELECT max(position) FROM events WHERE type = ?"
+_LAST_OF_TYPE_PG = "SELECT max(position) FROM events WHERE type = $1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Appended:
     """The events as recorded (empty when ``replayed``)."""
     replayed: bool
     """The idempotency key was already used: nothing was written."""
+    projected: bool = False
+    """The read models already hold the events (applied in the append's transaction)."""
 
 
 _T = TypeVar("_T")
@@ -152,9 +156,10 @@ class SqlEventStore:
         plans = plan_appends(appends)
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")
+        projected = False
         async with self._append_lock:
             if self._sqlite is not None:
-                positions, rows = await self._sqlite.append(
+                positions, recorded, projected = await self._sqlite.append(
                     plans, meta, meta_json, key, self._clock()
                 )
             else:
@@ -163,12 +168,18 @@ class SqlEventStore:
                     positions, rows = await self._pg.append(
                         raw.driver_connection, plans, meta, meta_json, key, self._clock()
                     )
-        if rows is None:
+                recorded = None if rows is None else [r.recorded() for r in rows]
+        if recorded is None:
             return Appended(tuple(positions), (), replayed=True)
-        recorded = [r.recorded() for r in rows]
         if self.listeners:
             await self._notify(recorded)
-        return Appended(tuple(positions), tuple(recorded), replayed=False)
+        return Appended(tuple(positions), tuple(recorded), replayed=False, projected=projected)
+
+    def project_inline(self, before_commit: BeforeCommit) -> None:
+        """On SQLite, run ``before_commit`` in each append's transaction (``events.inline``);
+        elsewhere nothing (the projector catches up after the append)."""
+        if self._sqlite is not None:
+            self._sqlite.before_commit = before_commit
 
     async def _notify(self, recorded: list[RecordedEvent]) -> None:
         for listener in list(self.listeners):
@@ -227,6 +238,17 @@ class SqlEventStore:
 
     def _decode_sqlite(self, rows: list[Any]) -> list[RecordedEvent]:
         return decode_rows(rows, self.upcasters, sqlite=True)
+
+    async def last_position_of(self, type_name: str) -> int:
+        """The position of the last event of type ``type_name`` (0 if none): one lookup
+        in the (type, position) index."""
+        if self._reader is not None:
+            return await self._reader.fetch(
+                _LAST_OF_TYPE_SQLITE, (type_name,), lambda rows: int(rows[0][0] or 0)
+            )
+        async with self.engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            return int(await raw.fetchval(_LAST_OF_TYPE_PG, type_name) or 0)
 
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.db import SQLITE_BUSY_TIMEOUT_MS
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
-from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+from events.port import RecordedEvent
+from events.rows import ReadQueries, build_rows, next_recorded_at
 
 _INSERT = (
     "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
@@ -112,10 +113,16 @@ class SqliteReader:
             conn.close()
 
 
+BeforeCommit = Callable[[sqlite3.Connection, Sequence[RecordedEvent]], bool]
+"""Run in the writer thread with the append's events before its ``COMMIT`` (the inline
+projection, ``events.inline``); True when it wrote what it had to."""
+
+
 class SqliteWriter:
     """The store's single writer connection, used only from its own thread."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self.before_commit: BeforeCommit | None = None
         self._path = _database(engine)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-writer")
         self._conn: sqlite3.Connection | None = None
@@ -137,8 +144,9 @@ class SqliteWriter:
         meta_json: str,
         key: str | None,
         now: datetime,
-    ) -> tuple[list[int], list[NewRow] | None]:
-        """(positions, rows written) or, for a known idempotency key, (positions, None)."""
+    ) -> tuple[list[int], list[RecordedEvent] | None, bool]:
+        """(positions, events written, whether ``before_commit`` projected them) or, for a
+        known idempotency key, (positions, None, False)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, self._append, plans, meta, meta_json, key, now
@@ -151,7 +159,7 @@ class SqliteWriter:
         meta_json: str,
         key: str | None,
         now: datetime,
-    ) -> tuple[list[int], list[NewRow] | None]:
+    ) -> tuple[list[int], list[RecordedEvent] | None, bool]:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -159,7 +167,7 @@ class SqliteWriter:
                 known = conn.execute(_KEY, (key,)).fetchone()
                 if known is not None:
                     conn.execute("ROLLBACK")
-                    return orjson.loads(known[0]), None
+                    return orjson.loads(known[0]), None, False
             # The log's head and the first stream's head in one statement.
             last_position, last_ts, version, digest = conn.execute(
                 _HEADS, (plans[0].stream,)
@@ -195,6 +203,8 @@ class SqliteWriter:
             positions = [r.position for r in rows]
             if key is not None:
                 conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
+            recorded = [r.recorded() for r in rows]
+            projected = self.before_commit is not None and self.before_commit(conn, recorded)
             conn.execute("COMMIT")
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK")
@@ -205,7 +215,7 @@ class SqliteWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return positions, rows
+        return positions, recorded, projected
 
     async def close(self) -> None:
         if self._closed:  # closing twice is harmless
