@@ -157,18 +157,18 @@ class SqlEventStore:
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")
         projected = False
-        async with self._append_lock:
-            if self._sqlite is not None:
-                positions, recorded, projected = await self._sqlite.append(
-                    plans, meta, meta_json, key, self._clock()
+        if self._sqlite is not None:
+            # No lock here: the writer thread serializes, and queued appends share a commit.
+            positions, recorded, projected = await self._sqlite.append(
+                plans, meta, meta_json, key, self._clock()
+            )
+        else:
+            async with self._append_lock, self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                positions, rows = await self._pg.append(
+                    raw.driver_connection, plans, meta, meta_json, key, self._clock()
                 )
-            else:
-                async with self.engine.connect() as conn:
-                    raw = await conn.get_raw_connection()
-                    positions, rows = await self._pg.append(
-                        raw.driver_connection, plans, meta, meta_json, key, self._clock()
-                    )
-                recorded = None if rows is None else [r.recorded() for r in rows]
+            recorded = None if rows is None else [r.recorded() for r in rows]
         if recorded is None:
             return Appended(tuple(positions), (), replayed=True)
         if self.listeners:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -118,15 +119,39 @@ BeforeCommit = Callable[[sqlite3.Connection, Sequence[RecordedEvent]], bool]
 projection, ``events.inline``); True when it wrote what it had to."""
 
 
+class _Job(NamedTuple):
+    args: tuple[Sequence[PlannedAppend], dict[str, str], str, str | None, datetime]
+    future: asyncio.Future[Written]
+    loop: asyncio.AbstractEventLoop
+
+
+Written = tuple[list[int], list[RecordedEvent] | None, bool]
+"""(positions, events written, whether ``before_commit`` projected them) or, for a known
+idempotency key, (positions, None, False)."""
+
+
 class SqliteWriter:
-    """The store's single writer connection, used only from its own thread."""
+    """The store's single writer connection, used only from its own thread.
+
+    Group commit: appends queue up while the thread is busy, and the thread writes all
+    the queued ones in ONE transaction, each under its own savepoint, so they share one
+    fsync. An append that fails (a version conflict, a duplicate event id) is rolled back
+    to its savepoint and fails alone; its neighbours commit. Positions stay gap-free and
+    in commit order: the batch is written in queue order, within one transaction.
+    """
+
+    MAX_BATCH = 256
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.before_commit: BeforeCommit | None = None
         self._path = _database(engine)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-writer")
         self._conn: sqlite3.Connection | None = None
+        self._jobs: deque[_Job | None] = deque()
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
         self._closed = False
+        self.commits = 0
+        """Transactions committed (fewer than appends when they were grouped)."""
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -144,88 +169,144 @@ class SqliteWriter:
         meta_json: str,
         key: str | None,
         now: datetime,
-    ) -> tuple[list[int], list[RecordedEvent] | None, bool]:
-        """(positions, events written, whether ``before_commit`` projected them) or, for a
-        known idempotency key, (positions, None, False)."""
+    ) -> Written:
+        """Queue one append for the writer thread; its result once its batch committed."""
+        if self._closed:
+            raise RuntimeError("the SQLite writer is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._append, plans, meta, meta_json, key, now
-        )
+        job = _Job((plans, meta, meta_json, key, now), loop.create_future(), loop)
+        with self._ready:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="events-writer", daemon=True)
+                self._thread.start()
+            self._jobs.append(job)
+            self._ready.notify()
+        return await job.future
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._ready:
+                    while not self._jobs:
+                        self._ready.wait()
+                    batch: list[_Job] = []
+                    stop = False
+                    while self._jobs and len(batch) < self.MAX_BATCH:
+                        job = self._jobs.popleft()
+                        if job is None:
+                            stop = True
+                            break
+                        batch.append(job)
+                if batch:
+                    self._write(batch)
+                if stop:
+                    return
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _write(self, batch: list[_Job]) -> None:
+        conn = self._connection()
+        outcomes: list[tuple[_Job, Written | None, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                conn.execute("SAVEPOINT one_append")
+                try:
+                    done = self._append(conn, *job.args)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO one_append")
+                    conn.execute("RELEASE one_append")
+                    outcomes.append((job, None, exc))
+                    continue
+                conn.execute("RELEASE one_append")
+                outcomes.append((job, done, None))
+            conn.execute("COMMIT")
+            self.commits += 1
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = [(job, None, exc) for job in batch]
+        for job, written, error in outcomes:
+            job.loop.call_soon_threadsafe(_settle, job.future, written, error)
 
     def _append(
         self,
+        conn: sqlite3.Connection,
         plans: Sequence[PlannedAppend],
         meta: dict[str, str],
         meta_json: str,
         key: str | None,
         now: datetime,
-    ) -> tuple[list[int], list[RecordedEvent] | None, bool]:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if key is not None:
-                known = conn.execute(_KEY, (key,)).fetchone()
-                if known is not None:
-                    conn.execute("ROLLBACK")
-                    return orjson.loads(known[0]), None, False
-            # The log's head and the first stream's head in one statement.
-            last_position, last_ts, version, digest = conn.execute(
-                _HEADS, (plans[0].stream,)
-            ).fetchone()
-            heads = [(version or 0, digest)]
-            for plan in plans[1:]:
-                heads.append(conn.execute(_STREAM_HEAD, (plan.stream,)).fetchone() or (0, None))
-            recorded_at = next_recorded_at(
-                now, None if last_ts is None else datetime.fromisoformat(last_ts + "+00:00")
+    ) -> Written:
+        if key is not None:
+            known = conn.execute(_KEY, (key,)).fetchone()
+            if known is not None:
+                return orjson.loads(known[0]), None, False
+        # The log's head and the first stream's head in one statement.
+        last_position, last_ts, version, digest = conn.execute(
+            _HEADS, (plans[0].stream,)
+        ).fetchone()
+        heads = [(version or 0, digest)]
+        for plan in plans[1:]:
+            heads.append(conn.execute(_STREAM_HEAD, (plan.stream,)).fetchone() or (0, None))
+        recorded_at = next_recorded_at(
+            now, None if last_ts is None else datetime.fromisoformat(last_ts + "+00:00")
+        )
+        rows = build_rows(plans, heads, last_position or 0, recorded_at, meta, meta_json)
+        ts = sqlite_text(recorded_at)
+        params = [
+            (
+                r.position,
+                r.stream,
+                r.version,
+                r.event_id.hex,
+                r.type,
+                r.schema_version,
+                r.data,
+                r.metadata,
+                ts,
+                r.hash,
+                r.prev_hash,
             )
-            rows = build_rows(plans, heads, last_position or 0, recorded_at, meta, meta_json)
-            ts = sqlite_text(recorded_at)
-            params = [
-                (
-                    r.position,
-                    r.stream,
-                    r.version,
-                    r.event_id.hex,
-                    r.type,
-                    r.schema_version,
-                    r.data,
-                    r.metadata,
-                    ts,
-                    r.hash,
-                    r.prev_hash,
-                )
-                for r in rows
-            ]
+            for r in rows
+        ]
+        try:
             if len(params) == 1:
                 conn.execute(_INSERT, params[0])
             else:
                 conn.executemany(_INSERT, params)
-            positions = [r.position for r in rows]
-            if key is not None:
-                conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
-            recorded = [r.recorded() for r in rows]
-            projected = self.before_commit is not None and self.before_commit(conn, recorded)
-            conn.execute("COMMIT")
         except sqlite3.IntegrityError as exc:
-            conn.execute("ROLLBACK")
             if "event_id" in str(exc):
                 raise DuplicateEventId("an event id in this append is already recorded") from exc
             raise
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        positions = [r.position for r in rows]
+        if key is not None:
+            conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
+        recorded = [r.recorded() for r in rows]
+        projected = self.before_commit is not None and self.before_commit(conn, recorded)
         return positions, recorded, projected
 
     async def close(self) -> None:
+        """Write what is queued, then stop the thread (it closes its connection)."""
         if self._closed:  # closing twice is harmless
             return
         self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close)
-        self._executor.shutdown(wait=True)
+        with self._ready:
+            thread = self._thread
+            self._jobs.append(None)
+            self._ready.notify()
+        if thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, thread.join)
 
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+
+def _settle(
+    future: asyncio.Future[Written], written: Written | None, error: BaseException | None
+) -> None:
+    if future.done():  # the caller was cancelled; the append's outcome stands
+        return
+    if error is not None:
+        future.set_exception(error)
+    elif written is not None:
+        future.set_result(written)
