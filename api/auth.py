@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ from api.errors import Unauthenticated
 ALGORITHM = "HS256"
 PUBLIC_KEY_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 LEEWAY = timedelta(seconds=30)
+VERIFIED_TOKENS = 1024
 MAX_SUBJECT = 200
 """Longest ``sub`` accepted: the subject is recorded as each event's actor."""
 
@@ -36,6 +39,12 @@ class TokenKeys:
     secrets: tuple[str, ...]
     public_keys: dict[str, tuple[str, Any]] = field(default_factory=dict)
     """``kid`` -> (algorithm, key)."""
+    verified: OrderedDict[str, tuple[Principal, float]] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
+    """Tokens verified lately -> (principal, expiry): a client sends the same token with
+    every request, and checking its signature again each time costs more than the rest
+    of a small query. Bounded (``VERIFIED_TOKENS``); an expired entry is never used."""
 
     @classmethod
     def of(cls, secret: str, older: Sequence[str] = (), jwks_file: Path | None = None) -> TokenKeys:
@@ -129,7 +138,23 @@ def decode_token(keys: TokenKeys | str, token: str | None) -> Principal | None:
     """
     if token is None or not token.strip():
         return None
-    claims = token_claims(TokenKeys((keys,)) if isinstance(keys, str) else keys, token.strip())
+    token = token.strip()
+    cache = None if isinstance(keys, str) else keys.verified
+    if cache is not None and (hit := cache.get(token)) is not None:
+        principal, expires = hit
+        if time.time() < expires + LEEWAY.total_seconds():
+            return principal
+        del cache[token]
+    claims = token_claims(TokenKeys((keys,)) if isinstance(keys, str) else keys, token)
+    principal = _principal(claims)
+    if cache is not None:
+        cache[token] = (principal, float(claims["exp"]))
+        if len(cache) > VERIFIED_TOKENS:
+            cache.popitem(last=False)
+    return principal
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
     subject, role = claims.get("sub"), claims.get("role")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("The token has no subject.")

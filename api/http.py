@@ -29,6 +29,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any, cast
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
@@ -285,6 +286,14 @@ class GraphQLView(GraphQL[Context, None]):
         self.token_keys = TokenKeys.of(
             settings.token_secret, settings.token_verify_secrets, settings.token_jwks_file
         )
+
+    def encode_json(self, data: object) -> str:
+        """Responses and WebSocket messages coded by orjson (text, so WebSocket frames stay
+        text frames); the standard library for anything orjson refuses."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     # --- HTTP ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.commands import PublishLadder
 from domain.ladder import default_ladder
 from events.db import create_engine, is_sqlite
+from events.fast_reads import close_readers
 from events.inline import InlineProjector
 from events.migrate import migrate
 from events.notifier import Notifier
@@ -53,6 +54,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.follower
         await self.notifier.close()
+        close_readers(self.engine)
         await self.engine.dispose()
 
 

@@ -176,6 +176,9 @@ class LadderCache:
     def __init__(self) -> None:
         self._parsed: dict[tuple[str, int], Ladder] = {}
 
+    def known(self, track: str, version: int) -> Ladder | None:
+        return self._parsed.get((track, version))
+
     def parse(self, track: str, version: int, data: dict[str, Any]) -> Ladder:
         key = (track, version)
         found = self._parsed.get(key)
@@ -188,7 +191,10 @@ class LadderCache:
 async def current_ladders(
     engine: AsyncEngine, tracks: Sequence[str], cache: LadderCache
 ) -> dict[str, Ladder]:
-    """Track -> its latest published ladder (tracks without one are absent)."""
+    """Track -> its latest published ladder (tracks without one are absent).
+
+    Asks for the latest version of each track first; a ladder's JSON is read (and
+    parsed) only for a version not seen before, since a version never changes."""
     keys = keys_of(tracks)
     if not keys:
         return {}
@@ -196,13 +202,17 @@ async def current_ladders(
         sa.select(LD.c.track, sa.func.max(LD.c.version).label("version"))
         .where(LD.c.track.in_(keys))
         .group_by(LD.c.track)
-        .subquery()
     )
-    q = sa.select(LD.c.track, LD.c.version, LD.c.ladder).join(
-        latest, sa.and_(LD.c.track == latest.c.track, LD.c.version == latest.c.version)
-    )
-    rows = await fetch(engine, q)
-    return {r["track"]: cache.parse(r["track"], r["version"], r["ladder"]) for r in rows}
+    versions = {r["track"]: int(r["version"]) for r in await fetch(engine, latest)}
+    found = {t: cache.known(t, v) for t, v in versions.items()}
+    missing = [(t, v) for t, v in versions.items() if found[t] is None]
+    if missing:
+        q = sa.select(LD.c.track, LD.c.version, LD.c.ladder).where(
+            sa.tuple_(LD.c.track, LD.c.version).in_(missing)
+        )
+        for r in await fetch(engine, q):
+            found[r["track"]] = cache.parse(r["track"], r["version"], r["ladder"])
+    return {t: ladder for t, ladder in found.items() if ladder is not None}
 
 
 async def level_census(engine: AsyncEngine, *, today: date) -> list[CensusEntry]:

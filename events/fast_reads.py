@@ -1,0 +1,82 @@
+"""Read-model statements on SQLite in one thread hop.
+
+Through aiosqlite a read costs a pool checkout, ``BEGIN``, the statement, the fetch and
+the reset's ``ROLLBACK``: each a hop to aiosqlite's thread and back. Here a read runs on
+a small pool of reader threads with a *synchronous* SQLAlchemy engine on the same file,
+in autocommit (one ``SELECT`` is its own consistent snapshot in WAL mode): SQLAlchemy
+still compiles (with its statement cache) and converts the values, and the event loop
+waits for one hop. PostgreSQL reads stay on the async engine (asyncpg is async already).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from events.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
+
+READER_THREADS = 4
+
+
+class _Readers:
+    def __init__(self, engine: AsyncEngine) -> None:
+        url = engine.url.set(drivername="sqlite+pysqlite")
+        self.sync: Engine = sa.create_engine(
+            url, pool_size=READER_THREADS, max_overflow=0, connect_args={"check_same_thread": False}
+        )
+
+        @event.listens_for(self.sync, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # autocommit: no BEGIN, no ROLLBACK
+            dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+        self.executor = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="readmodel-reader")
+        self._local = threading.local()
+
+    def rows(self, query: sa.Executable) -> list[Mapping[str, Any]]:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.sync.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.sync.dispose()
+
+
+_readers: WeakKeyDictionary[AsyncEngine, _Readers] = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+async def fetch_rows(engine: AsyncEngine, query: sa.Executable) -> list[Mapping[str, Any]]:
+    """The rows of one read statement: one thread hop on SQLite, asyncpg on PostgreSQL."""
+    if not is_sqlite(engine):
+        async with engine.connect() as conn:
+            result = await conn.execute(query)
+            return [dict(r._mapping) for r in result]
+    readers = _readers.get(engine)
+    if readers is None:
+        with _lock:
+            readers = _readers.get(engine)
+            if readers is None:
+                readers = _readers[engine] = _Readers(engine)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(readers.executor, readers.rows, query)
+
+
+def close_readers(engine: AsyncEngine) -> None:
+    """Stop ``engine``'s reader threads (when the engine is disposed)."""
+    readers = _readers.pop(engine, None)
+    if readers is not None:
+        readers.close()
