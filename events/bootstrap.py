@@ -32,6 +32,8 @@ from events.sql_store import SqlEventStore
 
 log = logging.getLogger(__name__)
 
+OWN_APPEND_GRACE = 0.005
+"""Seconds the follower leaves a command to apply its own append before catching up."""
 SYSTEM = Metadata(actor_id="system", actor_role="system")
 
 
@@ -109,8 +111,14 @@ async def _keep_up(projector: Projector, notifier: Notifier, poll: float = 1.0) 
     """Catch the read models up whenever the log advances (or every ``poll`` seconds)."""
     seen = notifier.position
     while True:
-        seen = await notifier.wait(seen, poll)
+        previous, seen = seen, await notifier.wait(seen, poll)
+        if seen > previous:
+            # Most wake-ups are this process's own appends, which the command applies
+            # itself from memory: let it, then find nothing left to do.
+            await asyncio.sleep(OWN_APPEND_GRACE)
         try:
-            await projector.catch_up()
+            # Woken by an append: nothing to do if this process already applied it (its
+            # own appends are applied by the command). On a poll, look at the log.
+            await projector.catch_up(until=seen if seen > previous else None)
         except Exception:  # a failed catch-up is retried on the next wake-up
             log.exception("projector catch-up failed")

@@ -98,6 +98,9 @@ class Projector:
         self._start_lock = asyncio.Lock()
         self._started = False
         self._sqlite = engine.dialect.name == "sqlite"
+        self.applied_to = 0
+        """The log position every projection has reached, as far as this process knows
+        (it only grows; other processes may have applied more)."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -157,14 +160,23 @@ class Projector:
 
     # --- incremental ----------------------------------------------------------------------
 
-    async def catch_up(self, known: Sequence[RecordedEvent] = ()) -> int:
+    async def catch_up(
+        self, known: Sequence[RecordedEvent] = (), *, until: int | None = None
+    ) -> int:
         """Apply every event not yet applied; return how many events were applied in all.
 
         ``known``: events the caller just appended (as recorded); when they are exactly
-        the next ones, they are applied from memory instead of read back from the log."""
+        the next ones, they are applied from memory instead of read back from the log.
+        ``until`` (or the last of ``known``): nothing is done, not even a query, when this
+        projector has already applied the log that far (another caller got there first)."""
         await self._ensure_started()
+        target = known[-1].position if known else until
+        if target is not None and self.applied_to >= target:
+            return 0
         applied = 0
         async with self._lock:
+            if target is not None and self.applied_to >= target:
+                return 0
             while True:
                 try:
                     n = await self._catch_up_batch(known=known)
@@ -202,18 +214,26 @@ class Projector:
         ``careful``: each event under its own savepoint, and one that fails is recorded
         as a dead letter instead of failing the batch."""
         names = [p.name for p in self.projections]
+        applied, reached = await self._catch_up_tx(names, careful, known)
+        if reached is not None:  # committed: every projection is at least that far
+            self.applied_to = max(self.applied_to, reached)
+        return applied
+
+    async def _catch_up_tx(
+        self, names: list[str], careful: bool, known: Sequence[RecordedEvent]
+    ) -> tuple[int, int | None]:
         async with self._writer.begin() as conn:
             cps = await self._lock_checkpoints(conn, names)
             live = [p for p in self.projections if p.name in cps]
             if not live:
-                return -1
+                return -1, None
             start = min(cps[p.name].position for p in live)
             if known and known[0].position == start + 1 and len(known) <= self.batch_size:
                 records = list(known)
             else:
                 records = await self.store.read_all(after_position=start, limit=self.batch_size)
             if not records:
-                return -1
+                return -1, (start if len(live) == len(self.projections) else None)
             types = set(self._types(live))
             envelopes = [Envelope.of(r) for r in records if r.type in types]
             end = records[-1].position
@@ -242,7 +262,7 @@ class Projector:
                     )
                 )
                 applied += done
-            return applied
+            return applied, (end if len(live) == len(self.projections) else None)
 
     async def _apply_each(self, conn: AsyncConnection, p: Projection, envs: list[Envelope]) -> int:
         """Apply ``envs`` one at a time, each under a savepoint; an event that fails is

@@ -229,7 +229,10 @@ class SqliteWriter:
                 conn.execute("ROLLBACK")
             outcomes = [(job, None, exc) for job in batch]
         for job, written, error in outcomes:
-            job.loop.call_soon_threadsafe(_settle, job.future, written, error)
+            try:
+                job.loop.call_soon_threadsafe(_settle, job.future, written, error)
+            except RuntimeError:  # the caller's loop is closed (Ctrl-C): nobody waits
+                pass
 
     def _append(
         self,
