@@ -10,6 +10,7 @@ rollback (each another hop on aiosqlite). WAL: readers are never blocked by the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections import deque
@@ -229,10 +230,9 @@ class SqliteWriter:
                 conn.execute("ROLLBACK")
             outcomes = [(job, None, exc) for job in batch]
         for job, written, error in outcomes:
-            try:
+            # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
+            with contextlib.suppress(RuntimeError):
                 job.loop.call_soon_threadsafe(_settle, job.future, written, error)
-            except RuntimeError:  # the caller's loop is closed (Ctrl-C): nobody waits
-                pass
 
     def _append(
         self,
