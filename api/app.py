@@ -27,10 +27,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.schema import BaseSchema
 
 from api.context import AppServices
+from api.graphiql import graphiql_assets
 from api.http import AppState, GraphQLView
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestIdMiddleware
 from api.schema import build_schema
@@ -98,13 +99,16 @@ def create_app(
         Middleware(RequestIdMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql", view),
+        WebSocketRoute("/graphql", view),
+    ]
+    if settings.graphiql_enabled:
+        routes.append(graphiql_assets())
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/graphql", view),
-            WebSocketRoute("/graphql", view),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
