@@ -5,9 +5,10 @@ what only the view knows: the operation type (405 for a mutation over GET) and w
 result is a request error (400 and no ``data`` for ``application/graphql-response+json``).
 The view adds, per https://graphql.github.io/graphql-over-http/draft/:
 
-* ``Accept`` negotiation between ``application/graphql-response+json`` (preferred; also for a
-  missing ``Accept`` or ``*/*``, as the spec says after its 2025 watershed) and
-  ``application/json`` (legacy: 200 for every well-formed request); 406 for anything else;
+* ``Accept`` negotiation between ``application/graphql-response+json`` (when asked for by
+  name) and ``application/json`` (legacy: 200 for every well-formed request; also for a
+  missing ``Accept`` and for wildcards, as the spec's legacy rules and the graphql-http audit
+  ask, so clients that do not know the new type get the one they can read); 406 otherwise;
 * POST bodies must be JSON (``application/json``, or ``application/graphql-response+json``)
   in UTF-8, else 415. That is also our CSRF defence: a browser cannot send such a request
   cross-origin without a CORS preflight, and GET never runs a mutation (405, ``Allow: POST``);
@@ -96,18 +97,20 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an ``Accept`` header, ``None`` when we have none to offer."""
     if accept is None or not accept.strip():
-        return GRAPHQL_RESPONSE_JSON
+        return JSON
     best: tuple[float, int, str] | None = None
     for media, quality in _media_ranges(accept):
         if quality <= 0:
             continue
-        if media in (GRAPHQL_RESPONSE_JSON, "application/*", "*/*"):
-            offer, preference = GRAPHQL_RESPONSE_JSON, 1
+        if media == GRAPHQL_RESPONSE_JSON:
+            offer, preference = GRAPHQL_RESPONSE_JSON, 2
         elif media == JSON:
+            offer, preference = JSON, 1
+        elif media in ("application/*", "*/*"):
             offer, preference = JSON, 0
         else:
             continue
-        # Highest quality wins; on a tie, the spec's own media type.
+        # Highest quality wins; on a tie, a type named outright, the spec's own first.
         candidate = (quality, preference, offer)
         if best is None or candidate[:2] > best[:2]:
             best = candidate
