@@ -33,7 +33,9 @@ from strawberry.schema import BaseSchema
 from api.context import AppServices
 from api.graphiql import graphiql_assets
 from api.http import AppState, GraphQLView
+from api.metrics import Metrics, metrics_route
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestIdMiddleware
+from api.observe import ObserveRequests
 from api.schema import build_schema
 from api.settings import Settings, get_settings
 
@@ -54,7 +56,10 @@ def create_app(
     settings = settings or get_settings()
     if services is not None and bootstrap is not None:
         raise ValueError("pass services or bootstrap, not both")
-    state = AppState(settings=settings, services=services)
+    metrics = Metrics() if settings.metrics_enabled else None
+    state = AppState(settings=settings, services=services, metrics=metrics)
+    if metrics is not None:
+        metrics.watch(services)
     view = GraphQLView(schema or build_schema(settings), state)
 
     async def healthz(request: Request) -> JSONResponse:
@@ -81,6 +86,8 @@ def create_app(
             return
         async with bootstrap(settings) as built:
             state.services = built
+            if metrics is not None:
+                metrics.watch(built)
             try:
                 yield
             finally:
@@ -97,6 +104,7 @@ def create_app(
             max_age=600,
         ),
         Middleware(RequestIdMiddleware),
+        Middleware(ObserveRequests, metrics=metrics),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
     routes: list[BaseRoute] = [
@@ -107,6 +115,8 @@ def create_app(
     ]
     if settings.graphiql_enabled:
         routes.append(graphiql_assets())
+    if metrics is not None:
+        routes.append(metrics_route(metrics, settings, lambda: state.services))
     app = Starlette(
         routes=routes,
         middleware=middleware,

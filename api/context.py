@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import strawberry
 from starlette.requests import Request
@@ -20,6 +20,10 @@ from strawberry.dataloader import DataLoader
 from api.auth import Principal
 from api.errors import Forbidden, Unauthenticated
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.metrics import Metrics
+    from api.observe import RequestRecord
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -48,6 +52,9 @@ class Context:
     response: Response | None = None
     # Set by Strawberry from the WebSocket ``connection_init`` payload.
     connection_params: dict[str, object] | None = None
+    metrics: Metrics | None = None
+    record: RequestRecord | None = None
+    """What this HTTP request did, for the access log (``api.observe``)."""
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
         default_factory=dict, repr=False
     )
@@ -67,6 +74,10 @@ class Context:
             existing = DataLoader(load_fn=load_fn, cache=not self.is_websocket)
             self._loaders[load_fn] = existing
         return existing
+
+    def observe_mutation(self, mutation: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.mutation_outcome(mutation, outcome)
 
     def require_services(self) -> AppServices:
         if self.services is None:

@@ -52,6 +52,8 @@ from api.auth import decode_token, token_from_authorization, token_from_connecti
 from api.context import AppServices, Context
 from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.graphiql import graphiql_page
+from api.metrics import Metrics
+from api.observe import RequestRecord, request_record
 from api.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -65,6 +67,7 @@ class AppState:
 
     settings: Settings
     services: AppServices | None = None
+    metrics: Metrics | None = None
 
 
 @dataclass
@@ -133,6 +136,11 @@ def _problem_body(problem: HTTPProblem) -> bytes:
     ).encode()
 
 
+def _record_problem(record: RequestRecord | None, problem: HTTPProblem) -> None:
+    if record is not None:
+        record.add_error({"code": problem.code})
+
+
 def _problem_response(problem: HTTPProblem, media_type: str) -> Response:
     headers = {**problem.headers, "content-type": f"{media_type}; charset=utf-8"}
     return Response(_problem_body(problem), status_code=problem.status, headers=headers)
@@ -188,6 +196,9 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        record = request_record(scope)
+        if record is not None:
+            record.graphql = True
         media_type = JSON
         try:
             media_type = self._check_request(request)
@@ -200,9 +211,11 @@ class GraphQLView(GraphQL[Context, None]):
                 response.headers["content-type"] = f"{media_type}; charset=utf-8"
         except HTTPProblem as problem:
             response = _problem_response(problem, media_type)
+            _record_problem(record, problem)
         except StrawberryHTTPException as exc:
             rejected = HTTPProblem(exc.status_code, exc.reason, "BAD_REQUEST")
             response = _problem_response(rejected, media_type)
+            _record_problem(record, rejected)
         await response(scope, receive, send)
 
     def _check_request(self, request: Request) -> str:
@@ -333,6 +346,10 @@ class GraphQLView(GraphQL[Context, None]):
         if is_request_error(result):
             response.pop("data", None)
             request.state.graphql_request_error = True
+        if (record := request_record(request.scope)) is not None:
+            for error in response.get("errors") or []:
+                if isinstance(error, dict):
+                    record.add_error(error.get("extensions"))
         return response
 
     # --- context -------------------------------------------------------------------------
@@ -348,6 +365,8 @@ class GraphQLView(GraphQL[Context, None]):
             services=self.state.services,
             request=request,
             response=response if isinstance(response, Response) else None,
+            metrics=self.state.metrics,
+            record=request_record(request.scope),
         )
         if isinstance(request, Request):
             try:

@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 
 from api.errors import ErrorShaping
 from api.limits import LimitsExtension, RequestLimits
+from api.observe import OperationObserver
 from api.settings import Settings
 from api.types.audit import AuditQuery
 from api.types.career import CareerQuery
@@ -111,6 +112,6 @@ def build_schema(
         mutation=_root("Mutation", (*MUTATION_TYPES, *extra_mutations)),
         subscription=_root("Subscription", (*SUBSCRIPTION_TYPES, *extra_subscriptions)),
         types=EXTRA_TYPES,
-        extensions=[limits_extension, error_shaping],
+        extensions=[limits_extension, error_shaping, OperationObserver],
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     max_mentees: int = Field(default=5, ge=1)
     parser_cache_size: int = Field(default=256, ge=0)
     validation_cache_size: int = Field(default=256, ge=0)
+    # None means "on in development, off in production" (or on when a token is set).
+    metrics: bool | None = None
+    metrics_token: str | None = None
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 
@@ -90,6 +95,12 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.is_development if self.introspection is None else self.introspection
+
+    @property
+    def metrics_enabled(self) -> bool:
+        if self.metrics is not None:
+            return self.metrics
+        return self.is_development or bool(self.metrics_token)
 
     @property
     def field_suggestions_enabled(self) -> bool:
