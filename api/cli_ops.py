@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 from typing import Annotated
 
@@ -10,7 +12,10 @@ from sqlalchemy.engine import make_url
 
 from api.cli_errors import Exit, fail, guard, out, run
 from api.cli_support import DatabaseUrl, database_url, progress_bar
+from api.logs import logging_config
 from api.settings import get_settings
+from api.startup import StartupSummary
+from events.checkpoints import Lag, lag
 from events.db import create_engine, normalize_url
 from events.migrate import current_revision, migrate
 from events.projections import ALL
@@ -57,30 +62,43 @@ def serve(
             "subscribers in one worker would not hear another's writes",
             Exit.USAGE,
         )
-    run(_prepare(db))
+    log_position, projections = run(_prepare(db))
+    log_config = logging_config(settings.log_format, settings.log_level)
+    logging.config.dictConfig(log_config)
+    host = host or settings.host
+    port = settings.port if port is None else port
+    summary = StartupSummary(settings, db, host, port, workers, log_position, projections)
+    for line in summary.lines():
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    logging.getLogger("api.startup").info("serving", extra={"fields": summary.fields()})
     # The workers (and api.app.serve_app, the factory) read the URL from the environment.
     os.environ["LADDER_DATABASE_URL"] = db
     uvicorn.run(
         "api.app:serve_app",
         factory=True,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
+        host=host,
+        port=port,
         workers=workers,
         lifespan="on",
+        log_config=log_config,
+        access_log=False,  # api.access logs each request once, with its GraphQL operation
         # A worker imports the API and bootstraps before it answers: give it time.
         timeout_worker_healthcheck=60,
     )
 
 
-async def _prepare(url: str) -> None:
+async def _prepare(url: str) -> tuple[int, list[Lag]]:
     """Migrate, publish the default ladder and build stale read models once, before any
-    worker starts (workers then only catch up, instead of racing to rebuild)."""
+    worker starts (workers then only catch up, instead of racing to rebuild); return the
+    log's position and the read models' lag for the start-up summary."""
     from events.bootstrap import bootstrap
 
     runtime = await bootstrap(url, start_projector=False, listen=False)
     try:
         with progress_bar("Building the read models") as update:
             await runtime.projector.start(progress=update)
+        position = await runtime.store.last_position()
+        return position, await lag(runtime.engine, runtime.projector.projections)
     finally:
         await runtime.close()
 
