@@ -1,8 +1,10 @@
 """The typed per-operation context every resolver receives (``info.context``).
 
 Over HTTP a new ``Context`` is built for each request. Over WebSocket one ``Context`` lives
-as long as the connection: the principal is set from ``connection_init``, and DataLoaders
-made there do not cache (each event must see fresh data).
+as long as the connection: the principal is set from ``connection_init``. A server-sent
+events request (``Accept: text/event-stream``) is HTTP but lives as long as its
+subscription. DataLoaders of these long-lived contexts do not cache (each event must see
+fresh data).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class Context:
     # Set by Strawberry from the WebSocket ``connection_init`` payload.
     connection_params: dict[str, object] | None = None
     metrics: Metrics | None = None
+    event_stream: bool = False
+    """An HTTP request answered with server-sent events (``graphql-sse``)."""
     record: RequestRecord | None = None
     """What this HTTP request did, for the access log (``api.observe``)."""
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
@@ -63,6 +67,13 @@ class Context:
     def is_websocket(self) -> bool:
         return isinstance(self.request, WebSocket)
 
+    @property
+    def transport(self) -> str:
+        """``websocket``, ``sse`` or ``http``."""
+        if self.is_websocket:
+            return "websocket"
+        return "sse" if self.event_stream else "http"
+
     def loader(self, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
         """The DataLoader for ``load_fn`` in this context, made on first use.
 
@@ -71,7 +82,7 @@ class Context:
         """
         existing = self._loaders.get(load_fn)
         if existing is None:
-            existing = DataLoader(load_fn=load_fn, cache=not self.is_websocket)
+            existing = DataLoader(load_fn=load_fn, cache=self.transport == "http")
             self._loaders[load_fn] = existing
         return existing
 

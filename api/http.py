@@ -14,9 +14,12 @@ The view adds, per https://graphql.github.io/graphql-over-http/draft/:
   cross-origin without a CORS preflight, and GET never runs a mutation (405, ``Allow: POST``);
 * 400 with a JSON error body for requests that are not GraphQL requests (bad JSON, a
   non-string ``query``, batches...), and 401 for a bad token (never downgraded to anonymous);
-* subscriptions are refused over HTTP (400): they are served over WebSocket on the same path
-  (``graphql-transport-ws`` and legacy ``graphql-ws``), where the token arrives in
-  ``connection_init`` and the ``Origin`` is checked against ``ws_allowed_origins``.
+* subscriptions are served over WebSocket on the same path (``graphql-transport-ws`` and
+  legacy ``graphql-ws``), where the token arrives in ``connection_init`` and the ``Origin``
+  is checked against ``ws_allowed_origins``; and over server-sent events
+  (``Accept: text/event-stream``, the ``graphql-sse`` protocol's distinct connections mode,
+  with Strawberry's transport), with the token in ``Authorization`` as for any request.
+  Over plain JSON a subscription is refused (400).
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -58,6 +66,7 @@ from api.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+EVENT_STREAM = "text/event-stream"
 _JSON_REQUEST_TYPES = frozenset({JSON, GRAPHQL_RESPONSE_JSON})
 
 
@@ -183,6 +192,11 @@ class GraphQLView(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
             allowed_origins=tuple(settings.ws_allowed_origins),
             connection_init_wait_timeout=timedelta(seconds=10),
             **kwargs,
@@ -224,7 +238,10 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPProblem(
                 405, "Use GET (queries) or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
             )
-        media_type = negotiate(request.headers.get("accept"))
+        if self._event_stream(request):
+            media_type: str | None = EVENT_STREAM
+        else:
+            media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             if request.method == "GET" and self._wants_ide(request):
                 return JSON  # the IDE check in ``run`` answers with HTML
@@ -247,7 +264,12 @@ class GraphQLView(GraphQL[Context, None]):
                     "POST bodies must be JSON (Content-Type: application/json) in UTF-8.",
                     "UNSUPPORTED_MEDIA_TYPE",
                 )
-        return media_type
+        # Problems found before the stream opens are still answered in JSON.
+        return JSON if media_type == EVENT_STREAM else media_type
+
+    def _event_stream(self, request: Request) -> bool:
+        """The client asks for server-sent events (``Accept: text/event-stream``)."""
+        return self._get_stream_transport_from_headers(request.headers) is not None
 
     @property
     def graphql_ide_html(self) -> str:
@@ -283,11 +305,13 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPProblem(400, "`variables` must be an object.", "BAD_REQUEST")
         if extensions is not None and not isinstance(extensions, dict):
             raise HTTPProblem(400, "`extensions` must be an object.", "BAD_REQUEST")
+        transport = self._get_stream_transport_from_headers(request.headers)
         return GraphQLRequestData(
             query=query,
             variables=cast("dict[str, Any] | None", variables),
             operation_name=operation_name,
             extensions=cast("dict[str, Any] | None", extensions),
+            protocol=transport.protocol if transport is not None else "http",
         )
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -367,6 +391,7 @@ class GraphQLView(GraphQL[Context, None]):
             response=response if isinstance(response, Response) else None,
             metrics=self.state.metrics,
             record=request_record(request.scope),
+            event_stream=isinstance(request, Request) and self._event_stream(request),
         )
         if isinstance(request, Request):
             try:

@@ -143,16 +143,21 @@ class OperationObserver(SchemaExtension):
         field_name = _root_field(chosen) if chosen else "-"
         return ec.operation_name, kind, field_name
 
+    def _name_operation(self) -> tuple[str | None, OperationType, str] | None:
+        """Fill in the request record (HTTP only); return the operation found, if any."""
+        found = self._operation()
+        record = getattr(self.execution_context.context, "record", None)
+        if isinstance(record, RequestRecord) and found is not None:
+            record.operation_name, kind, _ = found
+            record.operation_type = kind.value
+        return found
+
     def on_operation(self) -> Iterator[None]:
         try:
             yield
         finally:
-            context = self.execution_context.context
-            record = getattr(context, "record", None)
-            found = self._operation()
-            if isinstance(record, RequestRecord) and found is not None:
-                record.operation_name, kind, _ = found
-                record.operation_type = kind.value
+            # Again here for documents that never execute (validation errors...).
+            self._name_operation()
             if self._subscription is not None:
                 metrics, name, transport = self._subscription
                 metrics.subscriptions_open.labels(name, transport).dec()
@@ -161,9 +166,11 @@ class OperationObserver(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         metrics = getattr(context, "metrics", None)
-        found = self._operation()
+        # Named now too: a server-sent events response may be logged before the operation
+        # ends (the client hung up).
+        found = self._name_operation()
         if isinstance(metrics, Metrics) and found and found[1] is OperationType.SUBSCRIPTION:
-            transport = "websocket" if getattr(context, "is_websocket", False) else "http"
+            transport = str(getattr(context, "transport", "http"))
             self._subscription = (metrics, found[2], transport)
             metrics.subscriptions_open.labels(found[2], transport).inc()
         yield
