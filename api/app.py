@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,6 +32,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.schema import BaseSchema
 
 from api.context import AppServices
+from api.documents import TrustedDocuments
 from api.graphiql import graphiql_assets
 from api.http import AppState, GraphQLView
 from api.metrics import Metrics, metrics_route
@@ -57,10 +59,13 @@ def create_app(
     if services is not None and bootstrap is not None:
         raise ValueError("pass services or bootstrap, not both")
     metrics = Metrics() if settings.metrics_enabled else None
-    state = AppState(settings=settings, services=services, metrics=metrics)
+    documents = TrustedDocuments.load(
+        Path(settings.documents_file), only_trusted=settings.trusted_documents
+    )
+    state = AppState(settings=settings, services=services, metrics=metrics, documents=documents)
     if metrics is not None:
         metrics.watch(services)
-    view = GraphQLView(schema or build_schema(settings), state)
+    view = GraphQLView(schema or build_schema(settings, documents=documents), state)
 
     async def healthz(request: Request) -> JSONResponse:
         """The process is alive (no dependency is checked)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from api.cli_errors import Exit, fail, guard, out, run
 from api.cli_support import DatabaseUrl, database_url, progress_bar
+from api.documents import DocumentsFileError, TrustedDocuments
 from api.logs import logging_config
 from api.settings import get_settings
 from api.startup import StartupSummary
@@ -62,12 +64,18 @@ def serve(
             "subscribers in one worker would not hear another's writes",
             Exit.USAGE,
         )
+    try:
+        registered = len(TrustedDocuments.load(Path(settings.documents_file)))
+    except DocumentsFileError as exc:
+        fail(str(exc), Exit.BAD_INPUT)
     log_position, projections = run(_prepare(db))
     log_config = logging_config(settings.log_format, settings.log_level)
     logging.config.dictConfig(log_config)
     host = host or settings.host
     port = settings.port if port is None else port
-    summary = StartupSummary(settings, db, host, port, workers, log_position, projections)
+    summary = StartupSummary(
+        settings, db, host, port, workers, log_position, projections, registered
+    )
     for line in summary.lines():
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     logging.getLogger("api.startup").info("serving", extra={"fields": summary.fields()})

@@ -42,6 +42,7 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as strawberry_process_result
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
@@ -58,6 +59,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import decode_token, token_from_authorization, token_from_connection_params
 from api.context import AppServices, Context
+from api.documents import PERSISTED_DOCUMENT_NOT_FOUND, TrustedDocuments
 from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.graphiql import graphiql_page
 from api.metrics import Metrics
@@ -77,6 +79,7 @@ class AppState:
     settings: Settings
     services: AppServices | None = None
     metrics: Metrics | None = None
+    documents: TrustedDocuments = field(default_factory=TrustedDocuments)
 
 
 @dataclass
@@ -276,6 +279,12 @@ class GraphQLView(GraphQL[Context, None]):
         # Strawberry's page loads GraphiQL from a CDN; ours comes from the package.
         return graphiql_page()
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a registered document is a request, not a visit.
+        if "documentId" in request.query_params:
+            return False
+        return super().should_render_graphql_ide(request)
+
     def _wants_ide(self, request: Request) -> bool:
         return self.graphql_ide is not None and "text/html" in request.headers.get("accept", "")
 
@@ -297,6 +306,8 @@ class GraphQLView(GraphQL[Context, None]):
             params = parsed
         query, operation_name = params.get("query"), params.get("operationName")
         variables, extensions = params.get("variables"), params.get("extensions")
+        if "documentId" in params:
+            query = self._registered(params["documentId"], query)
         if not isinstance(query, str):
             raise HTTPProblem(400, "`query` must be a string.", "BAD_REQUEST")
         if operation_name is not None and not isinstance(operation_name, str):
@@ -313,6 +324,17 @@ class GraphQLView(GraphQL[Context, None]):
             extensions=cast("dict[str, Any] | None", extensions),
             protocol=transport.protocol if transport is not None else "http",
         )
+
+    def _registered(self, key: object, query: object) -> str:
+        """The text of the registered document ``key`` (``documentId``)."""
+        if query is not None:
+            raise HTTPProblem(400, "Send `query` or `documentId`, not both.", "BAD_REQUEST")
+        if not isinstance(key, str):
+            raise HTTPProblem(400, "`documentId` must be a string.", "BAD_REQUEST")
+        text = self.state.documents.lookup(key)
+        if text is None:
+            raise HTTPProblem(400, f"No registered document {key}.", PERSISTED_DOCUMENT_NOT_FOUND)
+        return text
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # None means "on in development, off in production" (or on when a token is set).
     metrics: bool | None = None
     metrics_token: str | None = None
+    documents_file: str = "trusted-documents.json"
+    trusted_documents: bool = False
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     host: str = "127.0.0.1"

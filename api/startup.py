@@ -37,6 +37,8 @@ class StartupSummary:
     workers: int
     log_position: int
     projections: Sequence[Lag]
+    documents: int = 0
+    """Trusted documents registered in ``settings.documents_file``."""
 
     def fields(self) -> dict[str, Any]:
         """The summary as structured fields (for the JSON log line)."""
@@ -51,6 +53,8 @@ class StartupSummary:
             "graphiql": s.graphiql_enabled,
             "introspection": s.introspection_enabled,
             "metrics": self.metrics_state(),
+            "trusted_documents": self.settings.trusted_documents,
+            "documents_registered": self.documents,
             "token_secret": self.secret_state(),
             "log_format": s.log_format,
         }
@@ -64,6 +68,13 @@ class StartupSummary:
         if self.settings.token_secret == DEV_TOKEN_SECRET:
             return "development default"
         return "set"
+
+    def documents_state(self) -> str:
+        s = self.settings
+        where = f"{self.documents} registered in {s.documents_file}"
+        if s.trusted_documents:
+            return f"{where}; only these accepted (LADDER_TRUSTED_DOCUMENTS)"
+        return f"{where}; any document accepted"
 
     def projection_state(self) -> str:
         if not self.projections:
@@ -94,6 +105,7 @@ class StartupSummary:
             ("GraphiQL", "on (served from the package)" if s.graphiql_enabled else "off"),
             ("introspection", _on(s.introspection_enabled)),
             ("metrics", metrics),
+            ("documents", self.documents_state()),
             ("logs", f"{s.log_format} on stderr, level {s.log_level}"),
         ]
         return ["Career Ladder API"] + [f"  {name:<14}{value}" for name, value in rows]

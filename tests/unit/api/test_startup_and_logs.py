@@ -40,6 +40,9 @@ def test_the_summary_names_mode_switches_and_read_models_behind() -> None:
     assert "introspection off" in text
     assert "timeline 3 behind" in text
     assert "bearer LADDER_METRICS_TOKEN" in text
+    assert "any document accepted" in text
+    trusted = "\n".join(summary(trusted_documents=True).lines())
+    assert "only these accepted" in trusted
     development = "\n".join(summary().lines())
     assert "development default (anyone can mint tokens" in development
     assert "GraphiQL      on" in development
