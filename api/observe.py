@@ -89,9 +89,10 @@ class ObserveRequests:
 
     def finish(self, record: RequestRecord, seconds: float) -> None:
         if record.graphql and self.metrics is not None:
-            self.metrics.observe_request(
-                record.operation_name, record.operation_type, record.status, seconds
-            )
+            # A request that never reached an operation (the IDE page, a 415...) has no name.
+            reached = record.operation_type != NO_OPERATION
+            name = record.operation_name if reached else NO_OPERATION
+            self.metrics.observe_request(name, record.operation_type, record.status, seconds)
         fields: dict[str, Any] = {
             "request_id": record.request_id,
             "method": record.method,
