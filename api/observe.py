@@ -30,6 +30,8 @@ access_log = logging.getLogger("api.access")
 RECORD_KEY = "request_record"
 NO_OPERATION = "none"
 """The operation type of a request that never reached an operation (bad JSON, 406...)."""
+MAX_ERRORS_LOGGED = 20
+"""Errors kept per request: a long event stream may answer many."""
 
 
 @dataclass
@@ -45,6 +47,8 @@ class RequestRecord:
     """``{"code": ..., "errorId": ...}`` per error answered (the id only for masked ones)."""
 
     def add_error(self, extensions: dict[str, Any] | None) -> None:
+        if len(self.errors) >= MAX_ERRORS_LOGGED:
+            return
         extensions = extensions or {}
         entry = {"code": str(extensions.get("code", "UNKNOWN"))}
         if "errorId" in extensions:

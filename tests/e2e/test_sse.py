@@ -20,6 +20,7 @@ from api.scopes import parse_id
 from tests.e2e.conftest import LiveServer, mint
 from tests.e2e.live_api import HR, TODAY, backend_url, hire, log_position, promote, runtime_server
 from tests.e2e.multiprocess_support import REPO_ROOT
+from tests.e2e.probes import ProbeLog
 
 LADDER = ["apm", "pm", "senior_pm", "group_pm", "director", "vp_product"]
 PROMOTIONS = """
@@ -239,3 +240,20 @@ async def test_the_readme_curl_example_streams_promotions(
     async with sse(server, body["query"], {}) as stream:
         [first] = await stream.promotions(1)
     assert set(first) == {"position", "personId", "toLevel"}
+
+
+async def test_a_mutation_over_an_event_stream_get_never_runs(probe_server: LiveServer) -> None:
+    before = len(ProbeLog.calls)
+    async with (
+        probe_server.client() as http,
+        http.stream(
+            "GET",
+            "/graphql",
+            params={"query": 'mutation { recordProbe(note: "sse get") }'},
+            headers={"accept": "text/event-stream"},
+        ) as response,
+    ):
+        body = (await response.aread()).decode()
+    assert len(ProbeLog.calls) == before
+    assert "sse get" not in body
+    assert '"errors"' in body
