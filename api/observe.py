@@ -30,6 +30,8 @@ access_log = logging.getLogger("api.access")
 RECORD_KEY = "request_record"
 NO_OPERATION = "none"
 """The operation type of a request that never reached an operation (bad JSON, 406...)."""
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes and scrapes, polled every few seconds: their successes are logged at DEBUG."""
 MAX_ERRORS_LOGGED = 20
 """Errors kept per request: a long event stream may answer many."""
 
@@ -116,7 +118,8 @@ class ObserveRequests:
                 for e in record.errors
             )
         text += f" id={record.request_id}"
-        access_log.info(text, extra={"fields": fields})
+        quiet = record.path in QUIET_PATHS and record.status < 400
+        access_log.log(logging.DEBUG if quiet else logging.INFO, text, extra={"fields": fields})
 
 
 def _root_field(operation: OperationDefinitionNode) -> str:
