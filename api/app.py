@@ -21,18 +21,23 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.schema import BaseSchema
 
 from api.context import AppServices
+from api.documents import TrustedDocuments
+from api.graphiql import graphiql_assets
 from api.http import AppState, GraphQLView
+from api.metrics import Metrics, metrics_route
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestIdMiddleware
+from api.observe import ObserveRequests
 from api.schema import build_schema
 from api.settings import Settings, get_settings
 
@@ -60,8 +65,14 @@ def create_app(
         raise InsecureConfiguration(f"refusing to serve in production: {reason}")
     if services is not None and bootstrap is not None:
         raise ValueError("pass services or bootstrap, not both")
-    state = AppState(settings=settings, services=services)
-    view = GraphQLView(schema or build_schema(settings), state)
+    metrics = Metrics() if settings.metrics_enabled else None
+    documents = TrustedDocuments.load(
+        Path(settings.documents_file), only_trusted=settings.trusted_documents
+    )
+    state = AppState(settings=settings, services=services, metrics=metrics, documents=documents)
+    if metrics is not None:
+        metrics.watch(services)
+    view = GraphQLView(schema or build_schema(settings, documents=documents), state)
 
     async def healthz(request: Request) -> JSONResponse:
         """The process is alive (no dependency is checked)."""
@@ -103,6 +114,8 @@ def create_app(
             return
         async with bootstrap(settings) as built:
             state.services = built
+            if metrics is not None:
+                metrics.watch(built)
             try:
                 yield
             finally:
@@ -119,15 +132,21 @@ def create_app(
             max_age=600,
         ),
         Middleware(RequestIdMiddleware),
+        Middleware(ObserveRequests, metrics=metrics),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql", view),
+        WebSocketRoute("/graphql", view),
+    ]
+    if settings.graphiql_enabled:
+        routes.append(graphiql_assets())
+    if metrics is not None:
+        routes.append(metrics_route(metrics, settings, lambda: state.services))
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/graphql", view),
-            WebSocketRoute("/graphql", view),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

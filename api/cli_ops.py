@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -13,8 +16,12 @@ from sqlalchemy.engine import make_url
 
 from api.cli_errors import Exit, err_console, fail, guard, out, run
 from api.cli_support import DatabaseUrl, database_url, existing_database, progress_bar
+from api.documents import DocumentsFileError, TrustedDocuments
+from api.logs import logging_config
 from api.protocol import TimedHttpToolsProtocol
 from api.settings import DEV_TOKEN_SECRET, get_settings
+from api.startup import StartupSummary
+from events.checkpoints import Lag, lag
 from events.db import create_engine, normalize_url
 from events.dead_letters import degraded, list_dead_letters
 from events.migrate import current_revision, migrate
@@ -64,24 +71,39 @@ def serve(
             "subscribers in one worker would not hear another's writes",
             Exit.USAGE,
         )
-    bind_host, bind_port = host or settings.host, settings.port if port is None else port
-    _check_free(bind_host, bind_port)
-    run(_prepare(db))
+    try:
+        registered = len(TrustedDocuments.load(Path(settings.documents_file)))
+    except DocumentsFileError as exc:
+        fail(str(exc), Exit.BAD_INPUT)
+    host = host or settings.host
+    port = settings.port if port is None else port
+    _check_free(host, port)
+    log_position, projections = run(_prepare(db))
+    log_config = logging_config(settings.log_format, settings.log_level)
+    logging.config.dictConfig(log_config)
+    summary = StartupSummary(
+        settings, db, host, port, workers, log_position, projections, registered
+    )
+    for line in summary.lines():
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
     if settings.is_development and settings.token_secret == DEV_TOKEN_SECRET:
         err_console.print(
             "development mode: tokens signed with the development secret written in the "
             "source are accepted (LADDER_ENV=production refuses to start with it)",
             markup=False,
         )
+    logging.getLogger("api.startup").info("serving", extra={"fields": summary.fields()})
     # The workers (and api.app.serve_app, the factory) read the URL from the environment.
     os.environ["LADDER_DATABASE_URL"] = db
     uvicorn.run(
         "api.app:serve_app",
         factory=True,
-        host=bind_host,
-        port=bind_port,
+        host=host,
+        port=port,
         workers=workers,
         lifespan="on",
+        log_config=log_config,
+        access_log=False,  # api.access logs each request once, with its GraphQL operation
         http=TimedHttpToolsProtocol,
         timeout_keep_alive=int(settings.keep_alive_timeout),
         ws_ping_interval=settings.ws_ping_interval,
@@ -108,15 +130,18 @@ def _check_free(host: str, port: int) -> None:
             fail(f"cannot bind {host}:{port}: {exc.strerror}", Exit.USAGE)
 
 
-async def _prepare(url: str) -> None:
+async def _prepare(url: str) -> tuple[int, list[Lag]]:
     """Migrate, publish the default ladder and build stale read models once, before any
-    worker starts (workers then only catch up, instead of racing to rebuild)."""
+    worker starts (workers then only catch up, instead of racing to rebuild); return the
+    log's position and the read models' lag for the start-up summary."""
     from events.bootstrap import bootstrap
 
     runtime = await bootstrap(url, start_projector=False, listen=False)
     try:
         with progress_bar("Building the read models") as update:
             await runtime.projector.start(progress=update)
+        position = await runtime.store.last_position()
+        return position, await lag(runtime.engine, runtime.projector.projections)
     finally:
         await runtime.close()
 

@@ -1,15 +1,17 @@
 """The typed per-operation context every resolver receives (``info.context``).
 
 Over HTTP a new ``Context`` is built for each request. Over WebSocket one ``Context`` lives
-as long as the connection: the principal is set from ``connection_init``, and DataLoaders
-made there do not cache (each event must see fresh data).
+as long as the connection: the principal is set from ``connection_init``. A server-sent
+events request (``Accept: text/event-stream``) is HTTP but lives as long as its
+subscription. DataLoaders of these long-lived contexts do not cache (each event must see
+fresh data).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import strawberry
 from starlette.requests import Request
@@ -20,6 +22,10 @@ from strawberry.dataloader import DataLoader
 from api.auth import Principal
 from api.errors import Forbidden, Unauthenticated
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.metrics import Metrics
+    from api.observe import RequestRecord
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -52,6 +58,11 @@ class Context:
     response: Response | None = None
     # Set by Strawberry from the WebSocket ``connection_init`` payload.
     connection_params: dict[str, object] | None = None
+    metrics: Metrics | None = None
+    event_stream: bool = False
+    """An HTTP request answered with server-sent events (``graphql-sse``)."""
+    record: RequestRecord | None = None
+    """What this HTTP request did, for the access log (``api.observe``)."""
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
         default_factory=dict, repr=False
     )
@@ -59,6 +70,13 @@ class Context:
     @property
     def is_websocket(self) -> bool:
         return isinstance(self.request, WebSocket)
+
+    @property
+    def transport(self) -> str:
+        """``websocket``, ``sse`` or ``http``."""
+        if self.is_websocket:
+            return "websocket"
+        return "sse" if self.event_stream else "http"
 
     def loader(self, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
         """The DataLoader for ``load_fn`` in this context, made on first use.
@@ -68,9 +86,13 @@ class Context:
         """
         existing = self._loaders.get(load_fn)
         if existing is None:
-            existing = DataLoader(load_fn=load_fn, cache=not self.is_websocket)
+            existing = DataLoader(load_fn=load_fn, cache=self.transport == "http")
             self._loaders[load_fn] = existing
         return existing
+
+    def observe_mutation(self, mutation: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.mutation_outcome(mutation, outcome)
 
     def require_services(self) -> AppServices:
         if self.services is None:

@@ -144,6 +144,7 @@ def internal_error(error: GraphQLError, request_id: str | None = None) -> GraphQ
         ".".join(str(p) for p in error.path or ()) or "<request>",
         error.message,
         exc_info=(type(original), original, original.__traceback__) if original else None,
+        extra={"fields": {"error_id": error_id, "request_id": request_id}},
     )
     return _with_extensions(error, INTERNAL_MESSAGE, {"code": INTERNAL, "errorId": error_id})
 

@@ -5,17 +5,21 @@ what only the view knows: the operation type (405 for a mutation over GET) and w
 result is a request error (400 and no ``data`` for ``application/graphql-response+json``).
 The view adds, per https://graphql.github.io/graphql-over-http/draft/:
 
-* ``Accept`` negotiation between ``application/graphql-response+json`` (preferred; also for a
-  missing ``Accept`` or ``*/*``, as the spec says after its 2025 watershed) and
-  ``application/json`` (legacy: 200 for every well-formed request); 406 for anything else;
+* ``Accept`` negotiation between ``application/graphql-response+json`` (when asked for by
+  name) and ``application/json`` (legacy: 200 for every well-formed request; also for a
+  missing ``Accept`` and for wildcards, as the spec's legacy rules and the graphql-http audit
+  ask, so clients that do not know the new type get the one they can read); 406 otherwise;
 * POST bodies must be JSON (``application/json``, or ``application/graphql-response+json``)
   in UTF-8, else 415. That is also our CSRF defence: a browser cannot send such a request
   cross-origin without a CORS preflight, and GET never runs a mutation (405, ``Allow: POST``);
 * 400 with a JSON error body for requests that are not GraphQL requests (bad JSON, a
   non-string ``query``, batches...), and 401 for a bad token (never downgraded to anonymous);
-* subscriptions are refused over HTTP (400): they are served over WebSocket on the same path
-  (``graphql-transport-ws`` and legacy ``graphql-ws``), where the token arrives in
-  ``connection_init`` and the ``Origin`` is checked against ``ws_allowed_origins``.
+* subscriptions are served over WebSocket on the same path (``graphql-transport-ws`` and
+  legacy ``graphql-ws``), where the token arrives in ``connection_init`` and the ``Origin``
+  is checked against ``ws_allowed_origins``; and over server-sent events
+  (``Accept: text/event-stream``, the ``graphql-sse`` protocol's distinct connections mode,
+  with Strawberry's transport), with the token in ``Authorization`` as for any request.
+  Over plain JSON a subscription is refused (400).
 """
 
 from __future__ import annotations
@@ -41,10 +45,16 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as strawberry_process_result
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -52,7 +62,11 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import TokenKeys, decode_token, token_from_authorization, token_from_connection_params
 from api.context import AppServices, Context
+from api.documents import PERSISTED_DOCUMENT_NOT_FOUND, TrustedDocuments
 from api.errors import INTERNAL, Unauthenticated, internal_error
+from api.graphiql import graphiql_page
+from api.metrics import Metrics
+from api.observe import RequestRecord, request_record
 from api.settings import Settings
 from domain.text import unstorable
 
@@ -78,6 +92,7 @@ def json_depth(value: object) -> int:
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+EVENT_STREAM = "text/event-stream"
 _JSON_REQUEST_TYPES = frozenset({JSON, GRAPHQL_RESPONSE_JSON})
 
 
@@ -87,6 +102,8 @@ class AppState:
 
     settings: Settings
     services: AppServices | None = None
+    metrics: Metrics | None = None
+    documents: TrustedDocuments = field(default_factory=TrustedDocuments)
 
 
 @dataclass
@@ -119,18 +136,20 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an ``Accept`` header, ``None`` when we have none to offer."""
     if accept is None or not accept.strip():
-        return GRAPHQL_RESPONSE_JSON
+        return JSON
     best: tuple[float, int, str] | None = None
     for media, quality in _media_ranges(accept):
         if quality <= 0:
             continue
-        if media in (GRAPHQL_RESPONSE_JSON, "application/*", "*/*"):
-            offer, preference = GRAPHQL_RESPONSE_JSON, 1
+        if media == GRAPHQL_RESPONSE_JSON:
+            offer, preference = GRAPHQL_RESPONSE_JSON, 2
         elif media == JSON:
+            offer, preference = JSON, 1
+        elif media in ("application/*", "*/*"):
             offer, preference = JSON, 0
         else:
             continue
-        # Highest quality wins; on a tie, the spec's own media type.
+        # Highest quality wins; on a tie, a type named outright, the spec's own first.
         candidate = (quality, preference, offer)
         if best is None or candidate[:2] > best[:2]:
             best = candidate
@@ -151,6 +170,11 @@ def _problem_body(problem: HTTPProblem) -> bytes:
     return json.dumps(
         {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
     ).encode()
+
+
+def _record_problem(record: RequestRecord | None, problem: HTTPProblem) -> None:
+    if record is not None:
+        record.add_error({"code": problem.code})
 
 
 def _problem_response(problem: HTTPProblem, media_type: str) -> Response:
@@ -276,6 +300,11 @@ class GraphQLView(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
             allowed_origins=tuple(settings.ws_allowed_origins),
             connection_init_wait_timeout=timedelta(seconds=10),
             **kwargs,
@@ -305,6 +334,9 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        record = request_record(scope)
+        if record is not None:
+            record.graphql = True
         media_type = JSON
         try:
             media_type = self._check_request(request)
@@ -317,9 +349,11 @@ class GraphQLView(GraphQL[Context, None]):
                 response.headers["content-type"] = f"{media_type}; charset=utf-8"
         except HTTPProblem as problem:
             response = _problem_response(problem, media_type)
+            _record_problem(record, problem)
         except StrawberryHTTPException as exc:
             rejected = HTTPProblem(exc.status_code, exc.reason, "BAD_REQUEST")
             response = _problem_response(rejected, media_type)
+            _record_problem(record, rejected)
         await response(scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -345,7 +379,10 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPProblem(
                 405, "Use GET (queries) or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
             )
-        media_type = negotiate(request.headers.get("accept"))
+        if self._event_stream(request):
+            media_type: str | None = EVENT_STREAM
+        else:
+            media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             if request.method == "GET" and self._wants_ide(request):
                 return JSON  # the IDE check in ``run`` answers with HTML
@@ -368,7 +405,23 @@ class GraphQLView(GraphQL[Context, None]):
                     "POST bodies must be JSON (Content-Type: application/json) in UTF-8.",
                     "UNSUPPORTED_MEDIA_TYPE",
                 )
-        return media_type
+        # Problems found before the stream opens are still answered in JSON.
+        return JSON if media_type == EVENT_STREAM else media_type
+
+    def _event_stream(self, request: Request) -> bool:
+        """The client asks for server-sent events (``Accept: text/event-stream``)."""
+        return self._get_stream_transport_from_headers(request.headers) is not None
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # Strawberry's page loads GraphiQL from a CDN; ours comes from the package.
+        return graphiql_page()
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a registered document is a request, not a visit.
+        if "documentId" in request.query_params:
+            return False
+        return super().should_render_graphql_ide(request)
 
     def _wants_ide(self, request: Request) -> bool:
         return self.graphql_ide is not None and "text/html" in request.headers.get("accept", "")
@@ -393,6 +446,8 @@ class GraphQLView(GraphQL[Context, None]):
             params = parsed
         query, operation_name = params.get("query"), params.get("operationName")
         variables, extensions = params.get("variables"), params.get("extensions")
+        if "documentId" in params:
+            query = self._registered(params["documentId"], query)
         if not isinstance(query, str):
             raise HTTPProblem(400, "`query` must be a string.", "BAD_REQUEST")
         if operation_name is not None and not isinstance(operation_name, str):
@@ -406,12 +461,25 @@ class GraphQLView(GraphQL[Context, None]):
             variables=variables,
             extensions=extensions,
         )
+        transport = self._get_stream_transport_from_headers(request.headers)
         return GraphQLRequestData(
             query=query,
             variables=cast("dict[str, Any] | None", variables),
             operation_name=operation_name,
             extensions=cast("dict[str, Any] | None", extensions),
+            protocol=transport.protocol if transport is not None else "http",
         )
+
+    def _registered(self, key: object, query: object) -> str:
+        """The text of the registered document ``key`` (``documentId``)."""
+        if query is not None:
+            raise HTTPProblem(400, "Send `query` or `documentId`, not both.", "BAD_REQUEST")
+        if not isinstance(key, str):
+            raise HTTPProblem(400, "`documentId` must be a string.", "BAD_REQUEST")
+        text = self.state.documents.lookup(key)
+        if text is None:
+            raise HTTPProblem(400, f"No registered document {key}.", PERSISTED_DOCUMENT_NOT_FOUND)
+        return text
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -478,6 +546,10 @@ class GraphQLView(GraphQL[Context, None]):
         if is_request_error(result):
             response.pop("data", None)
             request.state.graphql_request_error = True
+        if (record := request_record(request.scope)) is not None:
+            for error in response.get("errors") or []:
+                if isinstance(error, dict):
+                    record.add_error(error.get("extensions"))
         return response
 
     # --- context -------------------------------------------------------------------------
@@ -493,6 +565,9 @@ class GraphQLView(GraphQL[Context, None]):
             services=self.state.services,
             request=request,
             response=response if isinstance(response, Response) else None,
+            metrics=self.state.metrics,
+            record=request_record(request.scope),
+            event_stream=isinstance(request, Request) and self._event_stream(request),
         )
         if isinstance(request, Request):
             try:

@@ -7,7 +7,7 @@ To add root fields, define a ``@strawberry.type`` class in the type's module und
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
@@ -16,8 +16,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.documents import TrustedDocuments, TrustedDocumentsExtension
 from api.errors import ErrorShaping
 from api.limits import LimitsExtension, RequestLimits
+from api.observe import OperationObserver
 from api.settings import Settings
 from api.types.audit import AuditQuery
 from api.types.career import CareerQuery
@@ -80,6 +82,7 @@ def build_schema(
     extra_queries: Sequence[type] = (),
     extra_mutations: Sequence[type] = (),
     extra_subscriptions: Sequence[type] = (),
+    documents: TrustedDocuments | None = None,
 ) -> LadderSchema:
     """The API schema with the limits of ``settings``.
 
@@ -105,6 +108,19 @@ def build_schema(
     def error_shaping() -> SchemaExtension:
         return ErrorShaping(suggestions=suggestions)
 
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        limits_extension,
+        error_shaping,
+        OperationObserver,
+    ]
+    if documents is not None and documents.only_trusted:
+        trusted = documents
+
+        def trusted_documents() -> SchemaExtension:
+            return TrustedDocumentsExtension(trusted)
+
+        extensions.append(trusted_documents)
+
     query = _root("Query", (*QUERY_TYPES, *extra_queries))
     if query is None:  # pragma: no cover - QUERY_TYPES is never empty
         raise RuntimeError("the schema needs at least one query type")
@@ -113,6 +129,6 @@ def build_schema(
         mutation=_root("Mutation", (*MUTATION_TYPES, *extra_mutations)),
         subscription=_root("Subscription", (*SUBSCRIPTION_TYPES, *extra_subscriptions)),
         types=EXTRA_TYPES,
-        extensions=[limits_extension, error_shaping],
+        extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )

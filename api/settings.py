@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     max_ws_connections: int = Field(default=1000, ge=1)
     max_ws_connections_per_subject: int = Field(default=50, ge=1)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    # None means "on in development, off in production" (or on when a token is set).
+    metrics: bool | None = None
+    metrics_token: str | None = None
+    documents_file: str = "trusted-documents.json"
+    trusted_documents: bool = False
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 
@@ -107,6 +114,12 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.is_development if self.introspection is None else self.introspection
+
+    @property
+    def metrics_enabled(self) -> bool:
+        if self.metrics is not None:
+            return self.metrics
+        return self.is_development or bool(self.metrics_token)
 
     @property
     def field_suggestions_enabled(self) -> bool:

@@ -29,20 +29,21 @@ async def test_a_valid_query_answers_200_with_data_in_graphql_response_json(
     assert without_cost(response.json()) == {"data": {"ladder": {"name": "Product Management"}}}
 
 
-async def test_a_missing_accept_header_means_graphql_response_json(
+async def test_a_missing_accept_header_means_application_json(
     client: httpx.AsyncClient,
 ) -> None:
     request = client.build_request("POST", "/graphql", json={"query": VALID})
     del request.headers["accept"]
     response = await client.send(request)
     assert response.status_code == 200
-    assert media(response) == GRAPHQL_RESPONSE
+    assert media(response) == JSON
 
 
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
-        ("*/*", GRAPHQL_RESPONSE),
+        ("*/*", JSON),
+        (f"{GRAPHQL_RESPONSE}, */*", GRAPHQL_RESPONSE),
         (f"{GRAPHQL_RESPONSE}, {JSON};q=0.9", GRAPHQL_RESPONSE),
         (f"{JSON}, {GRAPHQL_RESPONSE};q=0.5", JSON),
         (JSON, JSON),

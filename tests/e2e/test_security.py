@@ -19,6 +19,8 @@ from tests.e2e.conftest import (
     without_cost,
 )
 
+# Ask for the spec's media type: request errors then answer 400 (application/json answers 200).
+GRAPHQL_RESPONSE = {"accept": "application/graphql-response+json"}
 OTHER_SECRET = "some-other-secret-that-is-long-enough-xx"
 LEVEL_CHAIN = '{{ ladder(track: "product") {{ levels {{ {inner} }} }} }}'
 
@@ -131,7 +133,9 @@ async def test_a_query_at_the_depth_limit_runs(client: httpx.AsyncClient) -> Non
 
 
 async def test_a_query_over_the_depth_limit_is_refused(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": next_levels(10)})  # depth 13
+    response = await client.post(
+        "/graphql", json={"query": next_levels(10)}, headers=GRAPHQL_RESPONSE
+    )  # depth 13
     assert response.status_code == 400
     assert codes(response) == ["DEPTH_LIMIT_EXCEEDED"]
     assert "data" not in response.json()
@@ -150,14 +154,16 @@ async def test_too_many_aliases_are_refused(client: httpx.AsyncClient) -> None:
     ok = " ".join(f"a{i}: __typename" for i in range(15))
     too_many = " ".join(f"a{i}: __typename" for i in range(16))
     assert (await client.post("/graphql", json={"query": f"{{ {ok} }}"})).status_code == 200
-    response = await client.post("/graphql", json={"query": f"{{ {too_many} }}"})
+    response = await client.post(
+        "/graphql", json={"query": f"{{ {too_many} }}"}, headers=GRAPHQL_RESPONSE
+    )
     assert response.status_code == 400
     assert codes(response) == ["ALIAS_LIMIT_EXCEEDED"]
 
 
 async def test_a_document_with_too_many_tokens_is_refused(client: httpx.AsyncClient) -> None:
     query = "{ " + "__typename " * 2100 + "}"
-    response = await client.post("/graphql", json={"query": query})
+    response = await client.post("/graphql", json={"query": query}, headers=GRAPHQL_RESPONSE)
     assert response.status_code == 400
     assert codes(response) == ["TOKEN_LIMIT_EXCEEDED"]
 
@@ -169,7 +175,9 @@ def production(start_server: StartServer) -> LiveServer:
 
 async def test_introspection_is_off_in_production(production: LiveServer) -> None:
     async with production.client() as client:
-        response = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+        response = await client.post(
+            "/graphql", json={"query": "{ __schema { types { name } } }"}, headers=GRAPHQL_RESPONSE
+        )
         typename = await client.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 400
     assert codes(response) == ["INTROSPECTION_DISABLED"]

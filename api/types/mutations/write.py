@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from api.context import Info
-from api.errors import user_errors
+from api.errors import INTERNAL, ApiError, user_errors
 from api.types.mutations.common import MutationPayload, execute
 from domain import commands as c
 from events.service import ladder_stream, person_stream
@@ -53,16 +53,27 @@ async def write(
     ``made_up_id``: the command's id was made up here (a hire without ``personId``), so a
     replay's result is about the first call's id: its stream is read from the result.
     """
-    info.context.require_writer()
+    outcome = INTERNAL  # unless set below: the exception propagates and is masked
     try:
-        command = input.command()
-        written = await execute(
-            info.context,
-            command,
-            stream=None if made_up_id else judged_stream(command),
-            idempotency_key=input.idempotency_key,
-            expected_version=input.expected_version,
-        )
-    except Exception as exc:
-        return payload.refused(user_errors(exc))
-    return payload.accepted(written)
+        try:
+            info.context.require_writer()
+        except ApiError as exc:
+            outcome = exc.code
+            raise
+        try:
+            command = input.command()
+            written = await execute(
+                info.context,
+                command,
+                stream=None if made_up_id else judged_stream(command),
+                idempotency_key=input.idempotency_key,
+                expected_version=input.expected_version,
+            )
+        except Exception as exc:
+            errors = user_errors(exc)
+            outcome = errors[0].code
+            return payload.refused(errors)
+        outcome = "ok"
+        return payload.accepted(written)
+    finally:
+        info.context.observe_mutation(info.field_name, outcome)

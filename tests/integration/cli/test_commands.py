@@ -25,6 +25,7 @@ COMMANDS = (
     "token",
     "schema",
     "migrate",
+    "documents",
 )
 
 

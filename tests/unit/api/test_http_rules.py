@@ -18,10 +18,12 @@ from api.settings import DEV_TOKEN_SECRET, Settings
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
-        (None, GRAPHQL_RESPONSE_JSON),
-        ("", GRAPHQL_RESPONSE_JSON),
-        ("*/*", GRAPHQL_RESPONSE_JSON),
-        ("application/*", GRAPHQL_RESPONSE_JSON),
+        (None, JSON),
+        ("", JSON),
+        ("*/*", JSON),
+        ("application/*", JSON),
+        ("application/graphql-response+json, */*", GRAPHQL_RESPONSE_JSON),
+        ("application/graphql-response+json;q=0.5, */*", JSON),
         ("application/json", JSON),
         ("application/graphql-response+json, application/json;q=0.9", GRAPHQL_RESPONSE_JSON),
         ("application/json, application/graphql-response+json", GRAPHQL_RESPONSE_JSON),
