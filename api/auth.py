@@ -9,7 +9,7 @@ which needs the org chart: the read model provides it through :class:`ReportsLoo
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -42,6 +42,8 @@ class Principal:
 
     subject: str
     role: Role
+    expires_at: datetime | None = field(default=None, compare=False)
+    """When the token proving it expires (its ``exp``); None when unknown."""
 
     @property
     def can_write(self) -> bool:
@@ -107,7 +109,9 @@ def decode_token(secret: str, token: str | None) -> Principal | None:
         raise Unauthenticated("The token has no subject.")
     if role not in {r.value for r in Role}:
         raise Unauthenticated("The token carries an unknown role.")
-    return Principal(subject=subject, role=Role(str(role)))
+    expires = claims.get("exp")
+    expires_at = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int | float) else None
+    return Principal(subject=subject, role=Role(str(role)), expires_at=expires_at)
 
 
 def token_from_authorization(header: str | None) -> str | None:

@@ -51,6 +51,7 @@ from api.auth import decode_token, token_from_authorization, token_from_connecti
 from api.context import AppServices, Context
 from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.settings import Settings
+from api.websocket import LegacyWSHandler, TransportWSHandler
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -164,6 +165,8 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = SizeLimitedWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, schema: BaseSchema, state: AppState, **kwargs: Any) -> None:
         settings = state.settings

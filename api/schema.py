@@ -24,6 +24,7 @@ from api.types.career import CareerQuery
 from api.types.census import CensusQuery
 from api.types.exceptions import ExceptionsQuery
 from api.types.ladder import LadderQuery
+from api.types.log import LogQuery
 from api.types.mentorship import MentorshipQuery
 from api.types.mutations import MUTATIONS
 from api.types.node import NodeQuery
@@ -49,6 +50,7 @@ QUERY_TYPES: tuple[type, ...] = (
     StatsQuery,
     ReadinessQuery,
     ExceptionsQuery,
+    LogQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (*MUTATIONS,)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (CareerSubscription,)
