@@ -151,7 +151,8 @@ class CareerHistory:
     years_of_experience: float = strawberry.field(description="On `asOf` (or today).")
     level_changes: list[LevelStep]
     events: list[CareerEvent] = strawberry.field(
-        description="The standing facts effective by `asOf`, corrections known then applied."
+        description="The standing facts effective by `asOf`, corrections known then applied, "
+        "and the mentorships started or ended by then (as mentor and as mentee)."
     )
     _manager_id: strawberry.Private[str | None]
 
@@ -215,9 +216,18 @@ async def history_of(
     context: Context, person_id: str, as_of: date | None, known_at: datetime | None
 ) -> CareerHistory:
     """The career history of a person the caller may read; ``NOT_FOUND`` without a hire."""
+    found = await history_or_none(context, person_id, as_of, known_at)
+    if found is None:
+        raise NotFound("No career is recorded for this person.", field="personId")
+    return found
+
+
+async def history_or_none(
+    context: Context, person_id: str, as_of: date | None, known_at: datetime | None
+) -> CareerHistory | None:
+    """The career history of a person the caller may read; None when the log (as known at
+    ``known_at``) has no hire of theirs effective by ``as_of``."""
     services = read_services(context)
     known = None if known_at is None else utc(known_at)
     view = await services.queries.career_history(person_id, as_of=as_of, known_at=known)
-    if view is None:
-        raise NotFound("No career is recorded for this person.", field="personId")
-    return CareerHistory.from_view(view, services.today())
+    return None if view is None else CareerHistory.from_view(view, services.today())

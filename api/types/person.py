@@ -20,7 +20,7 @@ from api.fields import field
 from api.relay import node_resolver
 from api.scopes import PersonIdArg, can_see, parse_id, visible_people
 from api.services import read_services
-from api.types.career import CareerEvent, CareerHistory, history_of
+from api.types.career import CareerEvent, CareerHistory, history_or_none
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
 from api.types.node import Node
@@ -118,12 +118,13 @@ class Person(Node):
 
     @field(
         description="The career as effective on `asOf` and as recorded by `knownAt`, "
-        "computed from the log (see `Query.careerHistory`)."
+        "computed from the log (see `Query.careerHistory`); null when the person was not yet "
+        "hired on `asOf` (or the log knew no hire of theirs at `knownAt`)."
     )
     async def career_history(
         self, info: Info, as_of: date | None = None, known_at: datetime | None = None
-    ) -> CareerHistory:
-        return await history_of(info.context, self.raw_id(), as_of, known_at)
+    ) -> CareerHistory | None:
+        return await history_or_none(info.context, self.raw_id(), as_of, known_at)
 
     @field(description="What stands between this person and the next level.")
     async def readiness(self, info: Info) -> PromotionReadiness | None:
