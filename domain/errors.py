@@ -58,6 +58,30 @@ class PersonNotDeparted(LadderError):
     default_field = "personId"
 
 
+# --- the org chart ----------------------------------------------------------------------
+
+
+class ManagerNotFound(LadderError):
+    """The manager named has no stream (no hire)."""
+
+    code = "MANAGER_NOT_FOUND"
+    default_field = "managerId"
+
+
+class ManagerNotEmployed(LadderError):
+    """The manager named is not employed on the effective date (not yet hired, or left)."""
+
+    code = "MANAGER_NOT_EMPLOYED"
+    default_field = "managerId"
+
+
+class ManagerCycle(LadderError):
+    """The person would manage their own manager, directly or indirectly."""
+
+    code = "MANAGER_CYCLE"
+    default_field = "managerId"
+
+
 class InvalidInput(LadderError):
     """Malformed input: empty names, bad emails, negative years..."""
 
@@ -239,6 +263,9 @@ __all__ = [
     "LadderUnchanged",
     "LevelAlreadyChangedOnDate",
     "LevelSkipped",
+    "ManagerCycle",
+    "ManagerNotEmployed",
+    "ManagerNotFound",
     "MentorAtCapacity",
     "MentorNotSenior",
     "MentorshipAlreadyActive",

@@ -30,6 +30,7 @@ from domain.errors import LadderError
 from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
 from domain.mentoring import decide_mentorship
+from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
 from domain.rules import decide, decide_ladder
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
@@ -129,6 +130,16 @@ class CareerService:
                 out.append(Ladder.from_dict(event.ladder))
         return out
 
+    async def manager_chain(self, manager_id: UUID, on: date) -> dict[UUID, PersonState]:
+        """The states of ``manager_id`` and of everyone above them on ``on``, by id."""
+        chain: dict[UUID, PersonState] = {}
+        current: UUID | None = manager_id
+        while current is not None and current not in chain and len(chain) < MAX_CHAIN:
+            state, _ = await self.load_person(current)
+            chain[current] = state
+            current = manager_on(state, on) if state.exists else None
+        return chain
+
     async def context(self) -> DecisionContext:
         return DecisionContext(
             today=self._today(), ladders=await self.ladders(), max_mentees=self.max_mentees
@@ -208,6 +219,9 @@ class CareerService:
         person_id = command.person_id
         state, version = await self.load_person(person_id)
         events = decide(state, command, ctx)
+        if (named := manager_named(command)) is not None:
+            person, manager, on = named
+            check_manager(person, manager, on, await self.manager_chain(manager, on))
         expected = version if expected_version is None else expected_version
         return [
             StreamAppend(
