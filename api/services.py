@@ -26,7 +26,7 @@ from api.settings import Settings
 from domain.ladder import Ladder
 from events import timetravel
 from events.migrate import current_revision, head_revision
-from events.readmodels import api_history, api_queries, api_relations, queries, views
+from events.readmodels import api_history, api_queries, api_relations, org_chart, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 from events.service import CareerService
@@ -86,6 +86,10 @@ class ReadQueries:
     async def facts_batch(self, ids: Sequence[str]) -> list[list[Any] | None]:
         found = await api_queries.person_facts(self.engine, ids)
         return [found.get(i) for i in ids]
+
+    async def org_chart_batch(self, days: Sequence[date]) -> list[dict[str, str | None]]:
+        """Day -> everyone employed that day and their manager then."""
+        return [await org_chart.managers_on(self.engine, day) for day in days]
 
     async def reports_batch(self, manager_ids: Sequence[str]) -> list[set[str]]:
         return [await self.reports_of(m) for m in manager_ids]

@@ -15,8 +15,9 @@ Each error names the field ``managerId``. A person managing themselves stays
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
 
 from domain import commands as cmd
@@ -26,6 +27,8 @@ from domain.state import PersonState
 
 MAX_CHAIN = 1000
 """How far up a chain is followed; an org chart is never this deep."""
+
+K = TypeVar("K", bound=Hashable)
 
 
 def manager_named(command: object) -> tuple[UUID, UUID, date] | None:
@@ -73,3 +76,24 @@ def check_manager(
         seen.add(current)
         above = chain.get(current)
         current = None if above is None else manager_on(above, on)
+
+
+def reports_in(chart: Mapping[K, K | None], manager: K, depth: int | None = None) -> list[K]:
+    """The people below ``manager`` in ``chart`` (person -> manager), nearest first.
+
+    ``depth`` 1 gives the direct reports, 2 adds theirs, and so on; None goes all the way
+    down. A person is listed once, even if an old loop in the chart leads back to them.
+    """
+    below: dict[K, list[K]] = {}
+    for person, boss in chart.items():
+        if boss is not None and person != boss:
+            below.setdefault(boss, []).append(person)
+    found: list[K] = []
+    seen = {manager}
+    level = [manager]
+    while level and (depth is None or depth > 0):
+        level = [p for boss in level for p in below.get(boss, []) if p not in seen]
+        seen.update(level)
+        found.extend(level)
+        depth = None if depth is None else depth - 1
+    return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import strawberry
 
@@ -18,7 +18,7 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import PersonIdArg, can_see, parse_id, visible_people
+from api.scopes import InvalidArgument, PersonIdArg, can_see, parse_id, visible_people
 from api.services import read_services
 from api.types.career import CareerEvent, CareerHistory, history_or_none
 from api.types.connection import Connection, connection, decode_cursor, page_size
@@ -27,6 +27,7 @@ from api.types.node import Node
 from api.types.readiness import PromotionReadiness, readiness_of
 from api.types.rotation import Rotation
 from domain.ladder import Ladder
+from domain.org_chart import reports_in
 from events.readmodels.api_queries import PeopleFilter, PersonRow
 
 
@@ -126,6 +127,25 @@ class Person(Node):
     ) -> CareerHistory | None:
         return await history_or_none(info.context, self.raw_id(), as_of, known_at)
 
+    @field(
+        description="The people reporting directly to this person on `asOf` (default "
+        "today): employed that day, those you may see, by id."
+    )
+    async def direct_reports(self, info: Info, as_of: date | None = None) -> list[Person]:
+        return await people_below(info.context, self.raw_id(), 1, as_of)
+
+    @field(
+        description="The people below this person on `asOf` (default today), down to "
+        "`depth` levels (1: direct reports; null: everyone below), employed that day, those "
+        "you may see; nearest first, then by id."
+    )
+    async def reports(
+        self, info: Info, depth: int | None = None, as_of: date | None = None
+    ) -> list[Person]:
+        if depth is not None and depth < 1:
+            raise InvalidArgument("depth must be 1 or more (or null for all).", field="depth")
+        return await people_below(info.context, self.raw_id(), depth, as_of)
+
     @field(description="What stands between this person and the next level.")
     async def readiness(self, info: Info) -> PromotionReadiness | None:
         return await readiness_of(info.context, self.raw_id())
@@ -139,6 +159,18 @@ async def person_or_none(context: Context, person_id: str) -> Person | None:
     if row is None:
         return None
     return Person.from_row(row, await loaders.ladders(context).load(row.track))
+
+
+async def people_below(
+    context: Context, manager_id: str, depth: int | None, as_of: date | None
+) -> list[Person]:
+    """The people below ``manager_id`` on ``as_of`` (default today) whom the caller may see."""
+    on = as_of or read_services(context).today()
+    chart = await loaders.org_chart(context).load(on)
+    found = await asyncio.gather(
+        *(person_or_none(context, p) for p in reports_in(chart, manager_id, depth))
+    )
+    return [p for p in found if p is not None]
 
 
 PEOPLE = "people"
@@ -161,9 +193,22 @@ class PersonQuery:
         level: str | None = None,
         status: PersonStatus | None = None,
         search: str | None = None,
+        manager_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only people reporting directly to them on `asOf`."),
+        ] = None,
+        as_of: Annotated[
+            date | None,
+            strawberry.argument(description="The day `managerId` is judged on (default today)."),
+        ] = None,
     ) -> Connection[Person]:
         context = info.context
         visible = await visible_people(context)
+        if manager_id is not None:
+            boss = parse_id(manager_id, field="managerId")
+            chart = await loaders.org_chart(context).load(as_of or read_services(context).today())
+            direct = frozenset(reports_in(chart, boss, 1))
+            visible = direct if visible is None else visible & direct
         limit = page_size(first, context.settings)
         key = decode_cursor(PEOPLE, after, (str, str))
         filters = PeopleFilter(

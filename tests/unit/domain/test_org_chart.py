@@ -11,7 +11,7 @@ import pytest
 
 from domain import commands as cmd
 from domain.errors import LadderError
-from domain.org_chart import check_manager, manager_named
+from domain.org_chart import check_manager, manager_named, reports_in
 from domain.state import PersonState
 
 from .helpers import HIRED_ON, departed, given, hired
@@ -78,3 +78,15 @@ def test_only_commands_that_set_a_manager_name_one() -> None:
     assert manager_named(change) == (person, manager, ON)
     assert manager_named(cmd.ChangeManager(person, None, ON)) is None
     assert manager_named(cmd.RecordDeparture(person, ON, "left")) is None
+
+
+def test_reports_are_listed_nearest_first_down_to_the_depth_asked() -> None:
+    chart = {"a": None, "b": "a", "c": "a", "d": "b", "e": "d"}
+    assert reports_in(chart, "a", 1) == ["b", "c"]
+    assert reports_in(chart, "a", 2) == ["b", "c", "d"]
+    assert reports_in(chart, "a") == ["b", "c", "d", "e"]
+    assert reports_in(chart, "e") == []
+
+
+def test_an_old_loop_in_the_chart_lists_each_person_once() -> None:
+    assert reports_in({"a": "b", "b": "a"}, "a") == ["b"]
