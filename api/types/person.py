@@ -85,10 +85,22 @@ class Person(Node):
         manager_id = self._row.manager_id
         return None if manager_id is None else await person_or_none(info.context, manager_id)
 
-    @field(description="Years of experience on `asOf` (default today).")
-    def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
-        on = as_of or read_services(info.context).today()
-        return round(self._row.years_of_experience(on), 2)
+    @field(
+        description="Years of experience on `asOf` (default today): prior years plus time "
+        "employed up to that day, without time away, for people who left and came back too "
+        "(the same figure as `careerHistory(asOf:)`, readiness and `ladder replay`)."
+    )
+    async def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
+        services = read_services(info.context)
+        on = as_of or services.today()
+        if self._row.experience_exact_on(on):
+            return round(self._row.years_of_experience(on), 2)
+        # A day before the current employment (or before a departure): only the log has
+        # the employment periods.
+        history = await services.queries.career_history(self.raw_id(), as_of=None, known_at=None)
+        if history is None:
+            return round(self._row.years_of_experience(on), 2)
+        return round(history.career.years_of_experience(on), 2)
 
     @field(description="Days since the current level took effect.")
     def days_in_level(self, info: Info) -> int:

@@ -62,10 +62,21 @@ class Tenure:
     experience_years: float
     experience_since: date | None
     level_since: date
+    departed_on: date | None
+
+    def experience_exact_on(self, on: date) -> bool:
+        """Whether :meth:`years_of_experience` is exact on ``on`` from these columns alone:
+        on or after the start of the current employment, or (for someone who left) on or
+        after their last day. Earlier days (before a rehire, during a gap, before a
+        departure) need the person's employment periods, which only the log has."""
+        if self.experience_since is not None:
+            return on >= self.experience_since
+        return self.departed_on is not None and on >= self.departed_on
 
     def years_of_experience(self, on: date) -> float:
         """Experience on ``on``: frozen while departed, growing by the day while employed
-        (prior years plus tenure, without time away)."""
+        (prior years plus tenure, without time away). Exact only where
+        :meth:`experience_exact_on` says so."""
         if self.experience_since is None or on <= self.experience_since:
             return self.experience_years
         return self.experience_years + (on - self.experience_since).days / DAYS_PER_YEAR
