@@ -204,7 +204,7 @@ def _event_view(e: RecordedEvent, state: PersonState, as_of: date | None) -> dic
 def _state_view(career: Career, on: date | None) -> dict[str, Any]:
     if not career.exists:
         return {"status": career.status}
-    rotation = next((r for r in career.rotations if r.active), None)
+    rotation = career.current_rotation
     return {
         "name": career.name,
         "status": career.status,

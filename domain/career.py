@@ -144,6 +144,17 @@ class Career:
         return self.status == ACTIVE
 
     @property
+    def current_rotation(self) -> Rotation | None:
+        """The running rotation that started last (a backdated one may run beside it)."""
+        running = [r for r in self.rotations if r.active]
+        return max(running, key=lambda r: r.started_on) if running else None
+
+    def rotation_overdue(self, on: date) -> bool:
+        """Whether the current rotation is past its planned end on ``on`` and not ended."""
+        current = self.current_rotation
+        return current is not None and current.planned_end_on < on
+
+    @property
     def employed_since(self) -> date | None:
         """Start of the current (or last) employment period: the hire or rehire date."""
         return self.periods[-1].start if self.periods else None

@@ -6,6 +6,9 @@ next level is what happened since the person reached their current level:
 * mentorship -- a mentorship (as mentor or mentee) active at some point since then;
 * role rotation -- a rotation that ended since then;
 * leadership training -- a training completed since then.
+
+A rotation past its planned end that was not ended is reported as overdue
+(``rotation_overdue``); it does not count as done until it ends.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Readiness:
     training_done: bool
     missing: tuple[str, ...]
     """Keys of ``MISSING_KEYS`` still missing for the next level; empty without one."""
+    rotation_overdue: bool = False
+    """The current rotation is past its planned end and not ended (``Career.rotation_overdue``)."""
 
     @property
     def ready(self) -> bool:
@@ -61,7 +66,7 @@ def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
         or career.track != ladder.track
         or not ladder.has_level(career.level)
     ):
-        return Readiness(None, False, years, 0, False, False, False, ())
+        return Readiness(None, False, years, 0, False, False, False, (), False)
     next_level = ladder.next_level(career.level)
     experience_met = next_level is not None and years + 1e-9 >= next_level.min_years
     mentorship_done = any(
@@ -88,4 +93,5 @@ def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
         rotation_done=rotation_done,
         training_done=training_done,
         missing=missing,
+        rotation_overdue=career.rotation_overdue(on),
     )

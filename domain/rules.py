@@ -223,8 +223,11 @@ def _start_rotation(
     host_team = checks.text(c.host_team, "hostTeam", max_len=checks.MAX_NAME)
     area = checks.area(ctx.ladder(career.track), c.development_area, "developmentArea")
     for other in career.rotations:
-        if other.active or other.overlaps(c.effective_on, c.planned_end_on):
-            why = "is still running" if other.active else "overlaps these dates"
+        # A running rotation has no end yet: nothing may start during or after its start.
+        # A backdated rotation wholly before it (overlapping nothing) is fine.
+        after_running = other.active and c.effective_on >= other.started_on
+        if after_running or other.overlaps(c.effective_on, c.planned_end_on):
+            why = "is still running" if after_running else "overlaps these dates"
             raise errors.RotationOverlap(
                 f"rotation {other.rotation_id} ({other.host_team}) {why}",
                 ids={**ids, "otherRotationId": other.rotation_id},

@@ -44,6 +44,9 @@ class PromotionReadiness:
         description="Still missing, from `experience`, `mentorship`, `role_rotation`, "
         "`leadership_training`."
     )
+    rotation_overdue: bool = strawberry.field(
+        description="The current rotation is past its planned end and not ended yet."
+    )
 
     @field(description="The person; null if not visible to you.")
     async def person(
@@ -84,6 +87,7 @@ async def readiness_of(context: Context, person_id: str) -> PromotionReadiness |
         rotation_done=found.rotation_done,
         training_done=found.training_done,
         missing=list(found.missing),
+        rotation_overdue=found.rotation_overdue,
     )
 
 

@@ -71,7 +71,7 @@ def derive_columns(career: Career, state: PersonState) -> Row:
     else:  # departed (or never hired): every period is closed, experience is frozen
         experience_years = career.years_of_experience(date.max)
         experience_since = None
-    rotation = next((r for r in career.rotations if r.active), None)
+    rotation = career.current_rotation
     effective = [f.effective_on for f in state.facts.values()]
     return {
         "name": career.name,

@@ -451,6 +451,9 @@ def readiness_of(person: PersonView, ladder: Ladder | None, on: date) -> Readine
         rotation_done=person.rotation_done,
         training_done=person.training_done,
         missing=() if upper is None else tuple(k for k in MISSING_KEYS if not done[k]),
+        rotation_overdue=person.rotation_ends_on is not None
+        and person.rotation_id is not None
+        and person.rotation_ends_on < on,
     )
 
 

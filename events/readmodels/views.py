@@ -222,6 +222,10 @@ class RotationView:
     outcome: str | None
     active: bool
 
+    def overdue_on(self, on: date) -> bool:
+        """Running past its planned end on ``on``."""
+        return self.active and self.planned_end_on < on
+
     @property
     def sort_key(self) -> tuple[str, str]:
         return (self.started_on.isoformat(), str(self.rotation_id))
@@ -278,6 +282,8 @@ class ReadinessView:
     rotation_done: bool
     training_done: bool
     missing: tuple[str, ...]
+    rotation_overdue: bool = False
+    """The current rotation is past its planned end and not ended."""
 
     @property
     def ready(self) -> bool:
