@@ -58,6 +58,13 @@ class PersonNotDeparted(LadderError):
     default_field = "personId"
 
 
+class EmailAlreadyUsed(LadderError):
+    """Another person already has this email address (compared without case)."""
+
+    code = "EMAIL_ALREADY_USED"
+    default_field = "email"
+
+
 # --- the org chart ----------------------------------------------------------------------
 
 
@@ -253,6 +260,7 @@ __all__ = [
     "EffectiveDateBeforeHire",
     "EffectiveDateOutOfOrder",
     "EffectiveDateTooFarAhead",
+    "EmailAlreadyUsed",
     "EndBeforeStart",
     "EventNotFound",
     "InsufficientExperience",

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from domain import commands as c
-from domain.checks import DecisionContext
+from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import LadderError
 from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
@@ -37,6 +37,7 @@ from domain.state import PersonState
 from events.errors import WrongExpectedVersion
 from events.idempotency import known_positions, read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
+from events.readmodels.emails import people_with_email
 from events.sql_store import SqlEventStore
 from events.timetravel import fold_recorded
 
@@ -219,6 +220,9 @@ class CareerService:
         person_id = command.person_id
         state, version = await self.load_person(person_id)
         events = decide(state, command, ctx)
+        if (address := email_set_by(state, command)) is not None:
+            owners = await people_with_email(self.store.engine, address)
+            email_unused(person_id, address, owners)
         if (named := manager_named(command)) is not None:
             person, manager, on = named
             check_manager(person, manager, on, await self.manager_chain(manager, on))
