@@ -331,11 +331,11 @@ def _rotations(
             end.effective_on if end else None,
             end.outcome if end else None,
         )
+        # Two may be running at once when one was backdated before the other: only
+        # overlapping dates are a problem.
         for other in rotations:
             if other.overlaps(rotation.started_on, rotation.last_day):
                 note(f"rotation {rotation_id} overlaps rotation {other.rotation_id}")
-            elif other.active and rotation.active:
-                note(f"rotations {rotation_id} and {other.rotation_id} are both running")
         rotations.append(rotation)
     return tuple(sorted(rotations, key=lambda r: r.started_on))
 

@@ -49,6 +49,9 @@ class PersonHired:
     """Years of relevant experience before this hire."""
     manager_id: UUID | None
     ladder_version: int
+    experience_exception: str | None = None
+    """Why the level was granted below its experience minimum (None when it was met).
+    Added later: older hires have no such key in their data, which means None."""
     event_id: UUID = field(default_factory=uuid4)
 
 
@@ -181,6 +184,8 @@ class PersonRehired:
     level: str
     manager_id: UUID | None
     ladder_version: int
+    experience_exception: str | None = None
+    """As for ``PersonHired``: the reason a level above the experience was granted."""
     event_id: UUID = field(default_factory=uuid4)
 
 

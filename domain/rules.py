@@ -66,6 +66,8 @@ def _hire(state: PersonState, c: cmd.HirePerson, ctx: DecisionContext) -> ev.Per
     level = checks.level_of(ladder, c.level, "level")
     checks.not_too_far_ahead(c.hired_on, ctx, date_field="hiredOn", ids={"personId": c.person_id})
     checks.not_self_managed(c.person_id, c.manager_id)
+    ids = {"personId": c.person_id, "level": level.key}
+    exception = _waived(years, level, c.hired_on, c.experience_exception, ids)
     return ev.PersonHired(
         person_id=c.person_id,
         effective_on=c.hired_on,
@@ -76,7 +78,25 @@ def _hire(state: PersonState, c: cmd.HirePerson, ctx: DecisionContext) -> ev.Per
         prior_years=years,
         manager_id=c.manager_id,
         ladder_version=ladder.version,
+        experience_exception=exception,
     )
+
+
+def _waived(
+    years: float, level: Level, on: date, given: str | None, ids: dict[str, object]
+) -> str | None:
+    """The experience exception to record for reaching ``level`` with ``years`` on ``on``:
+    None when the minimum is met; ``given`` (required then) when it is not."""
+    exception = checks.optional_text(given, "experienceException")
+    if years + EXPERIENCE_TOLERANCE >= level.min_years:
+        return None  # nothing was waived: only real exceptions are recorded
+    if exception is None:
+        raise errors.InsufficientExperience(
+            f"{years:.1f} years of experience on {on}, {level.title!r} needs "
+            f"{level.min_years}; give an experience exception with its reason",
+            ids=ids,
+        )
+    return exception
 
 
 def _level_change(
@@ -126,16 +146,8 @@ def _promote(
         checks.area(ladder, key, "evidence"): checks.text(value, "evidence")
         for key, value in c.evidence.items()
     }
-    exception = checks.optional_text(c.experience_exception, "experienceException")
     years = career.years_of_experience(c.effective_on)
-    if years + EXPERIENCE_TOLERANCE >= target.min_years:
-        exception = None  # nothing was waived: only real exceptions are recorded
-    elif exception is None:
-        raise errors.InsufficientExperience(
-            f"{years:.1f} years of experience on {c.effective_on}, {target.title!r} needs "
-            f"{target.min_years}; give an experience exception with its reason",
-            ids=ids,
-        )
+    exception = _waived(years, target, c.effective_on, c.experience_exception, ids)
     return ev.PromotionRecorded(
         person_id=c.person_id,
         effective_on=c.effective_on,
@@ -334,6 +346,10 @@ def _rehire(state: PersonState, c: cmd.RehirePerson, ctx: DecisionContext) -> ev
     ladder = ctx.ladder(c.track)
     level = checks.level_of(ladder, c.level, "level")
     checks.not_self_managed(c.person_id, c.manager_id)
+    years = career.years_of_experience(c.effective_on)
+    exception = _waived(
+        years, level, c.effective_on, c.experience_exception, {**ids, "level": level.key}
+    )
     return ev.PersonRehired(
         person_id=c.person_id,
         effective_on=c.effective_on,
@@ -341,6 +357,7 @@ def _rehire(state: PersonState, c: cmd.RehirePerson, ctx: DecisionContext) -> ev
         level=level.key,
         manager_id=c.manager_id,
         ladder_version=ladder.version,
+        experience_exception=exception,
     )
 
 

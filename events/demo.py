@@ -270,7 +270,10 @@ class _Planner:
     def rehire(self, p: _Person, on: date) -> None:
         bosses = self.managers(exclude=p.id)
         boss = self.rng.choice(bosses).id if bosses else None
-        self.add(c.RehirePerson(p.id, on, self.ladder.track, self.levels[p.rank - 1].key, boss))
+        level = self.levels[p.rank - 1]
+        # Someone promoted early on an exception comes back at that level on one again.
+        exception = None if p.years(on) >= level.min_years else "Rehired at their former level."
+        self.add(c.RehirePerson(p.id, on, self.ladder.track, level.key, boss, exception))
         p.departed_on, p.manager, p.level_since = None, boss, on
         p.periods.append((on, None))
 

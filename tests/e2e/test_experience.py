@@ -120,3 +120,51 @@ def test_experience_is_frozen_during_the_gap(server: LiveServer, rehired: str) -
     left, away, back = date(2019, 12, 31), date(2020, 8, 1), date(2021, 3, 1)
     assert years(left) == years(away) == years(back)
     assert years(date(2018, 6, 1)) < years(left) < years(date(2022, 1, 1))
+
+
+def hire_above_experience(server: LiveServer, exception: str | None) -> dict[str, Any]:
+    person = new_id()
+    values = {
+        "personId": person,
+        "name": "Dorothy Vaughan",
+        "email": f"{person[:8]}@example.com",
+        "track": "product",
+        "level": "senior_pm",
+        "hiredOn": "2020-01-06",
+        "priorYears": 1,
+        "experienceException": exception,
+    }
+    payload = graphql(server, HIRE, {"input": values})["hirePerson"]
+    assert isinstance(payload, dict)
+    return payload
+
+
+def test_hiring_above_what_the_experience_allows_needs_an_exception(server: LiveServer) -> None:
+    refused = hire_above_experience(server, None)
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+        ("INSUFFICIENT_EXPERIENCE", "experienceException")
+    ]
+    assert refused["position"] is None
+    hired = hire_above_experience(server, "Founded a product company.")
+    assert hired["errors"] == []
+
+
+def test_rehiring_above_the_experience_on_the_rehire_date_needs_an_exception(
+    server: LiveServer, rehired: str
+) -> None:
+    # `rehired` has about 3 years on 2021-03-01: director (10) is beyond them.
+    write(
+        server,
+        "recordDeparture",
+        {"personId": rehired, "effectiveOn": "2023-06-30", "reason": "Sabbatical."},
+    )
+    again = {"personId": rehired, "effectiveOn": "2024-01-08", "track": "product"}
+    document = mutation_document("rehirePerson")
+    refused = graphql(server, document, {"input": {**again, "level": "director"}})
+    codes = [(e["code"], e["field"]) for e in refused["rehirePerson"]["errors"]]
+    assert codes == [("INSUFFICIENT_EXPERIENCE", "experienceException")]
+    write(
+        server,
+        "rehirePerson",
+        {**again, "level": "director", "experienceException": "Ran a company meanwhile."},
+    )
