@@ -165,6 +165,7 @@ class RuntimeServices:
     runtime: Runtime
     today: Callable[[], date] = _utc_today
     queries: ReadQueries = field(init=False)
+    _versions: dict[tuple[str, int], Ladder] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.queries = ReadQueries(self.runtime.engine, self.runtime.store, self.today)
@@ -188,6 +189,16 @@ class RuntimeServices:
     async def current_ladder(self, track: str) -> Ladder | None:
         """The latest published ladder of ``track`` (``api.types.ladder.LadderLookup``)."""
         return (await self.queries.ladders_batch([track]))[0]
+
+    async def ladder_version(self, track: str, version: int) -> Ladder | None:
+        """Version ``version`` of ``track``'s ladder (``api.types.ladder.LadderVersions``).
+
+        Published versions never change, so they are kept for the life of the process.
+        """
+        if (track, version) not in self._versions:
+            for ladder in await self.service.ladder_versions(track):
+                self._versions[(track, ladder.version)] = ladder
+        return self._versions.get((track, version))
 
     async def reports_of(self, manager_id: str) -> set[str]:
         """Everyone reporting to ``manager_id`` (``api.auth.ReportsLookup``)."""

@@ -174,6 +174,13 @@ class LadderInvalid(LadderError):
         super().__init__(f"{source} is invalid ({len(self.problems)} problems): {listed}")
 
 
+class LadderLevelsOccupied(LadderError):
+    """A new ladder version drops (or renames) levels people are on now."""
+
+    code = "LADDER_LEVELS_OCCUPIED"
+    default_field = "levels"
+
+
 class LadderUnchanged(LadderError):
     code = "LADDER_UNCHANGED"
     default_field = "ladder"
@@ -268,6 +275,7 @@ __all__ = [
     "InvalidInput",
     "LadderError",
     "LadderInvalid",
+    "LadderLevelsOccupied",
     "LadderUnchanged",
     "LevelAlreadyChangedOnDate",
     "LevelSkipped",

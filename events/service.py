@@ -38,6 +38,7 @@ from events.errors import WrongExpectedVersion
 from events.idempotency import known_positions, read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.readmodels.emails import people_with_email
+from events.readmodels.queries import level_census
 from events.sql_store import SqlEventStore
 from events.timetravel import fold_recorded
 
@@ -205,8 +206,12 @@ class CareerService:
         if isinstance(command, c.PublishLadder):
             track = command.ladder.track
             versions = await self.ladder_versions(track)
+            occupied: dict[str, int] = {}
+            if versions:  # a first version strands no one (and may precede the read models)
+                census = await level_census(self.store.engine, track=track)
+                occupied = {entry.level: entry.headcount for entry in census}
             events: Sequence[DomainEvent] = decide_ladder(
-                versions[-1] if versions else None, command, ctx
+                versions[-1] if versions else None, command, ctx, occupied
             )
             return [
                 StreamAppend(

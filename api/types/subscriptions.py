@@ -18,7 +18,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.auth import Role
-from api.context import Context, Info
+from api.context import Info
 from api.errors import ApiError, Forbidden
 from api.scopes import parse_id
 from api.services import read_services
@@ -30,10 +30,9 @@ from api.streaming import (
     owner_of,
     start_position,
 )
-from api.types.ladder import Level
+from api.types.ladder import Level, level_in_version
 from api.types.mutations.common import person_global_id, resolved_field
 from api.types.person import Person, person_or_none
-from domain import ladder as domain_ladder
 from domain.reversals import ChangeKind, PromotionChange
 from events.port import RecordedEvent
 from events.reversals import PROMOTION_CHANGE_TYPES, promotion_change_of
@@ -42,12 +41,6 @@ from events.sql_store import SqlEventStore
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CHANGES_KEPT = 1024
-
-# Published ladder versions never change, so they are cached for the process (per store).
-_ladder_versions: WeakKeyDictionary[SqlEventStore, dict[tuple[str, int], domain_ladder.Ladder]] = (
-    WeakKeyDictionary()
-)
-
 
 # What a correction or rescind did to a promotion never changes (the log only grows), and
 # every subscriber asks about the same events: remembered per store, a bounded number.
@@ -72,22 +65,6 @@ class InvalidArgument(ApiError):
 def subscription(description: str) -> Callable[[F], F]:
     """``strawberry.subscription(description=...)``, typed."""
     return cast("Callable[[F], F]", strawberry.subscription(description=description))
-
-
-async def ladder_version(context: Context, track: str, version: int) -> domain_ladder.Ladder | None:
-    services = read_services(context)
-    cache = _ladder_versions.setdefault(services.store, {})
-    if (track, version) not in cache:
-        for ladder in await services.service.ladder_versions(track):
-            cache[(track, ladder.version)] = ladder
-    return cache.get((track, version))
-
-
-async def level_of(context: Context, track: str, version: int, key: str) -> Level | None:
-    ladder = await ladder_version(context, track, version)
-    if ladder is None or not ladder.has_level(key):
-        return None
-    return Level.from_domain(ladder.level(key), ladder)
 
 
 def _check_after(after_position: int | None) -> None:
@@ -160,11 +137,15 @@ class PromotionEvent:
 
     @resolved_field("The level left, as the ladder version defined it.")
     async def from_level(self, info: Info) -> Level | None:
-        return await level_of(info.context, self.track, self.ladder_version, self.from_level_key)
+        return await level_in_version(
+            info.context, self.track, self.ladder_version, self.from_level_key
+        )
 
     @resolved_field("The level reached, as the ladder version defined it.")
     async def to_level(self, info: Info) -> Level | None:
-        return await level_of(info.context, self.track, self.ladder_version, self.to_level_key)
+        return await level_in_version(
+            info.context, self.track, self.ladder_version, self.to_level_key
+        )
 
     @resolved_field("The person now (null if no longer visible to you).")
     async def person(self, info: Info) -> Person | None:

@@ -43,3 +43,26 @@ def test_an_invalid_ladder_is_not_published() -> None:
     with pytest.raises(LadderError) as caught:
         decide_ladder(None, cmd.PublishLadder(broken), CTX)
     assert caught.value.code == "LADDER_INVALID"
+
+
+def _without(ladder: Ladder, key: str) -> Ladder:
+    data = ladder.to_dict()
+    levels = [dict(lv) for lv in data["levels"] if lv["key"] != key]
+    for rank, level in enumerate(levels, start=1):
+        level["rank"] = rank
+    return Ladder.from_dict({**data, "levels": levels})
+
+
+def test_a_version_that_drops_a_level_people_are_on_is_refused_naming_it() -> None:
+    smaller = _without(default_ladder(), "group_pm")
+    with pytest.raises(LadderError) as caught:
+        decide_ladder(default_ladder(), cmd.PublishLadder(smaller), CTX, {"group_pm": 3, "pm": 9})
+    assert (caught.value.code, caught.value.field) == ("LADDER_LEVELS_OCCUPIED", "levels")
+    assert caught.value.ids["levels"] == "group_pm"
+    assert "group_pm (3)" in caught.value.message
+
+
+def test_a_version_that_drops_a_level_nobody_is_on_is_published() -> None:
+    smaller = _without(default_ladder(), "vp_product")
+    [event] = decide_ladder(default_ladder(), cmd.PublishLadder(smaller), CTX, {"pm": 9})
+    assert event.version == default_ladder().version + 1
