@@ -46,6 +46,7 @@ CareerFact = (
     | ev.PersonDeparted
     | ev.PersonRehired
     | ev.ManagerChanged
+    | ev.LevelMapped
 )
 MentorshipEvent = ev.MentorshipStarted | ev.MentorshipEnded
 
@@ -236,7 +237,9 @@ def derive_career(
                 f"{type(fact).__name__} {fact.event_id}: second level change on {fact.effective_on}"
             )
         check_level(fact, track, level)
-        c["track"], c["level"], c["level_since"] = track, level, fact.effective_on
+        c["track"], c["level"] = track, level
+        if kind != "mapped":  # a ladder's new name for the same job: time in level goes on
+            c["level_since"] = fact.effective_on
         history.append(LevelChange(fact.event_id, fact.effective_on, kind, track, level))
 
     for _, fact in ordered:
@@ -278,6 +281,13 @@ def derive_career(
                     f"{name} {fact.event_id}: from {fact.from_level!r} but level was {c['level']!r}"
                 )
             set_level(fact, "moved", fact.to_track, fact.to_level)
+        elif isinstance(fact, ev.LevelMapped):
+            if (fact.track, fact.from_level) != (c["track"], c["level"]):
+                note(
+                    f"{name} {fact.event_id}: from {fact.from_level!r} but level was {c['level']!r}"
+                )
+                continue
+            set_level(fact, "mapped", fact.track, fact.to_level)
         elif isinstance(fact, ev.PersonDeparted):
             status = DEPARTED
             periods[-1] = EmploymentPeriod(periods[-1].start, fact.effective_on)

@@ -148,6 +148,9 @@ class RescindEvent:
 class PublishLadder:
     ladder: Ladder
     """The ladder to publish; its version is ignored (the next version is assigned)."""
+    level_mapping: dict[str, str] = field(default_factory=dict)
+    """Old level key -> new level key, for the levels this version drops or renames that
+    people are on: they are moved to the new key on the publish date (``LevelMapped``)."""
 
 
 PersonCommand = (

@@ -190,6 +190,24 @@ class PersonRehired:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelMapped:
+    """A new version of the ladder dropped or renamed the person's level: from
+    ``effective_on`` (the publish date) they are on ``to_level`` of that version.
+
+    Recorded in the same transaction as the ``LadderPublished`` whose ``level_mapping``
+    says so. Not a promotion or demotion: time in level carries on.
+    """
+
+    person_id: UUID
+    effective_on: date
+    track: str
+    from_level: str
+    to_level: str
+    ladder_version: int
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
 class ManagerChanged:
     person_id: UUID
     effective_on: date
@@ -241,6 +259,9 @@ class LadderPublished:
     version: int
     ladder: dict[str, Any]
     effective_on: date
+    level_mapping: dict[str, str] | None = None
+    """Old level key -> new level key, for levels this version drops or renames (None
+    when it moves no one). Added later: older data has no such key."""
     event_id: UUID = field(default_factory=uuid4)
 
 
@@ -257,6 +278,7 @@ PersonEvent = (
     | PersonDeparted
     | PersonRehired
     | ManagerChanged
+    | LevelMapped
     | EventCorrected
     | EventRescinded
 )
@@ -278,6 +300,7 @@ PERSON_EVENT_TYPES: tuple[type[PersonEvent], ...] = (
     PersonDeparted,
     PersonRehired,
     ManagerChanged,
+    LevelMapped,
     EventCorrected,
     EventRescinded,
 )
@@ -293,6 +316,7 @@ CAREER_FACT_TYPES: tuple[type[PersonEvent], ...] = (
     PersonDeparted,
     PersonRehired,
     ManagerChanged,
+    LevelMapped,
 )
 """Events a correction or rescind may target.
 

@@ -7,7 +7,6 @@ effective-date order, so the level a change starts from is the person's latest l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from uuid import UUID
 
@@ -374,57 +373,3 @@ def _change_manager(
             ids={"personId": c.person_id},
         )
     return ev.ManagerChanged(c.person_id, c.effective_on, c.manager_id)
-
-
-def decide_ladder(
-    current: Ladder | None,
-    command: cmd.PublishLadder,
-    ctx: DecisionContext,
-    occupied: Mapping[str, int] | None = None,
-) -> list[ev.LadderPublished]:
-    """Publish the next version of a track's ladder.
-
-    ``occupied`` is the number of people on each level of the track now (the service reads
-    it). A version that drops or renames (changes the key of) an occupied level is refused
-    with ``LadderLevelsOccupied`` naming those levels: nobody may be left on a level the
-    ladder no longer has.
-
-    Publishing a ladder identical (in everything but the version) to the current one is
-    refused with ``LadderUnchanged``: a published version never changes, and a new version
-    that changes nothing would only make every later promotion cite a different number.
-    A start-up "publish the default ladder" step can treat ``LadderUnchanged`` as done.
-    """
-    ladder = Ladder.from_dict(command.ladder.to_dict())  # validates
-    if current is not None:
-        if current.track != ladder.track:
-            raise errors.InvalidInput(
-                f"ladder for {ladder.track!r} cannot replace {current.track!r}",
-                field="track",
-                ids={"track": ladder.track},
-            )
-        if current.same_content(ladder):
-            raise errors.LadderUnchanged(
-                f"the {ladder.track} ladder is unchanged since version {current.version}",
-                ids={"track": ladder.track},
-            )
-        stranded = {
-            level.key: (occupied or {}).get(level.key, 0)
-            for level in current.levels
-            if not ladder.has_level(level.key) and (occupied or {}).get(level.key, 0) > 0
-        }
-        if stranded:
-            listed = ", ".join(f"{key} ({count})" for key, count in sorted(stranded.items()))
-            raise errors.LadderLevelsOccupied(
-                f"the new {ladder.track} ladder drops levels people are on: {listed}; keep "
-                "them, or move those people first",
-                ids={"track": ladder.track, "levels": ",".join(sorted(stranded))},
-            )
-    version = current.version + 1 if current is not None else 1
-    return [
-        ev.LadderPublished(
-            track=ladder.track,
-            version=version,
-            ladder=ladder.with_version(version).to_dict(),
-            effective_on=ctx.today,
-        )
-    ]

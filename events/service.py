@@ -29,15 +29,17 @@ from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import LadderError
 from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
+from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship
 from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
-from domain.rules import decide, decide_ladder
+from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
 from events.errors import WrongExpectedVersion
 from events.idempotency import known_positions, read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.readmodels.emails import people_with_email
+from events.readmodels.occupancy import people_on_levels
 from events.readmodels.queries import level_census
 from events.sql_store import SqlEventStore
 from events.timetravel import fold_recorded
@@ -213,13 +215,12 @@ class CareerService:
             events: Sequence[DomainEvent] = decide_ladder(
                 versions[-1] if versions else None, command, ctx, occupied
             )
-            return [
-                StreamAppend(
-                    ladder_stream(track),
-                    [encode(e) for e in events],
-                    expected_version if expected_version is not None else len(versions),
-                )
-            ]
+            ladder_append = StreamAppend(
+                ladder_stream(track),
+                [encode(e) for e in events],
+                expected_version if expected_version is not None else len(versions),
+            )
+            return [ladder_append, *await self._level_moves(events)]
         if isinstance(command, c.StartMentorship | c.EndMentorship):
             return await self._decide_mentorship(command, ctx, expected_version)
         person_id = command.person_id
@@ -239,6 +240,22 @@ class CareerService:
                 NO_STREAM if expected == 0 else expected,
             )
         ]
+
+    async def _level_moves(self, events: Sequence[DomainEvent]) -> list[StreamAppend]:
+        """The ``LevelMapped`` of everyone a published version's mapping moves, one stream
+        each, to be appended with the version itself (all or nothing)."""
+        moves: list[StreamAppend] = []
+        for published in events:
+            if not isinstance(published, LadderPublished) or not published.level_mapping:
+                continue
+            engine = self.store.engine
+            mapped = list(published.level_mapping)
+            for person_id in await people_on_levels(engine, published.track, mapped):
+                state, version = await self.load_person(person_id)
+                moved = decide_level_mapping(state, published)
+                if moved is not None:
+                    moves.append(StreamAppend(person_stream(person_id), [encode(moved)], version))
+        return moves
 
     async def _decide_mentorship(
         self,

@@ -116,3 +116,55 @@ async def test_a_version_that_drops_a_level_nobody_is_on_is_published(
     current = product_ladder(pm="Product Manager II")
     payload = await publish(client, without(current, "vp_product"))
     assert payload["errors"] == [], payload
+
+
+def renamed(ladder: dict[str, Any], old: str, new: str, title: str) -> dict[str, Any]:
+    levels = [dict(lv) for lv in ladder["levels"]]
+    for level in levels:
+        if level["key"] == old:
+            level["key"], level["title"] = new, title
+    return {**ladder, "levels": levels}
+
+
+async def test_a_version_that_renames_an_occupied_level_moves_its_people_by_the_mapping(
+    client: httpx.AsyncClient,
+) -> None:
+    person = (await hire(client, level="group_pm"))["personId"]
+    new = renamed(
+        without(product_ladder(pm="Product Manager II"), "vp_product"),
+        "group_pm",
+        "group_lead",
+        "Group Lead",
+    )
+    wrong = await publish(
+        client, {**new, "levelMapping": [{"fromLevel": "group_pm", "toLevel": "x"}]}
+    )
+    assert [(e["code"], e["field"]) for e in wrong["errors"]] == [
+        ("VALIDATION_ERROR", "levelMapping")
+    ]
+    mapping = [{"fromLevel": "group_pm", "toLevel": "group_lead"}]
+    payload = await publish(client, {**new, "levelMapping": mapping})
+    assert payload["errors"] == [], payload
+    assert "LevelMapped" in [e["type"] for e in payload["events"]]
+    body = await gql(
+        client,
+        """query($id: ID!) {
+          person(id: $id) {
+            levelKey level { title }
+            careerHistory { levelChanges { kind levelKey } events { type toLevel { title } } }
+          }
+        }""",
+        {"id": person},
+    )
+    assert "errors" not in body, body
+    found = body["data"]["person"]
+    assert found["levelKey"] == "group_lead"
+    assert found["level"] == {"title": "Group Lead"}
+    changes = found["careerHistory"]["levelChanges"]
+    assert changes[-1] == {"kind": "mapped", "levelKey": "group_lead"}
+    events = found["careerHistory"]["events"]
+    assert {
+        "type": "PersonHired",
+        "toLevel": {"title": "Group Product Manager / Product Lead"},
+    } in events
+    assert {"type": "LevelMapped", "toLevel": {"title": "Group Lead"}} in events
