@@ -236,12 +236,21 @@ class EventCorrected:
 
 @dataclass(frozen=True, slots=True)
 class EventRescinded:
-    """Declares an earlier career fact void, as if it had never taken effect."""
+    """Declares an earlier career fact void, as if it had never taken effect.
+
+    It may also target a correction (the correction is withdrawn: the fact has its values
+    without it) or a rescind (the rescission is undone: the fact stands again); then
+    ``fact_event_id`` names the career fact that correction or rescind was about. Such a
+    withdrawal is final: it cannot itself be rescinded (record the fix again instead).
+    """
 
     person_id: UUID
     effective_on: date
     target_event_id: UUID
     reason: str
+    fact_event_id: UUID | None = None
+    """The career fact behind a withdrawn correction or rescind; None when the target is
+    the fact itself. Added later: older data has no such key."""
     event_id: UUID = field(default_factory=uuid4)
 
 

@@ -19,7 +19,10 @@ from domain.state import PersonState
 class ChangeKind(enum.Enum):
     RECORDED = "recorded"
     CORRECTED = "corrected"
+    """Corrected, or a correction of it withdrawn (its values are then those without it)."""
     RESCINDED = "rescinded"
+    RESTORED = "restored"
+    """Its rescission was undone: it stands again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +38,13 @@ class PromotionChange:
     changed_fields: tuple[str, ...] = ()
     """The fields a correction replaced (snake_case, sorted); empty otherwise."""
     reason: str | None = None
-    """Why it was corrected or rescinded; None for a recorded promotion."""
+    """Why it was corrected, rescinded or restored; None for a recorded promotion."""
+    in_force: bool = True
+    """Whether the promotion stands after this step."""
 
     @property
     def promotion_id(self) -> UUID:
         return self.promotion.event_id
-
-    @property
-    def in_force(self) -> bool:
-        """Whether the promotion stands after this step."""
-        return self.kind is not ChangeKind.RESCINDED
 
 
 def promotion_change(state: PersonState, event: object) -> PromotionChange | None:
@@ -60,11 +60,33 @@ def promotion_change(state: PersonState, event: object) -> PromotionChange | Non
         return None
     if state.person_id is not None and event.person_id != state.person_id:
         return None
+    if isinstance(event, ev.EventRescinded) and event.fact_event_id is not None:
+        return _withdrawal(state, event)
     target = state.corrected_facts.get(event.target_event_id)
     if not isinstance(target, ev.PromotionRecorded):
         return None
     if isinstance(event, ev.EventCorrected):
         return PromotionChange(
-            ChangeKind.CORRECTED, target, tuple(sorted(event.changes)), event.reason
+            ChangeKind.CORRECTED,
+            target,
+            tuple(sorted(event.changes)),
+            event.reason,
+            in_force=target.event_id not in state.rescinded_ids,
         )
-    return PromotionChange(ChangeKind.RESCINDED, target, (), event.reason)
+    return PromotionChange(ChangeKind.RESCINDED, target, (), event.reason, in_force=False)
+
+
+def _withdrawal(state: PersonState, event: ev.EventRescinded) -> PromotionChange | None:
+    """A withdrawn correction (CORRECTED, back to the values without it) or an undone
+    rescission (RESTORED) of a promotion."""
+    promotion = state.corrected_facts.get(event.fact_event_id) if event.fact_event_id else None
+    if not isinstance(promotion, ev.PromotionRecorded):
+        return None
+    in_force = promotion.event_id not in state.rescinded_ids
+    for correction in state.corrections:
+        if correction.event_id == event.target_event_id:
+            changed = tuple(sorted(correction.changes))
+            return PromotionChange(
+                ChangeKind.CORRECTED, promotion, changed, event.reason, in_force=in_force
+            )
+    return PromotionChange(ChangeKind.RESTORED, promotion, (), event.reason, in_force=in_force)

@@ -98,7 +98,8 @@ def _graphql_name(field: str) -> str:
 @strawberry.type(
     description=(
         "One step in the life of a promotion, as the log recorded it: the promotion "
-        "`RECORDED`, `CORRECTED` or `RESCINDED`. The promotion's fields hold its values "
+        "`RECORDED`, `CORRECTED` (or a correction of it withdrawn), `RESCINDED`, or "
+        "`RESTORED` (its rescission undone). The promotion's fields hold its values "
         "after this step; `position`, `streamVersion`, `eventId` and `recordedAt` are those "
         "of the event that took the step (the correction or rescind itself)."
     )
@@ -128,10 +129,11 @@ class PromotionEvent:
         description="Whether the promotion stands after this step (false once rescinded)."
     )
     changed_fields: list[str] = strawberry.field(
-        description="The fields a correction replaced (e.g. `effectiveOn`); empty otherwise."
+        description="The fields a correction replaced, or a withdrawn correction had replaced "
+        "(e.g. `effectiveOn`); empty otherwise."
     )
     reason: str | None = strawberry.field(
-        description="Why the promotion was corrected or rescinded; null when recorded."
+        description="Why the promotion was corrected, rescinded or restored; null when recorded."
     )
     _raw_person_id: strawberry.Private[str]
 

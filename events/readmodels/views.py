@@ -129,11 +129,19 @@ class Correction:
     actor_id: str | None
     reason: str
     changes: dict[str, Any]
+    withdrawn_by: UUID | None = None
+    """The rescind that withdrew this correction (it no longer counts), if one did."""
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Correction:
         """From the mark the timeline projection keeps in ``corrections``."""
-        return _from_row(cls, data, recorded_at=datetime.fromisoformat(data["recorded_at"]))
+        withdrawn = data.get("withdrawn_by")
+        return _from_row(
+            cls,
+            data,
+            recorded_at=datetime.fromisoformat(data["recorded_at"]),
+            withdrawn_by=None if withdrawn is None else UUID(withdrawn),
+        )
 
     def to_data(self) -> dict[str, Any]:
         """The mark as the timeline projection keeps it (``from_data``'s inverse)."""
@@ -144,6 +152,7 @@ class Correction:
             "actor_id": self.actor_id,
             "reason": self.reason,
             "changes": self.changes,
+            **({} if self.withdrawn_by is None else {"withdrawn_by": str(self.withdrawn_by)}),
         }
 
 

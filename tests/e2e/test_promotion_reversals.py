@@ -18,6 +18,7 @@ from tests.e2e.live_api import (
     TODAY,
     TRANSPORT_WS,
     backend_url,
+    gql,
     hire,
     log_position,
     next_data,
@@ -167,3 +168,74 @@ async def test_the_track_filter_applies_to_corrections_and_rescinds(
         assert await nothing_more(ws)
     async with subscribed(server, FEED, {"after": start, "track": "product"}) as ws:
         assert [m["change"] for m in await collect(ws, 2)] == ["RECORDED", "RESCINDED"]
+
+
+async def test_a_withdrawn_correction_and_an_undone_rescission_reach_the_feed_and_the_views(
+    server: LiveServer, client: httpx.AsyncClient, database: str
+) -> None:
+    start = await log_position(database)
+    person, promotion = await promoted(client, days_ago=40)
+    recorded_on = (TODAY - timedelta(days=40)).isoformat()
+    earlier = (TODAY - timedelta(days=41)).isoformat()
+    await correct(client, person, promotion, effectiveOn=earlier)
+    correction = await last_event_id(client, person, "EventCorrected")
+    await rescind(client, person, correction)  # the correction is withdrawn
+    await rescind(client, person, promotion)
+    rescission = await last_event_id(client, person, "EventRescinded")
+    await rescind(client, person, rescission)  # the rescission is undone
+    async with subscribed(server, FEED, {"after": start}) as ws:
+        received = await collect(ws, 5)
+        assert await nothing_more(ws)
+    assert [m["change"] for m in received] == [
+        "RECORDED",
+        "CORRECTED",
+        "CORRECTED",
+        "RESCINDED",
+        "RESTORED",
+    ]
+    assert [m["inForce"] for m in received] == [True, True, True, False, True]
+    assert [m["effectiveOn"] for m in received] == [
+        recorded_on,
+        earlier,
+        recorded_on,
+        recorded_on,
+        recorded_on,
+    ]
+    assert received[2]["changedFields"] == ["effectiveOn"]
+    assert [m["position"] for m in received] == await change_positions(database, start)
+    body = await gql(
+        client,
+        """query($id: ID!) {
+          person(id: $id) {
+            levelKey
+            timeline { type effectiveOn corrected rescinded }
+            careerHistory { levelKey events { type effectiveOn } }
+          }
+        }""",
+        {"id": person},
+    )
+    assert "errors" not in body, body
+    found = body["data"]["person"]
+    assert found["levelKey"] == "senior_pm"
+    [fact] = [e for e in found["timeline"] if e["type"] == "PromotionRecorded"]
+    assert fact == {
+        "type": "PromotionRecorded",
+        "effectiveOn": recorded_on,
+        "corrected": False,
+        "rescinded": False,
+    }
+    assert found["careerHistory"]["levelKey"] == "senior_pm"
+    assert {"type": "PromotionRecorded", "effectiveOn": recorded_on} in found["careerHistory"][
+        "events"
+    ]
+
+
+async def last_event_id(client: httpx.AsyncClient, person: str, type_: str) -> str:
+    body = await gql(
+        client,
+        """query($id: ID!) { auditTrail(personId: $id) { events { eventId type } } }""",
+        {"id": person},
+    )
+    assert "errors" not in body, body
+    events = [e for e in body["data"]["auditTrail"]["events"] if e["type"] == type_]
+    return str(events[-1]["eventId"])
