@@ -128,6 +128,14 @@ class InsufficientExperience(LadderError):
     default_field = "experienceException"
 
 
+class RequirementNotMet(LadderError):
+    """The target level requires more than years (``Level.requires``) and it is not met;
+    an experience exception with its reason waives it, as for years."""
+
+    code = "REQUIREMENT_NOT_MET"
+    default_field = "experienceException"
+
+
 class EffectiveDateBeforeHire(LadderError):
     code = "EFFECTIVE_DATE_BEFORE_HIRE"
     default_field = "effectiveOn"
@@ -295,6 +303,7 @@ __all__ = [
     "PersonDeparted",
     "PersonNotDeparted",
     "PersonNotFound",
+    "RequirementNotMet",
     "RotationAlreadyEnded",
     "RotationNotFound",
     "RotationOverlap",

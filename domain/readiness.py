@@ -5,7 +5,9 @@ next level is what happened since the person reached their current level:
 
 * mentorship -- a mentorship (as mentor or mentee) active at some point since then;
 * role rotation -- a rotation that ended since then;
-* leadership training -- a training completed since then.
+* leadership training -- a training completed since then;
+* what the next level requires beyond years (``Level.requires``), e.g. leadership
+  experience (``LEADERSHIP_MONTHS`` in the current level).
 
 A rotation past its planned end that was not ended is reported as overdue
 (``rotation_overdue``); it does not count as done until it ends.
@@ -17,15 +19,39 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.career import ACTIVE
-from domain.ladder import Ladder, Level
+from domain.ladder import LEADERSHIP_EXPERIENCE, Ladder, Level
 from domain.state import PersonState
 
 EXPERIENCE = "experience"
 MENTORSHIP = "mentorship"
 ROLE_ROTATION = "role_rotation"
 LEADERSHIP_TRAINING = "leadership_training"
-MISSING_KEYS = (EXPERIENCE, MENTORSHIP, ROLE_ROTATION, LEADERSHIP_TRAINING)
+MISSING_KEYS = (
+    EXPERIENCE,
+    LEADERSHIP_EXPERIENCE,
+    MENTORSHIP,
+    ROLE_ROTATION,
+    LEADERSHIP_TRAINING,
+)
 """The stable keys ``Readiness.missing`` may list, in this order."""
+
+LEADERSHIP_MONTHS = 24
+"""``leadership_experience`` (the seed's VP level: "significant leadership experience"):
+at least this many months in the level below, which already leads the product team, before
+the step up. A ladder's levels name it in ``requires``."""
+
+
+def requirement_met(key: str, months_in_level: int) -> bool:
+    """Whether requirement ``key`` of the next level is met after ``months_in_level`` in
+    the current one (an unknown key is never met)."""
+    if key == LEADERSHIP_EXPERIENCE:
+        return months_in_level >= LEADERSHIP_MONTHS
+    return False
+
+
+def unmet_requirements(level: Level, months_in_level: int) -> tuple[str, ...]:
+    """The requirements of ``level`` (beyond years) not met yet."""
+    return tuple(r for r in level.requires if not requirement_met(r, months_in_level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +103,11 @@ def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
         r.ended_on is not None and since <= r.ended_on <= on for r in career.rotations
     )
     training_done = any(since <= t.completed_on <= on for t in career.trainings)
+    months = months_between(since, on)
+    unmet = () if next_level is None else unmet_requirements(next_level, months)
     done = {
         EXPERIENCE: experience_met,
+        LEADERSHIP_EXPERIENCE: LEADERSHIP_EXPERIENCE not in unmet,
         MENTORSHIP: mentorship_done,
         ROLE_ROTATION: rotation_done,
         LEADERSHIP_TRAINING: training_done,
@@ -88,7 +117,7 @@ def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
         next_level=next_level,
         experience_met=experience_met,
         years_of_experience=years,
-        months_in_level=months_between(since, on),
+        months_in_level=months,
         mentorship_done=mentorship_done,
         rotation_done=rotation_done,
         training_done=training_done,

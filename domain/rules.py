@@ -17,6 +17,7 @@ from domain.career import Career
 from domain.checks import DecisionContext
 from domain.corrections import decide_correction, decide_rescind
 from domain.ladder import Ladder, Level
+from domain.readiness import LEADERSHIP_MONTHS, months_between, unmet_requirements
 from domain.state import PersonState
 
 EXPERIENCE_TOLERANCE = 1e-9
@@ -83,18 +84,32 @@ def _hire(state: PersonState, c: cmd.HirePerson, ctx: DecisionContext) -> ev.Per
 
 
 def _waived(
-    years: float, level: Level, on: date, given: str | None, ids: dict[str, object]
+    years: float,
+    level: Level,
+    on: date,
+    given: str | None,
+    ids: dict[str, object],
+    unmet: tuple[str, ...] = (),
 ) -> str | None:
-    """The experience exception to record for reaching ``level`` with ``years`` on ``on``:
-    None when the minimum is met; ``given`` (required then) when it is not."""
+    """The experience exception to record for reaching ``level`` with ``years`` on ``on``
+    (and ``unmet`` requirements beyond years): None when everything is met; ``given``
+    (required then) when something is not."""
     exception = checks.optional_text(given, "experienceException")
-    if years + EXPERIENCE_TOLERANCE >= level.min_years:
+    short = years + EXPERIENCE_TOLERANCE < level.min_years
+    if not short and not unmet:
         return None  # nothing was waived: only real exceptions are recorded
-    if exception is None:
+    if exception is None and short:
         raise errors.InsufficientExperience(
             f"{years:.1f} years of experience on {on}, {level.title!r} needs "
             f"{level.min_years}; give an experience exception with its reason",
             ids=ids,
+        )
+    if exception is None:
+        raise errors.RequirementNotMet(
+            f"{level.title!r} requires {', '.join(unmet)} ({LEADERSHIP_MONTHS} months in the "
+            "level below), not met on "
+            f"{on}; give an experience exception with its reason",
+            ids={**ids, "requirements": ",".join(unmet)},
         )
     return exception
 
@@ -147,7 +162,9 @@ def _promote(
         for key, value in c.evidence.items()
     }
     years = career.years_of_experience(c.effective_on)
-    exception = _waived(years, target, c.effective_on, c.experience_exception, ids)
+    since = career.level_since or c.effective_on
+    unmet = unmet_requirements(target, months_between(since, c.effective_on))
+    exception = _waived(years, target, c.effective_on, c.experience_exception, ids, unmet)
     return ev.PromotionRecorded(
         person_id=c.person_id,
         effective_on=c.effective_on,

@@ -29,6 +29,7 @@ from uuid import UUID
 from domain import commands as c
 from domain.errors import LadderError
 from domain.ladder import Ladder
+from domain.readiness import months_between, unmet_requirements
 from events.port import Metadata
 from events.service import CareerService, CommandResult
 
@@ -199,7 +200,8 @@ class _Planner:
     def promote(self, p: _Person, on: date) -> None:
         target = self.levels[p.rank]
         exception = None
-        if p.years(on) < target.min_years:
+        unmet = unmet_requirements(target, months_between(p.level_since, on))
+        if p.years(on) < target.min_years or unmet:
             if self.rng.random() > 0.15:
                 return
             exception = "Exceptional impact; the panel waived the experience minimum."

@@ -94,6 +94,11 @@ class Level(Node):
     experience: str = strawberry.field(description="The ladder's own experience wording.")
     description: str
     progression: str = strawberry.field(description="What it takes to move up from here.")
+    requires: list[str] = strawberry.field(
+        description="What reaching this level needs beyond years, e.g. "
+        "`leadership_experience` (24 months in the level below); waived only by an "
+        "experience exception."
+    )
     _ladder: strawberry.Private[domain_ladder.Ladder]
 
     def raw_id(self) -> str:
@@ -115,6 +120,7 @@ class Level(Node):
             experience=level.experience,
             description=level.description,
             progression=level.progression,
+            requires=list(level.requires),
             _ladder=ladder,
         )
 

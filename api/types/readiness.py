@@ -41,8 +41,8 @@ class PromotionReadiness:
     rotation_done: bool
     training_done: bool
     missing: list[str] = strawberry.field(
-        description="Still missing, from `experience`, `mentorship`, `role_rotation`, "
-        "`leadership_training`."
+        description="Still missing, from `experience`, `leadership_experience` (when the next "
+        "level requires it), `mentorship`, `role_rotation`, `leadership_training`."
     )
     rotation_overdue: bool = strawberry.field(
         description="The current rotation is past its planned end and not ended yet."

@@ -25,13 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.career import ACTIVE, UNKNOWN
 from domain.errors import LadderError
-from domain.ladder import Ladder, bundled_ladder
+from domain.ladder import LEADERSHIP_EXPERIENCE, Ladder, bundled_ladder
 from domain.readiness import (
     EXPERIENCE,
     LEADERSHIP_TRAINING,
     MENTORSHIP,
     MISSING_KEYS,
     ROLE_ROTATION,
+    unmet_requirements,
 )
 from events.projections.people import derive_columns, state_of
 from events.readmodels import tables
@@ -432,8 +433,10 @@ def readiness_of(person: PersonView, ladder: Ladder | None, on: date) -> Readine
         return nothing
     upper = ladder.next_level(person.level)
     met = upper is not None and years + 1e-9 >= upper.min_years
+    unmet = () if upper is None else unmet_requirements(upper, person.months_in_level(on))
     done = {
         EXPERIENCE: met,
+        LEADERSHIP_EXPERIENCE: LEADERSHIP_EXPERIENCE not in unmet,
         MENTORSHIP: person.mentorship_done,
         ROLE_ROTATION: person.rotation_done,
         LEADERSHIP_TRAINING: person.training_done,

@@ -278,6 +278,7 @@ def ladder_input(track: str, name: str, source: str = "engineering") -> dict[str
                 "description": level.description,
                 "progression": level.progression,
                 "experience": level.experience,
+                "requires": list(level.requires),
             }
             for level in ladder.levels
         ],

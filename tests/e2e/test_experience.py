@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -168,3 +168,44 @@ def test_rehiring_above_the_experience_on_the_rehire_date_needs_an_exception(
         "rehirePerson",
         {**again, "level": "director", "experienceException": "Ran a company meanwhile."},
     )
+
+
+def test_vp_requires_leadership_experience_in_readiness_and_promotions(
+    server: LiveServer,
+) -> None:
+    person = new_id()
+    recently = (date.today() - timedelta(days=200)).isoformat()
+    write(
+        server,
+        "hirePerson",
+        {
+            "personId": person,
+            "name": "Annie Easley",
+            "email": f"{person[:8]}@example.com",
+            "track": "product",
+            "level": "director",
+            "hiredOn": recently,
+            "priorYears": 14,
+        },
+    )
+    found = graphql(
+        server,
+        """query($id: ID!) {
+          levels(track: "product") { key requires }
+          promotionReadiness(personId: $id) { missing }
+        }""",
+        {"id": person},
+    )
+    assert {"key": "vp_product", "requires": ["leadership_experience"]} in found["levels"]
+    assert "leadership_experience" in found["promotionReadiness"]["missing"]
+    promotion = {
+        "personId": person,
+        "toLevel": "vp_product",
+        "effectiveOn": date.today().isoformat(),
+        "rationale": "Runs the product organisation.",
+    }
+    refused = graphql(server, mutation_document("recordPromotion"), {"input": promotion})
+    assert [(e["code"], e["field"]) for e in refused["recordPromotion"]["errors"]] == [
+        ("REQUIREMENT_NOT_MET", "experienceException")
+    ]
+    write(server, "recordPromotion", {**promotion, "experienceException": "Led a 40-PM org."})

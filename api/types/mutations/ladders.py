@@ -30,6 +30,10 @@ class LevelInput:
     description: str
     progression: str = ""
     experience: str = ""
+    requires: list[str] = strawberry.field(
+        default_factory=list,
+        description="Requirements beyond years, e.g. `leadership_experience`.",
+    )
 
 
 @strawberry.input(description="A development area levels are judged on.")
@@ -75,6 +79,7 @@ class PublishLadderInput:
                     "experience": level.experience,
                     "description": level.description,
                     "progression": level.progression,
+                    "requires": level.requires,
                 }
                 for level in self.levels
             ],

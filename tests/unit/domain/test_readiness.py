@@ -68,3 +68,12 @@ def test_months_between_counts_whole_months() -> None:
     assert months_between(date(2024, 1, 31), date(2024, 2, 29)) == 0
     assert months_between(date(2024, 1, 15), date(2024, 3, 15)) == 2
     assert months_between(date(2024, 3, 15), date(2024, 1, 15)) == 0
+
+
+def test_a_director_is_missing_leadership_experience_for_vp_until_two_years_in() -> None:
+    pid = uuid4()
+    state = given(hired(pid, level="director", prior_years=15, on=date(2024, 1, 8)))
+    early = readiness(state, default_ladder(), date(2025, 1, 8))
+    assert "leadership_experience" in early.missing
+    later = readiness(state, default_ladder(), date(2026, 1, 8))
+    assert "leadership_experience" not in later.missing
