@@ -6,6 +6,9 @@ next level is what happened since the person reached their current level:
 * mentorship -- a mentorship (as mentor or mentee) active at some point since then;
 * role rotation -- a rotation that ended since then;
 * leadership training -- a training completed since then;
+* performance and impact -- a training completed or a rotation ended since then in a
+  development area of the ladder's ``performance_and_impact`` group (required only when the
+  ladder has that group);
 * what the next level requires beyond years (``Level.requires``), e.g. leadership
   experience (``LEADERSHIP_MONTHS`` in the current level).
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from domain.career import ACTIVE
+from domain.career import ACTIVE, Career
 from domain.ladder import LEADERSHIP_EXPERIENCE, Ladder, Level
 from domain.state import PersonState
 
@@ -26,12 +29,15 @@ EXPERIENCE = "experience"
 MENTORSHIP = "mentorship"
 ROLE_ROTATION = "role_rotation"
 LEADERSHIP_TRAINING = "leadership_training"
+PERFORMANCE_AND_IMPACT = "performance_and_impact"
+"""A development area group of the seed ladder ("Performance and Impact")."""
 MISSING_KEYS = (
     EXPERIENCE,
     LEADERSHIP_EXPERIENCE,
     MENTORSHIP,
     ROLE_ROTATION,
     LEADERSHIP_TRAINING,
+    PERFORMANCE_AND_IMPACT,
 )
 """The stable keys ``Readiness.missing`` may list, in this order."""
 
@@ -47,6 +53,31 @@ def requirement_met(key: str, months_in_level: int) -> bool:
     if key == LEADERSHIP_EXPERIENCE:
         return months_in_level >= LEADERSHIP_MONTHS
     return False
+
+
+def areas_developed(career: Career, since: date, on: date | None = None) -> tuple[str, ...]:
+    """Development areas of the trainings completed and rotations ended from ``since`` (to
+    ``on``), sorted, each once."""
+    areas = {
+        t.development_area
+        for t in career.trainings
+        if since <= t.completed_on and (on is None or t.completed_on <= on)
+    }
+    areas |= {
+        r.development_area
+        for r in career.rotations
+        if r.ended_on is not None and since <= r.ended_on and (on is None or r.ended_on <= on)
+    }
+    return tuple(sorted(areas))
+
+
+def impact_done(ladder: Ladder, areas: tuple[str, ...]) -> bool | None:
+    """Whether one of ``areas`` is in the ladder's performance-and-impact group; None when
+    the ladder has no such group (nothing to require then)."""
+    group = {a.key for a in ladder.development_areas if a.group == PERFORMANCE_AND_IMPACT}
+    if not group:
+        return None
+    return any(area in group for area in areas)
 
 
 def unmet_requirements(level: Level, months_in_level: int) -> tuple[str, ...]:
@@ -68,6 +99,9 @@ class Readiness:
     """Keys of ``MISSING_KEYS`` still missing for the next level; empty without one."""
     rotation_overdue: bool = False
     """The current rotation is past its planned end and not ended (``Career.rotation_overdue``)."""
+    impact_done: bool = False
+    """A training completed or rotation ended since the current level in a development area
+    of the ladder's performance-and-impact group."""
 
     @property
     def ready(self) -> bool:
@@ -103,6 +137,7 @@ def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
         r.ended_on is not None and since <= r.ended_on <= on for r in career.rotations
     )
     training_done = any(since <= t.completed_on <= on for t in career.trainings)
+    impact = impact_done(ladder, areas_developed(career, since, on))
     months = months_between(since, on)
     unmet = () if next_level is None else unmet_requirements(next_level, months)
     done = {
@@ -111,6 +146,7 @@ def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
         MENTORSHIP: mentorship_done,
         ROLE_ROTATION: rotation_done,
         LEADERSHIP_TRAINING: training_done,
+        PERFORMANCE_AND_IMPACT: impact is not False,
     }
     missing = () if next_level is None else tuple(k for k in MISSING_KEYS if not done[k])
     return Readiness(
@@ -123,4 +159,5 @@ def readiness(state: PersonState, ladder: Ladder, on: date) -> Readiness:
         training_done=training_done,
         missing=missing,
         rotation_overdue=career.rotation_overdue(on),
+        impact_done=bool(impact),
     )

@@ -107,6 +107,7 @@ class PersonView(Tenure):
     mentorship_done: bool
     rotation_done: bool
     training_done: bool
+    areas_done: list[str]
     last_position: int
 
     @classmethod
@@ -293,6 +294,8 @@ class ReadinessView:
     missing: tuple[str, ...]
     rotation_overdue: bool = False
     """The current rotation is past its planned end and not ended."""
+    impact_done: bool = False
+    """Development in a performance-and-impact area at the current level."""
 
     @property
     def ready(self) -> bool:

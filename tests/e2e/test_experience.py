@@ -209,3 +209,36 @@ def test_vp_requires_leadership_experience_in_readiness_and_promotions(
         ("REQUIREMENT_NOT_MET", "experienceException")
     ]
     write(server, "recordPromotion", {**promotion, "experienceException": "Led a 40-PM org."})
+
+
+def test_development_in_a_performance_and_impact_area_counts_in_readiness(
+    server: LiveServer,
+) -> None:
+    person = new_id()
+    write(
+        server,
+        "hirePerson",
+        {
+            "personId": person,
+            "name": "Christine Darden",
+            "email": f"{person[:8]}@example.com",
+            "track": "product",
+            "level": "pm",
+            "hiredOn": "2020-01-06",
+            "priorYears": 2,
+        },
+    )
+    query = """query($id: ID!) { promotionReadiness(personId: $id) { impactDone missing } }"""
+    before = graphql(server, query, {"id": person})["promotionReadiness"]
+    assert before["impactDone"] is False
+    assert "performance_and_impact" in before["missing"]
+    training = {
+        "personId": person,
+        "program": "Outcome-based roadmaps",
+        "effectiveOn": "2023-03-01",
+        "developmentArea": "business_impact",
+    }
+    write(server, "recordTraining", training)
+    after = graphql(server, query, {"id": person})["promotionReadiness"]
+    assert after["impactDone"] is True
+    assert "performance_and_impact" not in after["missing"]
