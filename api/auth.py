@@ -90,6 +90,8 @@ class Principal:
 
     subject: str
     role: Role
+    expires_at: datetime | None = field(default=None, compare=False)
+    """When the token proving it expires (its ``exp``); None when unknown."""
 
     @property
     def can_write(self) -> bool:
@@ -164,7 +166,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
         )
     if role not in {r.value for r in Role}:
         raise Unauthenticated("The token carries an unknown role.")
-    return Principal(subject=subject, role=Role(str(role)))
+    expires = claims.get("exp")
+    expires_at = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int | float) else None
+    return Principal(subject=subject, role=Role(str(role)), expires_at=expires_at)
 
 
 def token_claims(keys: TokenKeys, token: str) -> dict[str, Any]:

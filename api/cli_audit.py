@@ -170,13 +170,23 @@ async def _resolve(store: SqlEventStore, person: str) -> UUID:
         pass
     if "@" not in person:
         fail(f"{person!r} is neither a person id (UUID) nor an email address", Exit.BAD_INPUT)
+    found: list[UUID] = []
     after = 0
+    # Every hire is read: two people may share an address (recorded before duplicates
+    # were refused), and picking one of them silently would show the wrong career.
     while batch := await store.read_all(after, limit=_PAGE, types=["PersonHired"]):
         for e in batch:
-            if str(e.data.get("email", "")).lower() == person.lower():
-                return UUID(str(e.data["person_id"]))
+            if str(e.data.get("email", "")).strip().lower() == person.strip().lower():
+                owner = UUID(str(e.data["person_id"]))
+                if owner not in found:
+                    found.append(owner)
         after = batch[-1].position
-    fail(f"no person with email {person}", Exit.NOT_FOUND)
+    if not found:
+        fail(f"no person with email {person}", Exit.NOT_FOUND)
+    if len(found) > 1:
+        ids = ", ".join(str(i) for i in found)
+        fail(f"{len(found)} people have the email {person} ({ids}); give an id", Exit.BAD_INPUT)
+    return found[0]
 
 
 def _event_view(e: RecordedEvent, state: PersonState, as_of: date | None) -> dict[str, Any]:
@@ -204,7 +214,7 @@ def _event_view(e: RecordedEvent, state: PersonState, as_of: date | None) -> dic
 def _state_view(career: Career, on: date | None) -> dict[str, Any]:
     if not career.exists:
         return {"status": career.status}
-    rotation = next((r for r in career.rotations if r.active), None)
+    rotation = career.current_rotation
     return {
         "name": career.name,
         "status": career.status,

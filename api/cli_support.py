@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import make_url
 
 from api.cli_errors import Exit, bad_setting, err_console, fail
+from api.moments import parse_moment
 from api.settings import get_settings
 from events.db import normalize_url
 
@@ -69,16 +70,17 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:
-    """An ISO time (UTC when no zone is given); a bare date means the end of that day."""
+    """An ISO time (UTC when no zone is given); a bare date means the end of that day in UTC
+    (``api.moments``, the same meaning as GraphQL's ``DateTime`` arguments)."""
     if value is None:
         return None
     try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time.max, tzinfo=UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_moment(value)
     except ValueError:
-        fail(f"{option} {value!r} is not a time (YYYY-MM-DDTHH:MM[:SS][+00:00])", Exit.BAD_INPUT)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        fail(
+            f"{option} {value!r} is not a time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00])",
+            Exit.BAD_INPUT,
+        )
 
 
 @contextmanager

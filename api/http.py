@@ -68,6 +68,7 @@ from api.graphiql import graphiql_page
 from api.metrics import Metrics
 from api.observe import RequestRecord, request_record
 from api.settings import Settings
+from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
 
 _WS_SUBJECT = "ladder.ws_subject"
@@ -293,6 +294,8 @@ def _check_values(top: Mapping[str, object], **parts: object) -> None:
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = SizeLimitedWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, schema: BaseSchema, state: AppState, **kwargs: Any) -> None:
         settings = state.settings

@@ -7,6 +7,7 @@ shares them and a page of 100 people costs the same number of statements as a pa
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -51,6 +52,11 @@ def active_rotation(context: Context) -> DataLoader[str, RotationView | None]:
 
 def timeline(context: Context) -> DataLoader[str, list[TimelineEntry]]:
     return context.loader(read_services(context).queries.timeline_batch)
+
+
+def org_chart(context: Context) -> DataLoader[date, dict[str, str | None]]:
+    """Day -> everyone employed that day and their manager then (one statement a day)."""
+    return context.loader(read_services(context).queries.org_chart_batch)
 
 
 def facts(context: Context) -> DataLoader[str, list[Any] | None]:

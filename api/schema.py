@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.scalar import ScalarDefinition
 
 from api.documents import TrustedDocuments, TrustedDocumentsExtension
 from api.errors import ErrorShaping
 from api.limits import LimitsExtension, RequestLimits
+from api.moments import DATETIME_DESCRIPTION, parse_moment
 from api.observe import OperationObserver
 from api.settings import Settings
 from api.types.audit import AuditQuery
@@ -26,6 +30,7 @@ from api.types.career import CareerQuery
 from api.types.census import CensusQuery
 from api.types.exceptions import ExceptionsQuery
 from api.types.ladder import LadderQuery
+from api.types.log import LogQuery
 from api.types.mentorship import MentorshipQuery
 from api.types.mutations import MUTATIONS
 from api.types.node import NodeQuery
@@ -51,11 +56,38 @@ QUERY_TYPES: tuple[type, ...] = (
     StatsQuery,
     ReadinessQuery,
     ExceptionsQuery,
+    LogQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (*MUTATIONS,)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (CareerSubscription,)
 # Types no root field reaches directly (e.g. Node implementations only ``node(id)`` returns).
 EXTRA_TYPES: tuple[type, ...] = ()
+
+
+def _parse_datetime(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise StrawberryInputCoercionError(
+            f'Value cannot represent a DateTime: "{value}". Expected a string.'
+        )
+    try:
+        return parse_moment(value)
+    except ValueError:
+        raise StrawberryInputCoercionError(
+            f'Value cannot represent a DateTime: "{value}".'
+        ) from None
+
+
+DATETIME = ScalarDefinition(
+    name="DateTime",
+    description=DATETIME_DESCRIPTION,
+    specified_by_url=None,
+    serialize=datetime.isoformat,
+    parse_value=_parse_datetime,
+    parse_literal=None,
+    origin=datetime,
+)
+"""``DateTime`` with ``api.moments``' meaning: the same as the CLI's (a bare date is the end
+of that day in UTC)."""
 
 
 class LadderSchema(strawberry.Schema):
@@ -131,4 +163,5 @@ def build_schema(
         types=EXTRA_TYPES,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
+        scalar_overrides={datetime: DATETIME},
     )

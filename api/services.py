@@ -26,7 +26,7 @@ from api.settings import Settings
 from domain.ladder import Ladder
 from events import dead_letters, timetravel
 from events.migrate import current_revision, head_revision
-from events.readmodels import api_history, api_queries, api_relations, queries, views
+from events.readmodels import api_history, api_queries, api_relations, org_chart, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 from events.service import CareerService
@@ -86,6 +86,10 @@ class ReadQueries:
     async def facts_batch(self, ids: Sequence[str]) -> list[list[Any] | None]:
         found = await api_queries.person_facts(self.engine, ids)
         return [found.get(i) for i in ids]
+
+    async def org_chart_batch(self, days: Sequence[date]) -> list[dict[str, str | None]]:
+        """Day -> everyone employed that day and their manager then."""
+        return [await org_chart.managers_on(self.engine, day) for day in days]
 
     async def reports_batch(self, manager_ids: Sequence[str]) -> list[set[str]]:
         return [await self.reports_of(m) for m in manager_ids]
@@ -161,6 +165,7 @@ class RuntimeServices:
     runtime: Runtime
     today: Callable[[], date] = _utc_today
     queries: ReadQueries = field(init=False)
+    _versions: dict[tuple[str, int], Ladder] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.queries = ReadQueries(self.runtime.engine, self.runtime.store, self.today)
@@ -188,6 +193,16 @@ class RuntimeServices:
     async def current_ladder(self, track: str) -> Ladder | None:
         """The latest published ladder of ``track`` (``api.types.ladder.LadderLookup``)."""
         return (await self.queries.ladders_batch([track]))[0]
+
+    async def ladder_version(self, track: str, version: int) -> Ladder | None:
+        """Version ``version`` of ``track``'s ladder (``api.types.ladder.LadderVersions``).
+
+        Published versions never change, so they are kept for the life of the process.
+        """
+        if (track, version) not in self._versions:
+            for ladder in await self.service.ladder_versions(track):
+                self._versions[(track, ladder.version)] = ladder
+        return self._versions.get((track, version))
 
     async def reports_of(self, manager_id: str) -> set[str]:
         """Everyone reporting to ``manager_id`` (``api.auth.ReportsLookup``)."""

@@ -24,6 +24,7 @@ from api.auth import Principal, Role
 from api.context import Context
 from api.scopes import subject_id
 from api.services import RuntimeServices, read_services
+from api.websocket import SUBSCRIBED_AT
 from events.notifier import Notifier
 from events.port import EventStore, RecordedEvent
 
@@ -137,9 +138,13 @@ def owner_of(event: RecordedEvent) -> str | None:
 
 
 async def start_position(services: RuntimeServices, after_position: int | None) -> int:
-    """``afterPosition`` as given, or the log's current end (live events only)."""
+    """``afterPosition`` as given, or where the log ended when the subscribe message was
+    read (``api.websocket``), or else its current end: live events only."""
     if after_position is not None:
         return after_position
+    fixed = SUBSCRIBED_AT.get()
+    if fixed is not None:
+        return fixed
     return await services.store.last_position()
 
 

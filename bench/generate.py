@@ -186,7 +186,16 @@ def _depart(sim: Simulator, pid: UUID, day: date) -> None:
 
 def _rehire(sim: Simulator, pid: UUID, day: date) -> None:
     level = sim.state(pid).level
-    sim.run(cmd.RehirePerson(person_id=pid, effective_on=day, track=sim.ladder.track, level=level))
+    sim.run(
+        cmd.RehirePerson(
+            person_id=pid,
+            effective_on=day,
+            track=sim.ladder.track,
+            level=level,
+            # Recorded only when the experience on the day falls short of the level.
+            experience_exception="Rehired at their former level.",
+        )
+    )
 
 
 def _fix(sim: Simulator, pid: UUID, *, rescind: bool) -> None:

@@ -46,6 +46,7 @@ CareerFact = (
     | ev.PersonDeparted
     | ev.PersonRehired
     | ev.ManagerChanged
+    | ev.LevelMapped
 )
 MentorshipEvent = ev.MentorshipStarted | ev.MentorshipEnded
 
@@ -144,6 +145,17 @@ class Career:
         return self.status == ACTIVE
 
     @property
+    def current_rotation(self) -> Rotation | None:
+        """The running rotation that started last (a backdated one may run beside it)."""
+        running = [r for r in self.rotations if r.active]
+        return max(running, key=lambda r: r.started_on) if running else None
+
+    def rotation_overdue(self, on: date) -> bool:
+        """Whether the current rotation is past its planned end on ``on`` and not ended."""
+        current = self.current_rotation
+        return current is not None and current.planned_end_on < on
+
+    @property
     def employed_since(self) -> date | None:
         """Start of the current (or last) employment period: the hire or rehire date."""
         return self.periods[-1].start if self.periods else None
@@ -225,7 +237,9 @@ def derive_career(
                 f"{type(fact).__name__} {fact.event_id}: second level change on {fact.effective_on}"
             )
         check_level(fact, track, level)
-        c["track"], c["level"], c["level_since"] = track, level, fact.effective_on
+        c["track"], c["level"] = track, level
+        if kind != "mapped":  # a ladder's new name for the same job: time in level goes on
+            c["level_since"] = fact.effective_on
         history.append(LevelChange(fact.event_id, fact.effective_on, kind, track, level))
 
     for _, fact in ordered:
@@ -267,6 +281,13 @@ def derive_career(
                     f"{name} {fact.event_id}: from {fact.from_level!r} but level was {c['level']!r}"
                 )
             set_level(fact, "moved", fact.to_track, fact.to_level)
+        elif isinstance(fact, ev.LevelMapped):
+            if (fact.track, fact.from_level) != (c["track"], c["level"]):
+                note(
+                    f"{name} {fact.event_id}: from {fact.from_level!r} but level was {c['level']!r}"
+                )
+                continue
+            set_level(fact, "mapped", fact.track, fact.to_level)
         elif isinstance(fact, ev.PersonDeparted):
             status = DEPARTED
             periods[-1] = EmploymentPeriod(periods[-1].start, fact.effective_on)
@@ -320,11 +341,11 @@ def _rotations(
             end.effective_on if end else None,
             end.outcome if end else None,
         )
+        # Two may be running at once when one was backdated before the other: only
+        # overlapping dates are a problem.
         for other in rotations:
             if other.overlaps(rotation.started_on, rotation.last_day):
                 note(f"rotation {rotation_id} overlaps rotation {other.rotation_id}")
-            elif other.active and rotation.active:
-                note(f"rotations {rotation_id} and {other.rotation_id} are both running")
         rotations.append(rotation)
     return tuple(sorted(rotations, key=lambda r: r.started_on))
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from domain import commands as cmd
 from domain import errors
+from domain import events as ev
 from domain import text as strings
 from domain.career import ACTIVE, Career
 from domain.ladder import Ladder, Level
@@ -76,6 +78,29 @@ def email(value: object, field: str = "email") -> str:
     if not EMAIL.match(address):
         raise errors.InvalidInput(f"{address!r} is not an email address", field=field)
     return address
+
+
+def email_set_by(state: PersonState, command: object) -> str | None:
+    """The email address ``command`` would give the person, if it gives one: a hire's, or
+    a correction of the hire's email."""
+    if isinstance(command, cmd.HirePerson):
+        return command.email
+    if isinstance(command, cmd.CorrectEvent) and isinstance(command.changes.get("email"), str):
+        target = state.corrected_facts.get(command.target_event_id)
+        if isinstance(target, ev.PersonHired):
+            return str(command.changes["email"])
+    return None
+
+
+def email_unused(person_id: UUID, address: str, owners: set[UUID]) -> None:
+    """Refuse ``address`` when someone other than ``person_id`` has it (``owners``: the
+    people with that address, compared without case)."""
+    others = owners - {person_id}
+    if others:
+        raise errors.EmailAlreadyUsed(
+            f"{address} is already the email of another person",
+            ids={"personId": person_id, "otherPersonId": min(others)},
+        )
 
 
 def prior_years(value: object, field: str = "priorYears") -> float:

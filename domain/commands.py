@@ -23,6 +23,9 @@ class HirePerson:
     hired_on: date
     prior_years: float = 0.0
     manager_id: UUID | None = None
+    experience_exception: str | None = None
+    """Why ``level`` is granted below its experience minimum (required then, like a
+    promotion's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,8 @@ class RehirePerson:
     track: str
     level: str
     manager_id: UUID | None = None
+    experience_exception: str | None = None
+    """As for ``HirePerson``: experience is counted on the rehire date, without time away."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +148,9 @@ class RescindEvent:
 class PublishLadder:
     ladder: Ladder
     """The ladder to publish; its version is ignored (the next version is assigned)."""
+    level_mapping: dict[str, str] = field(default_factory=dict)
+    """Old level key -> new level key, for the levels this version drops or renames that
+    people are on: they are moved to the new key on the publish date (``LevelMapped``)."""
 
 
 PersonCommand = (

@@ -21,7 +21,7 @@ from domain import events as ev
 from domain.career import CareerFact, derive_career
 from domain.checks import DecisionContext
 from domain.serialization import to_data
-from domain.state import IDENTITY_FIELDS, PersonState, apply_changes
+from domain.state import IDENTITY_FIELDS, PersonState, apply_changes, evolve
 
 EXPERIENCE_TOLERANCE = 1e-9
 _REQUIRED_TEXTS = ("name", "rationale", "reason", "outcome", "program", "host_team")
@@ -109,6 +109,9 @@ def decide_correction(
 def decide_rescind(
     state: PersonState, c: cmd.RescindEvent, ctx: DecisionContext
 ) -> ev.EventRescinded:
+    fix = _fix(state, c.target_event_id)
+    if fix is not None:
+        return _withdraw(state, c, fix, ctx)
     target = _target(state, c.person_id, c.target_event_id)
     ids = {"personId": c.person_id, "targetEventId": c.target_event_id}
     reason = checks.text(c.reason, "reason")
@@ -128,6 +131,59 @@ def decide_rescind(
         target_event_id=c.target_event_id,
         reason=reason,
     )
+
+
+def _fix(state: PersonState, event_id: UUID) -> ev.EventCorrected | ev.EventRescinded | None:
+    """The correction or rescind of this stream with that id, if there is one."""
+    for correction in state.corrections:
+        if correction.event_id == event_id:
+            return correction
+    for rescind in state.rescinds:
+        if rescind.event_id == event_id:
+            return rescind
+    return None
+
+
+def _withdraw(
+    state: PersonState,
+    c: cmd.RescindEvent,
+    fix: ev.EventCorrected | ev.EventRescinded,
+    ctx: DecisionContext,
+) -> ev.EventRescinded:
+    """Rescinding a correction withdraws it; rescinding a rescind undoes the rescission."""
+    checks.existing(state, c.person_id)
+    ids = {"personId": c.person_id, "targetEventId": c.target_event_id}
+    reason = checks.text(c.reason, "reason")
+    if fix.event_id in state.withdrawn_ids:
+        raise errors.InvalidCorrection(
+            f"{c.target_event_id} was already withdrawn", field="targetEventId", ids=ids
+        )
+    if isinstance(fix, ev.EventRescinded) and fix.fact_event_id is not None:
+        raise errors.InvalidCorrection(
+            "a withdrawal is final: correct or rescind the fact again instead",
+            field="targetEventId",
+            ids=ids,
+        )
+    fact = state.corrected_facts.get(fix.target_event_id)
+    if isinstance(fact, ev.RoleRotationStarted | ev.RoleRotationEnded):
+        raise errors.InvalidCorrection(
+            "fixes of a rotation cannot be withdrawn: correct the rotation again instead",
+            field="targetEventId",
+            ids=ids,
+        )
+    withdrawal = ev.EventRescinded(
+        person_id=c.person_id,
+        effective_on=ctx.today,
+        target_event_id=fix.event_id,
+        reason=reason,
+        fact_event_id=fix.target_event_id,
+    )
+    problems = _new_problems(state, evolve(state, withdrawal).facts, ctx)
+    if problems:
+        raise errors.InvalidCorrection(
+            "without this fix the career would not hold: " + "; ".join(problems), ids=ids
+        )
+    return withdrawal
 
 
 def _check_content(fact: CareerFact, ids: dict[str, UUID]) -> None:

@@ -58,6 +58,37 @@ class PersonNotDeparted(LadderError):
     default_field = "personId"
 
 
+class EmailAlreadyUsed(LadderError):
+    """Another person already has this email address (compared without case)."""
+
+    code = "EMAIL_ALREADY_USED"
+    default_field = "email"
+
+
+# --- the org chart ----------------------------------------------------------------------
+
+
+class ManagerNotFound(LadderError):
+    """The manager named has no stream (no hire)."""
+
+    code = "MANAGER_NOT_FOUND"
+    default_field = "managerId"
+
+
+class ManagerNotEmployed(LadderError):
+    """The manager named is not employed on the effective date (not yet hired, or left)."""
+
+    code = "MANAGER_NOT_EMPLOYED"
+    default_field = "managerId"
+
+
+class ManagerCycle(LadderError):
+    """The person would manage their own manager, directly or indirectly."""
+
+    code = "MANAGER_CYCLE"
+    default_field = "managerId"
+
+
 class InvalidInput(LadderError):
     """Malformed input: empty names, bad emails, negative years..."""
 
@@ -94,6 +125,14 @@ class NotADemotion(LadderError):
 
 class InsufficientExperience(LadderError):
     code = "INSUFFICIENT_EXPERIENCE"
+    default_field = "experienceException"
+
+
+class RequirementNotMet(LadderError):
+    """The target level requires more than years (``Level.requires``) and it is not met;
+    an experience exception with its reason waives it, as for years."""
+
+    code = "REQUIREMENT_NOT_MET"
     default_field = "experienceException"
 
 
@@ -141,6 +180,13 @@ class LadderInvalid(LadderError):
         self.problems: list[str] = list(problems)
         listed = "; ".join(self.problems)
         super().__init__(f"{source} is invalid ({len(self.problems)} problems): {listed}")
+
+
+class LadderLevelsOccupied(LadderError):
+    """A new ladder version drops (or renames) levels people are on now."""
+
+    code = "LADDER_LEVELS_OCCUPIED"
+    default_field = "levels"
 
 
 class LadderUnchanged(LadderError):
@@ -229,6 +275,7 @@ __all__ = [
     "EffectiveDateBeforeHire",
     "EffectiveDateOutOfOrder",
     "EffectiveDateTooFarAhead",
+    "EmailAlreadyUsed",
     "EndBeforeStart",
     "EventNotFound",
     "InsufficientExperience",
@@ -236,9 +283,13 @@ __all__ = [
     "InvalidInput",
     "LadderError",
     "LadderInvalid",
+    "LadderLevelsOccupied",
     "LadderUnchanged",
     "LevelAlreadyChangedOnDate",
     "LevelSkipped",
+    "ManagerCycle",
+    "ManagerNotEmployed",
+    "ManagerNotFound",
     "MentorAtCapacity",
     "MentorNotSenior",
     "MentorshipAlreadyActive",
@@ -252,6 +303,7 @@ __all__ = [
     "PersonDeparted",
     "PersonNotDeparted",
     "PersonNotFound",
+    "RequirementNotMet",
     "RotationAlreadyEnded",
     "RotationNotFound",
     "RotationOverlap",

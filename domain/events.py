@@ -49,6 +49,9 @@ class PersonHired:
     """Years of relevant experience before this hire."""
     manager_id: UUID | None
     ladder_version: int
+    experience_exception: str | None = None
+    """Why the level was granted below its experience minimum (None when it was met).
+    Added later: older hires have no such key in their data, which means None."""
     event_id: UUID = field(default_factory=uuid4)
 
 
@@ -181,6 +184,26 @@ class PersonRehired:
     level: str
     manager_id: UUID | None
     ladder_version: int
+    experience_exception: str | None = None
+    """As for ``PersonHired``: the reason a level above the experience was granted."""
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMapped:
+    """A new version of the ladder dropped or renamed the person's level: from
+    ``effective_on`` (the publish date) they are on ``to_level`` of that version.
+
+    Recorded in the same transaction as the ``LadderPublished`` whose ``level_mapping``
+    says so. Not a promotion or demotion: time in level carries on.
+    """
+
+    person_id: UUID
+    effective_on: date
+    track: str
+    from_level: str
+    to_level: str
+    ladder_version: int
     event_id: UUID = field(default_factory=uuid4)
 
 
@@ -213,12 +236,21 @@ class EventCorrected:
 
 @dataclass(frozen=True, slots=True)
 class EventRescinded:
-    """Declares an earlier career fact void, as if it had never taken effect."""
+    """Declares an earlier career fact void, as if it had never taken effect.
+
+    It may also target a correction (the correction is withdrawn: the fact has its values
+    without it) or a rescind (the rescission is undone: the fact stands again); then
+    ``fact_event_id`` names the career fact that correction or rescind was about. Such a
+    withdrawal is final: it cannot itself be rescinded (record the fix again instead).
+    """
 
     person_id: UUID
     effective_on: date
     target_event_id: UUID
     reason: str
+    fact_event_id: UUID | None = None
+    """The career fact behind a withdrawn correction or rescind; None when the target is
+    the fact itself. Added later: older data has no such key."""
     event_id: UUID = field(default_factory=uuid4)
 
 
@@ -236,6 +268,9 @@ class LadderPublished:
     version: int
     ladder: dict[str, Any]
     effective_on: date
+    level_mapping: dict[str, str] | None = None
+    """Old level key -> new level key, for levels this version drops or renames (None
+    when it moves no one). Added later: older data has no such key."""
     event_id: UUID = field(default_factory=uuid4)
 
 
@@ -252,6 +287,7 @@ PersonEvent = (
     | PersonDeparted
     | PersonRehired
     | ManagerChanged
+    | LevelMapped
     | EventCorrected
     | EventRescinded
 )
@@ -273,6 +309,7 @@ PERSON_EVENT_TYPES: tuple[type[PersonEvent], ...] = (
     PersonDeparted,
     PersonRehired,
     ManagerChanged,
+    LevelMapped,
     EventCorrected,
     EventRescinded,
 )
@@ -288,6 +325,7 @@ CAREER_FACT_TYPES: tuple[type[PersonEvent], ...] = (
     PersonDeparted,
     PersonRehired,
     ManagerChanged,
+    LevelMapped,
 )
 """Events a correction or rescind may target.
 

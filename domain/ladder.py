@@ -28,6 +28,11 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
 """Track, level and area keys: lower snake case (a track key is part of a stream name)."""
 
+LEADERSHIP_EXPERIENCE = "leadership_experience"
+REQUIREMENT_KEYS = frozenset({LEADERSHIP_EXPERIENCE})
+"""What a level may require beyond years (``Level.requires``); ``domain.readiness`` says
+what each means."""
+
 
 @dataclass(frozen=True, slots=True)
 class Level:
@@ -41,9 +46,11 @@ class Level:
     progression: str
     experience: str = ""
     """The ladder's own "Experience Required" wording, e.g. "12+ years, with ..."."""
+    requires: tuple[str, ...] = ()
+    """Requirements beyond years to reach this level (keys of ``REQUIREMENT_KEYS``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "key": self.key,
             "title": self.title,
             "rank": self.rank,
@@ -52,6 +59,8 @@ class Level:
             "description": self.description,
             "progression": self.progression,
         }
+        # Left out when empty, so ladders published before requirements read the same.
+        return {**found, "requires": list(self.requires)} if self.requires else found
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +241,7 @@ def _parse_levels(raw: object, problems: list[str]) -> tuple[Level, ...]:
             description=_optional_text(item, "description", where, problems),
             progression=_optional_text(item, "progression", where, problems),
             experience=_optional_text(item, "experience", where, problems),
+            requires=_requirements(item, where, problems),
         )
         if previous is not None and rank is not None and min_years is not None:
             if level.rank <= previous.rank:
@@ -248,6 +258,18 @@ def _parse_levels(raw: object, problems: list[str]) -> tuple[Level, ...]:
             previous = level
         levels.append(level)
     return tuple(levels)
+
+
+def _requirements(d: Mapping[str, Any], where: str, problems: list[str]) -> tuple[str, ...]:
+    raw = d.get("requires", [])
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        problems.append(f"{where}: requires must be a list of strings")
+        return ()
+    for key in raw:
+        if key not in REQUIREMENT_KEYS:
+            known = ", ".join(sorted(REQUIREMENT_KEYS))
+            problems.append(f"{where}: unknown requirement {key!r} (known: {known})")
+    return tuple(raw)
 
 
 def _parse_areas(raw: object, problems: list[str]) -> tuple[DevelopmentArea, ...]:

@@ -4,7 +4,8 @@ The pieces live in small modules; this is the one place to import them from:
 
 * ``domain.state`` -- ``PersonState``, ``evolve`` (never raises), ``fold``, ``state_on``;
 * ``domain.career`` -- the derived ``Career`` view and its records;
-* ``domain.rules`` -- ``decide`` for one person's stream and ``decide_ladder``;
+* ``domain.rules`` -- ``decide`` for one person's stream;
+* ``domain.ladder_versions`` -- ``decide_ladder`` and ``decide_level_mapping``;
 * ``domain.corrections`` -- correcting and rescinding earlier facts;
 * ``domain.mentoring`` -- ``decide_mentorship`` across the mentor's and mentee's streams.
 """
@@ -25,8 +26,9 @@ from domain.career import (
     derive_career,
 )
 from domain.checks import DecisionContext
+from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship
-from domain.rules import decide, decide_ladder
+from domain.rules import decide
 from domain.state import PersonState, evolve, fold, state_on
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "Training",
     "decide",
     "decide_ladder",
+    "decide_level_mapping",
     "decide_mentorship",
     "derive_career",
     "evolve",

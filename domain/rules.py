@@ -17,6 +17,7 @@ from domain.career import Career
 from domain.checks import DecisionContext
 from domain.corrections import decide_correction, decide_rescind
 from domain.ladder import Ladder, Level
+from domain.readiness import LEADERSHIP_MONTHS, months_between, unmet_requirements
 from domain.state import PersonState
 
 EXPERIENCE_TOLERANCE = 1e-9
@@ -66,6 +67,8 @@ def _hire(state: PersonState, c: cmd.HirePerson, ctx: DecisionContext) -> ev.Per
     level = checks.level_of(ladder, c.level, "level")
     checks.not_too_far_ahead(c.hired_on, ctx, date_field="hiredOn", ids={"personId": c.person_id})
     checks.not_self_managed(c.person_id, c.manager_id)
+    ids = {"personId": c.person_id, "level": level.key}
+    exception = _waived(years, level, c.hired_on, c.experience_exception, ids)
     return ev.PersonHired(
         person_id=c.person_id,
         effective_on=c.hired_on,
@@ -76,7 +79,39 @@ def _hire(state: PersonState, c: cmd.HirePerson, ctx: DecisionContext) -> ev.Per
         prior_years=years,
         manager_id=c.manager_id,
         ladder_version=ladder.version,
+        experience_exception=exception,
     )
+
+
+def _waived(
+    years: float,
+    level: Level,
+    on: date,
+    given: str | None,
+    ids: dict[str, object],
+    unmet: tuple[str, ...] = (),
+) -> str | None:
+    """The experience exception to record for reaching ``level`` with ``years`` on ``on``
+    (and ``unmet`` requirements beyond years): None when everything is met; ``given``
+    (required then) when something is not."""
+    exception = checks.optional_text(given, "experienceException")
+    short = years + EXPERIENCE_TOLERANCE < level.min_years
+    if not short and not unmet:
+        return None  # nothing was waived: only real exceptions are recorded
+    if exception is None and short:
+        raise errors.InsufficientExperience(
+            f"{years:.1f} years of experience on {on}, {level.title!r} needs "
+            f"{level.min_years}; give an experience exception with its reason",
+            ids=ids,
+        )
+    if exception is None:
+        raise errors.RequirementNotMet(
+            f"{level.title!r} requires {', '.join(unmet)} ({LEADERSHIP_MONTHS} months in the "
+            "level below), not met on "
+            f"{on}; give an experience exception with its reason",
+            ids={**ids, "requirements": ",".join(unmet)},
+        )
+    return exception
 
 
 def _level_change(
@@ -126,16 +161,10 @@ def _promote(
         checks.area(ladder, key, "evidence"): checks.text(value, "evidence")
         for key, value in c.evidence.items()
     }
-    exception = checks.optional_text(c.experience_exception, "experienceException")
     years = career.years_of_experience(c.effective_on)
-    if years + EXPERIENCE_TOLERANCE >= target.min_years:
-        exception = None  # nothing was waived: only real exceptions are recorded
-    elif exception is None:
-        raise errors.InsufficientExperience(
-            f"{years:.1f} years of experience on {c.effective_on}, {target.title!r} needs "
-            f"{target.min_years}; give an experience exception with its reason",
-            ids=ids,
-        )
+    since = career.level_since or c.effective_on
+    unmet = unmet_requirements(target, months_between(since, c.effective_on))
+    exception = _waived(years, target, c.effective_on, c.experience_exception, ids, unmet)
     return ev.PromotionRecorded(
         person_id=c.person_id,
         effective_on=c.effective_on,
@@ -223,8 +252,11 @@ def _start_rotation(
     host_team = checks.text(c.host_team, "hostTeam", max_len=checks.MAX_NAME)
     area = checks.area(ctx.ladder(career.track), c.development_area, "developmentArea")
     for other in career.rotations:
-        if other.active or other.overlaps(c.effective_on, c.planned_end_on):
-            why = "is still running" if other.active else "overlaps these dates"
+        # A running rotation has no end yet: nothing may start during or after its start.
+        # A backdated rotation wholly before it (overlapping nothing) is fine.
+        after_running = other.active and c.effective_on >= other.started_on
+        if after_running or other.overlaps(c.effective_on, c.planned_end_on):
+            why = "is still running" if after_running else "overlaps these dates"
             raise errors.RotationOverlap(
                 f"rotation {other.rotation_id} ({other.host_team}) {why}",
                 ids={**ids, "otherRotationId": other.rotation_id},
@@ -331,6 +363,10 @@ def _rehire(state: PersonState, c: cmd.RehirePerson, ctx: DecisionContext) -> ev
     ladder = ctx.ladder(c.track)
     level = checks.level_of(ladder, c.level, "level")
     checks.not_self_managed(c.person_id, c.manager_id)
+    years = career.years_of_experience(c.effective_on)
+    exception = _waived(
+        years, level, c.effective_on, c.experience_exception, {**ids, "level": level.key}
+    )
     return ev.PersonRehired(
         person_id=c.person_id,
         effective_on=c.effective_on,
@@ -338,6 +374,7 @@ def _rehire(state: PersonState, c: cmd.RehirePerson, ctx: DecisionContext) -> ev
         level=level.key,
         manager_id=c.manager_id,
         ladder_version=ladder.version,
+        experience_exception=exception,
     )
 
 
@@ -353,37 +390,3 @@ def _change_manager(
             ids={"personId": c.person_id},
         )
     return ev.ManagerChanged(c.person_id, c.effective_on, c.manager_id)
-
-
-def decide_ladder(
-    current: Ladder | None, command: cmd.PublishLadder, ctx: DecisionContext
-) -> list[ev.LadderPublished]:
-    """Publish the next version of a track's ladder.
-
-    Publishing a ladder identical (in everything but the version) to the current one is
-    refused with ``LadderUnchanged``: a published version never changes, and a new version
-    that changes nothing would only make every later promotion cite a different number.
-    A start-up "publish the default ladder" step can treat ``LadderUnchanged`` as done.
-    """
-    ladder = Ladder.from_dict(command.ladder.to_dict())  # validates
-    if current is not None:
-        if current.track != ladder.track:
-            raise errors.InvalidInput(
-                f"ladder for {ladder.track!r} cannot replace {current.track!r}",
-                field="track",
-                ids={"track": ladder.track},
-            )
-        if current.same_content(ladder):
-            raise errors.LadderUnchanged(
-                f"the {ladder.track} ladder is unchanged since version {current.version}",
-                ids={"track": ladder.track},
-            )
-    version = current.version + 1 if current is not None else 1
-    return [
-        ev.LadderPublished(
-            track=ladder.track,
-            version=version,
-            ladder=ladder.with_version(version).to_dict(),
-            effective_on=ctx.today,
-        )
-    ]

@@ -113,10 +113,15 @@ def _build(cls: type[ev.DomainEvent]) -> tuple[_Decoder, _Encoder]:
     decode_lines: list[str] = ["def decode(d, event_id):"]
     decode_args: list[str] = []
     encode_items: list[str] = []
+    late = [f.name for f in fields(cls) if f.name != "event_id" and f.default is None]
     for index, name in enumerate(names):
-        dec, _ = _expressions(hints[name], f"d[{name!r}]", name)
+        # A field added later with a None default: older data has no key for it (None),
+        # and a None value is left out, so data without it stays exactly as before.
+        read = f"d.get({name!r})" if name in late else f"d[{name!r}]"
+        dec, _ = _expressions(hints[name], read, name)
         _, enc = _expressions(hints[name], f"e.{name}")
-        encode_items.append(f"{name!r}: {enc}")
+        if name not in late:
+            encode_items.append(f"{name!r}: {enc}")
         decode_args.append(f"{name}={dec}")
         if slotted:
             namespace[f"_set{index}"] = getattr(cls, name).__set__
@@ -127,9 +132,11 @@ def _build(cls: type[ev.DomainEvent]) -> tuple[_Decoder, _Encoder]:
         decode_lines += ["    _set_id(o, event_id)", "    return o"]
     else:
         decode_lines.append(f"    return _cls({', '.join(decode_args)}, event_id=event_id)")
-    source = "\n".join(
-        [*decode_lines, "def encode(e):", f"    return {{{', '.join(encode_items)}}}", ""]
-    )
+    encode_lines = ["def encode(e):", f"    out = {{{', '.join(encode_items)}}}"]
+    for name in late:
+        _, enc = _expressions(hints[name], f"e.{name}")
+        encode_lines += [f"    if e.{name} is not None:", f"        out[{name!r}] = {enc}"]
+    source = "\n".join([*decode_lines, *encode_lines, "    return out", ""])
     # Generated once per event type at import, from our own dataclass fields only: this is
     # what keeps from_data free of per-call introspection.
     exec(compile(source, f"<serialization {cls.__name__}>", "exec"), namespace)  # noqa: S102

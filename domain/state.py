@@ -48,16 +48,36 @@ class PersonState:
     # --- derived ------------------------------------------------------------------------
 
     @cached_property
+    def withdrawn_ids(self) -> frozenset[UUID]:
+        """Corrections and rescinds that a later rescind withdrew (they no longer count)."""
+        fixes = {c.event_id for c in self.corrections} | {r.event_id for r in self.rescinds}
+        return frozenset(
+            r.target_event_id
+            for r in self.rescinds
+            if r.fact_event_id is not None and r.target_event_id in fixes
+        )
+
+    @cached_property
     def rescinded_ids(self) -> frozenset[UUID]:
-        return frozenset(r.target_event_id for r in self.rescinds)
+        """Career facts rescinded by a rescind that still counts."""
+        withdrawn = self.withdrawn_ids
+        return frozenset(
+            r.target_event_id
+            for r in self.rescinds
+            if r.fact_event_id is None and r.event_id not in withdrawn
+        )
 
     @cached_property
     def corrected_facts(self) -> dict[UUID, CareerFact]:
-        """Every recorded career fact with its corrections applied, rescinded or not."""
+        """Every recorded career fact with its corrections applied (withdrawn ones left
+        out), rescinded or not."""
         facts: dict[UUID, CareerFact] = {}
         for fact in self.recorded:
             facts.setdefault(fact.event_id, fact)
+        withdrawn = self.withdrawn_ids
         for correction in self.corrections:
+            if correction.event_id in withdrawn:
+                continue
             target = facts.get(correction.target_event_id)
             if target is not None:
                 corrected = apply_changes(target, correction.changes)

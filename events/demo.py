@@ -29,6 +29,7 @@ from uuid import UUID
 from domain import commands as c
 from domain.errors import LadderError
 from domain.ladder import Ladder
+from domain.readiness import months_between, unmet_requirements
 from events.port import Metadata
 from events.service import CareerService, CommandResult
 
@@ -153,7 +154,25 @@ class _Planner:
         return [p for p in self.people.values() if p.departed_on is None]
 
     def managers(self, exclude: UUID | None = None) -> list[_Person]:
-        return [p for p in self.active() if p.rank >= 3 and p.id != exclude]
+        """Who may manage now: active, rank 3 or more, and (with ``exclude``) neither that
+        person nor anyone below them, so no chain of managers ever loops."""
+        below = self.below(exclude) if exclude is not None else set()
+        return [p for p in self.active() if p.rank >= 3 and p.id != exclude and p.id not in below]
+
+    def below(self, boss: UUID) -> set[UUID]:
+        """Everyone whose chain of managers reaches ``boss`` (leavers included)."""
+        reports: dict[UUID, list[UUID]] = {}
+        for p in self.people.values():
+            if p.manager is not None:
+                reports.setdefault(p.manager, []).append(p.id)
+        found: set[UUID] = set()
+        todo = [boss]
+        while todo:
+            for report in reports.get(todo.pop(), ()):
+                if report not in found and report != boss:
+                    found.add(report)
+                    todo.append(report)
+        return found
 
     # --- one kind of step each ------------------------------------------------------------
 
@@ -181,7 +200,8 @@ class _Planner:
     def promote(self, p: _Person, on: date) -> None:
         target = self.levels[p.rank]
         exception = None
-        if p.years(on) < target.min_years:
+        unmet = unmet_requirements(target, months_between(p.level_since, on))
+        if p.years(on) < target.min_years or unmet:
             if self.rng.random() > 0.15:
                 return
             exception = "Exceptional impact; the panel waived the experience minimum."
@@ -238,8 +258,8 @@ class _Planner:
         self.end_mentorship(p, on, "Ended early: the mentee left.")
         for mentee in [m for m in self.active() if m.mentor and m.mentor[0] in p.mentees]:
             self.end_mentorship(mentee, on, "Ended early: the mentor left.")
+        others = self.managers(exclude=p.id)
         for report in [r for r in self.active() if r.manager == p.id and r.id != p.id]:
-            others = self.managers(exclude=p.id)
             new = self.rng.choice(others).id if others else None
             if new is not None and new != report.id and report.hired_on <= on:
                 self.add(c.ChangeManager(report.id, new, on))
@@ -250,9 +270,12 @@ class _Planner:
         p.periods[-1] = (p.periods[-1][0], on)
 
     def rehire(self, p: _Person, on: date) -> None:
-        bosses = [b for b in self.managers() if b.id != p.id]
+        bosses = self.managers(exclude=p.id)
         boss = self.rng.choice(bosses).id if bosses else None
-        self.add(c.RehirePerson(p.id, on, self.ladder.track, self.levels[p.rank - 1].key, boss))
+        level = self.levels[p.rank - 1]
+        # Someone promoted early on an exception comes back at that level on one again.
+        exception = None if p.years(on) >= level.min_years else "Rehired at their former level."
+        self.add(c.RehirePerson(p.id, on, self.ladder.track, level.key, boss, exception))
         p.departed_on, p.manager, p.level_since = None, boss, on
         p.periods.append((on, None))
 

@@ -25,18 +25,23 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from domain import commands as c
-from domain.checks import DecisionContext
+from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import InvalidInput, LadderError
 from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
+from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship
-from domain.rules import decide, decide_ladder
+from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
+from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
 from domain.text import unstorable
 from events.errors import WrongExpectedVersion
 from events.idempotency import known_positions, read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
+from events.readmodels.emails import people_with_email
+from events.readmodels.occupancy import people_on_levels
+from events.readmodels.queries import level_census
 from events.sql_store import SqlEventStore
 from events.timetravel import fold_recorded
 
@@ -158,6 +163,16 @@ class CareerService:
                 out.append(Ladder.from_dict(event.ladder))
         return out
 
+    async def manager_chain(self, manager_id: UUID, on: date) -> dict[UUID, PersonState]:
+        """The states of ``manager_id`` and of everyone above them on ``on``, by id."""
+        chain: dict[UUID, PersonState] = {}
+        current: UUID | None = manager_id
+        while current is not None and current not in chain and len(chain) < MAX_CHAIN:
+            state, _ = await self.load_person(current)
+            chain[current] = state
+            current = manager_on(state, on) if state.exists else None
+        return chain
+
     async def context(self) -> DecisionContext:
         return DecisionContext(
             today=self._today(), ladders=await self.ladders(), max_mentees=self.max_mentees
@@ -237,21 +252,30 @@ class CareerService:
         if isinstance(command, c.PublishLadder):
             track = command.ladder.track
             versions = await self.ladder_versions(track)
+            occupied: dict[str, int] = {}
+            if versions:  # a first version strands no one (and may precede the read models)
+                census = await level_census(self.store.engine, track=track)
+                occupied = {entry.level: entry.headcount for entry in census}
             events: Sequence[DomainEvent] = decide_ladder(
-                versions[-1] if versions else None, command, ctx
+                versions[-1] if versions else None, command, ctx, occupied
             )
-            return [
-                StreamAppend(
-                    ladder_stream(track),
-                    [encode(e) for e in events],
-                    expected_version if expected_version is not None else len(versions),
-                )
-            ]
+            ladder_append = StreamAppend(
+                ladder_stream(track),
+                [encode(e) for e in events],
+                expected_version if expected_version is not None else len(versions),
+            )
+            return [ladder_append, *await self._level_moves(events)]
         if isinstance(command, c.StartMentorship | c.EndMentorship):
             return await self._decide_mentorship(command, ctx, expected_version)
         person_id = command.person_id
         state, version = await self.load_person(person_id)
         events = decide(state, command, ctx)
+        if (address := email_set_by(state, command)) is not None:
+            owners = await people_with_email(self.store.engine, address)
+            email_unused(person_id, address, owners)
+        if (named := manager_named(command)) is not None:
+            person, manager, on = named
+            check_manager(person, manager, on, await self.manager_chain(manager, on))
         expected = version if expected_version is None else expected_version
         return [
             StreamAppend(
@@ -260,6 +284,22 @@ class CareerService:
                 NO_STREAM if expected == 0 else expected,
             )
         ]
+
+    async def _level_moves(self, events: Sequence[DomainEvent]) -> list[StreamAppend]:
+        """The ``LevelMapped`` of everyone a published version's mapping moves, one stream
+        each, to be appended with the version itself (all or nothing)."""
+        moves: list[StreamAppend] = []
+        for published in events:
+            if not isinstance(published, LadderPublished) or not published.level_mapping:
+                continue
+            engine = self.store.engine
+            mapped = list(published.level_mapping)
+            for person_id in await people_on_levels(engine, published.track, mapped):
+                state, version = await self.load_person(person_id)
+                moved = decide_level_mapping(state, published)
+                if moved is not None:
+                    moves.append(StreamAppend(person_stream(person_id), [encode(moved)], version))
+        return moves
 
     async def _decide_mentorship(
         self,

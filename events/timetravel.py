@@ -113,7 +113,8 @@ async def career_history(
     if not career.exists:
         return None
     recorded = {e.event_id: e for e in events}
-    corrected_ids = {c.target_event_id for c in state.corrections}
+    withdrawn = state.withdrawn_ids
+    corrected_ids = {c.target_event_id for c in state.corrections if c.event_id not in withdrawn}
     facts: list[HistoryFact] = []
     for event_id, fact in state.corrected_facts.items():
         origin = recorded[event_id]

@@ -18,7 +18,7 @@ from api.context import Context, Info
 from api.fields import field
 from api.scopes import NotFound, PersonIdArg, parse_id, require_person
 from api.services import read_services
-from api.types.ladder import Level
+from api.types.ladder import Level, level_in_version
 from domain.career import LevelChange
 from events.readmodels.api_history import CareerHistory as HistoryView
 from events.readmodels.api_history import FactView
@@ -33,6 +33,12 @@ def _levels_of(data: dict[str, Any]) -> tuple[str | None, str | None, str | None
     track = data.get("to_track") or data.get("track")
     from_track = data.get("from_track") or track
     return from_track, data.get("from_level"), track, data.get("to_level") or data.get("level")
+
+
+def _version_of(data: dict[str, Any]) -> int | None:
+    """The ladder version a fact was judged against, when it names one."""
+    version = data.get("ladder_version")
+    return version if isinstance(version, int) else None
 
 
 @strawberry.type(description="One career fact of a person's stream, as it stands.")
@@ -56,14 +62,25 @@ class CareerEvent:
     rescinded: bool
     rescind_reason: str | None
     _from_track: strawberry.Private[str | None]
+    _ladder_version: strawberry.Private[int | None]
 
-    @field(description="The level the fact moved from (promotions, demotions...).")
+    @field(
+        description="The level the fact moved from (promotions, demotions...), as the "
+        "ladder version it was judged against defined it."
+    )
     async def from_level(self, info: Info) -> Level | None:
-        return await loaders.level(info.context, self._from_track, self.from_level_key)
+        same_track = self._from_track == self.track
+        version = self._ladder_version if same_track else None
+        return await level_in_version(info.context, self._from_track, version, self.from_level_key)
 
-    @field(description="The level the fact sets (hire, promotion, move...).")
+    @field(
+        description="The level the fact sets (hire, promotion, move...), as the ladder "
+        "version it was judged against defined it."
+    )
     async def to_level(self, info: Info) -> Level | None:
-        return await loaders.level(info.context, self.track, self.level_key)
+        return await level_in_version(
+            info.context, self.track, self._ladder_version, self.level_key
+        )
 
     @classmethod
     def from_timeline(cls, row: TimelineEntry) -> CareerEvent:
@@ -86,6 +103,7 @@ class CareerEvent:
             rescinded=row.rescinded,
             rescind_reason=row.rescind_reason,
             _from_track=from_track,
+            _ladder_version=_version_of(row.data),
         )
 
     @classmethod
@@ -109,6 +127,7 @@ class CareerEvent:
             rescinded=False,
             rescind_reason=None,
             _from_track=from_track,
+            _ladder_version=_version_of(fact.data),
         )
 
 
@@ -151,7 +170,8 @@ class CareerHistory:
     years_of_experience: float = strawberry.field(description="On `asOf` (or today).")
     level_changes: list[LevelStep]
     events: list[CareerEvent] = strawberry.field(
-        description="The standing facts effective by `asOf`, corrections known then applied."
+        description="The standing facts effective by `asOf`, corrections known then applied, "
+        "and the mentorships started or ended by then (as mentor and as mentee)."
     )
     _manager_id: strawberry.Private[str | None]
 
@@ -215,9 +235,18 @@ async def history_of(
     context: Context, person_id: str, as_of: date | None, known_at: datetime | None
 ) -> CareerHistory:
     """The career history of a person the caller may read; ``NOT_FOUND`` without a hire."""
+    found = await history_or_none(context, person_id, as_of, known_at)
+    if found is None:
+        raise NotFound("No career is recorded for this person.", field="personId")
+    return found
+
+
+async def history_or_none(
+    context: Context, person_id: str, as_of: date | None, known_at: datetime | None
+) -> CareerHistory | None:
+    """The career history of a person the caller may read; None when the log (as known at
+    ``known_at``) has no hire of theirs effective by ``as_of``."""
     services = read_services(context)
     known = None if known_at is None else utc(known_at)
     view = await services.queries.career_history(person_id, as_of=as_of, known_at=known)
-    if view is None:
-        raise NotFound("No career is recorded for this person.", field="personId")
-    return CareerHistory.from_view(view, services.today())
+    return None if view is None else CareerHistory.from_view(view, services.today())

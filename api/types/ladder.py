@@ -26,6 +26,39 @@ class LadderLookup(Protocol):
     async def current_ladder(self, track: str) -> domain_ladder.Ladder | None: ...
 
 
+@runtime_checkable
+class LadderVersions(Protocol):
+    """Implemented by the services: every published version of a ladder."""
+
+    async def ladder_version(self, track: str, version: int) -> domain_ladder.Ladder | None: ...
+
+
+async def find_ladder_version(
+    context: Context, track: str, version: int | None
+) -> domain_ladder.Ladder | None:
+    """Version ``version`` of ``track``'s ladder (None: the current one; null if unknown)."""
+    if version is None:
+        return await find_ladder(context, track)
+    services = context.services
+    if isinstance(services, LadderVersions):
+        return await services.ladder_version(track, version)
+    found = await find_ladder(context, track)
+    return found if found is not None and found.version == version else None
+
+
+async def level_in_version(
+    context: Context, track: str | None, version: int | None, key: str | None
+) -> Level | None:
+    """The ``Level`` of ``key`` as version ``version`` of the ladder defined it (null if it
+    had no such level)."""
+    if not track or not key:
+        return None
+    ladder = await find_ladder_version(context, track, version)
+    if ladder is None or not ladder.has_level(key):
+        return None
+    return Level.from_domain(ladder.level(key), ladder)
+
+
 async def find_ladder(context: Context, track: str) -> domain_ladder.Ladder | None:
     services = context.services
     if isinstance(services, LadderLookup):
@@ -61,6 +94,11 @@ class Level(Node):
     experience: str = strawberry.field(description="The ladder's own experience wording.")
     description: str
     progression: str = strawberry.field(description="What it takes to move up from here.")
+    requires: list[str] = strawberry.field(
+        description="What reaching this level needs beyond years, e.g. "
+        "`leadership_experience` (24 months in the level below); waived only by an "
+        "experience exception."
+    )
     _ladder: strawberry.Private[domain_ladder.Ladder]
 
     def raw_id(self) -> str:
@@ -82,6 +120,7 @@ class Level(Node):
             experience=level.experience,
             description=level.description,
             progression=level.progression,
+            requires=list(level.requires),
             _ladder=ladder,
         )
 
@@ -119,16 +158,23 @@ class Ladder(Node):
 
 @strawberry.type
 class LadderQuery:
-    @field(description="The current ladder of a track, or null for an unknown track.")
-    async def ladder(self, info: Info, track: str) -> Ladder | None:
-        found = await find_ladder(info.context, track)
+    @field(
+        description="A track's ladder: the current one, or version `version` as it was "
+        "published; null for an unknown track or version."
+    )
+    async def ladder(self, info: Info, track: str, version: int | None = None) -> Ladder | None:
+        found = await find_ladder_version(info.context, track, version)
         return None if found is None else Ladder.from_domain(found)
 
-    @field(description="The levels of a track, lowest rank first.")
-    async def levels(self, info: Info, track: str) -> list[Level]:
-        found = await find_ladder(info.context, track)
+    @field(
+        description="The levels of a track (of version `version`, default the current one), "
+        "lowest rank first."
+    )
+    async def levels(self, info: Info, track: str, version: int | None = None) -> list[Level]:
+        found = await find_ladder_version(info.context, track, version)
         if found is None:
-            raise UnknownTrack(f"There is no {track!r} ladder.", ids={"track": track})
+            what = f"{track!r} ladder" + ("" if version is None else f" version {version}")
+            raise UnknownTrack(f"There is no {what}.", ids={"track": track})
         return [Level.from_domain(level, found) for level in found.levels]
 
 

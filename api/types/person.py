@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import strawberry
 
@@ -18,15 +18,16 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import PersonIdArg, can_see, parse_id, visible_people
+from api.scopes import InvalidArgument, PersonIdArg, can_see, parse_id, visible_people
 from api.services import read_services
-from api.types.career import CareerEvent, CareerHistory, history_of
+from api.types.career import CareerEvent, CareerHistory, history_or_none
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
 from api.types.node import Node
 from api.types.readiness import PromotionReadiness, readiness_of
 from api.types.rotation import Rotation
 from domain.ladder import Ladder
+from domain.org_chart import reports_in
 from events.readmodels.api_queries import PeopleFilter, PersonRow
 
 
@@ -84,10 +85,22 @@ class Person(Node):
         manager_id = self._row.manager_id
         return None if manager_id is None else await person_or_none(info.context, manager_id)
 
-    @field(description="Years of experience on `asOf` (default today).")
-    def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
-        on = as_of or read_services(info.context).today()
-        return round(self._row.years_of_experience(on), 2)
+    @field(
+        description="Years of experience on `asOf` (default today): prior years plus time "
+        "employed up to that day, without time away, for people who left and came back too "
+        "(the same figure as `careerHistory(asOf:)`, readiness and `ladder replay`)."
+    )
+    async def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
+        services = read_services(info.context)
+        on = as_of or services.today()
+        if self._row.experience_exact_on(on):
+            return round(self._row.years_of_experience(on), 2)
+        # A day before the current employment (or before a departure): only the log has
+        # the employment periods.
+        history = await services.queries.career_history(self.raw_id(), as_of=None, known_at=None)
+        if history is None:
+            return round(self._row.years_of_experience(on), 2)
+        return round(history.career.years_of_experience(on), 2)
 
     @field(description="Days since the current level took effect.")
     def days_in_level(self, info: Info) -> int:
@@ -118,12 +131,32 @@ class Person(Node):
 
     @field(
         description="The career as effective on `asOf` and as recorded by `knownAt`, "
-        "computed from the log (see `Query.careerHistory`)."
+        "computed from the log (see `Query.careerHistory`); null when the person was not yet "
+        "hired on `asOf` (or the log knew no hire of theirs at `knownAt`)."
     )
     async def career_history(
         self, info: Info, as_of: date | None = None, known_at: datetime | None = None
-    ) -> CareerHistory:
-        return await history_of(info.context, self.raw_id(), as_of, known_at)
+    ) -> CareerHistory | None:
+        return await history_or_none(info.context, self.raw_id(), as_of, known_at)
+
+    @field(
+        description="The people reporting directly to this person on `asOf` (default "
+        "today): employed that day, those you may see, by id."
+    )
+    async def direct_reports(self, info: Info, as_of: date | None = None) -> list[Person]:
+        return await people_below(info.context, self.raw_id(), 1, as_of)
+
+    @field(
+        description="The people below this person on `asOf` (default today), down to "
+        "`depth` levels (1: direct reports; null: everyone below), employed that day, those "
+        "you may see; nearest first, then by id."
+    )
+    async def reports(
+        self, info: Info, depth: int | None = None, as_of: date | None = None
+    ) -> list[Person]:
+        if depth is not None and depth < 1:
+            raise InvalidArgument("depth must be 1 or more (or null for all).", field="depth")
+        return await people_below(info.context, self.raw_id(), depth, as_of)
 
     @field(description="What stands between this person and the next level.")
     async def readiness(self, info: Info) -> PromotionReadiness | None:
@@ -138,6 +171,18 @@ async def person_or_none(context: Context, person_id: str) -> Person | None:
     if row is None:
         return None
     return Person.from_row(row, await loaders.ladders(context).load(row.track))
+
+
+async def people_below(
+    context: Context, manager_id: str, depth: int | None, as_of: date | None
+) -> list[Person]:
+    """The people below ``manager_id`` on ``as_of`` (default today) whom the caller may see."""
+    on = as_of or read_services(context).today()
+    chart = await loaders.org_chart(context).load(on)
+    found = await asyncio.gather(
+        *(person_or_none(context, p) for p in reports_in(chart, manager_id, depth))
+    )
+    return [p for p in found if p is not None]
 
 
 PEOPLE = "people"
@@ -160,9 +205,22 @@ class PersonQuery:
         level: str | None = None,
         status: PersonStatus | None = None,
         search: str | None = None,
+        manager_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only people reporting directly to them on `asOf`."),
+        ] = None,
+        as_of: Annotated[
+            date | None,
+            strawberry.argument(description="The day `managerId` is judged on (default today)."),
+        ] = None,
     ) -> Connection[Person]:
         context = info.context
         visible = await visible_people(context)
+        if manager_id is not None:
+            boss = parse_id(manager_id, field="managerId")
+            chart = await loaders.org_chart(context).load(as_of or read_services(context).today())
+            direct = frozenset(reports_in(chart, boss, 1))
+            visible = direct if visible is None else visible & direct
         limit = page_size(first, context.settings)
         key = decode_cursor(PEOPLE, after, (str, str))
         filters = PeopleFilter(

@@ -41,8 +41,16 @@ class PromotionReadiness:
     rotation_done: bool
     training_done: bool
     missing: list[str] = strawberry.field(
-        description="Still missing, from `experience`, `mentorship`, `role_rotation`, "
-        "`leadership_training`."
+        description="Still missing, from `experience`, `leadership_experience` (when the next "
+        "level requires it), `mentorship`, `role_rotation`, `leadership_training`, "
+        "`performance_and_impact`."
+    )
+    rotation_overdue: bool = strawberry.field(
+        description="The current rotation is past its planned end and not ended yet."
+    )
+    impact_done: bool = strawberry.field(
+        description="A training completed or a rotation ended at this level in a development "
+        "area of the ladder's `performance_and_impact` group."
     )
 
     @field(description="The person; null if not visible to you.")
@@ -84,6 +92,8 @@ async def readiness_of(context: Context, person_id: str) -> PromotionReadiness |
         rotation_done=found.rotation_done,
         training_done=found.training_done,
         missing=list(found.missing),
+        rotation_overdue=found.rotation_overdue,
+        impact_done=found.impact_done,
     )
 
 

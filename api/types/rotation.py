@@ -56,6 +56,10 @@ class Rotation(Node):
             _person_id=str(row.person_id),
         )
 
+    @field(description="Running past its planned end (not ended yet) today.")
+    def overdue(self, info: Info) -> bool:
+        return self.active and self.planned_end_on < read_services(info.context).today()
+
     @field(description="Who rotates; null if not visible to you.")
     async def person(
         self, info: Info

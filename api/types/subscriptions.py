@@ -18,7 +18,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.auth import Role
-from api.context import Context, Info
+from api.context import Info
 from api.errors import ApiError, Forbidden
 from api.scopes import parse_id
 from api.services import read_services
@@ -30,21 +30,32 @@ from api.streaming import (
     owner_of,
     start_position,
 )
-from api.types.ladder import Level
+from api.types.ladder import Level, level_in_version
 from api.types.mutations.common import person_global_id, resolved_field
 from api.types.person import Person, person_or_none
-from domain import ladder as domain_ladder
+from domain.reversals import ChangeKind, PromotionChange
 from events.port import RecordedEvent
+from events.reversals import PROMOTION_CHANGE_TYPES, promotion_change_of
 from events.sql_store import SqlEventStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PROMOTION = "PromotionRecorded"
+_CHANGES_KEPT = 1024
 
-# Published ladder versions never change, so they are cached for the process (per store).
-_ladder_versions: WeakKeyDictionary[SqlEventStore, dict[tuple[str, int], domain_ladder.Ladder]] = (
-    WeakKeyDictionary()
-)
+# What a correction or rescind did to a promotion never changes (the log only grows), and
+# every subscriber asks about the same events: remembered per store, a bounded number.
+_changes: WeakKeyDictionary[SqlEventStore, dict[int, PromotionChange | None]] = WeakKeyDictionary()
+
+
+async def _promotion_change(store: SqlEventStore, event: RecordedEvent) -> PromotionChange | None:
+    if event.type == "PromotionRecorded":
+        return await promotion_change_of(store, event)
+    known = _changes.setdefault(store, {})
+    if event.position not in known:
+        if len(known) >= _CHANGES_KEPT:
+            known.clear()
+        known[event.position] = await promotion_change_of(store, event)
+    return known[event.position]
 
 
 class InvalidArgument(ApiError):
@@ -56,32 +67,49 @@ def subscription(description: str) -> Callable[[F], F]:
     return cast("Callable[[F], F]", strawberry.subscription(description=description))
 
 
-async def ladder_version(context: Context, track: str, version: int) -> domain_ladder.Ladder | None:
-    services = read_services(context)
-    cache = _ladder_versions.setdefault(services.store, {})
-    if (track, version) not in cache:
-        for ladder in await services.service.ladder_versions(track):
-            cache[(track, ladder.version)] = ladder
-    return cache.get((track, version))
-
-
-async def level_of(context: Context, track: str, version: int, key: str) -> Level | None:
-    ladder = await ladder_version(context, track, version)
-    if ladder is None or not ladder.has_level(key):
-        return None
-    return Level.from_domain(ladder.level(key), ladder)
-
-
 def _check_after(after_position: int | None) -> None:
     if after_position is not None and after_position < 0:
         raise InvalidArgument("afterPosition must be 0 or more.", field="afterPosition")
 
 
-@strawberry.type(description="A promotion, as the log recorded it.")
+strawberry.enum(
+    ChangeKind,
+    name="PromotionChange",
+    description="What a message of the promotions feed says happened to a promotion.",
+)
+
+# The promotion's fields as this type names them (a correction names data fields).
+_FIELD_NAMES = {
+    "from_level": "fromLevelKey",
+    "to_level": "toLevelKey",
+    "effective_on": "effectiveOn",
+    "ladder_version": "ladderVersion",
+    "experience_exception": "experienceException",
+}
+
+
+def _graphql_name(field: str) -> str:
+    if field in _FIELD_NAMES:
+        return _FIELD_NAMES[field]
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@strawberry.type(
+    description=(
+        "One step in the life of a promotion, as the log recorded it: the promotion "
+        "`RECORDED`, `CORRECTED` (or a correction of it withdrawn), `RESCINDED`, or "
+        "`RESTORED` (its rescission undone). The promotion's fields hold its values "
+        "after this step; `position`, `streamVersion`, `eventId` and `recordedAt` are those "
+        "of the event that took the step (the correction or rescind itself)."
+    )
+)
 class PromotionEvent:
     position: int = strawberry.field(description="Global log position: resume after it.")
     stream_version: int
-    event_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(
+        description="The id of the event of this step (the promotion, correction or rescind)."
+    )
     recorded_at: datetime
     person_id: strawberry.ID = strawberry.field(description="The promoted person's global ID.")
     track: str
@@ -91,37 +119,62 @@ class PromotionEvent:
     effective_on: date
     rationale: str
     experience_exception: str | None
+    change: ChangeKind = strawberry.field(
+        description="What this step did: the promotion was recorded, corrected or rescinded."
+    )
+    promotion_id: strawberry.ID = strawberry.field(
+        description="The event id of the promotion concerned (equal to `eventId` when recorded)."
+    )
+    in_force: bool = strawberry.field(
+        description="Whether the promotion stands after this step (false once rescinded)."
+    )
+    changed_fields: list[str] = strawberry.field(
+        description="The fields a correction replaced, or a withdrawn correction had replaced "
+        "(e.g. `effectiveOn`); empty otherwise."
+    )
+    reason: str | None = strawberry.field(
+        description="Why the promotion was corrected, rescinded or restored; null when recorded."
+    )
     _raw_person_id: strawberry.Private[str]
 
     @resolved_field("The level left, as the ladder version defined it.")
     async def from_level(self, info: Info) -> Level | None:
-        return await level_of(info.context, self.track, self.ladder_version, self.from_level_key)
+        return await level_in_version(
+            info.context, self.track, self.ladder_version, self.from_level_key
+        )
 
     @resolved_field("The level reached, as the ladder version defined it.")
     async def to_level(self, info: Info) -> Level | None:
-        return await level_of(info.context, self.track, self.ladder_version, self.to_level_key)
+        return await level_in_version(
+            info.context, self.track, self.ladder_version, self.to_level_key
+        )
 
     @resolved_field("The person now (null if no longer visible to you).")
     async def person(self, info: Info) -> Person | None:
         return await person_or_none(info.context, self._raw_person_id)
 
     @classmethod
-    def from_recorded(cls, event: RecordedEvent) -> PromotionEvent:
-        data = event.data
-        person = str(data["person_id"])
+    def from_change(cls, event: RecordedEvent, change: PromotionChange) -> PromotionEvent:
+        promotion = change.promotion
+        person = str(promotion.person_id)
         return cls(
             position=event.position,
             stream_version=event.version,
             event_id=strawberry.ID(str(event.event_id)),
             recorded_at=event.recorded_at,
             person_id=person_global_id(person),
-            track=str(data["track"]),
-            from_level_key=str(data["from_level"]),
-            to_level_key=str(data["to_level"]),
-            ladder_version=int(data["ladder_version"]),
-            effective_on=date.fromisoformat(str(data["effective_on"])),
-            rationale=str(data["rationale"]),
-            experience_exception=data.get("experience_exception"),
+            track=promotion.track,
+            from_level_key=promotion.from_level,
+            to_level_key=promotion.to_level,
+            ladder_version=promotion.ladder_version,
+            effective_on=promotion.effective_on,
+            rationale=promotion.rationale,
+            experience_exception=promotion.experience_exception,
+            change=change.kind,
+            promotion_id=strawberry.ID(str(change.promotion_id)),
+            in_force=change.in_force,
+            changed_fields=[_graphql_name(f) for f in change.changed_fields],
+            reason=change.reason,
             _raw_person_id=person,
         )
 
@@ -156,7 +209,8 @@ class CareerLogEvent:
 class CareerSubscription:
     @subscription(
         "Promotions after `afterPosition` (default: from now on), replayed then live; "
-        "only those of people you may see."
+        "only those of people you may see. Each promotion is announced when recorded, and "
+        "again, as its own message, when it is corrected or rescinded."
     )
     async def promotions(
         self, info: Info, after_position: int | None = None, track: str | None = None
@@ -168,18 +222,22 @@ class CareerSubscription:
         visibility = Visibility(principal, services)
         # Managers also follow org-chart changes, to refresh their reports in log order.
         manager = principal.role is Role.MANAGER
-        types = (PROMOTION, *ORG_CHART_TYPES) if manager else (PROMOTION,)
+        types: tuple[str, ...] = PROMOTION_CHANGE_TYPES
+        if manager:
+            types = (*types, *(t for t in ORG_CHART_TYPES if t not in types))
         after = await start_position(services, after_position)
         async for event in follow_types(context, after, types):
-            if event.type != PROMOTION:
+            if manager and event.type in ORG_CHART_TYPES:
                 visibility.org_chart_changed()
-                continue
-            if track is not None and event.data.get("track") != track:
+            if event.type not in PROMOTION_CHANGE_TYPES:
                 continue
             owner = owner_of(event)
             if owner is None or not await visibility.can_see(owner):
                 continue
-            yield PromotionEvent.from_recorded(event)
+            change = await _promotion_change(services.store, event)
+            if change is None or (track is not None and change.promotion.track != track):
+                continue
+            yield PromotionEvent.from_change(event, change)
 
     @subscription(
         "Every event of one person's stream after `afterPosition` (default: from now on), "

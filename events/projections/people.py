@@ -20,6 +20,7 @@ from uuid import UUID
 
 from domain import events as ev
 from domain.career import ACTIVE, Career
+from domain.readiness import areas_developed
 from domain.serialization import from_data
 from domain.state import PersonState, fold
 from events.projections.base import Envelope, Lookup, Projection, Row
@@ -71,7 +72,7 @@ def derive_columns(career: Career, state: PersonState) -> Row:
     else:  # departed (or never hired): every period is closed, experience is frozen
         experience_years = career.years_of_experience(date.max)
         experience_since = None
-    rotation = next((r for r in career.rotations if r.active), None)
+    rotation = career.current_rotation
     effective = [f.effective_on for f in state.facts.values()]
     return {
         "name": career.name,
@@ -97,13 +98,20 @@ def derive_columns(career: Career, state: PersonState) -> Row:
     }
 
 
-def readiness_flags(career: Career) -> dict[str, bool]:
+def readiness_flags(career: Career) -> dict[str, Any]:
     """Development done while at the current level: a mentorship taken part in (as mentor
-    or mentee), a rotation completed, a leadership training completed."""
+    or mentee), a rotation completed, a leadership training completed, and the development
+    areas of the trainings and rotations completed (``domain.readiness.areas_developed``)."""
     since = career.level_since
     if since is None or career.status != ACTIVE:
-        return {"mentorship_done": False, "rotation_done": False, "training_done": False}
+        return {
+            "mentorship_done": False,
+            "rotation_done": False,
+            "training_done": False,
+            "areas_done": [],
+        }
     return {
+        "areas_done": list(areas_developed(career, since)),
         "mentorship_done": any(
             m.ended_on is None or m.ended_on >= since for m in career.mentorships
         ),
@@ -114,7 +122,7 @@ def readiness_flags(career: Career) -> dict[str, bool]:
     }
 
 
-people = Projection("people", version=2, table=tables.people, key=_key, finish=_finish)
+people = Projection("people", version=3, table=tables.people, key=_key, finish=_finish)
 
 
 @people.on(*ev.PERSON_EVENT_TYPES)

@@ -29,6 +29,8 @@ def _key(env: Envelope) -> Sequence[Lookup]:
 
 def _target(env: Envelope) -> Sequence[Lookup]:
     event = env.event
+    if isinstance(event, ev.EventRescinded) and event.fact_event_id is not None:
+        return [("event_id", str(event.fact_event_id))]  # a withdrawn fix: its fact's row
     if isinstance(event, ev.EventCorrected | ev.EventRescinded):
         return [("event_id", str(event.target_event_id))]
     return []
@@ -104,9 +106,37 @@ def rescinded(row: Row | None, env: Envelope) -> Row | None:
     event = env.event
     if row is None or not isinstance(event, ev.EventRescinded):
         return row
+    if event.fact_event_id is not None:
+        return _withdrawn(row, str(event.target_event_id), env.id_text)
     return {
         **row,
         "rescinded_by": env.id_text,
         "rescinded_position": env.position,
         "rescind_reason": event.reason,
+    }
+
+
+def _withdrawn(row: Row, fix_id: str, by: str) -> Row:
+    """``row`` without the rescind or correction ``fix_id`` (withdrawn by ``by``)."""
+    if row["rescinded_by"] == fix_id:  # the rescission is undone: the fact stands again
+        return {**row, "rescinded_by": None, "rescinded_position": None, "rescind_reason": None}
+    marks = [
+        {**mark, "withdrawn_by": by} if mark["event_id"] == fix_id else mark
+        for mark in row["corrections"]
+    ]
+    if marks == row["corrections"]:
+        return row
+    original = row["original_data"] or row["data"]
+    standing = [mark for mark in marks if mark.get("withdrawn_by") is None]
+    fixed = from_data(row["type"], original, UUID(row["event_id"]))
+    for mark in standing:
+        fixed = apply_changes(fixed, mark["changes"]) or fixed  # type: ignore[arg-type]
+    last = standing[-1] if standing else None
+    return {
+        **row,
+        **values_of(to_data(fixed)),
+        "original_data": original if standing else None,
+        "corrections": marks,
+        "corrected_by": None if last is None else last["event_id"],
+        "corrected_position": None if last is None else last["position"],
     }

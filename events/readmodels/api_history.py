@@ -50,6 +50,8 @@ class CareerHistory:
     """The last log position the view includes (0 when nothing was known)."""
     career: Career
     facts: tuple[FactView, ...]
+    """Standing career facts and mentorship events effective by ``as_of``, in effective
+    order (same-day ones in stream order)."""
 
 
 async def career_history(
@@ -66,8 +68,12 @@ async def career_history(
     if not career.exists:
         return None
     by_id = {r.event_id: r for r in recorded}
+    # Career facts as they stand (corrected, rescinded ones dropped) and the mentorships
+    # this person took part in, as mentor or mentee (never corrected: ended instead).
+    standing: list[ev.PersonEvent] = [fact for _, fact in state.effective_pairs()]
+    standing += state.mentorship_events
     facts: list[FactView] = []
-    for _order, fact in sorted(state.effective_pairs(), key=lambda p: (p[1].effective_on, p[0])):
+    for fact in standing:
         if as_of is not None and fact.effective_on > as_of:
             continue
         source = by_id[fact.event_id]
@@ -85,6 +91,8 @@ async def career_history(
                 original_data=None if data == source.data else source.data,
             )
         )
+    # Stream order breaks ties between facts of one day, as the recorded order did.
+    facts.sort(key=lambda f: (f.effective_on, f.stream_version))
     return CareerHistory(
         person_id=str(person_id),
         as_of=as_of,

@@ -25,13 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.career import ACTIVE, UNKNOWN
 from domain.errors import LadderError
-from domain.ladder import Ladder, bundled_ladder
+from domain.ladder import LEADERSHIP_EXPERIENCE, Ladder, bundled_ladder
 from domain.readiness import (
     EXPERIENCE,
     LEADERSHIP_TRAINING,
     MENTORSHIP,
     MISSING_KEYS,
+    PERFORMANCE_AND_IMPACT,
     ROLE_ROTATION,
+    impact_done,
+    unmet_requirements,
 )
 from events.fast_reads import fetch_rows
 from events.projections.people import derive_columns, state_of
@@ -432,11 +435,15 @@ def readiness_of(person: PersonView, ladder: Ladder | None, on: date) -> Readine
         return nothing
     upper = ladder.next_level(person.level)
     met = upper is not None and years + 1e-9 >= upper.min_years
+    unmet = () if upper is None else unmet_requirements(upper, person.months_in_level(on))
+    impact = impact_done(ladder, tuple(person.areas_done))
     done = {
         EXPERIENCE: met,
+        LEADERSHIP_EXPERIENCE: LEADERSHIP_EXPERIENCE not in unmet,
         MENTORSHIP: person.mentorship_done,
         ROLE_ROTATION: person.rotation_done,
         LEADERSHIP_TRAINING: person.training_done,
+        PERFORMANCE_AND_IMPACT: impact is not False,
     }
     return ReadinessView(
         person_id=person.person_id,
@@ -451,6 +458,10 @@ def readiness_of(person: PersonView, ladder: Ladder | None, on: date) -> Readine
         rotation_done=person.rotation_done,
         training_done=person.training_done,
         missing=() if upper is None else tuple(k for k in MISSING_KEYS if not done[k]),
+        impact_done=bool(impact),
+        rotation_overdue=person.rotation_ends_on is not None
+        and person.rotation_id is not None
+        and person.rotation_ends_on < on,
     )
 
 

@@ -76,6 +76,8 @@ people = sa.Table(
     sa.Column("mentorship_done", sa.Boolean, nullable=False),
     sa.Column("rotation_done", sa.Boolean, nullable=False),
     sa.Column("training_done", sa.Boolean, nullable=False),
+    # Development areas of the trainings and rotations completed at the current level.
+    sa.Column("areas_done", Json, nullable=False),
     sa.Column("last_position", sa.BigInteger, nullable=False),
     # The person's events as recorded ([type, data, event_id] each): corrections and
     # rescinds re-fold them with the domain's evolve.

@@ -62,10 +62,21 @@ class Tenure:
     experience_years: float
     experience_since: date | None
     level_since: date
+    departed_on: date | None
+
+    def experience_exact_on(self, on: date) -> bool:
+        """Whether :meth:`years_of_experience` is exact on ``on`` from these columns alone:
+        on or after the start of the current employment, or (for someone who left) on or
+        after their last day. Earlier days (before a rehire, during a gap, before a
+        departure) need the person's employment periods, which only the log has."""
+        if self.experience_since is not None:
+            return on >= self.experience_since
+        return self.departed_on is not None and on >= self.departed_on
 
     def years_of_experience(self, on: date) -> float:
         """Experience on ``on``: frozen while departed, growing by the day while employed
-        (prior years plus tenure, without time away)."""
+        (prior years plus tenure, without time away). Exact only where
+        :meth:`experience_exact_on` says so."""
         if self.experience_since is None or on <= self.experience_since:
             return self.experience_years
         return self.experience_years + (on - self.experience_since).days / DAYS_PER_YEAR
@@ -96,6 +107,7 @@ class PersonView(Tenure):
     mentorship_done: bool
     rotation_done: bool
     training_done: bool
+    areas_done: list[str]
     last_position: int
 
     @classmethod
@@ -118,11 +130,19 @@ class Correction:
     actor_id: str | None
     reason: str
     changes: dict[str, Any]
+    withdrawn_by: UUID | None = None
+    """The rescind that withdrew this correction (it no longer counts), if one did."""
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Correction:
         """From the mark the timeline projection keeps in ``corrections``."""
-        return _from_row(cls, data, recorded_at=datetime.fromisoformat(data["recorded_at"]))
+        withdrawn = data.get("withdrawn_by")
+        return _from_row(
+            cls,
+            data,
+            recorded_at=datetime.fromisoformat(data["recorded_at"]),
+            withdrawn_by=None if withdrawn is None else UUID(withdrawn),
+        )
 
     def to_data(self) -> dict[str, Any]:
         """The mark as the timeline projection keeps it (``from_data``'s inverse)."""
@@ -133,6 +153,7 @@ class Correction:
             "actor_id": self.actor_id,
             "reason": self.reason,
             "changes": self.changes,
+            **({} if self.withdrawn_by is None else {"withdrawn_by": str(self.withdrawn_by)}),
         }
 
 
@@ -211,6 +232,10 @@ class RotationView:
     outcome: str | None
     active: bool
 
+    def overdue_on(self, on: date) -> bool:
+        """Running past its planned end on ``on``."""
+        return self.active and self.planned_end_on < on
+
     @property
     def sort_key(self) -> tuple[str, str]:
         return (self.started_on.isoformat(), str(self.rotation_id))
@@ -267,6 +292,10 @@ class ReadinessView:
     rotation_done: bool
     training_done: bool
     missing: tuple[str, ...]
+    rotation_overdue: bool = False
+    """The current rotation is past its planned end and not ended."""
+    impact_done: bool = False
+    """Development in a performance-and-impact area at the current level."""
 
     @property
     def ready(self) -> bool:

@@ -86,13 +86,18 @@ async def hire(
     *,
     level: str = "pm",
     hired_on: date = HIRED_LONG_AGO,
-    prior_years: float = 0.0,
+    prior_years: float | None = None,
     manager_id: str | None = None,
     track: str = "product",
     person_id: str | None = None,
 ) -> dict[str, Any]:
-    """Hire someone and return the payload (asserting it succeeded)."""
+    """Hire someone and return the payload (asserting it succeeded); ``prior_years``
+    defaults to the level's minimum, so no experience exception is needed."""
     person_id = person_id or new_id()
+    if prior_years is None:
+        from domain.ladder import bundled_ladder
+
+        prior_years = float(bundled_ladder(track).level(level).min_years)
     body = await gql(
         client,
         HIRE,
@@ -273,6 +278,7 @@ def ladder_input(track: str, name: str, source: str = "engineering") -> dict[str
                 "description": level.description,
                 "progression": level.progression,
                 "experience": level.experience,
+                "requires": list(level.requires),
             }
             for level in ladder.levels
         ],

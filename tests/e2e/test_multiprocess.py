@@ -26,6 +26,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from api.auth import Role, mint_token
+from domain.ladder import bundled_ladder
 from events.db import create_engine
 from events.migrate import current_revision, head_revision
 from events.port import RecordedEvent
@@ -136,6 +137,7 @@ async def hire(client: httpx.AsyncClient, token: str, level: str = "pm") -> str:
             "track": "product",
             "level": level,
             "hiredOn": HIRED_LONG_AGO.isoformat(),
+            "priorYears": bundled_ladder("product").level(level).min_years,
         },
     )
     assert payload["errors"] == [], payload

@@ -34,6 +34,10 @@ class HirePersonInput:
     person_id: strawberry.ID | None = strawberry.field(
         default=None, description="A UUID (or Person ID) for the new person; made up if absent."
     )
+    experience_exception: str | None = strawberry.field(
+        default=None,
+        description="Why to hire at a level above what `priorYears` allows (kept for audit).",
+    )
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
 
@@ -47,6 +51,7 @@ class HirePersonInput:
             hired_on=self.hired_on,
             prior_years=self.prior_years,
             manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+            experience_exception=self.experience_exception,
         )
 
 
@@ -83,6 +88,11 @@ class RehirePersonInput:
     track: str
     level: str
     manager_id: strawberry.ID | None = None
+    experience_exception: str | None = strawberry.field(
+        default=None,
+        description="Why to rehire at a level above what the experience on `effectiveOn` "
+        "allows (kept for audit).",
+    )
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field()
 
@@ -93,6 +103,7 @@ class RehirePersonInput:
             track=self.track,
             level=self.level,
             manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+            experience_exception=self.experience_exception,
         )
 
 

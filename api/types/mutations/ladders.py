@@ -9,6 +9,7 @@ import strawberry
 from api.context import Info
 from api.types.ladder import Ladder
 from api.types.mutations.common import (
+    InvalidInput,
     MutationPayload,
     Written,
     expected_version_field,
@@ -29,6 +30,10 @@ class LevelInput:
     description: str
     progression: str = ""
     experience: str = ""
+    requires: list[str] = strawberry.field(
+        default_factory=list,
+        description="Requirements beyond years, e.g. `leadership_experience`.",
+    )
 
 
 @strawberry.input(description="A development area levels are judged on.")
@@ -39,12 +44,24 @@ class DevelopmentAreaInput:
     description: str = ""
 
 
+@strawberry.input(description="Where the people on a dropped or renamed level go.")
+class LevelMappingInput:
+    from_level: str = strawberry.field(description="A level key of the current version.")
+    to_level: str = strawberry.field(description="A level key of the new version.")
+
+
 @strawberry.input(description="Publish a new version of a track's ladder (versions never change).")
 class PublishLadderInput:
     track: str = strawberry.field(description="lower_snake_case track key, e.g. `engineering`.")
     name: str
     levels: list[LevelInput]
     development_areas: list[DevelopmentAreaInput] = strawberry.field(default_factory=list)
+    level_mapping: list[LevelMappingInput] = strawberry.field(
+        default_factory=list,
+        description="For each level of the current version this one drops or renames: the "
+        "level its people move to, by a `LevelMapped` event on the publish date. Required for "
+        "levels people are on (else `LADDER_LEVELS_OCCUPIED`).",
+    )
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the track's ladder stream")
 
@@ -62,6 +79,7 @@ class PublishLadderInput:
                     "experience": level.experience,
                     "description": level.description,
                     "progression": level.progression,
+                    "requires": level.requires,
                 }
                 for level in self.levels
             ],
@@ -72,8 +90,16 @@ class PublishLadderInput:
         }
 
     def command(self) -> c.PublishLadder:
+        mapping: dict[str, str] = {}
+        for step in self.level_mapping:
+            if step.from_level in mapping:
+                raise InvalidInput(
+                    f"levelMapping names {step.from_level!r} twice.", field="levelMapping"
+                )
+            mapping[step.from_level] = step.to_level
         return c.PublishLadder(
-            ladder=domain_ladder.Ladder.from_dict(self.as_dict(), source="input")
+            ladder=domain_ladder.Ladder.from_dict(self.as_dict(), source="input"),
+            level_mapping=mapping,
         )
 
 

@@ -10,6 +10,7 @@ from domain import commands as c
 from domain import events as ev
 from domain.checks import DecisionContext
 from domain.ladder import default_ladder
+from domain.org_chart import check_manager, manager_named, manager_on
 from domain.person import PersonState, decide, decide_mentorship, fold
 from events.demo import DEMO_TODAY, Fix, plan_demo
 
@@ -48,6 +49,9 @@ def _decide_all(people: int, seed: int) -> dict[UUID, list[ev.PersonEvent]]:
             raise AssertionError("the demo publishes no ladder")
         else:
             events = decide(state(step.person_id), step, ctx)
+            if (named := manager_named(step)) is not None:
+                person, manager, on = named
+                check_manager(person, manager, on, {m: state(m) for m in streams})
             streams.setdefault(step.person_id, []).extend(events)
             written[index] = list(events)
     return streams
@@ -73,3 +77,16 @@ def test_every_planned_command_is_accepted_by_the_rules(seed: int) -> None:
 def ladder_next(level: str) -> str | None:
     up = default_ladder().next_level(level)
     return up.key if up else None
+
+
+@pytest.mark.parametrize(("people", "seed"), [(200, 7), (120, 3), (120, 11)])
+def test_the_demo_org_chart_has_no_cycle_of_managers(people: int, seed: int) -> None:
+    streams = _decide_all(people, seed)  # every manager it names passed check_manager
+    states = {pid: fold(events) for pid, events in streams.items()}
+    for pid in states:
+        seen: set[UUID] = set()
+        current: UUID | None = pid
+        while current is not None:
+            assert current not in seen, f"{pid} is in a cycle of managers"
+            seen.add(current)
+            current = manager_on(states[current], DEMO_TODAY)

@@ -132,7 +132,7 @@ async def test_readiness_lists_what_is_missing_for_the_next_level(
     ready = await queries.readiness(engine, ada.person_id, today=TODAY)
     assert ready is not None
     assert (ready.next_level, ready.experience_met) == ("pm", True)
-    assert ready.missing == ("leadership_training",)
+    assert ready.missing == ("leadership_training", "performance_and_impact")
     [entry] = (await queries.mentorships(engine, mentee_id=ada.person_id)).items
     assert entry.mentor_id == grace.person_id
     [load] = await queries.mentor_loads(engine)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from uuid import UUID
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -92,3 +94,22 @@ async def test_census_as_of_counts_the_levels_known_at_a_time(
     now = await census_as_of(clocked, as_of=date(2024, 1, 31))
     assert then.headcount == {("product", "pm"): 1}
     assert now.headcount == {("product", "apm"): 1, ("product", "pm"): 1}
+
+
+async def test_a_view_known_before_a_correction_was_withdrawn_still_shows_the_correction(
+    clocked: SqlEventStore, clock: Clock
+) -> None:
+    ada = await history_with_a_late_correction(clocked, clock)
+    [correction] = [
+        e
+        for e in await clocked.read_stream(f"person-{ada.person_id}")
+        if e.type == "EventCorrected"
+    ]
+    clock.now = datetime(2024, 2, 1, 9, tzinfo=UTC)
+    withdrawal = ada.rescinded(date(2024, 2, 1), correction.event_id)
+    fact = UUID(str(correction.data["target_event_id"]))
+    await record(clocked, replace(withdrawal, fact_event_id=fact))
+    before = await person_as_of(clocked, ada.person_id, as_of=DEC_31, known_at=JAN_20)
+    after = await person_as_of(clocked, ada.person_id, as_of=DEC_31)
+    assert before is not None and after is not None
+    assert (before.career.level, after.career.level) == ("apm", "pm")

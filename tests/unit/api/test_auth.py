@@ -148,3 +148,12 @@ def test_connection_init_takes_authorization_or_token() -> None:
     assert token_from_connection_params(None) is None
     with pytest.raises(Unauthenticated):
         token_from_connection_params({"token": 42})
+
+
+def test_a_principal_knows_when_its_token_expires() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    token = mint_token(SECRET, Role.HR, "hr-1", HOUR, now=datetime.now(UTC))
+    principal = decode_token(SECRET, token)
+    assert principal is not None and principal.expires_at is not None
+    assert principal.expires_at - datetime.now(UTC) <= HOUR
+    assert principal.expires_at > now

@@ -230,3 +230,51 @@ def test_a_correction_cannot_blank_a_required_text() -> None:
         correct(pid, promotion.event_id, rationale=" "),
         "INVALID_CORRECTION",
     )
+
+
+def test_rescinding_a_correction_withdraws_it_and_the_fact_has_its_earlier_values() -> None:
+    pid, hire, promotion = career()
+    state = given(hire, promotion)
+    state = then_after(
+        state, when(state, correct(pid, promotion.event_id, effective_on="2021-09-01"))
+    )
+    correction = state.corrections[-1]
+    [withdrawal] = when(state, rescind(pid, correction.event_id))
+    assert isinstance(withdrawal, ev.EventRescinded)
+    assert withdrawal.fact_event_id == promotion.event_id
+    state = then_after(state, [withdrawal])
+    assert state.level_since == date(2021, 3, 1)
+    assert promotion.event_id not in state.rescinded_ids
+
+
+def test_rescinding_a_rescind_undoes_the_rescission() -> None:
+    pid, hire, promotion = career()
+    state = given(hire, promotion)
+    state = then_after(state, when(state, rescind(pid, promotion.event_id)))
+    assert state.level == "apm"
+    [undo] = when(state, rescind(pid, state.rescinds[-1].event_id))
+    state = then_after(state, [undo])
+    assert state.level == "pm"
+    assert promotion.event_id not in state.rescinded_ids
+    # The fact can be rescinded again; the undo itself cannot be undone.
+    then_refused(state, rescind(pid, undo.event_id), "INVALID_CORRECTION")
+    assert when(state, rescind(pid, promotion.event_id))
+
+
+def test_a_fix_is_withdrawn_once() -> None:
+    pid, hire, promotion = career()
+    state = given(hire, promotion)
+    state = then_after(state, when(state, rescind(pid, promotion.event_id)))
+    first = state.rescinds[-1]
+    state = then_after(state, when(state, rescind(pid, first.event_id)))
+    then_refused(state, rescind(pid, first.event_id), "INVALID_CORRECTION")
+
+
+def test_undoing_a_rescission_that_would_break_the_career_is_refused() -> None:
+    pid, hire, promotion = career()
+    state = given(hire, promotion)
+    state = then_after(state, when(state, rescind(pid, promotion.event_id)))
+    # Another promotion to pm on the same day is recorded meanwhile.
+    again = promoted(pid, date(2021, 3, 1), "apm", "pm")
+    state = then_after(state, [again])
+    then_refused(state, rescind(pid, state.rescinds[-1].event_id), "INVALID_CORRECTION")

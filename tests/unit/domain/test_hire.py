@@ -36,7 +36,7 @@ def test_hiring_records_the_hire_with_the_ladder_version() -> None:
 
 
 def test_a_hired_person_is_active_at_their_level() -> None:
-    command = hire(level="pm")
+    command = hire(level="pm", prior_years=2.0)
     state = given(*when(PersonState(), command))
     assert state.exists
     assert state.status == "active"
@@ -88,3 +88,17 @@ def test_hiring_more_than_a_year_ahead_is_refused() -> None:
 def test_hiring_exactly_a_year_ahead_is_allowed() -> None:
     [event] = when(PersonState(), hire(hired_on=date(TODAY.year + 1, TODAY.month, TODAY.day)))
     assert isinstance(event, ev.PersonHired)
+
+
+def test_hiring_above_what_the_experience_allows_needs_an_exception() -> None:
+    error = then_refused(PersonState(), hire(level="senior_pm"), "INSUFFICIENT_EXPERIENCE")
+    assert error.field == "experienceException"
+    [event] = when(PersonState(), hire(level="senior_pm", experience_exception="Ex-founder."))
+    assert isinstance(event, ev.PersonHired)
+    assert event.experience_exception == "Ex-founder."
+
+
+def test_an_exception_is_not_recorded_when_the_experience_suffices() -> None:
+    [event] = when(PersonState(), hire(level="pm", prior_years=3.0, experience_exception="x"))
+    assert isinstance(event, ev.PersonHired)
+    assert event.experience_exception is None

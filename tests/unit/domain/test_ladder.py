@@ -184,3 +184,14 @@ def test_a_track_key_must_fit_in_a_stream_name() -> None:
     with pytest.raises(LadderInvalid) as caught:
         load_ladder_text(GOOD.replace('track = "sales"', 'track = "Sales Team"'))
     assert "lower snake case" in caught.value.problems[0]
+
+
+def test_a_level_may_require_leadership_experience_and_unknown_requirements_are_refused() -> None:
+    ladder = default_ladder()
+    assert ladder.level("vp_product").requires == ("leadership_experience",)
+    assert "requires" not in ladder.level("pm").to_dict()  # older ladders read the same
+    data = ladder.to_dict()
+    data["levels"][0]["requires"] = ["charisma"]
+    with pytest.raises(LadderInvalid) as caught:
+        Ladder.from_dict(data)
+    assert "unknown requirement 'charisma'" in str(caught.value.problems)

@@ -1,7 +1,10 @@
+from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
+from domain import commands as cmd
 from domain import events as ev
+from domain.readiness import LEADERSHIP_MONTHS
 
 from .helpers import CTX, given, hired, promote, promoted, then_refused, when
 
@@ -152,3 +155,21 @@ def test_a_promotion_on_a_track_without_a_published_ladder_is_refused() -> None:
     then_refused(
         given(hired(pid, prior_years=3)), promote(pid, "pm", date(2020, 6, 1)), "UNKNOWN_TRACK", ctx
     )
+
+
+def test_vp_needs_leadership_experience_beyond_years_or_an_exception() -> None:
+    pid = uuid4()
+    became_director = date(2024, 1, 8)
+    state = given(hired(pid, level="director", prior_years=15, on=became_director))
+    too_soon = cmd.RecordPromotion(pid, "vp_product", date(2025, 1, 6), "Runs the org", {}, None)
+    error = then_refused(state, too_soon, "REQUIREMENT_NOT_MET")
+    assert error.field == "experienceException"
+    assert error.ids["requirements"] == "leadership_experience"
+    waived = replace(too_soon, experience_exception="Interim VP for two years elsewhere.")
+    [event] = when(state, waived)
+    assert isinstance(event, ev.PromotionRecorded)
+    assert event.experience_exception == "Interim VP for two years elsewhere."
+    later = date(2024 + LEADERSHIP_MONTHS // 12, 1, 8)
+    [event] = when(state, replace(too_soon, effective_on=later))
+    assert isinstance(event, ev.PromotionRecorded)
+    assert event.experience_exception is None

@@ -138,3 +138,29 @@ def test_a_rotation_in_an_unknown_development_area_is_refused() -> None:
     pid = uuid4()
     command = cmd.StartRotation(uuid4(), pid, "Ops", "knitting", date(2022, 1, 1), date(2022, 2, 1))
     then_refused(given(hired(pid)), command, "VALIDATION_ERROR")
+
+
+def test_a_backdated_rotation_that_overlaps_nothing_is_accepted_while_a_later_one_runs() -> None:
+    pid, running = uuid4(), uuid4()
+    state = given(hired(pid), started(pid, running, date(2022, 6, 1), date(2022, 12, 31)))
+    [event] = when(state, start(pid, date(2021, 3, 1), date(2021, 5, 31)))
+    assert isinstance(event, ev.RoleRotationStarted)
+    state = then_after(state, [event])
+    current = state.career.current_rotation
+    assert current is not None and current.rotation_id == running
+
+
+def test_a_backdated_rotation_running_into_a_later_one_is_refused() -> None:
+    pid = uuid4()
+    state = given(hired(pid), started(pid, uuid4(), date(2022, 6, 1), date(2022, 12, 31)))
+    then_refused(state, start(pid, date(2022, 3, 1), date(2022, 6, 1)), "ROTATION_OVERLAP")
+
+
+def test_a_rotation_past_its_planned_end_and_not_ended_is_overdue() -> None:
+    pid, rid = uuid4(), uuid4()
+    state = given(hired(pid), started(pid, rid, date(2022, 1, 1), date(2022, 3, 31)))
+    assert not state.career.rotation_overdue(date(2022, 3, 31))
+    assert state.career.rotation_overdue(date(2022, 4, 1))
+    state = given(hired(pid), started(pid, rid, date(2022, 1, 1), date(2022, 3, 31)))
+    state = then_after(state, [ended(pid, rid, date(2022, 4, 15))])
+    assert not state.career.rotation_overdue(date(2022, 5, 1))

@@ -185,6 +185,8 @@ class Simulator:
                     effective_on=day,
                     track=self.ladder.track,
                     level=state.level or self.ladder.first_level.key,
+                    # Recorded only when the experience on the day falls short of the level.
+                    experience_exception="Rehired at their former level.",
                 )
             )
         elif kind == "manager":

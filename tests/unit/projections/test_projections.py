@@ -129,3 +129,4 @@ def test_readiness_from_the_people_row_agrees_with_the_domain(ops: list[tuple[An
             expected.training_done,
         ) or found.next_level is None
         assert abs(found.years_of_experience - expected.years_of_experience) < 1e-6
+        assert found.rotation_overdue == expected.rotation_overdue

@@ -1,0 +1,119 @@
+"""The two WebSocket subprotocols, with what subscriptions need beyond Strawberry's handlers.
+
+* **"From now on" is fixed at subscribe.** When the server reads a ``subscribe``
+  (``graphql-transport-ws``) or ``start`` (legacy ``graphql-ws``) message, it reads the
+  log's last position before it reads the next message of the connection, and a
+  subscription without ``afterPosition`` starts there: every event committed after that
+  is delivered, however late the subscription's own task starts. A client that wants a
+  proof sends any later message (a ``ping``, answered by ``pong``) and waits for its
+  answer; or it reads ``logPosition`` first and subscribes with ``afterPosition``.
+* **An expired token ends the connection.** At the ``exp`` of the token given in
+  ``connection_init`` (plus the 30 s leeway every token gets), the server stops the
+  connection's operations and closes it with code ``4401`` ("Token expired") on both
+  subprotocols. The client reconnects with a fresh token and resumes with
+  ``afterPosition``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from api.auth import LEEWAY
+from api.context import Context
+from api.services import RuntimeServices
+
+TOKEN_EXPIRED_CLOSE_CODE = 4401
+EXPIRED_CLOSE_REASON = "Token expired"
+
+SUBSCRIBED_AT: ContextVar[int | None] = ContextVar("subscribed_at", default=None)
+"""The log position read when the server received the operation's subscribe message.
+
+Set in the connection's task just before the operation's task is created, which copies it.
+"""
+
+
+async def fix_start(context: Context) -> None:
+    """Remember where the log ends now, for the operation about to be started."""
+    services = context.services
+    if isinstance(services, RuntimeServices):
+        SUBSCRIBED_AT.set(await services.store.last_position())
+
+
+def seconds_left(context: Context) -> float | None:
+    """Seconds until the connection's token stops being accepted; None without a token."""
+    principal = context.principal
+    if principal is None or principal.expires_at is None:
+        return None
+    left = principal.expires_at + LEEWAY - datetime.now(UTC)
+    return max(0.0, left.total_seconds())
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """``graphql-transport-ws``: the start position fixed at subscribe, closed on expiry."""
+
+    _expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        left = seconds_left(self.context)
+        if self.connection_acknowledged and left is not None and self._expiry is None:
+            self._expiry = asyncio.create_task(self._close_when_expired(left))
+
+    async def handle_subscribe(self, message: Any) -> None:
+        await fix_start(self.context)
+        await super().handle_subscribe(message)
+
+    async def _close_when_expired(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        with suppress(RuntimeError):
+            await self.websocket.close(TOKEN_EXPIRED_CLOSE_CODE, EXPIRED_CLOSE_REASON)
+
+    async def shutdown(self) -> None:
+        await _stop(self._expiry)
+        await super().shutdown()
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """Legacy ``graphql-ws``: the same two additions."""
+
+    _expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        left = seconds_left(self.context)
+        if self.connection_acknowledged and left is not None and self._expiry is None:
+            self._expiry = asyncio.create_task(self._close_when_expired(left))
+
+    async def handle_start(self, message: Any) -> None:
+        await fix_start(self.context)
+        await super().handle_start(message)
+
+    async def _close_when_expired(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for operation_id in list(self.tasks):
+            await self.cleanup_operation(operation_id)
+        with suppress(RuntimeError):
+            await self.websocket.close(TOKEN_EXPIRED_CLOSE_CODE, EXPIRED_CLOSE_REASON)
+
+    async def cleanup(self) -> None:
+        await _stop(self._expiry)
+        await super().cleanup()
+
+
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    if task is None or task is asyncio.current_task():
+        return
+    task.cancel()
+    with suppress(BaseException):
+        await task
