@@ -40,7 +40,7 @@ async def hire(runtime: Runtime, name: str, level: str = "apm") -> uuid.UUID:
             track="product",
             level=level,
             hired_on=date(2012, 1, 9),
-            prior_years=3,
+            prior_years=12,
         ),
         metadata=HR,
     )
