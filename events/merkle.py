@@ -164,6 +164,12 @@ class CompactTree:
         self._stack.append((level, digest))
         return done
 
+    def copy(self) -> CompactTree:
+        twin = CompactTree()
+        twin.size = self.size
+        twin._stack = list(self._stack)
+        return twin
+
     def root(self) -> bytes:
         if not self._stack:
             return EMPTY_ROOT

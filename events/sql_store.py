@@ -3,7 +3,7 @@
 Connections come from a SQLAlchemy ``AsyncEngine`` (pooling, URLs, migrations, the
 schema); the hot paths talk to the driver underneath it (``sqlite_io``, ``pg_io``) so
 an append is one thread hop on SQLite and, on PostgreSQL, one round trip for a single
-event after the store's own last append (four otherwise; see ``pg_io``).
+event after the store's own last append (six otherwise; see ``pg_io``).
 
 Appends are serialized: an in-process ``asyncio.Lock`` plus, across processes,
 SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL transaction-scoped advisory
@@ -22,12 +22,13 @@ from typing import Any, TypeVar
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from events import pg_io, sqlite_io
+from events import pg_io, sqlite_io, tree
 from events.db import create_engine, is_sqlite
 from events.encoding import check_stream, encode_metadata, plan_appends
 from events.errors import StoreError
+from events.merkle import ProofError
 from events.port import (
     ExpectedVersion,
     Metadata,
@@ -217,6 +218,30 @@ class SqlEventStore:
             )
         return int(value or 0)
 
+    # -- the Merkle tree -------------------------------------------------------------
+
+    async def tree_root(self, size: int | None = None) -> tuple[int, bytes]:
+        """``(size, root)`` of the log's Merkle tree over its first ``size`` events
+        (default: all of them), from the stored nodes."""
+        async with self.engine.connect() as conn:
+            last = await tree.tree_size(conn)
+            size = last if size is None else size
+            if not 0 <= size <= last:
+                raise ProofError(f"the log has {last} events, not {size}")
+            return size, await tree.root_at(conn, size)
+
+    async def inclusion_proof(self, position: int, size: int) -> list[bytes]:
+        """The RFC 9162 inclusion path of the event at ``position`` in the tree of ``size``."""
+        async with self.engine.connect() as conn:
+            await _check_size(conn, size)
+            return await tree.inclusion_proof(conn, position - 1, size)
+
+    async def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        """The RFC 9162 consistency proof from the tree of size ``old`` to size ``new``."""
+        async with self.engine.connect() as conn:
+            await _check_size(conn, new)
+            return await tree.consistency_proof(conn, old, new)
+
     # -- verifying -----------------------------------------------------------------
 
     async def verify(self, stream: str | None = None) -> VerifyResult:
@@ -239,6 +264,12 @@ class SqlEventStore:
                     break
                 after = rows[-1][0]
         return checker.result()
+
+
+async def _check_size(conn: AsyncConnection, size: int) -> None:
+    last = await tree.tree_size(conn)
+    if size > last:
+        raise ProofError(f"the log has {last} events, not {size}")
 
 
 def _utc(ts: datetime) -> datetime:

@@ -24,6 +24,7 @@ from events.db import SQLITE_BUSY_TIMEOUT_MS
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+from events.tree import frontier, grow, row_leaf
 
 _INSERT = (
     "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
@@ -51,6 +52,12 @@ _HEADS = (
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1"
 _KEY = "SELECT positions FROM idempotency_keys WHERE key = ?"
 _INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES (?, ?, ?)"
+# The keys arrive as one JSON array of [level, idx] pairs, so the statement text never changes.
+_NODES = (
+    "SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN "
+    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+)
+_INSERT_NODE = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 
 
 def sqlite_text(ts: datetime) -> str:
@@ -110,6 +117,15 @@ class SqliteReader:
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
+
+
+def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> None:
+    """Write the Merkle nodes ``rows`` complete (inside the append's transaction)."""
+    keys = frontier(size)
+    found = {}
+    if keys:
+        found = {(r[0], r[1]): r[2] for r in conn.execute(_NODES, (orjson.dumps(keys).decode(),))}
+    conn.executemany(_INSERT_NODE, grow(size, found, map(row_leaf, rows))[1])
 
 
 class SqliteWriter:
@@ -192,6 +208,7 @@ class SqliteWriter:
                 conn.execute(_INSERT, params[0])
             else:
                 conn.executemany(_INSERT, params)
+            _grow_tree(conn, last_position or 0, rows)
             positions = [r.position for r in rows]
             if key is not None:
                 conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
