@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     validation_cache_size: int = Field(default=256, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # The file holding the Ed25519 key that signs checkpoints (``ladder keygen``).
+    checkpoint_key: str | None = None
 
     _split_origins = field_validator("cors_origins", "ws_allowed_origins", mode="before")(
         _split_list
