@@ -11,26 +11,32 @@ Resolvers reach it through :func:`read_services` (``info.context``), never a glo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.context import Context
+from api.errors import ApiError
 from api.settings import Settings
 from domain.ladder import Ladder
+from domain.serialization import person_stream
 from events import timetravel
+from events.bundle import build_bundle
 from events.migrate import current_revision, head_revision
 from events.readmodels import api_history, api_queries, api_relations, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 from events.service import CareerService
 from events.sql_store import SqlEventStore
+from events.tlog import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint
 
 if TYPE_CHECKING:
     from events.bootstrap import Runtime
@@ -156,10 +162,15 @@ def _utc_today() -> date:
 
 @dataclass
 class RuntimeServices:
-    """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`."""
+    """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`.
+
+    ``signer`` signs checkpoints (``LADDER_CHECKPOINT_KEY``); without one the API serves
+    no checkpoints and no proofs.
+    """
 
     runtime: Runtime
     today: Callable[[], date] = _utc_today
+    signer: NoteSigner | None = None
     queries: ReadQueries = field(init=False)
 
     def __post_init__(self) -> None:
@@ -192,18 +203,59 @@ class RuntimeServices:
     async def close(self) -> None:
         await self.runtime.close()
 
+    # -- proofs ------------------------------------------------------------------------
+
+    def _require_signer(self) -> NoteSigner:
+        if self.signer is None:
+            raise ProofsUnavailable("no checkpoint key is configured (LADDER_CHECKPOINT_KEY)")
+        return self.signer
+
+    async def sign_head(self) -> tuple[str, Checkpoint]:
+        """The log's current tree head, signed now: (signed note, checkpoint)."""
+        signer = self._require_signer()
+        size, root = await self.store.tree_root()
+        checkpoint = Checkpoint(signer.name, size, root, datetime.now(UTC))
+        return sign_checkpoint(signer, checkpoint), checkpoint
+
+    async def audit_bundle(self, person_id: str, note: str | None) -> dict[str, Any]:
+        """A person's proof bundle (``events.bundle``) against ``note`` (a checkpoint this
+        log signed) or, by default, the current tree head signed now."""
+        signer = self._require_signer()
+        if note is None:
+            note, checkpoint = await self.sign_head()
+        else:
+            checkpoint = open_checkpoint(note, signer.verifier())
+        return await build_bundle(
+            self.runtime.engine, person_stream(UUID(person_id)), note, checkpoint
+        )
+
+    async def consistency_proof(self, old: int, new: int | None) -> tuple[int, list[bytes]]:
+        """(new size, proof that the tree of ``new`` events extends the tree of ``old``)."""
+        size = (await self.store.tree_root(new))[0]
+        return size, await self.store.consistency_proof(old, size)
+
 
 @asynccontextmanager
 async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]:
     """Bootstrap the runtime on ``settings.database_url`` and close it on exit."""
     from events.bootstrap import bootstrap  # the composition root, loaded when serving
 
+    signer = None
+    if settings.checkpoint_key is not None:
+        text = await asyncio.to_thread(Path(settings.checkpoint_key).read_text, encoding="utf-8")
+        signer = NoteSigner.parse(text)
     runtime = await bootstrap(settings.database_url, max_mentees=settings.max_mentees)
-    services = RuntimeServices(runtime)
+    services = RuntimeServices(runtime, signer=signer)
     try:
         yield services
     finally:
         await services.close()
+
+
+class ProofsUnavailable(ApiError):
+    """The server holds no checkpoint key."""
+
+    code = "PROOFS_UNAVAILABLE"
 
 
 class ReadModelUnavailable(RuntimeError):
