@@ -57,32 +57,48 @@ def payload(i: int) -> dict[str, Any]:
     return {"text": TEXT, "n": i, "level": "L4"}
 
 
+_PG_INSERT_NO_NODES = (
+    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
+    "metadata, recorded_at, hash, prev_hash) SELECT u.* FROM unnest($1::bigint[], $2::text[], "
+    "$3::bigint[], $4::uuid[], $5::text[], $6::integer[], $7::text[], $8::text[], "
+    "$9::timestamptz[], $10::text[], $11::text[]) AS u, "
+    "(SELECT $12::integer[], $13::bigint[], $14::bytea[]) AS unused"
+)
+_PG_HEADS_NO_FRONTIER = (
+    "SELECT g.position, g.recorded_at, s.version, s.hash, NULL FROM (SELECT 1) AS o "
+    "LEFT JOIN (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS g "
+    "ON true LEFT JOIN (SELECT version, hash FROM events WHERE stream = $1 "
+    "ORDER BY version DESC LIMIT 1) AS s ON true"
+)
+
+
 @contextmanager
 def tree_switched_off() -> Iterator[None]:
-    """The store as it was before the tree: no frontier read, no leaf hash, no node write."""
+    """The store as it was before the tree: no frontier read, no leaf hash, no node write
+    (the statements keep their parameters, so the driver calls are the same)."""
 
     def sqlite_none(conn: Any, size: int, rows: Any) -> None:
         return None
 
-    async def pg_none(conn: Any, size: int, rows: Any) -> CompactTree:
-        return CompactTree()
+    def no_nodes(size: int, found: Any, leaves: Any) -> tuple[CompactTree, list[Any]]:
+        return CompactTree(), [(0, 0, b"")]
 
-    saved = (
-        sqlite_io._grow_tree,
-        pg_io._grow_tree,
-        pg_io._INSERT_LOCKED_WITH_NODES,
-        vars(pg_io)["row_leaf"],
-    )
-    sqlite_io._grow_tree = sqlite_none
-    pg_io._grow_tree = pg_none
-    pg_io._INSERT_LOCKED_WITH_NODES = _NO_NODES
-    vars(pg_io)["row_leaf"] = lambda row: b"\0" * 32
+    patches: list[tuple[Any, str, Any]] = [
+        (sqlite_io, "_grow_tree", sqlite_none),
+        (pg_io, "grow", no_nodes),
+        (pg_io, "row_leaf", lambda row: b""),
+        (pg_io, "_INSERT", _PG_INSERT_NO_NODES),
+        (pg_io, "_HEADS", _PG_HEADS_NO_FRONTIER),
+        (pg_io, "_INSERT_LOCKED_WITH_NODES", _NO_NODES),
+    ]
+    saved = [(module, name, vars(module)[name]) for module, name, _ in patches]
+    for module, name, value in patches:
+        vars(module)[name] = value
     try:
         yield
     finally:
-        sqlite_io._grow_tree, pg_io._grow_tree = saved[0], saved[1]
-        pg_io._INSERT_LOCKED_WITH_NODES = saved[2]
-        vars(pg_io)["row_leaf"] = saved[3]
+        for module, name, value in saved:
+            vars(module)[name] = value
 
 
 async def append_rate(store: SqlEventStore, txs: int, per_tx: int) -> float:

@@ -1,18 +1,18 @@
 """PostgreSQL I/O for the store, on the asyncpg connection under SQLAlchemy's pool.
 
-An append is six round trips: ``BEGIN`` with the advisory lock, the heads, the
-insert, the Merkle tree's frontier, the new Merkle nodes, ``COMMIT``. The
-transaction-scoped advisory lock (one per schema) serializes appends, so
-``max(position) + 1`` is gap-free and in commit order.
+An append is four round trips: ``BEGIN`` with the advisory lock, the heads (with the
+Merkle tree's frontier), the insert (the rows and the Merkle nodes they complete),
+``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes appends,
+so ``max(position) + 1`` is gap-free and in commit order.
 
 ``PgAppender`` remembers the heads its appends left (the log's last position and time,
 its Merkle frontier, each stream's last version and hash), so a single event appended
 after them is one round trip: one statement, its own transaction, that takes the same
 advisory lock and inserts the row built from the remembered heads and the Merkle nodes
-it completes. If another process appended since,
-the remembered heads are stale and the insert collides with the unique position or
-(stream, version) of the row that process wrote; the store then forgets its heads and
-takes the six-round-trip path. A stale head can never insert: the log and every
+it completes. If another process appended since, the remembered heads are stale and
+the insert collides with the unique position or (stream, version) of the row that
+process wrote; the store then forgets its heads and
+takes the four-round-trip path. A stale head can never insert: the log and every
 stream are contiguous and append-only, so the slot after a stale head is always taken.
 """
 
@@ -33,9 +33,14 @@ from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
 from events.tree import frontier, grow, row_leaf
 
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
+# The rows of an append and the Merkle nodes they complete, in one statement.
 _INSERT = (
-    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
-    "metadata, recorded_at, hash, prev_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    "WITH ev AS (INSERT INTO events (position, stream, version, event_id, type, "
+    "schema_version, data, metadata, recorded_at, hash, prev_hash) SELECT * FROM "
+    "unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::integer[], "
+    "$7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])) "
+    "INSERT INTO merkle_nodes (level, idx, hash) "
+    "SELECT * FROM unnest($12::integer[], $13::bigint[], $14::bytea[])"
 )
 _SELECT = (
     "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
@@ -46,8 +51,14 @@ READS = ReadQueries(
     read_all=f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2",
     read_all_types=f"{_SELECT} WHERE position > $1 AND type = ANY($2) ORDER BY position LIMIT $3",
 )
+# The log's head, its Merkle frontier (the hashes of ``range_nodes(0, size)``: node
+# ``(level, (size >> level) - 1)`` for each bit of the size, highest level first) and
+# the first stream's head, in one round trip.
 _HEADS = (
-    "SELECT g.position, g.recorded_at, s.version, s.hash FROM (SELECT 1) AS o "
+    "SELECT g.position, g.recorded_at, s.version, s.hash, "
+    "(SELECT array_agg(m.hash ORDER BY m.level DESC) FROM generate_series(0, 62) AS l(level) "
+    "JOIN merkle_nodes m ON m.level = l.level AND m.idx = (g.position >> l.level) - 1 "
+    "WHERE (g.position >> l.level) & 1 = 1) FROM (SELECT 1) AS o "
     "LEFT JOIN (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS g "
     "ON true LEFT JOIN (SELECT version, hash FROM events WHERE stream = $1 "
     "ORDER BY version DESC LIMIT 1) AS s ON true"
@@ -56,11 +67,6 @@ _REMEMBERED_STREAMS = 10_000
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = $1 ORDER BY version DESC LIMIT 1"
 _KEY = "SELECT positions FROM idempotency_keys WHERE key = $1"
 _INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES ($1, $2, $3)"
-_NODES = (
-    "SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN "
-    "(SELECT * FROM unnest($1::integer[], $2::bigint[]))"
-)
-_INSERT_NODE = "INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)"
 # The one-round-trip append also writes the Merkle nodes its event completes; they are
 # inserted only when the event row is (the join on ``ev``), under the same lock.
 _INSERT_LOCKED_WITH_NODES = (
@@ -98,12 +104,13 @@ async def append(
             heads.append((0, None) if head is None else (head[0], head[1]))
         recorded_at = next_recorded_at(now, first[1])
         rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
-        args = rows  # NewRow tuples are in column order
-        if len(args) == 1:
-            await conn.execute(_INSERT, *args[0])
-        else:
-            await conn.executemany(_INSERT, args)
-        tree = await _grow_tree(conn, first[0] or 0, rows)
+        size = first[0] or 0
+        keys = frontier(size)
+        stored = first[4] or []
+        found = dict(zip(keys, stored, strict=True)) if len(stored) == len(keys) else {}
+        tree, nodes = grow(size, found, map(row_leaf, rows))
+        columns = [list(c) for c in zip(*rows, strict=True)]  # NewRow is in column order
+        await conn.execute(_INSERT, *columns, *[list(c) for c in zip(*nodes, strict=True)])
         positions = [r.position for r in rows]
         if key is not None:
             await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
@@ -117,18 +124,6 @@ async def append(
         await _abandon(conn)
         raise
     return positions, rows, tree
-
-
-async def _grow_tree(conn: Any, size: int, rows: Sequence[NewRow]) -> CompactTree:
-    """Write the Merkle nodes ``rows`` complete (inside the append's transaction)."""
-    keys = frontier(size)
-    found = {}
-    if keys:
-        stored = await conn.fetch(_NODES, [k[0] for k in keys], [k[1] for k in keys])
-        found = {(r[0], r[1]): bytes(r[2]) for r in stored}
-    tree, nodes = grow(size, found, map(row_leaf, rows))
-    await conn.executemany(_INSERT_NODE, nodes)
-    return tree
 
 
 async def _abandon(conn: Any) -> None:

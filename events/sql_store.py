@@ -3,7 +3,7 @@
 Connections come from a SQLAlchemy ``AsyncEngine`` (pooling, URLs, migrations, the
 schema); the hot paths talk to the driver underneath it (``sqlite_io``, ``pg_io``) so
 an append is one thread hop on SQLite and, on PostgreSQL, one round trip for a single
-event after the store's own last append (six otherwise; see ``pg_io``).
+event after the store's own last append (four otherwise; see ``pg_io``).
 
 Appends are serialized: an in-process ``asyncio.Lock`` plus, across processes,
 SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL transaction-scoped advisory
