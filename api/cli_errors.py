@@ -42,7 +42,11 @@ class Exit(IntEnum):
 
 EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     (Exit.OK, "success"),
-    (Exit.VERIFY_FAILED, "verification failed: a hash chain is broken (the event is named)"),
+    (
+        Exit.VERIFY_FAILED,
+        "verification failed: a hash chain, the Merkle tree, a signed checkpoint or a proof "
+        "does not hold (what is wrong is named)",
+    ),
     (
         Exit.USAGE,
         "usage error: unknown command or option, bad option value, bad database URL, "
@@ -55,7 +59,11 @@ EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     ),
     (Exit.BAD_INPUT, "bad input: malformed value or date, tampered or malformed import file"),
     (Exit.UNREACHABLE, "the database is unreachable"),
-    (Exit.CONFLICT, "refused: import into a non-empty log, or a rule refused a command"),
+    (
+        Exit.CONFLICT,
+        "refused: import into a non-empty log, a rule refused a command, or `keygen` over "
+        "an existing key",
+    ),
     (Exit.INTERNAL, "unexpected internal error (`LADDER_DEBUG=1` prints the traceback)"),
     (Exit.INTERRUPTED, "interrupted (Ctrl-C): the transaction in progress was rolled back"),
 )

@@ -120,7 +120,7 @@ def keygen(
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(signer.text() + "\n")
     public.write_text(signer.verifier().text() + "\n", encoding="utf-8")
-    out.print(f"private key {private} (keep it outside the database host's backups)")
+    out.print(f"private key {private} (keep it off the database host and out of its backups)")
     out.print(f"public key  {public}: {signer.verifier().text()}", markup=False)
 
 
