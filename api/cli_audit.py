@@ -19,7 +19,7 @@ import orjson
 import typer
 
 from api.cli_errors import Exit, fail, out, run
-from api.cli_keys import load_checkpoints
+from api.cli_keys import load_checkpoint_log, load_checkpoints
 from api.cli_support import DatabaseUrl, existing_database, parse_date, parse_time, progress_bar
 from domain.career import Career
 from domain.serialization import from_data, person_stream
@@ -60,6 +60,15 @@ def verify(
             help="A signed checkpoint the log must still match (repeatable; needs --public-key).",
         ),
     ] = None,
+    checkpoint_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint-log",
+            metavar="FILE",
+            help="The server's checkpoint log (LADDER_CHECKPOINT_LOG): every checkpoint in it "
+            "must hold (needs --public-key).",
+        ),
+    ] = None,
     public_key: Annotated[
         Path | None,
         typer.Option("--public-key", metavar="FILE", help="The log's verifier key (note format)."),
@@ -76,9 +85,11 @@ def verify(
     """
     if stream is not None and STREAM_NAME.fullmatch(stream) is None:
         fail(f"{stream!r} is not a stream name (category-id, e.g. person-<uuid>)", Exit.USAGE)
-    if stream is not None and checkpoints:
+    if stream is not None and (checkpoints or checkpoint_log):
         fail("--checkpoint checks the whole log: leave out --stream", Exit.USAGE)
     signed = load_checkpoints(checkpoints or [], public_key)
+    if checkpoint_log is not None:
+        signed += load_checkpoint_log(checkpoint_log, public_key)
     result, report = run(_verify(existing_database(url), stream, signed, quiet))
     if report is not None:
         for finding in report.findings:

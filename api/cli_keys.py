@@ -21,6 +21,7 @@ from api.cli_support import DatabaseUrl, existing_database
 from api.settings import get_settings
 from events.db import create_engine
 from events.merkle import ProofError, verify_consistency
+from events.publisher import read_checkpoint_log
 from events.sql_store import SqlEventStore
 from events.tlog import (
     Checkpoint,
@@ -75,6 +76,18 @@ def load_checkpoints(paths: list[Path], public_key: Path | None) -> list[Checkpo
         fail("--checkpoint needs --public-key", Exit.USAGE)
     verifier = load_verifier(public_key)
     return [load_checkpoint(p, verifier) for p in paths]
+
+
+def load_checkpoint_log(path: Path, public_key: Path | None) -> list[Checkpoint]:
+    if public_key is None:
+        fail("--checkpoint-log needs --public-key", Exit.USAGE)
+    verifier = load_verifier(public_key)
+    try:
+        return read_checkpoint_log(path, verifier)
+    except FileNotFoundError:
+        fail(f"no checkpoint log {path}", Exit.NOT_FOUND)
+    except CheckpointError as exc:
+        fail(f"manipulation: checkpoint log {path}: {exc}", Exit.VERIFY_FAILED)
 
 
 def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:

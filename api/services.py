@@ -12,6 +12,7 @@ Resolvers reach it through :func:`read_services` (``info.context``), never a glo
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,12 +32,15 @@ from domain.serialization import person_stream
 from events import timetravel
 from events.bundle import build_bundle
 from events.migrate import current_revision, head_revision
+from events.publisher import CheckpointPublisher, check_tail, read_checkpoint_log
 from events.readmodels import api_history, api_queries, api_relations, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 from events.service import CareerService
 from events.sql_store import SqlEventStore
-from events.tlog import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint
+from events.tlog import Checkpoint, CheckpointError, NoteSigner, open_checkpoint, sign_checkpoint
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from events.bootstrap import Runtime
@@ -171,6 +175,8 @@ class RuntimeServices:
     runtime: Runtime
     today: Callable[[], date] = _utc_today
     signer: NoteSigner | None = None
+    log_problem: str | None = None
+    """Set at start when the log's tail does not hold against the last checkpoint."""
     queries: ReadQueries = field(init=False)
 
     def __post_init__(self) -> None:
@@ -185,7 +191,10 @@ class RuntimeServices:
         return self.runtime.service
 
     async def ready(self) -> bool:
-        """The database answers and its migrations are at head."""
+        """The database answers, its migrations are at head and (with a checkpoint log)
+        the log held against its last checkpoint at start."""
+        if self.log_problem is not None:
+            return False
         return await current_revision(self.runtime.engine) == self._head
 
     @cached_property
@@ -247,9 +256,35 @@ async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]
     runtime = await bootstrap(settings.database_url, max_mentees=settings.max_mentees)
     services = RuntimeServices(runtime, signer=signer)
     try:
+        if signer is not None and settings.checkpoint_log is not None:
+            await publish_checkpoints(services, signer, Path(settings.checkpoint_log))
         yield services
     finally:
         await services.close()
+
+
+async def publish_checkpoints(services: RuntimeServices, signer: NoteSigner, path: Path) -> None:
+    """Check the log's tail against the checkpoint log, then sign every append into it.
+
+    A log that does not hold is reported (``log_problem``: ``/readyz`` answers 503 with
+    the reason) and nothing is signed over it.
+    """
+    engine, store = services.runtime.engine, services.runtime.store
+    publisher = CheckpointPublisher(store, signer, path)
+    if await asyncio.to_thread(path.exists):
+        try:
+            logged = await asyncio.to_thread(read_checkpoint_log, path, signer.verifier())
+        except CheckpointError as exc:
+            services.log_problem = f"checkpoint log {path}: {exc}"
+        else:
+            if logged:
+                services.log_problem = await check_tail(engine, logged[-1])
+                publisher.covered = logged[-1].size
+    if services.log_problem is not None:
+        logger.error("the event log does not hold: %s", services.log_problem)
+        return
+    await publisher.cover((await store.tree_root())[0])
+    store.add_listener(publisher)
 
 
 class ProofsUnavailable(ApiError):

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     # The file holding the Ed25519 key that signs checkpoints (``ladder keygen``).
     checkpoint_key: str | None = None
+    # With a key: the append-only file of signed checkpoints; every committed append is
+    # covered by one before it is acknowledged (``events.publisher``).
+    checkpoint_log: str | None = None
 
     _split_origins = field_validator("cors_origins", "ws_allowed_origins", mode="before")(
         _split_list

@@ -166,26 +166,27 @@ async def _compare_nodes(
 def _against_checkpoints(
     report: TreeReport, checkpoints: Sequence[Checkpoint], roots: dict[int, bytes]
 ) -> None:
-    for c in checkpoints:
-        signed = f"the checkpoint of {c.size} events" + (
-            f" signed {c.time.isoformat()}" if c.time else ""
+    """One finding for the first checkpoint that fails each way (and how many more do)."""
+    short = [c for c in checkpoints if c.size > report.size]
+    differ = [c for c in checkpoints if c.size <= report.size and roots.get(c.size) != c.root]
+    if short:
+        c = min(short, key=lambda c: c.size)
+        report.findings.append(
+            Finding(
+                "gap",
+                f"the log has {report.size} events but {_signed(c)} covers {c.size}"
+                f"{_more(short)}: events were deleted or the log was truncated",
+            )
         )
-        if c.size > report.size:
-            report.findings.append(
-                Finding(
-                    "gap",
-                    f"the log has {report.size} events but {signed} covers {c.size}: "
-                    "events were deleted or the log was truncated",
-                )
+    if differ:
+        c = min(differ, key=lambda c: c.size)
+        report.findings.append(
+            Finding(
+                "manipulation",
+                f"the first {c.size} events do not match {_signed(c)}{_more(differ)}: an "
+                "event was changed, deleted, inserted or reordered (the root differs)",
             )
-        elif roots.get(c.size) != c.root:
-            report.findings.append(
-                Finding(
-                    "manipulation",
-                    f"the first {c.size} events do not match {signed}: an event was "
-                    "changed, deleted, inserted or reordered (the root differs)",
-                )
-            )
+        )
     if checkpoints:
         covered = max(c.size for c in checkpoints)
         if covered < report.size:
@@ -195,3 +196,13 @@ def _against_checkpoints(
                     f"events {covered + 1}-{report.size} are not covered by any checkpoint given",
                 )
             )
+
+
+def _signed(c: Checkpoint) -> str:
+    return f"the checkpoint of {c.size} events" + (
+        f" signed {c.time.isoformat()}" if c.time else ""
+    )
+
+
+def _more(failed: Sequence[Checkpoint]) -> str:
+    return f" (and {len(failed) - 1} later checkpoint(s))" if len(failed) > 1 else ""
