@@ -49,6 +49,24 @@ async def test_readyz_asks_the_services(
     assert "10.0.0.5" not in response.text
 
 
+@dataclass
+class TamperedServices:
+    log_problem: str = "the first 2 events no longer match the last checkpoint"
+
+    async def ready(self) -> bool:
+        return False
+
+
+async def test_readyz_names_a_log_that_does_not_hold_against_its_checkpoint(
+    start_server: StartServer,
+) -> None:
+    server = start_server(services=TamperedServices())
+    async with server.client() as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "tampered", "reason": TamperedServices.log_problem}
+
+
 async def test_the_lifespan_builds_services_at_startup_and_closes_them_at_shutdown() -> None:
     built: list[FakeServices] = []
 
