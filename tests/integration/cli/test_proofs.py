@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from tests.integration.cli.helpers import Ran, ladder, rows, with_db
-from tests.integration.cli.test_checkpoints import _attack, edit_a_promotion
+from tests.integration.cli.test_checkpoints import ATTACKS, _attack, edit_a_promotion
 
 
 @pytest.fixture
@@ -153,3 +153,21 @@ def test_verify_proof_needs_no_database(
         env={"LADDER_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
     )  # fmt: skip
     assert ran.exit_code == 0, ran.stderr
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.__name__ for a in ATTACKS])
+def test_every_reforged_attack_fails_verify_proof_against_the_checkpoint_kept(
+    demo_db: str, keys: tuple[Path, Path], tmp_path: Path, attack: Any
+) -> None:
+    key, pub = keys
+    old = _checkpoint(demo_db, key, tmp_path / "old.checkpoint")
+    _attack(demo_db, attack)
+    new = _checkpoint(demo_db, key, tmp_path / "new.checkpoint")  # the operator signs again
+    proved = with_db(
+        demo_db, "prove", _person(demo_db), "--checkpoint", str(new), "--public-key", str(pub),
+        "--after-checkpoint", str(old), "--out", str(tmp_path / "b.json"),
+    )  # fmt: skip
+    assert proved.exit_code == 0, proved.stderr
+    ran = _check(tmp_path / "b.json", pub, "--after-checkpoint", str(old))
+    assert ran.exit_code == 1, ran.stdout
+    assert ran.stdout.startswith(("manipulation: ", "gap: ")), ran.stdout
