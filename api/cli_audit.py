@@ -26,11 +26,12 @@ from domain.serialization import from_data, person_stream
 from domain.state import PersonState, evolve
 from events.db import create_engine
 from events.encoding import STREAM_NAME
+from events.idempotency import audit_keys
 from events.port import ChainBreak, RecordedEvent, VerifyResult
 from events.sql_store import SqlEventStore
 from events.tlog import Checkpoint
 from events.transfer import verify_log
-from events.tree_audit import TreeReport, audit_tree
+from events.tree_audit import Finding, TreeReport, audit_tree
 
 _PAGE = 5000
 
@@ -79,7 +80,8 @@ def verify(
     """Recompute every hash chain and the Merkle tree, and check them against checkpoints.
 
     Over the whole log: that positions have no gap, that every stored Merkle node matches
-    the events, and that the log still matches every signed --checkpoint (a re-forged
+    the events, that every idempotency record points at the events carrying its key, and
+    that the log still matches every signed --checkpoint (a re-forged
     chain, a deleted tail or a rewritten history shows there). Exits 1 and names what
     is wrong, one finding a line, graded manipulation / gap / notice.
     """
@@ -124,7 +126,9 @@ async def _verify(
         if stream is not None:
             return result, None
         with progress_bar("Merkle tree", quiet=quiet) as update:
-            return result, await audit_tree(engine, signed, progress=update)
+            report = await audit_tree(engine, signed, progress=update)
+        report.findings.extend(Finding("manipulation", p) for p in await audit_keys(engine))
+        return result, report
     finally:
         await engine.dispose()
 

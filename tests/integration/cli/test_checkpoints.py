@@ -304,3 +304,15 @@ def test_checkpoint_refuses_to_sign_a_log_that_no_longer_extends_the_last_one(
     assert ran.exit_code == 1
     assert "rewritten history" in ran.stderr
     assert cp.read_text() == before
+
+
+def test_a_repointed_idempotency_record_is_named(demo_db: str) -> None:
+    async def repoint(conn: AsyncConnection) -> None:
+        await _sql(conn, "UPDATE idempotency_keys SET positions = '[1]' WHERE positions = '[2]'")
+
+    _attack(demo_db, repoint, reforge=False)
+    ran = with_db(demo_db, "verify", "--quiet")
+    assert ran.exit_code == 1
+    assert "points at positions [1], but its events are at [2]: the record was changed" in (
+        ran.stdout
+    )
