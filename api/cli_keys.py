@@ -161,16 +161,17 @@ def checkpoint(
     previous = None
     if out_file is not None and out_file.exists():
         previous = load_checkpoint(out_file, signer.verifier())
-    note = run(_checkpoint(existing_database(url), signer, previous))
+    note, signed = run(_checkpoint(existing_database(url), signer, previous))
     if out_file is None:
         print(note, end="")
         return
     write_atomically(out_file, note)
-    size = Checkpoint.parse(note.rpartition("\n\n")[0] + "\n").size
-    out.print(f"signed checkpoint of {size} events written to {out_file}")
+    out.print(f"signed checkpoint of {signed.size} events written to {out_file}")
 
 
-async def _checkpoint(url: str, signer: NoteSigner, previous: Checkpoint | None) -> str:
+async def _checkpoint(
+    url: str, signer: NoteSigner, previous: Checkpoint | None
+) -> tuple[str, Checkpoint]:
     engine = create_engine(url)
     try:
         store = SqlEventStore(engine)
@@ -180,7 +181,8 @@ async def _checkpoint(url: str, signer: NoteSigner, previous: Checkpoint | None)
         await store.close()
     finally:
         await engine.dispose()
-    return sign_checkpoint(signer, Checkpoint(signer.name, size, root, datetime.now(UTC)))
+    checkpoint = Checkpoint(signer.name, size, root, datetime.now(UTC))
+    return sign_checkpoint(signer, checkpoint), checkpoint
 
 
 async def _extends(store: SqlEventStore, previous: Checkpoint, size: int, root: bytes) -> None:

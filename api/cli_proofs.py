@@ -18,7 +18,7 @@ from domain.serialization import person_stream
 from events.bundle import BundleError, build_bundle, verify_bundle
 from events.db import create_engine
 from events.sql_store import SqlEventStore
-from events.tlog import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, sign_checkpoint
+from events.tlog import Checkpoint, NoteSigner, sign_checkpoint
 
 KeyOption = Annotated[
     Path | None,
@@ -62,17 +62,16 @@ def prove(
         stream = person_stream(UUID(person))
     except ValueError:
         fail(f"{person!r} is not a person id (UUID)", Exit.BAD_INPUT)
-    signer = None if checkpoint_file is not None and public_key is not None else load_signer(key)
-    verifier = load_verifier(public_key) if public_key is not None else None
-    verifier = verifier or (signer.verifier() if signer is not None else None)
-    if verifier is None:  # pragma: no cover - one of the two is always loaded above
-        fail("give --public-key or --key", Exit.USAGE)
-    note = None
+    given: tuple[str, Checkpoint] | None = None
+    signer = None
     if checkpoint_file is not None:
-        note = read_text(checkpoint_file, "checkpoint")
-        load_checkpoint(checkpoint_file, verifier)
+        verifier = load_verifier(public_key) if public_key else load_signer(key).verifier()
+        given = read_text(checkpoint_file, "checkpoint"), load_checkpoint(checkpoint_file, verifier)
+    else:
+        signer = load_signer(key)
+        verifier = load_verifier(public_key) if public_key else signer.verifier()
     earlier = [load_checkpoint(p, verifier) for p in after or []]
-    bundle = run(_prove(existing_database(url), stream, note, signer, verifier, earlier))
+    bundle = run(_prove(existing_database(url), stream, given, signer, earlier))
     if not bundle["events"]:
         fail(f"no person {person} in the checkpoint's log", Exit.NOT_FOUND)
     write_atomically(out_file, orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -82,24 +81,23 @@ def prove(
 async def _prove(
     url: str,
     stream: str,
-    note: str | None,
+    given: tuple[str, Checkpoint] | None,
     signer: NoteSigner | None,
-    verifier: NoteVerifier,
     earlier: list[Checkpoint],
 ) -> dict[str, Any]:
+    """The bundle against the ``given`` checkpoint, or the current head signed by ``signer``."""
     engine = create_engine(url)
     try:
-        if note is None:
-            if signer is None:  # pragma: no cover - prove() loads a signer then
-                fail("give --key or --checkpoint", Exit.USAGE)
+        if given is None and signer is not None:
             store = SqlEventStore(engine)
             size, root = await store.tree_root()
             await store.close()
-            note = sign_checkpoint(signer, Checkpoint(signer.name, size, root, datetime.now(UTC)))
+            checkpoint = Checkpoint(signer.name, size, root, datetime.now(UTC))
+            given = sign_checkpoint(signer, checkpoint), checkpoint
+        if given is None:  # pragma: no cover - prove() passes one of the two
+            fail("give --checkpoint or --key", Exit.USAGE)
         try:
-            return await build_bundle(
-                engine, stream, note, open_checkpoint(note, verifier), earlier
-            )
+            return await build_bundle(engine, stream, given[0], given[1], earlier)
         except BundleError as exc:
             fail(str(exc), Exit.VERIFY_FAILED)
     finally:

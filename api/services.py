@@ -226,17 +226,18 @@ class RuntimeServices:
         checkpoint = Checkpoint(signer.name, size, root, datetime.now(UTC))
         return sign_checkpoint(signer, checkpoint), checkpoint
 
-    async def audit_bundle(self, person_id: str, note: str | None) -> dict[str, Any]:
-        """A person's proof bundle (``events.bundle``) against ``note`` (a checkpoint this
-        log signed) or, by default, the current tree head signed now."""
+    async def audit_bundle(
+        self, person_id: str, note: str | None
+    ) -> tuple[dict[str, Any], Checkpoint]:
+        """A person's proof bundle (``events.bundle``) and its checkpoint: ``note`` (a
+        checkpoint this log signed) or, by default, the current tree head signed now."""
         signer = self._require_signer()
         if note is None:
             note, checkpoint = await self.sign_head()
         else:
             checkpoint = open_checkpoint(note, signer.verifier())
-        return await build_bundle(
-            self.runtime.engine, person_stream(UUID(person_id)), note, checkpoint
-        )
+        stream = person_stream(UUID(person_id))
+        return await build_bundle(self.runtime.engine, stream, note, checkpoint), checkpoint
 
     async def consistency_proof(self, old: int, new: int | None) -> tuple[int, list[bytes]]:
         """(new size, proof that the tree of ``new`` events extends the tree of ``old``)."""

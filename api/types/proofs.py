@@ -101,12 +101,11 @@ class ProofQuery:
         require_auditor(info.context, "audit proofs")
         raw = parse_id(person_id)
         try:
-            bundle = await read_services(info.context).audit_bundle(raw, checkpoint)
+            bundle, signed = await read_services(info.context).audit_bundle(raw, checkpoint)
         except (CheckpointError, BundleError) as exc:
             raise InvalidArgument(str(exc), field="checkpoint") from None
         if not bundle["events"]:
             raise NotFound("No events are recorded for this person.", field="personId")
-        signed = Checkpoint.parse(bundle["checkpoint"].rpartition("\n\n")[0] + "\n")
         return AuditProof(
             person_id=strawberry.ID(raw),
             checkpoint=SignedCheckpoint.from_note(bundle["checkpoint"], signed),
