@@ -103,11 +103,28 @@ def frontier(size: int) -> list[NodeKey]:
 # --- reading roots and proofs -----------------------------------------------------------
 
 
+def nodes_where(keys: Iterable[NodeKey]) -> sa.ColumnElement[bool]:
+    """A condition matching exactly ``keys`` that uses the primary key: one term per level
+    (a range when that level's indexes are contiguous). A row-value ``IN`` list would
+    make SQLite scan the whole table."""
+    by_level: dict[int, list[int]] = {}
+    for level, idx in keys:
+        by_level.setdefault(level, []).append(idx)
+    terms = []
+    for level, idxs in sorted(by_level.items()):
+        lo, hi = min(idxs), max(idxs)
+        if hi - lo + 1 == len(set(idxs)):
+            terms.append(sa.and_(N.c.level == level, N.c.idx.between(lo, hi)))
+        else:
+            terms.append(sa.and_(N.c.level == level, N.c.idx.in_(sorted(set(idxs)))))
+    return sa.or_(*terms)
+
+
 async def read_nodes(conn: AsyncConnection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    q = sa.select(N.c.level, N.c.idx, N.c.hash).where(sa.tuple_(N.c.level, N.c.idx).in_(wanted))
+    q = sa.select(N.c.level, N.c.idx, N.c.hash).where(nodes_where(wanted))
     found = {(int(r[0]), int(r[1])): bytes(r[2]) for r in await conn.execute(q)}
     if len(found) != len(wanted):
         level, idx = next(k for k in wanted if k not in found)

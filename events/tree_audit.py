@@ -27,7 +27,7 @@ from events.merkle import CompactTree, NodeKey, leaf_hash
 from events.schema import events_table as T
 from events.schema import merkle_table as N
 from events.tlog import Checkpoint
-from events.tree import row_leaf
+from events.tree import nodes_where, row_leaf
 
 Grade = Literal["manipulation", "gap", "notice"]
 _PAGE = 2000
@@ -144,7 +144,7 @@ async def _compare_nodes(
     """Compare the stored nodes with ``built``; report the first that differs."""
     keys = sorted(built)
     async with engine.connect() as conn:
-        q = sa.select(N.c.level, N.c.idx, N.c.hash).where(sa.tuple_(N.c.level, N.c.idx).in_(keys))
+        q = sa.select(N.c.level, N.c.idx, N.c.hash).where(nodes_where(keys))
         stored = {(int(r[0]), int(r[1])): bytes(r[2]) for r in await conn.execute(q)}
     for key in sorted(keys, key=lambda k: ((k[1] + 1) << k[0], k[0])):  # leaf first
         level, idx = key
