@@ -58,6 +58,7 @@ class MerkleNodeRow(SQLModel, table=True):
     """
 
     __tablename__ = "merkle_nodes"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     level: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     idx: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))

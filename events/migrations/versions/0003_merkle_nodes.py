@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
+        sqlite_with_rowid=False,  # one B-tree insert per node, not a table row and an index entry
     )
     backfill(op.get_bind())
     if op.get_context().dialect.name == "postgresql":
