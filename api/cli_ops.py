@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,13 +12,15 @@ from sqlalchemy.engine import make_url
 
 from api.cli_errors import Exit, fail, guard, out, run
 from api.cli_support import DatabaseUrl, database_url, progress_bar
-from api.settings import get_settings
+from api.settings import Settings, get_settings
 from events.db import create_engine, normalize_url
 from events.migrate import current_revision, migrate
 from events.projections import ALL
 from events.projector import Projector
+from events.publisher import check_tail, read_checkpoint_log
 from events.readmodels.tables import METADATA
 from events.sql_store import SqlEventStore
+from events.tlog import CheckpointError, NoteSigner
 
 
 def _backend(url: str) -> str:
@@ -129,16 +133,33 @@ def rebuild(
             "once the log holds 50,000 events).",
         ),
     ] = None,
+    unverified: Annotated[
+        bool,
+        typer.Option(
+            "--unverified", help="Rebuild even when the log fails its checkpoint tail check."
+        ),
+    ] = False,
 ) -> None:
     """Rebuild read models from the log into fresh tables, then swap them in.
 
     Queries keep reading the old tables until the swap commits; Ctrl-C leaves them as they were.
+    With LADDER_CHECKPOINT_KEY and LADDER_CHECKPOINT_LOG set, a log whose tail does not hold
+    against the last checkpoint is refused (exit 6) unless --unverified.
     """
     names = sorted(p.name for p in ALL)
     if projection is not None and projection not in names:
         fail(f"no projection {projection!r} (known: {', '.join(names)})", Exit.NOT_FOUND)
     chosen = [projection] if projection else names
-    position = run(_rebuild(database_url(url), chosen, quiet, workers))
+    db = database_url(url)
+    if not unverified:
+        problem = run(_tail_problem(db, guard(get_settings)))
+        if problem is not None:
+            fail(
+                f"refused: {problem}; rebuilding would serve it as sound (--unverified to "
+                "rebuild anyway)",
+                Exit.CONFLICT,
+            )
+    position = run(_rebuild(db, chosen, quiet, workers))
     out.print(f"rebuilt {', '.join(chosen)} up to position {position}", markup=False)
 
 
@@ -151,6 +172,27 @@ async def _rebuild(url: str, names: list[str], quiet: bool, workers: int | None)
         projector = Projector(engine, SqlEventStore(engine), ALL)
         with progress_bar("Rebuilding", quiet=quiet) as update:
             return await projector.rebuild(names, progress=update, workers=workers)
+    finally:
+        await engine.dispose()
+
+
+async def _tail_problem(url: str, settings: Settings) -> str | None:
+    """What is wrong with the log's tail against the last logged checkpoint, if any."""
+    if settings.checkpoint_key is None or settings.checkpoint_log is None:
+        return None
+    path = Path(settings.checkpoint_log)
+    if not await asyncio.to_thread(path.exists):
+        return None
+    signer = NoteSigner.parse(await asyncio.to_thread(Path(settings.checkpoint_key).read_text))
+    try:
+        logged = await asyncio.to_thread(read_checkpoint_log, path, signer.verifier())
+    except CheckpointError as exc:
+        return f"checkpoint log {path}: {exc}"
+    if not logged:
+        return None
+    engine = create_engine(url)
+    try:
+        return await check_tail(engine, logged[-1])
     finally:
         await engine.dispose()
 

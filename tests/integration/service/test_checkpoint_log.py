@@ -96,3 +96,14 @@ async def test_the_server_refuses_to_call_a_tampered_log_ready(db_url: str, tmp_
     ran = await asyncio.to_thread(ladder, *verify)
     assert ran.exit_code == 1
     assert "manipulation: the first 2 events do not match" in ran.stdout
+
+    env = {
+        "LADDER_CHECKPOINT_KEY": str(settings.checkpoint_key),
+        "LADDER_CHECKPOINT_LOG": str(settings.checkpoint_log),
+    }
+    rebuild = ("rebuild", "people", "-q", "--database-url", db_url)
+    refused = await asyncio.to_thread(ladder, *rebuild, env=env)
+    assert refused.exit_code == 6
+    assert "no longer match the last checkpoint" in refused.stderr
+    forced = await asyncio.to_thread(ladder, *rebuild, "--unverified", env=env)
+    assert forced.exit_code == 0, forced.stderr
