@@ -69,6 +69,25 @@ def entry_bytes(
     ``event_id`` (later events refer to an event by its id). The event id is the
     lowercase hyphenated UUID text.
     """
+    return entry_bytes_at(
+        position, event_id, stream, version, type, schema_version, data, metadata,
+        iso_utc(recorded_at),
+    )  # fmt: skip
+
+
+def entry_bytes_at(
+    position: int,
+    event_id: UUID,
+    stream: str,
+    version: int,
+    type: str,
+    schema_version: int,
+    data: Mapping[str, Any],
+    metadata: Mapping[str, Any],
+    recorded_at: str,
+) -> bytes:
+    """``entry_bytes`` with ``recorded_at`` already as ``iso_utc`` text (rows of one append
+    share it, and formatting it is half the cost of an entry)."""
     return orjson.dumps(
         {
             "position": position,
@@ -79,7 +98,7 @@ def entry_bytes(
             "schema_version": schema_version,
             "data": data,
             "metadata": metadata,
-            "recorded_at": iso_utc(recorded_at),
+            "recorded_at": recorded_at,
         },
         option=orjson.OPT_SORT_KEYS,
     )

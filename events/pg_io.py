@@ -30,7 +30,7 @@ from events.errors import DuplicateEventId
 from events.merkle import CompactTree
 from events.port import ANY
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
-from events.tree import frontier, grow, row_leaf
+from events.tree import frontier, grow, row_leaf, row_leaves
 
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
 # The rows of an append and the Merkle nodes they complete, in one statement.
@@ -108,7 +108,7 @@ async def append(
         keys = frontier(size)
         stored = first[4] or []
         found = dict(zip(keys, stored, strict=True)) if len(stored) == len(keys) else {}
-        tree, nodes = grow(size, found, map(row_leaf, rows))
+        tree, nodes = grow(size, found, row_leaves(rows))
         columns = [list(c) for c in zip(*rows, strict=True)]  # NewRow is in column order
         await conn.execute(_INSERT, *columns, *[list(c) for c in zip(*nodes, strict=True)])
         positions = [r.position for r in rows]

@@ -24,7 +24,7 @@ from events.db import SQLITE_BUSY_TIMEOUT_MS
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
-from events.tree import frontier, grow, row_leaf
+from events.tree import frontier, grow, row_leaves
 
 _INSERT = (
     "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
@@ -125,7 +125,7 @@ def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> N
     found = {}
     if keys:
         found = {(r[0], r[1]): r[2] for r in conn.execute(_NODES, (orjson.dumps(keys).decode(),))}
-    conn.executemany(_INSERT_NODE, grow(size, found, map(row_leaf, rows))[1])
+    conn.executemany(_INSERT_NODE, grow(size, found, row_leaves(rows))[1])
 
 
 class SqliteWriter:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.errors import StoreError
-from events.hashing import entry_bytes
+from events.hashing import entry_bytes, entry_bytes_at, iso_utc
 from events.merkle import (
     CompactTree,
     NodeKey,
@@ -33,6 +33,7 @@ from events.merkle import (
     range_hash,
     range_nodes,
 )
+from events.rows import Memo
 from events.schema import events_table as T
 from events.schema import merkle_table as N
 
@@ -74,6 +75,22 @@ def row_entry(
 def row_leaf(row: Sequence[Any]) -> bytes:
     """The leaf hash of a row in ``events.rows.COLUMNS`` order (hash columns ignored)."""
     return leaf_hash(row_entry(*row[:9]))
+
+
+def row_leaves(rows: Iterable[Sequence[Any]]) -> list[bytes]:
+    """``[row_leaf(r) for r in rows]``, decoding each distinct metadata text and
+    formatting each distinct time once (the rows of one append share them)."""
+    metadata = Memo(orjson.loads)
+    times: dict[datetime, str] = {}
+    out: list[bytes] = []
+    for r in rows:
+        at = times.get(r[8])
+        if at is None:
+            at = times[r[8]] = iso_utc(r[8])
+        data = orjson.loads(r[6])
+        entry = entry_bytes_at(r[0], r[3], r[1], r[2], r[4], r[5], data, metadata[r[7]], at)
+        out.append(leaf_hash(entry))
+    return out
 
 
 def grow(
@@ -198,10 +215,10 @@ def backfill(conn: sa.Connection) -> int:
         if not rows:
             return tree.size
         nodes: list[dict[str, Any]] = []
-        for r in rows:
+        for r, leaf in zip(rows, row_leaves(rows), strict=True):
             if r[0] != tree.size + 1:
                 raise TreeDamaged(f"position {r[0]} follows {tree.size}: the log has a gap")
-            for level, idx, digest in tree.append(row_leaf(tuple(r))):
+            for level, idx, digest in tree.append(leaf):
                 nodes.append({"level": level, "idx": idx, "hash": digest})
         conn.execute(N.insert(), nodes)
         after = rows[-1][0]

@@ -27,7 +27,7 @@ from events.merkle import CompactTree, NodeKey, leaf_hash
 from events.schema import events_table as T
 from events.schema import merkle_table as N
 from events.tlog import Checkpoint
-from events.tree import nodes_where, row_leaf
+from events.tree import nodes_where, row_leaf, row_leaves
 
 Grade = Literal["manipulation", "gap", "notice"]
 _PAGE = 2000
@@ -94,7 +94,7 @@ async def audit_tree(
         if not rows:
             break
         built: dict[NodeKey, bytes] = {}
-        for r in rows:
+        for r, leaf in zip(rows, _leaves(rows, report), strict=True):
             if r[0] != tree.size + 1:
                 report.findings.append(
                     Finding(
@@ -103,7 +103,7 @@ async def audit_tree(
                         "inserted or reordered",
                     )
                 )
-            for level, idx, digest in tree.append(_leaf(tuple(r), report)):
+            for level, idx, digest in tree.append(leaf):
                 built[(level, idx)] = digest
             if tree.size in wanted:
                 roots[tree.size] = tree.root()
@@ -126,6 +126,13 @@ async def audit_tree(
         )
     _against_checkpoints(report, checkpoints, roots)
     return report
+
+
+def _leaves(rows: Sequence[Any], report: TreeReport) -> list[bytes]:
+    try:
+        return row_leaves(rows)
+    except orjson.JSONDecodeError:
+        return [_leaf(tuple(r), report) for r in rows]
 
 
 def _leaf(row: tuple[Any, ...], report: TreeReport) -> bytes:
