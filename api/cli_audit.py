@@ -28,6 +28,8 @@ from events.db import create_engine
 from events.encoding import STREAM_NAME
 from events.idempotency import audit_keys
 from events.port import ChainBreak, RecordedEvent, VerifyResult
+from events.projections import ALL
+from events.readmodel_audit import audit_read_models
 from events.sql_store import SqlEventStore
 from events.tlog import Checkpoint
 from events.transfer import verify_log
@@ -74,14 +76,21 @@ def verify(
         Path | None,
         typer.Option("--public-key", metavar="FILE", help="The log's verifier key (note format)."),
     ] = None,
+    read_models: Annotated[
+        bool,
+        typer.Option(
+            "--read-models", help="Also replay the read models and name served rows that differ."
+        ),
+    ] = False,
     url: DatabaseUrl = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Recompute every hash chain and the Merkle tree, and check them against checkpoints.
 
     Over the whole log: that positions have no gap, that every stored Merkle node matches
-    the events, that every idempotency record points at the events carrying its key, and
-    that the log still matches every signed --checkpoint (a re-forged
+    the events, that every idempotency record points at the events carrying its key,
+    (with --read-models) that the served read models are what the log makes, and that
+    the log still matches every signed --checkpoint (a re-forged
     chain, a deleted tail or a rewritten history shows there). Exits 1 and names what
     is wrong, one finding a line, graded manipulation / gap / notice.
     """
@@ -92,7 +101,7 @@ def verify(
     signed = load_checkpoints(checkpoints or [], public_key)
     if checkpoint_log is not None:
         signed += load_checkpoint_log(checkpoint_log, public_key)
-    result, report = run(_verify(existing_database(url), stream, signed, quiet))
+    result, report = run(_verify(existing_database(url), stream, signed, quiet, read_models))
     if report is not None:
         for finding in report.findings:
             out.print(finding.line(), markup=False)
@@ -117,7 +126,7 @@ def report_root(report: TreeReport | None) -> str:
 
 
 async def _verify(
-    url: str, stream: str | None, signed: list[Checkpoint], quiet: bool
+    url: str, stream: str | None, signed: list[Checkpoint], quiet: bool, read_models: bool
 ) -> tuple[VerifyResult, TreeReport | None]:
     engine = create_engine(url)
     try:
@@ -128,6 +137,9 @@ async def _verify(
         with progress_bar("Merkle tree", quiet=quiet) as update:
             report = await audit_tree(engine, signed, progress=update)
         report.findings.extend(Finding("manipulation", p) for p in await audit_keys(engine))
+        if read_models:
+            found = await audit_read_models(SqlEventStore(engine), engine, ALL)
+            report.findings.extend(Finding("manipulation", p) for p in found)
         return result, report
     finally:
         await engine.dispose()

@@ -354,3 +354,19 @@ def test_a_repointed_idempotency_record_is_named(demo_db: str) -> None:
     assert "points at positions [1], but its events are at [2]: the record was changed" in (
         ran.stdout
     )
+
+
+def test_verify_read_models_names_a_served_row_edited_behind_the_projector(demo_db: str) -> None:
+    assert with_db(demo_db, "rebuild", "-q").exit_code == 0
+    clean = with_db(demo_db, "verify", "--quiet", "--read-models")
+    assert clean.exit_code == 0, clean.stdout
+
+    async def promote_by_hand(conn: AsyncConnection) -> str:
+        person = str(await conn.scalar(sa.text("SELECT min(person_id) FROM rm_people")))
+        await _sql(conn, "UPDATE rm_people SET level = 'vp' WHERE person_id = :p", p=person)
+        return person
+
+    person = on_db(demo_db, promote_by_hand, write=True)
+    ran = with_db(demo_db, "verify", "--quiet", "--read-models")
+    assert ran.exit_code == 1
+    assert f"read model people (rm_people): rows that differ from the log: {person}" in ran.stdout
