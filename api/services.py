@@ -256,19 +256,35 @@ async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]
         signer = NoteSigner.parse(text)
     runtime = await bootstrap(settings.database_url, max_mentees=settings.max_mentees)
     services = RuntimeServices(runtime, signer=signer)
+    relaxed: asyncio.Task[None] | None = None
     try:
         if signer is not None and settings.checkpoint_log is not None:
-            await publish_checkpoints(services, signer, Path(settings.checkpoint_log))
+            path, every = Path(settings.checkpoint_log), settings.checkpoint_interval_ms
+            publisher = await publish_checkpoints(services, signer, path, wait=every == 0)
+            if publisher is not None and every > 0:
+                logger.warning(
+                    "checkpoints every %d ms: an append is acknowledged up to %d ms before "
+                    "a signed checkpoint covers it",
+                    every,
+                    every,
+                )
+                relaxed = asyncio.create_task(publisher.run_every(every / 1000))
         yield services
     finally:
+        if relaxed is not None:
+            relaxed.cancel()
+            await asyncio.gather(relaxed, return_exceptions=True)
         await services.close()
 
 
-async def publish_checkpoints(services: RuntimeServices, signer: NoteSigner, path: Path) -> None:
-    """Check the log's tail against the checkpoint log, then sign every append into it.
+async def publish_checkpoints(
+    services: RuntimeServices, signer: NoteSigner, path: Path, *, wait: bool = True
+) -> CheckpointPublisher | None:
+    """Check the log's tail against the checkpoint log, then sign appends into it: each
+    append waits for its checkpoint (``wait``), or the caller runs the relaxed mode.
 
     A log that does not hold is reported (``log_problem``: ``/readyz`` answers 503 with
-    the reason) and nothing is signed over it.
+    the reason) and nothing is signed over it (None).
     """
     engine, store = services.runtime.engine, services.runtime.store
     publisher = CheckpointPublisher(store, signer, path)
@@ -283,9 +299,11 @@ async def publish_checkpoints(services: RuntimeServices, signer: NoteSigner, pat
                 publisher.covered = logged[-1].size
     if services.log_problem is not None:
         logger.error("the event log does not hold: %s", services.log_problem)
-        return
+        return None
     await publisher.cover((await store.tree_root())[0])
-    store.add_listener(publisher)
+    if wait:
+        store.add_listener(publisher)
+    return publisher
 
 
 class ProofsUnavailable(ApiError):

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # With a key: the append-only file of signed checkpoints; every committed append is
     # covered by one before it is acknowledged (``events.publisher``).
     checkpoint_log: str | None = None
+    # 0: every append waits for its checkpoint. N > 0: the relaxed mode, one checkpoint
+    # every N ms, appends acknowledged up to N ms before one covers them.
+    checkpoint_interval_ms: int = Field(default=0, ge=0)
 
     _split_origins = field_validator("cors_origins", "ws_allowed_origins", mode="before")(
         _split_list

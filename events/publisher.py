@@ -4,7 +4,8 @@
 awaits it after each commit and before ``append`` returns, so a mutation is acknowledged
 only once a signed checkpoint covering it is on disk. Group commit: while one checkpoint
 is being signed and written, later appends wait for it and the next checkpoint covers
-them all, so one signature and one ``fsync`` serve a whole batch.
+them all, so one signature and one ``fsync`` serve a whole batch. In the relaxed mode
+(``run_every``) appends do not wait; a checkpoint is signed every N ms instead.
 
 The checkpoint log is a file of JSON Lines, appended to and never rewritten, one
 ``{"note": "<signed checkpoint>"}`` per line (a note holds newlines, so it is quoted).
@@ -76,6 +77,17 @@ class CheckpointPublisher:
             self.covered = max(self.covered, size)
         finally:
             self._task = None
+
+    async def run_every(self, seconds: float) -> None:
+        """The relaxed mode: instead of waiting in each append, sign whatever the log
+        holds every ``seconds`` (until cancelled). An append is then acknowledged up to
+        ``seconds`` before a checkpoint covers it."""
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.cover(await self.store.last_position())
+            except Exception:  # the next round tries again; the window is logged
+                log.exception("signing a checkpoint failed")
 
     def _append(self, note: str) -> None:
         line = orjson.dumps({"note": note}) + b"\n"

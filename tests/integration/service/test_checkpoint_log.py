@@ -107,3 +107,23 @@ async def test_the_server_refuses_to_call_a_tampered_log_ready(db_url: str, tmp_
     assert "no longer match the last checkpoint" in refused.stderr
     forced = await asyncio.to_thread(ladder, *rebuild, "--unverified", env=env)
     assert forced.exit_code == 0, forced.stderr
+
+
+async def test_the_relaxed_mode_signs_on_a_timer_without_holding_appends(
+    store: SqlEventStore, tmp_path: Path
+) -> None:
+    publisher = CheckpointPublisher(store, SIGNER, tmp_path / "log.jsonl")
+    timer = asyncio.create_task(publisher.run_every(0.05))
+    try:
+        for i in range(10):
+            await store.append("person-a", [NewEvent("Noted", {"i": i})], ANY)
+        for _ in range(100):
+            if publisher.covered == 10:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        timer.cancel()
+        await asyncio.gather(timer, return_exceptions=True)
+    logged = read_checkpoint_log(tmp_path / "log.jsonl", SIGNER.verifier())
+    assert logged[-1].size == 10
+    assert len(logged) < 10
