@@ -165,6 +165,11 @@ class PgAppender:
             self._remember(rows, tree)
         return positions, rows
 
+    @property
+    def last_tree(self) -> CompactTree | None:
+        """The Merkle tree as this appender's last append left it (a true tree head)."""
+        return None if self._log is None else self._log[2]
+
     def forget(self) -> None:
         self._log = None
         self._streams.clear()

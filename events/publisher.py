@@ -63,12 +63,12 @@ class CheckpointPublisher:
         """Return once a checkpoint of at least ``position`` events is in the log."""
         while self.covered < position:
             if self._task is None:
-                self._task = asyncio.ensure_future(self._publish())
+                self._task = asyncio.ensure_future(self._publish(position))
             await asyncio.shield(self._task)
 
-    async def _publish(self) -> None:
+    async def _publish(self, position: int) -> None:
         try:
-            size, root = await self.store.tree_root()
+            size, root = await self.store.tree_head(position)
             if size > self.covered:
                 checkpoint = Checkpoint(self.signer.name, size, root, self._clock())
                 note = self.signer.sign(checkpoint.text())

@@ -28,7 +28,7 @@ from events import pg_io, sqlite_io, tree
 from events.db import create_engine, is_sqlite
 from events.encoding import check_stream, encode_metadata, plan_appends
 from events.errors import StoreError
-from events.merkle import ProofError
+from events.merkle import CompactTree, ProofError
 from events.port import (
     ExpectedVersion,
     Metadata,
@@ -95,6 +95,7 @@ class SqlEventStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._append_lock = asyncio.Lock()
         self._closed = False
+        self._last_tree: CompactTree | None = None
 
     def add_listener(self, listener: AppendListener) -> None:
         self.listeners.append(listener)
@@ -136,12 +137,16 @@ class SqlEventStore:
                 positions, rows = await self._sqlite.append(
                     plans, meta, meta_json, key, self._clock()
                 )
+                tree_after = self._sqlite.last_tree
             else:
                 async with self.engine.connect() as conn:
                     raw = await conn.get_raw_connection()
                     positions, rows = await self._pg.append(
                         raw.driver_connection, plans, meta, meta_json, key, self._clock()
                     )
+                tree_after = self._pg.last_tree
+            if rows is not None and tree_after is not None:
+                self._last_tree = tree_after
         if rows is not None and self.listeners:
             await self._notify([r.recorded() for r in rows])
         return positions
@@ -229,6 +234,14 @@ class SqlEventStore:
             if not 0 <= size <= last:
                 raise ProofError(f"the log has {last} events, not {size}")
             return size, await tree.root_at(conn, size)
+
+    async def tree_head(self, at_least: int) -> tuple[int, bytes]:
+        """A true ``(size, root)`` of the log with ``size >= at_least``: the tree this
+        store's last append left, when it is that big (no read), else ``tree_root()``."""
+        tree = self._last_tree
+        if tree is not None and tree.size >= at_least:
+            return tree.size, tree.root()
+        return await self.tree_root()
 
     async def inclusion_proof(self, position: int, size: int) -> list[bytes]:
         """The RFC 9162 inclusion path of the event at ``position`` in the tree of ``size``."""

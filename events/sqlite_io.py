@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.db import SQLITE_BUSY_TIMEOUT_MS
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
+from events.merkle import CompactTree
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
 from events.tree import frontier, grow, row_leaves
 
@@ -119,13 +120,15 @@ class SqliteReader:
             conn.close()
 
 
-def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> None:
+def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> CompactTree:
     """Write the Merkle nodes ``rows`` complete (inside the append's transaction)."""
     keys = frontier(size)
     found = {}
     if keys:
         found = {(r[0], r[1]): r[2] for r in conn.execute(_NODES, (orjson.dumps(keys).decode(),))}
-    conn.executemany(_INSERT_NODE, grow(size, found, row_leaves(rows))[1])
+    tree, nodes = grow(size, found, row_leaves(rows))
+    conn.executemany(_INSERT_NODE, nodes)
+    return tree
 
 
 class SqliteWriter:
@@ -136,6 +139,9 @@ class SqliteWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-writer")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
+        self.last_tree: CompactTree | None = None
+        """The Merkle tree as the last committed append left it (its size and root are a
+        true tree head of the log, whatever was appended since)."""
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -208,7 +214,7 @@ class SqliteWriter:
                 conn.execute(_INSERT, params[0])
             else:
                 conn.executemany(_INSERT, params)
-            _grow_tree(conn, last_position or 0, rows)
+            tree = _grow_tree(conn, last_position or 0, rows)
             positions = [r.position for r in rows]
             if key is not None:
                 conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
@@ -222,6 +228,7 @@ class SqliteWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        self.last_tree = tree
         return positions, rows
 
     async def close(self) -> None:

@@ -76,3 +76,9 @@ async def test_proofs_beyond_the_log_are_refused(store: SqlEventStore) -> None:
         await store.inclusion_proof(3, 3)
     with pytest.raises(ProofError):
         await store.consistency_proof(1, 3)
+
+
+async def test_the_head_an_append_leaves_is_the_stored_root(store: SqlEventStore) -> None:
+    for i in range(9):
+        await store.append(f"person-{i % 2}", [ev(i=i)] * 1, ANY)
+        assert await store.tree_head(i + 1) == await store.tree_root()
