@@ -9,7 +9,9 @@ backend:
   database), best of ``--rounds`` interleaved rounds;
 * an ``auditProof`` bundle (``events.bundle.build_bundle``) for one person of 10 events
   at ``--events`` events: p50 / p99 over ``--samples`` random people, and its size;
-* offline verification (``events.bundle.verify_bundle``) of a 100-event bundle.
+* offline verification (``events.bundle.verify_bundle``) of a 100-event bundle;
+* single-event appends with a signed checkpoint written before each returns
+  (``events.publisher``), beside the same appends without, for 1 and 16 clients.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from events import pg_io, sqlite_io
 from events.bundle import build_bundle, verify_bundle
 from events.merkle import CompactTree
 from events.port import ANY, Metadata, NewEvent, StreamAppend
+from events.publisher import CheckpointPublisher
 from events.sql_store import SqlEventStore, create_store
 from events.tlog import Checkpoint, NoteSigner, sign_checkpoint
 
@@ -135,6 +138,40 @@ async def bench_appends(urls: dict[str, str], args: argparse.Namespace) -> None:
         )
 
 
+async def bench_checkpoint_log(urls: dict[str, str], tmp: Path, args: argparse.Namespace) -> None:
+    """Single-event appends with a signed checkpoint written (fsync) before each returns,
+    beside the same appends without, one client and 16 concurrent clients."""
+    for clients in (1, 16):
+        rates = {}
+        for variant in ("without", "with"):
+            store = await create_store(urls[f"log {variant} {clients}"])
+            publisher = None
+            if variant == "with":
+                publisher = CheckpointPublisher(
+                    store, NoteSigner.generate("bench.example/log"), tmp / f"cp{clients}.jsonl"
+                )
+                store.add_listener(publisher)
+            try:
+                await store.append("person-warm", [NewEvent("Noted", payload(0))], ANY)
+                each = args.single_tx // clients
+
+                async def client(c: int, store: SqlEventStore = store, each: int = each) -> None:
+                    for i in range(each):
+                        await store.append(f"person-{c}", [NewEvent("Noted", payload(i))], ANY)
+
+                start = time.perf_counter()
+                await asyncio.gather(*(client(c) for c in range(clients)))
+                rates[variant] = each * clients / (time.perf_counter() - start)
+            finally:
+                await store.close()
+        published = publisher.published if publisher is not None else 0
+        print(
+            f"  checkpoint per append, {clients:>2} client(s): {rates['with']:>7,.0f} ev/s "
+            f"beside {rates['without']:>7,.0f} without ({rates['with'] / rates['without']:.2f}); "
+            f"{published} checkpoints"
+        )
+
+
 async def bench_proofs(url: str, args: argparse.Namespace) -> None:
     store = await create_store(url)
     people = args.events // 10
@@ -210,6 +247,12 @@ async def main(args: argparse.Namespace) -> None:
                 for n in (1, 100)
             }
             await bench_appends(urls, args)
+            logs = {
+                f"log {v} {c}": url_for(backend, f"log_{v}_{c}")
+                for v in ("with", "without")
+                for c in (1, 16)
+            }
+            await bench_checkpoint_log(logs, tmp, args)
             if args.events:
                 await bench_proofs(url_for(backend, "proofs"), args)
     finally:
