@@ -94,6 +94,9 @@ def create_app(
             logger.exception("readiness check failed")
             ready = False
         if not ready:
+            problem = getattr(state.services, "log_problem", None)
+            if problem is not None:  # served data would not be what the checkpoints signed
+                return JSONResponse({"status": "tampered", "reason": problem}, status_code=503)
             return JSONResponse({"status": "unavailable"}, status_code=503)
         if degraded:
             return JSONResponse(

@@ -8,8 +8,10 @@ knew it at ``--known-at``, and ends with the stream's hash-chain verdict.
 
 from __future__ import annotations
 
+import base64
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,15 +19,21 @@ import orjson
 import typer
 
 from api.cli_errors import Exit, fail, out, run
+from api.cli_keys import load_checkpoint_log, load_checkpoints
 from api.cli_support import DatabaseUrl, existing_database, parse_date, parse_time, progress_bar
 from domain.career import Career
 from domain.serialization import from_data, person_stream
 from domain.state import PersonState, evolve
 from events.db import create_engine
 from events.encoding import STREAM_NAME
+from events.idempotency import audit_keys
 from events.port import ChainBreak, RecordedEvent, VerifyResult
+from events.projections import ALL
+from events.readmodel_audit import audit_read_models
 from events.sql_store import SqlEventStore
+from events.tlog import Checkpoint
 from events.transfer import verify_log
+from events.tree_audit import Finding, TreeReport, audit_tree
 
 _PAGE = 5000
 
@@ -47,29 +55,92 @@ def verify(
             "--stream", metavar="NAME", help="Check one stream (e.g. person-<uuid>) only."
         ),
     ] = None,
+    checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="A signed checkpoint the log must still match (repeatable; needs --public-key).",
+        ),
+    ] = None,
+    checkpoint_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint-log",
+            metavar="FILE",
+            help="The server's checkpoint log (LADDER_CHECKPOINT_LOG): every checkpoint in it "
+            "must hold (needs --public-key).",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", metavar="FILE", help="The log's verifier key (note format)."),
+    ] = None,
+    read_models: Annotated[
+        bool,
+        typer.Option(
+            "--read-models", help="Also replay the read models and name served rows that differ."
+        ),
+    ] = False,
     url: DatabaseUrl = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Recompute every hash chain (and, for the whole log, that positions have no gap).
+    """Recompute every hash chain and the Merkle tree, and check them against checkpoints.
 
-    Exits 1 and names the first bad event when the log was altered behind the store's back.
+    Over the whole log: that positions have no gap, that every stored Merkle node matches
+    the events, that every idempotency record points at the events carrying its key,
+    (with --read-models) that the served read models are what the log makes, and that
+    the log still matches every signed --checkpoint (a re-forged
+    chain, a deleted tail or a rewritten history shows there). Exits 1 and names what
+    is wrong, one finding a line, graded manipulation / gap / notice.
     """
     if stream is not None and STREAM_NAME.fullmatch(stream) is None:
         fail(f"{stream!r} is not a stream name (category-id, e.g. person-<uuid>)", Exit.USAGE)
-    result = run(_verify(existing_database(url), stream, quiet))
+    if stream is not None and (checkpoints or checkpoint_log):
+        fail("--checkpoint checks the whole log: leave out --stream", Exit.USAGE)
+    signed = load_checkpoints(checkpoints or [], public_key)
+    if checkpoint_log is not None:
+        signed += load_checkpoint_log(checkpoint_log, public_key)
+    result, report = run(_verify(existing_database(url), stream, signed, quiet, read_models))
+    if report is not None:
+        for finding in report.findings:
+            out.print(finding.line(), markup=False)
     if result.first_break is not None:
         fail(f"verification failed: {describe_break(result.first_break)}", Exit.VERIFY_FAILED)
+    if report is not None and not report.ok:
+        fail(f"verification failed: {report.findings[0].line()}", Exit.VERIFY_FAILED)
     if stream is not None and result.events_checked == 0:
         fail(f"no stream {stream}", Exit.NOT_FOUND)
-    scope = stream or f"{result.streams_checked} streams"
-    out.print(f"ok: {result.events_checked} events in {scope}, every hash chain holds")
+    if stream is not None:
+        out.print(f"ok: {result.events_checked} events in {stream}, the hash chain holds")
+        return
+    against = f", and {len(signed)} signed checkpoint(s) hold" if signed else ""
+    out.print(
+        f"ok: {result.events_checked} events in {result.streams_checked} streams, every hash "
+        f"chain holds, the Merkle tree matches the events (root {report_root(report)}){against}"
+    )
 
 
-async def _verify(url: str, stream: str | None, quiet: bool) -> VerifyResult:
+def report_root(report: TreeReport | None) -> str:
+    return "" if report is None else base64.b64encode(report.root).decode()
+
+
+async def _verify(
+    url: str, stream: str | None, signed: list[Checkpoint], quiet: bool, read_models: bool
+) -> tuple[VerifyResult, TreeReport | None]:
     engine = create_engine(url)
     try:
         with progress_bar("Verifying", quiet=quiet) as update:
-            return await verify_log(engine, stream, progress=update)
+            result = await verify_log(engine, stream, progress=update)
+        if stream is not None:
+            return result, None
+        with progress_bar("Merkle tree", quiet=quiet) as update:
+            report = await audit_tree(engine, signed, progress=update)
+        report.findings.extend(Finding("manipulation", p) for p in await audit_keys(engine))
+        if read_models:
+            found = await audit_read_models(SqlEventStore(engine), engine, ALL)
+            report.findings.extend(Finding("manipulation", p) for p in found)
+        return result, report
     finally:
         await engine.dispose()
 

@@ -44,7 +44,11 @@ class Exit(IntEnum):
 
 EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     (Exit.OK, "success"),
-    (Exit.VERIFY_FAILED, "verification failed: a hash chain is broken (the event is named)"),
+    (
+        Exit.VERIFY_FAILED,
+        "verification failed: a hash chain, the Merkle tree, a signed checkpoint or a proof "
+        "does not hold (what is wrong is named)",
+    ),
     (
         Exit.USAGE,
         "usage error: unknown command or option, bad option value, bad setting (named), "
@@ -57,7 +61,11 @@ EXIT_CODES: tuple[tuple[Exit, str], ...] = (
     ),
     (Exit.BAD_INPUT, "bad input: malformed value or date, tampered or malformed import file"),
     (Exit.UNREACHABLE, "the database is unreachable"),
-    (Exit.CONFLICT, "refused: import into a non-empty log, or a rule refused a command"),
+    (
+        Exit.CONFLICT,
+        "refused: import into a non-empty log, a rule refused a command, or `keygen` over "
+        "an existing key",
+    ),
     (
         Exit.INSECURE,
         "insecure configuration: production with the development token secret or one "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.config
 import os
@@ -19,7 +20,7 @@ from api.cli_support import DatabaseUrl, database_url, existing_database, progre
 from api.documents import DocumentsFileError, TrustedDocuments
 from api.logs import logging_config
 from api.protocol import TimedHttpToolsProtocol
-from api.settings import DEV_TOKEN_SECRET, get_settings
+from api.settings import DEV_TOKEN_SECRET, Settings, get_settings
 from api.startup import StartupSummary
 from events.checkpoints import Lag, lag
 from events.db import create_engine, normalize_url
@@ -27,8 +28,10 @@ from events.dead_letters import degraded, list_dead_letters
 from events.migrate import current_revision, migrate
 from events.projections import ALL
 from events.projector import Projector
+from events.publisher import check_tail, read_checkpoint_log
 from events.readmodels.tables import METADATA
 from events.sql_store import SqlEventStore
+from events.tlog import CheckpointError, NoteSigner
 
 
 def _backend(url: str) -> str:
@@ -190,16 +193,33 @@ def rebuild(
             "once the log holds 50,000 events).",
         ),
     ] = None,
+    unverified: Annotated[
+        bool,
+        typer.Option(
+            "--unverified", help="Rebuild even when the log fails its checkpoint tail check."
+        ),
+    ] = False,
 ) -> None:
     """Rebuild read models from the log into fresh tables, then swap them in.
 
     Queries keep reading the old tables until the swap commits; Ctrl-C leaves them as they were.
+    With LADDER_CHECKPOINT_KEY and LADDER_CHECKPOINT_LOG set, a log whose tail does not hold
+    against the last checkpoint is refused (exit 6) unless --unverified.
     """
     names = sorted(p.name for p in ALL)
     if projection is not None and projection not in names:
         fail(f"no projection {projection!r} (known: {', '.join(names)})", Exit.NOT_FOUND)
     chosen = [projection] if projection else names
-    position, letters = run(_rebuild(existing_database(url), chosen, quiet, workers))
+    db = existing_database(url)
+    if not unverified:
+        problem = run(_tail_problem(db, guard(get_settings)))
+        if problem is not None:
+            fail(
+                f"refused: {problem}; rebuilding would serve it as sound (--unverified to "
+                "rebuild anyway)",
+                Exit.CONFLICT,
+            )
+    position, letters = run(_rebuild(db, chosen, quiet, workers))
     out.print(f"rebuilt {', '.join(chosen)} up to position {position}", markup=False)
     for name, count in sorted(letters.items()):
         if name in chosen:
@@ -297,6 +317,27 @@ async def _projections(url: str) -> tuple[list[dict[str, object]], list[dict[str
             for d in await list_dead_letters(engine)
         ]
         return status, letters
+    finally:
+        await engine.dispose()
+
+
+async def _tail_problem(url: str, settings: Settings) -> str | None:
+    """What is wrong with the log's tail against the last logged checkpoint, if any."""
+    if settings.checkpoint_key is None or settings.checkpoint_log is None:
+        return None
+    path = Path(settings.checkpoint_log)
+    if not await asyncio.to_thread(path.exists):
+        return None
+    signer = NoteSigner.parse(await asyncio.to_thread(Path(settings.checkpoint_key).read_text))
+    try:
+        logged = await asyncio.to_thread(read_checkpoint_log, path, signer.verifier())
+    except CheckpointError as exc:
+        return f"checkpoint log {path}: {exc}"
+    if not logged:
+        return None
+    engine = create_engine(url)
+    try:
+        return await check_tail(engine, logged[-1])
     finally:
         await engine.dispose()
 

@@ -35,6 +35,7 @@ from api.types.mentorship import MentorshipQuery
 from api.types.mutations import MUTATIONS
 from api.types.node import NodeQuery
 from api.types.person import PersonQuery
+from api.types.proofs import ProofQuery
 from api.types.readiness import ReadinessQuery
 from api.types.rotation import RotationQuery
 from api.types.stats import StatsQuery
@@ -50,6 +51,7 @@ QUERY_TYPES: tuple[type, ...] = (
     PersonQuery,
     CareerQuery,
     AuditQuery,
+    ProofQuery,
     MentorshipQuery,
     RotationQuery,
     CensusQuery,

@@ -11,26 +11,36 @@ Resolvers reach it through :func:`read_services` (``info.context``), never a glo
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.context import Context
+from api.errors import ApiError
 from api.settings import Settings
 from domain.ladder import Ladder
+from domain.serialization import person_stream
 from events import dead_letters, timetravel
+from events.bundle import build_bundle
 from events.migrate import current_revision, head_revision
+from events.publisher import CheckpointPublisher, check_tail, read_checkpoint_log
 from events.readmodels import api_history, api_queries, api_relations, org_chart, queries, views
 from events.readmodels.api_queries import LadderCache, PersonRow
 from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 from events.service import CareerService
 from events.sql_store import SqlEventStore
+from events.tlog import Checkpoint, CheckpointError, NoteSigner, open_checkpoint, sign_checkpoint
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from events.bootstrap import Runtime
@@ -160,10 +170,17 @@ def _utc_today() -> date:
 
 @dataclass
 class RuntimeServices:
-    """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`."""
+    """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`.
+
+    ``signer`` signs checkpoints (``LADDER_CHECKPOINT_KEY``); without one the API serves
+    no checkpoints and no proofs.
+    """
 
     runtime: Runtime
     today: Callable[[], date] = _utc_today
+    signer: NoteSigner | None = None
+    log_problem: str | None = None
+    """Set at start when the log's tail does not hold against the last checkpoint."""
     queries: ReadQueries = field(init=False)
     _versions: dict[tuple[str, int], Ladder] = field(init=False, default_factory=dict)
 
@@ -179,7 +196,10 @@ class RuntimeServices:
         return self.runtime.service
 
     async def ready(self) -> bool:
-        """The database answers and its migrations are at head."""
+        """The database answers, its migrations are at head and (with a checkpoint log)
+        the log held against its last checkpoint at start."""
+        if self.log_problem is not None:
+            return False
         return await current_revision(self.runtime.engine) == self._head
 
     async def degraded(self) -> dict[str, int]:
@@ -211,18 +231,104 @@ class RuntimeServices:
     async def close(self) -> None:
         await self.runtime.close()
 
+    # -- proofs ------------------------------------------------------------------------
+
+    def _require_signer(self) -> NoteSigner:
+        if self.signer is None:
+            raise ProofsUnavailable("no checkpoint key is configured (LADDER_CHECKPOINT_KEY)")
+        return self.signer
+
+    async def sign_head(self) -> tuple[str, Checkpoint]:
+        """The log's current tree head, signed now: (signed note, checkpoint)."""
+        signer = self._require_signer()
+        size, root = await self.store.tree_root()
+        checkpoint = Checkpoint(signer.name, size, root, datetime.now(UTC))
+        return sign_checkpoint(signer, checkpoint), checkpoint
+
+    async def audit_bundle(
+        self, person_id: str, note: str | None
+    ) -> tuple[dict[str, Any], Checkpoint]:
+        """A person's proof bundle (``events.bundle``) and its checkpoint: ``note`` (a
+        checkpoint this log signed) or, by default, the current tree head signed now."""
+        signer = self._require_signer()
+        if note is None:
+            note, checkpoint = await self.sign_head()
+        else:
+            checkpoint = open_checkpoint(note, signer.verifier())
+        stream = person_stream(UUID(person_id))
+        return await build_bundle(self.runtime.engine, stream, note, checkpoint), checkpoint
+
+    async def consistency_proof(self, old: int, new: int | None) -> tuple[int, list[bytes]]:
+        """(new size, proof that the tree of ``new`` events extends the tree of ``old``)."""
+        size = (await self.store.tree_root(new))[0]
+        return size, await self.store.consistency_proof(old, size)
+
 
 @asynccontextmanager
 async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]:
     """Bootstrap the runtime on ``settings.database_url`` and close it on exit."""
     from events.bootstrap import bootstrap  # the composition root, loaded when serving
 
+    signer = None
+    if settings.checkpoint_key is not None:
+        text = await asyncio.to_thread(Path(settings.checkpoint_key).read_text, encoding="utf-8")
+        signer = NoteSigner.parse(text)
     runtime = await bootstrap(settings.database_url, max_mentees=settings.max_mentees)
-    services = RuntimeServices(runtime)
+    services = RuntimeServices(runtime, signer=signer)
+    relaxed: asyncio.Task[None] | None = None
     try:
+        if signer is not None and settings.checkpoint_log is not None:
+            path, every = Path(settings.checkpoint_log), settings.checkpoint_interval_ms
+            publisher = await publish_checkpoints(services, signer, path, wait=every == 0)
+            if publisher is not None and every > 0:
+                logger.warning(
+                    "checkpoints every %d ms: an append is acknowledged up to %d ms before "
+                    "a signed checkpoint covers it",
+                    every,
+                    every,
+                )
+                relaxed = asyncio.create_task(publisher.run_every(every / 1000))
         yield services
     finally:
+        if relaxed is not None:
+            relaxed.cancel()
+            await asyncio.gather(relaxed, return_exceptions=True)
         await services.close()
+
+
+async def publish_checkpoints(
+    services: RuntimeServices, signer: NoteSigner, path: Path, *, wait: bool = True
+) -> CheckpointPublisher | None:
+    """Check the log's tail against the checkpoint log, then sign appends into it: each
+    append waits for its checkpoint (``wait``), or the caller runs the relaxed mode.
+
+    A log that does not hold is reported (``log_problem``: ``/readyz`` answers 503 with
+    the reason) and nothing is signed over it (None).
+    """
+    engine, store = services.runtime.engine, services.runtime.store
+    publisher = CheckpointPublisher(store, signer, path)
+    if await asyncio.to_thread(path.exists):
+        try:
+            logged = await asyncio.to_thread(read_checkpoint_log, path, signer.verifier())
+        except CheckpointError as exc:
+            services.log_problem = f"checkpoint log {path}: {exc}"
+        else:
+            if logged:
+                services.log_problem = await check_tail(engine, logged[-1])
+                publisher.covered = logged[-1].size
+    if services.log_problem is not None:
+        logger.error("the event log does not hold: %s", services.log_problem)
+        return None
+    await publisher.cover((await store.tree_root())[0])
+    if wait:
+        store.add_listener(publisher)
+    return publisher
+
+
+class ProofsUnavailable(ApiError):
+    """The server holds no checkpoint key."""
+
+    code = "PROOFS_UNAVAILABLE"
 
 
 class ReadModelUnavailable(RuntimeError):

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # The file holding the Ed25519 key that signs checkpoints (``ladder keygen``).
+    checkpoint_key: str | None = None
+    # With a key: the append-only file of signed checkpoints; every committed append is
+    # covered by one before it is acknowledged (``events.publisher``).
+    checkpoint_log: str | None = None
+    # 0: every append waits for its checkpoint. N > 0: the relaxed mode, one checkpoint
+    # every N ms, appends acknowledged up to N ms before one covers them.
+    checkpoint_interval_ms: int = Field(default=0, ge=0)
 
     _split_origins = field_validator(
         "cors_origins", "ws_allowed_origins", "token_verify_secrets", mode="before"

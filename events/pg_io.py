@@ -1,15 +1,17 @@
 """PostgreSQL I/O for the store, on the asyncpg connection under SQLAlchemy's pool.
 
-An append is four round trips: ``BEGIN`` with the advisory lock, the heads, the
-insert, ``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes
-appends, so ``max(position) + 1`` is gap-free and in commit order.
+An append is four round trips: ``BEGIN`` with the advisory lock, the heads (with the
+Merkle tree's frontier), the insert (the rows and the Merkle nodes they complete),
+``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes appends,
+so ``max(position) + 1`` is gap-free and in commit order.
 
 ``PgAppender`` remembers the heads its appends left (the log's last position and time,
-each stream's last version and hash), so a single event appended after them is one
-round trip: one statement, its own transaction, that takes the same advisory lock and
-inserts the row built from the remembered heads. If another process appended since,
-the remembered heads are stale and the insert collides with the unique position or
-(stream, version) of the row that process wrote; the store then forgets its heads and
+its Merkle frontier, each stream's last version and hash), so a single event appended
+after them is one round trip: one statement, its own transaction, that takes the same
+advisory lock and inserts the row built from the remembered heads and the Merkle nodes
+it completes. If another process appended since, the remembered heads are stale and
+the insert collides with the unique position or (stream, version) of the row that
+process wrote; the store then forgets its heads and
 takes the four-round-trip path. A stale head can never insert: the log and every
 stream are contiguous and append-only, so the slot after a stale head is always taken.
 """
@@ -25,13 +27,20 @@ import orjson
 
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
+from events.merkle import CompactTree
 from events.port import ANY
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+from events.tree import frontier, grow, row_leaf, row_leaves
 
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
+# The rows of an append and the Merkle nodes they complete, in one statement.
 _INSERT = (
-    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
-    "metadata, recorded_at, hash, prev_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    "WITH ev AS (INSERT INTO events (position, stream, version, event_id, type, "
+    "schema_version, data, metadata, recorded_at, hash, prev_hash) SELECT * FROM "
+    "unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::integer[], "
+    "$7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])) "
+    "INSERT INTO merkle_nodes (level, idx, hash) "
+    "SELECT * FROM unnest($12::integer[], $13::bigint[], $14::bytea[])"
 )
 _SELECT = (
     "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
@@ -42,23 +51,33 @@ READS = ReadQueries(
     read_all=f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2",
     read_all_types=f"{_SELECT} WHERE position > $1 AND type = ANY($2) ORDER BY position LIMIT $3",
 )
+# The log's head, its Merkle frontier (the hashes of ``range_nodes(0, size)``: node
+# ``(level, (size >> level) - 1)`` for each bit of the size, highest level first) and
+# the first stream's head, in one round trip.
 _HEADS = (
-    "SELECT g.position, g.recorded_at, s.version, s.hash FROM (SELECT 1) AS o "
+    "SELECT g.position, g.recorded_at, s.version, s.hash, "
+    "(SELECT array_agg(m.hash ORDER BY m.level DESC) FROM generate_series(0, 62) AS l(level) "
+    "JOIN merkle_nodes m ON m.level = l.level AND m.idx = (g.position >> l.level) - 1 "
+    "WHERE (g.position >> l.level) & 1 = 1) FROM (SELECT 1) AS o "
     "LEFT JOIN (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS g "
     "ON true LEFT JOIN (SELECT version, hash FROM events WHERE stream = $1 "
     "ORDER BY version DESC LIMIT 1) AS s ON true"
-)
-_INSERT_LOCKED = (
-    "WITH lock AS (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))) "
-    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
-    "metadata, recorded_at, hash, prev_hash) SELECT $1::bigint, $2::text, $3::bigint, "
-    "$4::uuid, $5::text, $6::integer, $7::text, $8::text, $9::timestamptz, $10::text, "
-    "$11::text FROM lock"
 )
 _REMEMBERED_STREAMS = 10_000
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = $1 ORDER BY version DESC LIMIT 1"
 _KEY = "SELECT positions FROM idempotency_keys WHERE key = $1"
 _INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES ($1, $2, $3)"
+# The one-round-trip append also writes the Merkle nodes its event completes; they are
+# inserted only when the event row is (the join on ``ev``), under the same lock.
+_INSERT_LOCKED_WITH_NODES = (
+    "WITH lock AS (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))), "
+    "ev AS (INSERT INTO events (position, stream, version, event_id, type, schema_version, "
+    "data, metadata, recorded_at, hash, prev_hash) SELECT $1::bigint, $2::text, $3::bigint, "
+    "$4::uuid, $5::text, $6::integer, $7::text, $8::text, $9::timestamptz, $10::text, "
+    "$11::text FROM lock RETURNING position) "
+    "INSERT INTO merkle_nodes (level, idx, hash) SELECT n.level, n.idx, n.hash FROM ev, "
+    "unnest($12::integer[], $13::bigint[], $14::bytea[]) AS n(level, idx, hash)"
+)
 
 
 async def append(
@@ -68,15 +87,16 @@ async def append(
     meta_json: str,
     key: str | None,
     now: datetime,
-) -> tuple[list[int], list[NewRow] | None]:
-    """(positions, rows written) or, for a known idempotency key, (positions, None)."""
+) -> tuple[list[int], list[NewRow] | None, CompactTree | None]:
+    """(positions, rows written, the Merkle tree's frontier after them) or, for a known
+    idempotency key, (positions, None, None)."""
     await conn.execute(BEGIN_LOCKED)
     try:
         if key is not None:
             known = await conn.fetchval(_KEY, key)
             if known is not None:
                 await conn.execute("ROLLBACK")
-                return orjson.loads(known), None
+                return orjson.loads(known), None, None
         first = await conn.fetchrow(_HEADS, plans[0].stream)
         heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
         for plan in plans[1:]:
@@ -84,11 +104,13 @@ async def append(
             heads.append((0, None) if head is None else (head[0], head[1]))
         recorded_at = next_recorded_at(now, first[1])
         rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
-        args = rows  # NewRow tuples are in column order
-        if len(args) == 1:
-            await conn.execute(_INSERT, *args[0])
-        else:
-            await conn.executemany(_INSERT, args)
+        size = first[0] or 0
+        keys = frontier(size)
+        stored = first[4] or []
+        found = dict(zip(keys, stored, strict=True)) if len(stored) == len(keys) else {}
+        tree, nodes = grow(size, found, row_leaves(rows))
+        columns = [list(c) for c in zip(*rows, strict=True)]  # NewRow is in column order
+        await conn.execute(_INSERT, *columns, *[list(c) for c in zip(*nodes, strict=True)])
         positions = [r.position for r in rows]
         if key is not None:
             await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
@@ -101,7 +123,7 @@ async def append(
     except BaseException:
         await _abandon(conn)
         raise
-    return positions, rows
+    return positions, rows, tree
 
 
 async def _abandon(conn: Any) -> None:
@@ -117,7 +139,7 @@ class PgAppender:
     """Appends on PostgreSQL, remembering the heads its own appends left (see module doc)."""
 
     def __init__(self) -> None:
-        self._log: tuple[int, datetime] | None = None
+        self._log: tuple[int, datetime, CompactTree] | None = None
         self._streams: dict[str, tuple[int, str]] = {}
 
     async def append(
@@ -135,21 +157,26 @@ class PgAppender:
             if row is not None:
                 return [row.position], [row]
         try:
-            positions, rows = await append(conn, plans, meta, meta_json, key, now)
+            positions, rows, tree = await append(conn, plans, meta, meta_json, key, now)
         except BaseException:
             self.forget()
             raise
-        if rows is not None:
-            self._remember(rows)
+        if rows is not None and tree is not None:
+            self._remember(rows, tree)
         return positions, rows
+
+    @property
+    def last_tree(self) -> CompactTree | None:
+        """The Merkle tree as this appender's last append left it (a true tree head)."""
+        return None if self._log is None else self._log[2]
 
     def forget(self) -> None:
         self._log = None
         self._streams.clear()
 
-    def _remember(self, rows: Sequence[NewRow]) -> None:
+    def _remember(self, rows: Sequence[NewRow], tree: CompactTree) -> None:
         last = rows[-1]
-        self._log = (last.position, last.recorded_at)
+        self._log = (last.position, last.recorded_at, tree)
         if len(self._streams) >= _REMEMBERED_STREAMS:
             self._streams.clear()
         for r in rows:
@@ -164,18 +191,22 @@ class PgAppender:
             return None
         expected = plan.expected_version
         if expected != ANY and expected != head[0]:
-            return None  # the four-round-trip path reports the actual version
-        last_position, last_time = self._log
+            return None  # the locked path reports the actual version
+        last_position, last_time, remembered = self._log
         rows = build_rows(
             [plan], [head], last_position, next_recorded_at(now, last_time), meta, meta_json
         )
+        tree = remembered.copy()
+        levels, idxs, hashes = zip(*tree.append(row_leaf(rows[0])), strict=True)
         try:
-            await conn.execute(_INSERT_LOCKED, *rows[0])
+            await conn.execute(
+                _INSERT_LOCKED_WITH_NODES, *rows[0], list(levels), list(idxs), list(hashes)
+            )
         except asyncpg.UniqueViolationError:
             self.forget()  # another writer moved a head: take the locked path
             return None
         except BaseException:
             self.forget()
             raise
-        self._remember(rows)
+        self._remember(rows, tree)
         return rows[0]

@@ -50,5 +50,21 @@ class IdempotencyKeyRow(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 
+class MerkleNodeRow(SQLModel, table=True):
+    """A complete subtree of the log's Merkle tree (``events.merkle``): the hash of
+    leaves ``[idx << level, (idx + 1) << level)``; level 0 holds the leaf hashes.
+
+    Written in the append's transaction, never updated or deleted.
+    """
+
+    __tablename__ = "merkle_nodes"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    level: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
 events_table = cast(sa.Table, getattr(EventRow, "__table__"))  # noqa: B009
 idempotency_table = cast(sa.Table, getattr(IdempotencyKeyRow, "__table__"))  # noqa: B009
+merkle_table = cast(sa.Table, getattr(MerkleNodeRow, "__table__"))  # noqa: B009

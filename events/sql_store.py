@@ -23,12 +23,13 @@ from typing import Any, TypeVar
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from events import pg_io, sqlite_io
+from events import pg_io, sqlite_io, tree
 from events.db import create_engine, is_sqlite
 from events.encoding import check_stream, encode_metadata, plan_appends
 from events.errors import StoreError
+from events.merkle import CompactTree, ProofError
 from events.port import (
     ExpectedVersion,
     Metadata,
@@ -112,6 +113,7 @@ class SqlEventStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._append_lock = asyncio.Lock()
         self._closed = False
+        self._last_tree: CompactTree | None = None
 
     def add_listener(self, listener: AppendListener) -> None:
         self.listeners.append(listener)
@@ -157,9 +159,10 @@ class SqlEventStore:
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")
         projected = False
+        tree_after: CompactTree | None
         if self._sqlite is not None:
             # No lock here: the writer thread serializes, and queued appends share a commit.
-            positions, recorded, projected = await self._sqlite.append(
+            positions, recorded, projected, tree_after = await self._sqlite.append(
                 plans, meta, meta_json, key, self._clock()
             )
         else:
@@ -168,7 +171,12 @@ class SqlEventStore:
                 positions, rows = await self._pg.append(
                     raw.driver_connection, plans, meta, meta_json, key, self._clock()
                 )
+                tree_after = self._pg.last_tree
             recorded = None if rows is None else [r.recorded() for r in rows]
+        if recorded is not None and tree_after is not None:
+            last = self._last_tree
+            if last is None or tree_after.size > last.size:  # appends may settle out of order
+                self._last_tree = tree_after
         if recorded is None:
             return Appended(tuple(positions), (), replayed=True)
         if self.listeners:
@@ -264,6 +272,38 @@ class SqlEventStore:
             )
         return int(value or 0)
 
+    # -- the Merkle tree -------------------------------------------------------------
+
+    async def tree_root(self, size: int | None = None) -> tuple[int, bytes]:
+        """``(size, root)`` of the log's Merkle tree over its first ``size`` events
+        (default: all of them), from the stored nodes."""
+        async with self.engine.connect() as conn:
+            last = await tree.tree_size(conn)
+            size = last if size is None else size
+            if not 0 <= size <= last:
+                raise ProofError(f"the log has {last} events, not {size}")
+            return size, await tree.root_at(conn, size)
+
+    async def tree_head(self, at_least: int) -> tuple[int, bytes]:
+        """A true ``(size, root)`` of the log with ``size >= at_least``: the tree this
+        store's last append left, when it is that big (no read), else ``tree_root()``."""
+        tree = self._last_tree
+        if tree is not None and tree.size >= at_least:
+            return tree.size, tree.root()
+        return await self.tree_root()
+
+    async def inclusion_proof(self, position: int, size: int) -> list[bytes]:
+        """The RFC 9162 inclusion path of the event at ``position`` in the tree of ``size``."""
+        async with self.engine.connect() as conn:
+            await _check_size(conn, size)
+            return await tree.inclusion_proof(conn, position - 1, size)
+
+    async def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        """The RFC 9162 consistency proof from the tree of size ``old`` to size ``new``."""
+        async with self.engine.connect() as conn:
+            await _check_size(conn, new)
+            return await tree.consistency_proof(conn, old, new)
+
     # -- verifying -----------------------------------------------------------------
 
     async def verify(self, stream: str | None = None) -> VerifyResult:
@@ -286,6 +326,12 @@ class SqlEventStore:
                     break
                 after = rows[-1][0]
         return checker.result()
+
+
+async def _check_size(conn: AsyncConnection, size: int) -> None:
+    last = await tree.tree_size(conn)
+    if size > last:
+        raise ProofError(f"the log has {last} events, not {size}")
 
 
 def _utc(ts: datetime) -> datetime:

@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.db import SQLITE_BUSY_TIMEOUT_MS
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
+from events.merkle import CompactTree
 from events.port import RecordedEvent
-from events.rows import ReadQueries, build_rows, next_recorded_at
+from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+from events.tree import frontier, grow, row_leaves
 
 _INSERT = (
     "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
@@ -54,6 +56,12 @@ _HEADS = (
 _STREAM_HEAD = "SELECT version, hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1"
 _KEY = "SELECT positions FROM idempotency_keys WHERE key = ?"
 _INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES (?, ?, ?)"
+# The keys arrive as one JSON array of [level, idx] pairs, so the statement text never changes.
+_NODES = (
+    "SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN "
+    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+)
+_INSERT_NODE = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 
 
 def sqlite_text(ts: datetime) -> str:
@@ -115,6 +123,17 @@ class SqliteReader:
             conn.close()
 
 
+def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> CompactTree:
+    """Write the Merkle nodes ``rows`` complete (inside the append's transaction)."""
+    keys = frontier(size)
+    found = {}
+    if keys:
+        found = {(r[0], r[1]): r[2] for r in conn.execute(_NODES, (orjson.dumps(keys).decode(),))}
+    tree, nodes = grow(size, found, row_leaves(rows))
+    conn.executemany(_INSERT_NODE, nodes)
+    return tree
+
+
 BeforeCommit = Callable[[sqlite3.Connection, Sequence[RecordedEvent]], bool]
 """Run in the writer thread with the append's events before its ``COMMIT`` (the inline
 projection, ``events.inline``); True when it wrote what it had to."""
@@ -126,9 +145,9 @@ class _Job(NamedTuple):
     loop: asyncio.AbstractEventLoop
 
 
-Written = tuple[list[int], list[RecordedEvent] | None, bool]
-"""(positions, events written, whether ``before_commit`` projected them) or, for a known
-idempotency key, (positions, None, False)."""
+Written = tuple[list[int], list[RecordedEvent] | None, bool, CompactTree | None]
+"""(positions, events written, whether ``before_commit`` projected them, the Merkle tree
+the append left) or, for a known idempotency key, (positions, None, False, None)."""
 
 
 class SqliteWriter:
@@ -153,6 +172,9 @@ class SqliteWriter:
         self._closed = False
         self.commits = 0
         """Transactions committed (fewer than appends when they were grouped)."""
+        self.last_tree: CompactTree | None = None
+        """The Merkle tree as the last committed append left it (its size and root are a
+        true tree head of the log, whatever was appended since)."""
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -225,6 +247,9 @@ class SqliteWriter:
                 outcomes.append((job, done, None))
             conn.execute("COMMIT")
             self.commits += 1
+            trees = [d[3] for _, d, _ in outcomes if d is not None and d[3] is not None]
+            if trees:
+                self.last_tree = trees[-1]
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -246,7 +271,7 @@ class SqliteWriter:
         if key is not None:
             known = conn.execute(_KEY, (key,)).fetchone()
             if known is not None:
-                return orjson.loads(known[0]), None, False
+                return orjson.loads(known[0]), None, False, None
         # The log's head and the first stream's head in one statement.
         last_position, last_ts, version, digest = conn.execute(
             _HEADS, (plans[0].stream,)
@@ -284,12 +309,13 @@ class SqliteWriter:
             if "event_id" in str(exc):
                 raise DuplicateEventId("an event id in this append is already recorded") from exc
             raise
+        tree = _grow_tree(conn, last_position or 0, rows)
         positions = [r.position for r in rows]
         if key is not None:
             conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
         recorded = [r.recorded() for r in rows]
         projected = self.before_commit is not None and self.before_commit(conn, recorded)
-        return positions, recorded, projected
+        return positions, recorded, projected, tree
 
     async def close(self) -> None:
         """Write what is queued, then stop the thread (it closes its connection)."""

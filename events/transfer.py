@@ -12,6 +12,7 @@ the same log twice gives the same bytes.
 
 Import goes around ``append`` on purpose: it must restore the rows as they were, with
 their positions, versions, times and hashes, which ``append`` (rightly) hands out itself.
+The Merkle tree (``merkle_nodes``) is rebuilt from the rows as they are inserted.
 It only fills an EMPTY log, inside ONE transaction under the store's append lock: every
 line is parsed and every chain recomputed while reading, rows are inserted in batches,
 and the first bad line (malformed, a chain break, a gap, a missing tail) rolls the whole
@@ -39,9 +40,12 @@ from events.db import write_engine
 from events.encoding import STREAM_NAME
 from events.errors import StoreError
 from events.hashing import iso_utc
+from events.merkle import CompactTree, leaf_hash
 from events.port import VerifyResult
 from events.schema import events_table as T
 from events.schema import idempotency_table as K
+from events.schema import merkle_table as N
+from events.tree import row_entry
 from events.verify import ChainVerifier, StoredRow
 
 FORMAT = "career-ladder-log"
@@ -251,6 +255,8 @@ class _Importer:
         self.position = 0
         self.event_ids: set[UUID] = set()
         self.keys: dict[str, tuple[list[int], datetime]] = {}
+        self.tree = CompactTree()
+        self.nodes: list[dict[str, Any]] = []
 
     def check(self, number: int, row: StoredRow) -> dict[str, Any]:
         if row.position != self.position + 1:
@@ -271,6 +277,19 @@ class _Importer:
                 f"version {row.version}): {found.reason}",
                 line=number,
             )
+        entry = row_entry(
+            row.position,
+            row.stream,
+            row.version,
+            row.event_id,
+            row.type,
+            row.schema_version,
+            row.data,
+            row.metadata,
+            row.recorded_at,
+        )
+        for level, idx, digest in self.tree.append(leaf_hash(entry)):
+            self.nodes.append({"level": level, "idx": idx, "hash": digest})
         key = orjson.loads(row.metadata).get("idempotency_key")
         if isinstance(key, str):
             positions, _ = self.keys.setdefault(key, ([], row.recorded_at))
@@ -327,7 +346,7 @@ async def _import_lines(
             )
         batch.append(importer.check(number, _parse_event(number, line)))
         if len(batch) >= BATCH:
-            await conn.execute(T.insert(), batch)
+            await _insert(conn, batch, importer)
             batch = []
             if progress is not None:
                 progress(importer.position, expected)
@@ -338,7 +357,7 @@ async def _import_lines(
             line=last_line,
         )
     if batch:
-        await conn.execute(T.insert(), batch)
+        await _insert(conn, batch, importer)
     if importer.keys:
         await conn.execute(
             K.insert(),
@@ -351,6 +370,13 @@ async def _import_lines(
         progress(importer.position, expected)
     streams = importer.checker.result().streams_checked
     return TransferResult(events=importer.position, streams=streams, last_position=expected)
+
+
+async def _insert(conn: AsyncConnection, batch: list[dict[str, Any]], importer: _Importer) -> None:
+    """Insert a batch of events and the Merkle nodes they complete."""
+    await conn.execute(T.insert(), batch)
+    await conn.execute(N.insert(), importer.nodes)
+    importer.nodes = []
 
 
 # --- verify with progress -------------------------------------------------------------

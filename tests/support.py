@@ -78,7 +78,7 @@ def backend(engine_or_url: AsyncEngine | str) -> str:
 
 
 async def bypass_append_only(conn: AsyncConnection) -> None:
-    """Let raw SQL on ``conn`` change the events table (for tamper tests only).
+    """Let raw SQL on ``conn`` change the events and merkle_nodes tables (for tamper tests only).
 
     PostgreSQL: ordinary triggers do not fire for ``session_replication_role =
     replica`` (this transaction only). SQLite has no such switch, so the triggers
@@ -89,3 +89,5 @@ async def bypass_append_only(conn: AsyncConnection) -> None:
     else:
         await conn.execute(text("DROP TRIGGER IF EXISTS events_no_update"))
         await conn.execute(text("DROP TRIGGER IF EXISTS events_no_delete"))
+        await conn.execute(text("DROP TRIGGER IF EXISTS merkle_nodes_no_update"))
+        await conn.execute(text("DROP TRIGGER IF EXISTS merkle_nodes_no_delete"))

@@ -64,6 +64,27 @@ async def test_readyz_names_the_read_models_that_skipped_events(start_server: St
     }
 
 
+@dataclass
+class TamperedServices:
+    log_problem: str = "the first 2 events no longer match the last checkpoint"
+
+    async def ready(self) -> bool:
+        return False
+
+    async def degraded(self) -> dict[str, int]:
+        return {}
+
+
+async def test_readyz_names_a_log_that_does_not_hold_against_its_checkpoint(
+    start_server: StartServer,
+) -> None:
+    server = start_server(services=TamperedServices())
+    async with server.client() as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "tampered", "reason": TamperedServices.log_problem}
+
+
 async def test_the_lifespan_builds_services_at_startup_and_closes_them_at_shutdown() -> None:
     built: list[FakeServices] = []
 

@@ -31,6 +31,7 @@ from domain import commands as c
 from events.bootstrap import bootstrap
 from events.port import Metadata
 from events.service import CareerService
+from events.tlog import NoteSigner
 from tests.e2e.conftest import LiveServer, mint
 
 TODAY = date(2025, 6, 30)
@@ -57,6 +58,10 @@ def global_id(type_name: str, raw: str) -> str:
 
 def bulk_id(i: int) -> str:
     return pid(f"bulk-{i:03d}")
+
+
+SIGNING_KEY = "PRIVATE+KEY+ladder.test/log+391d115d+Adoe8eI7TlyCCu/IlyFvyJxYjyx3W8ubH8VuqRnJC0Sf"
+"""The server's checkpoint key (a test key: never use it for a real log)."""
 
 
 @dataclass
@@ -253,7 +258,8 @@ def boot(seeded: Seeded) -> Any:
     @asynccontextmanager
     async def boot(settings: Settings) -> AsyncIterator[RuntimeServices]:
         runtime = await bootstrap(settings.database_url, listen=False, today=lambda: TODAY)
-        services = RuntimeServices(runtime, today=lambda: TODAY)
+        signer = NoteSigner.parse(SIGNING_KEY)
+        services = RuntimeServices(runtime, today=lambda: TODAY, signer=signer)
         event.listen(runtime.engine.sync_engine, "before_cursor_execute", _counter(seeded))
         seeded.services.append(services)
         try:

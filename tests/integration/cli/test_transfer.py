@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.integration.cli.helpers import count, rows, with_db
+from tests.integration.cli.helpers import count, on_db, rows, with_db
 
 _KEPT = ("position", "stream", "version", "type", "schema_version", "hash", "prev_hash")
 
@@ -36,6 +38,15 @@ def test_export_then_import_restores_the_log_exactly(
     ]
     assert with_db(other_db_url, "verify").exit_code == 0
     assert _export(other_db_url, tmp_path / "again.jsonl") == exported
+    assert _nodes(other_db_url) == _nodes(demo_db)  # the same Merkle tree
+
+
+def _nodes(url: str) -> list[tuple[int, int, bytes]]:
+    async def job(conn: AsyncConnection) -> list[tuple[int, int, bytes]]:
+        result = await conn.execute(sa.text("SELECT level, idx, hash FROM merkle_nodes"))
+        return sorted((int(r[0]), int(r[1]), bytes(r[2])) for r in result)
+
+    return on_db(url, job)
 
 
 def test_an_imported_log_keeps_its_idempotency_keys(

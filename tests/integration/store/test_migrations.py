@@ -7,10 +7,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from events.db import create_engine
+from events.merkle import leaf_hash, root_of
 from events.migrate import current_revision, head_revision, migrate
 from events.port import NO_STREAM, Metadata
 from events.sql_store import SqlEventStore, create_store
-from tests.integration.store.helpers import ev, raw_uuid
+from tests.integration.store.helpers import entry_of, ev, legacy_append, raw_uuid
 
 
 async def _tables(url: str) -> set[str]:
@@ -47,9 +48,7 @@ async def test_a_database_at_the_first_revision_migrates_to_head(db_url: str) ->
     try:
         await migrate(engine, "0001")
         assert await current_revision(engine) == "0001"
-        old = SqlEventStore(engine)
-        await old.append("person-a", [ev(n=1)], NO_STREAM)  # revision 0001 has no key table
-        await old.close()
+        await legacy_append(engine, "person-a", [ev(n=1)])  # revision 0001 has no key table
         assert "idempotency_keys" not in await _tables(db_url)
 
         await migrate(engine)
@@ -73,11 +72,11 @@ async def test_the_first_revision_allows_deletes_the_second_refuses_them(db_url:
     engine = create_engine(db_url)
     try:
         await migrate(engine, "0001")
-        store = SqlEventStore(engine)
-        await store.append("person-a", [ev()], NO_STREAM)
+        await legacy_append(engine, "person-a", [ev()])
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM events"))
         await migrate(engine)
+        store = SqlEventStore(engine)
         await store.append("person-a", [ev()], NO_STREAM)
         await store.close()
         with pytest.raises(DBAPIError):
@@ -85,5 +84,27 @@ async def test_the_first_revision_allows_deletes_the_second_refuses_them(db_url:
                 await conn.execute(
                     text("UPDATE events SET event_id = :e"), {"e": raw_uuid(store, ev().event_id)}
                 )
+    finally:
+        await engine.dispose()
+
+
+async def test_an_existing_log_gets_its_merkle_tree_when_migrated(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0002")
+        for n in range(13):
+            await legacy_append(engine, f"person-{n % 3}", [ev(n=n), ev(n=n + 100)])
+
+        await migrate(engine)
+
+        store = SqlEventStore(engine)
+        events = await store.read_all(limit=100)
+        leaves = [leaf_hash(entry_of(e)) for e in events]
+        assert len(leaves) == 26
+        assert await store.tree_root() == (26, root_of(leaves))
+        await store.append("person-9", [ev()], NO_STREAM)
+        leaves.append(leaf_hash(entry_of((await store.read_all(26))[0])))
+        assert await store.tree_root() == (27, root_of(leaves))
+        await store.close()
     finally:
         await engine.dispose()

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 from events.sql_store import SqlEventStore
 
-OURS = {"events", "idempotency_keys"}
+OURS = {"events", "idempotency_keys", "merkle_nodes"}
 
 
 def _diff(conn: Connection) -> list[Any]:
