@@ -40,6 +40,7 @@ from starlette.routing import Route
 from api.context import AppServices
 from api.settings import Settings
 from events.checkpoints import lag
+from events.dead_letters import degraded
 from events.port import RecordedEvent
 
 logger = logging.getLogger("api.metrics")
@@ -96,6 +97,13 @@ class Metrics:
         self.lag_seconds = Gauge(
             "ladder_projection_lag_seconds",
             "How long the oldest event a projection has not applied has waited (0: none).",
+            ["projection"],
+            registry=r,
+        )
+        self.dead_letters = Gauge(
+            "ladder_projection_dead_letters",
+            "Events a projection could not apply and skipped (ladder projections lists them); "
+            "above 0 the read model is degraded.",
             ["projection"],
             registry=r,
         )
@@ -162,6 +170,9 @@ class Metrics:
         for behind in await lag(runtime.engine, runtime.projector.projections):
             self.lag_events.labels(behind.name).set(behind.events)
             self.lag_seconds.labels(behind.name).set(behind.seconds(now))
+        skipped = await degraded(runtime.engine)
+        for projection in runtime.projector.projections:
+            self.dead_letters.labels(projection.name).set(skipped.get(projection.name, 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -189,3 +189,39 @@ async def test_request_errors_are_counted_by_status(
         )
         >= 1
     )
+
+
+async def test_a_poison_event_degrades_one_read_model_and_the_service_keeps_answering(
+    server: LiveServer,
+) -> None:
+    # An event no read model can apply, written behind the API (as an older version might
+    # have): the projector skips it as a dead letter; writes, reads, /readyz and /metrics go on.
+    url = server.settings.database_url
+    engine = create_engine(url)
+    try:
+        store = SqlEventStore(engine)
+        person = uuid.uuid4()
+        hired = PersonHired(
+            person, HIRED_LONG_AGO, "Poison", "poison@example.com", "product", "pm", 0.0, None, 1
+        )
+        event = encode(hired)
+        poison = type(event)(
+            type=event.type,
+            data={**event.data, "effective_on": "not-a-date"},
+            schema_version=event.schema_version,
+            event_id=event.event_id,
+        )
+        await store.append(person_stream(person), [poison], "no_stream")
+    finally:
+        await engine.dispose()
+    async with server.client() as client:
+        after = await hire(client, level="apm")  # the command's catch-up meets the poison
+        assert after["personId"]
+        body = await gql(client, "{ people(first: 5) { edges { node { name } } } }")
+        assert "errors" not in body
+        ready = (await client.get("/readyz")).json()
+    assert ready["status"] == "degraded"
+    assert {d["projection"] for d in ready["degraded"]} >= {"people"}
+    samples = await scrape(server)
+    assert value(samples, "ladder_projection_dead_letters", projection="people") == 1
+    assert value(samples, "ladder_projection_dead_letters", projection="ladders") == 0
