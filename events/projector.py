@@ -24,9 +24,11 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from events import dead_letters
 from events.bulk import (
@@ -624,15 +626,27 @@ class Projector:
         for p in chosen:
             target = next_table(p.table)
             for ix in p.table.indexes:
-                ahead = sa.Index(
-                    _ahead(str(ix.name)), *(target.c[c.name] for c in ix.columns), unique=ix.unique
-                )
+                ahead = sa.Index(_ahead(str(ix.name)), *_retarget(ix, target), unique=ix.unique)
                 async with self._writer.begin() as conn:
                     await conn.run_sync(ahead.create)
 
 
 def _ahead(index_name: str) -> str:
     return f"{index_name}__next"
+
+
+def _retarget(ix: sa.Index, target: sa.Table) -> list[Any]:
+    """``ix``'s columns and expressions (``lower(email)``) on ``target``'s columns."""
+
+    def swap(element: Any) -> Any:
+        if isinstance(element, sa.Column) and element.table is not target:
+            return target.c[element.name]
+        return None
+
+    out: list[Any] = []
+    for e in ix.expressions:
+        out.append(target.c[e] if isinstance(e, str) else replacement_traverse(e, {}, swap))  # type: ignore[call-overload]
+    return out
 
 
 def _build_in_worker(

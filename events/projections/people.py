@@ -122,7 +122,7 @@ def readiness_flags(career: Career) -> dict[str, Any]:
     }
 
 
-people = Projection("people", version=3, table=tables.people, key=_key, finish=_finish)
+people = Projection("people", version=4, table=tables.people, key=_key, finish=_finish)
 
 
 @people.on(*ev.PERSON_EVENT_TYPES)

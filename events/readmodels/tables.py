@@ -87,6 +87,9 @@ people = sa.Table(
     sa.Index("ix_rm_people_track_level", "track", "level"),
 )
 
+# Emails are unique without case (a hire checks): found by ``lower(email)``.
+sa.Index("ix_rm_people_email_lower", sa.func.lower(people.c.email))
+
 timeline = sa.Table(
     "rm_timeline",
     METADATA,
