@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from events.bulk import chunks, column_order, insert_plan, load_missing, write_changes
+from events.projections.base import Envelope, Projection, Workspace
 from events.readmodels.tables import dead_letters
 
 log = logging.getLogger(__name__)
@@ -136,3 +138,113 @@ async def degraded(engine: AsyncEngine) -> dict[str, int]:
     )
     async with engine.connect() as conn:
         return {name: int(n) for name, n in await conn.execute(query)}
+
+
+# --- applying and writing with dead letters ------------------------------------------------
+
+
+async def apply_each(conn: AsyncConnection, p: Projection, envs: list[Envelope]) -> int:
+    """Apply ``envs`` one at a time, each under a savepoint; an event that fails is
+    recorded as a dead letter and skipped. Counts every event as applied (the consistency
+    check compares that count with the log; dead letters say the rest)."""
+    for env in envs:
+        try:
+            async with conn.begin_nested():
+                ws = Workspace(p, complete=False)
+                await load_missing(conn, ws, p.table, [env])
+                ws.apply(env)
+                await write_changes(conn, ws, p.table, delete=True)
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            await record(
+                conn,
+                p.name,
+                error,
+                position=env.position,
+                event_id=env.id_text,
+                event_type=env.type,
+            )
+    return len(envs)
+
+
+async def pending(
+    writer: AsyncEngine,
+    conn: AsyncConnection | None,
+    p: Projection,
+    env: Envelope,
+    error: Exception,
+) -> None:
+    """A rebuild's dead letter (pending until its swap), in ``conn`` or a transaction of
+    its own on ``writer``."""
+    if conn is not None:
+        await record(
+            conn,
+            p.name,
+            error,
+            position=env.position,
+            event_id=env.id_text,
+            event_type=env.type,
+            pending=True,
+        )
+        return
+    async with writer.begin() as own:
+        await record(
+            own,
+            p.name,
+            error,
+            position=env.position,
+            event_id=env.id_text,
+            event_type=env.type,
+            pending=True,
+        )
+
+
+async def write_each(conn: AsyncConnection, ws: Workspace, target: sa.Table) -> None:
+    """``write_changes`` inside a rebuild's swap, falling back to a row at a time (a row the
+    table cannot hold is recorded as a dead letter) instead of failing the rebuild."""
+    keys, inserts = ws.take_changes()
+    pk = target.c[ws.projection.pk]
+    for chunk in chunks(keys):
+        await conn.execute(sa.delete(target).where(pk.in_(chunk)))
+    if not inserts:
+        return
+    sql, tuples = insert_plan(target, inserts, conn.dialect)
+    try:
+        async with conn.begin_nested():
+            for chunk in chunks(tuples, 5000):
+                await conn.exec_driver_sql(sql, list(chunk))
+    except TRANSIENT:
+        raise
+    except Exception:
+        await insert_each(conn, ws.projection, target, sql, tuples)
+
+
+async def insert_each(
+    conn: AsyncConnection,
+    p: Projection,
+    target: sa.Table,
+    sql: str,
+    tuples: Sequence[tuple[object, ...]],
+) -> None:
+    """Insert rows one at a time under savepoints; a row that fails is a (pending) dead
+    letter naming its key and the position it reached."""
+    order = column_order(target, conn.dialect)
+    key_at = order.index(p.pk)
+    position_at = next((order.index(c) for c in ("last_position", "position") if c in order), None)
+    for values in tuples:
+        try:
+            async with conn.begin_nested():
+                await conn.exec_driver_sql(sql, [values])
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            position = values[position_at] if position_at is not None else None
+            await record(
+                conn,
+                p.name,
+                error,
+                position=int(str(position)) if position is not None else None,
+                row_key=str(values[key_at]),
+                pending=True,
+            )

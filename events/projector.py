@@ -24,16 +24,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.visitors import replacement_traverse
 
 from events import dead_letters
 from events.bulk import (
     chunks,
-    column_order,
     insert_plan,
     load_missing,
     next_table,
@@ -50,6 +47,7 @@ from events.readmodels.tables import METADATA, checkpoints
 from events.rebuild_workers import Built, address, build_elsewhere, share
 from events.schema import events_table
 from events.sql_store import SqlEventStore
+from events.swap import index_ahead, swap_in
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -246,7 +244,7 @@ class Projector:
                     continue
                 envs = [e for e in envelopes if e.position > cp.position and p.handles(e.type)]
                 if careful:
-                    done = await self._apply_each(conn, p, envs)
+                    done = await dead_letters.apply_each(conn, p, envs)
                 else:
                     ws = Workspace(p, complete=False)
                     await load_missing(conn, ws, p.table, envs)
@@ -265,30 +263,6 @@ class Projector:
                 )
                 applied += done
             return applied, (end if len(live) == len(self.projections) else None)
-
-    async def _apply_each(self, conn: AsyncConnection, p: Projection, envs: list[Envelope]) -> int:
-        """Apply ``envs`` one at a time, each under a savepoint; an event that fails is
-        recorded as a dead letter and skipped. Counts every event as applied (the
-        consistency check compares that count with the log; dead letters say the rest)."""
-        for env in envs:
-            try:
-                async with conn.begin_nested():
-                    ws = Workspace(p, complete=False)
-                    await load_missing(conn, ws, p.table, [env])
-                    ws.apply(env)
-                    await write_changes(conn, ws, p.table, delete=True)
-            except TRANSIENT:
-                raise
-            except Exception as error:
-                await dead_letters.record(
-                    conn,
-                    p.name,
-                    error,
-                    position=env.position,
-                    event_id=env.id_text,
-                    event_type=env.type,
-                )
-        return len(envs)
 
     # --- rebuild --------------------------------------------------------------------------
 
@@ -370,8 +344,8 @@ class Projector:
                 await self._apply_rebuild(chosen, spaces, targets, envs, conn=conn, after=reached)
                 position = records[-1].position
             for p in chosen:
-                await self._write_each(conn, spaces[p.name], targets[p.name])
-                await self._swap(conn, p, targets[p.name])
+                await dead_letters.write_each(conn, spaces[p.name], targets[p.name])
+                await swap_in(conn, p, targets[p.name])
                 await conn.execute(
                     sa.update(checkpoints)
                     .where(checkpoints.c.name == p.name)
@@ -456,7 +430,7 @@ class Projector:
         # lock only for the tail of the log, the renames and the indexes.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
-        await self._index_ahead(chosen)
+        await index_ahead(self._writer, chosen)
         return spaces, position
 
     async def _apply_rebuild(
@@ -483,33 +457,7 @@ class Projector:
                 try:
                     ws.apply(env)
                 except Exception as error:
-                    await self._dead_letter(conn, p, env, error)
-
-    async def _dead_letter(
-        self, conn: AsyncConnection | None, p: Projection, env: Envelope, error: Exception
-    ) -> None:
-        """A rebuild's dead letter (pending until its swap)."""
-        if conn is not None:
-            await dead_letters.record(
-                conn,
-                p.name,
-                error,
-                position=env.position,
-                event_id=env.id_text,
-                event_type=env.type,
-                pending=True,
-            )
-            return
-        async with self._writer.begin() as c:
-            await dead_letters.record(
-                c,
-                p.name,
-                error,
-                position=env.position,
-                event_id=env.id_text,
-                event_type=env.type,
-                pending=True,
-            )
+                    await dead_letters.pending(self._writer, conn, p, env, error)
 
     async def _flush(self, ws: Workspace, target: sa.Table) -> None:
         """Write a rebuild's changed rows into its new table, a few thousand rows per
@@ -531,57 +479,8 @@ class Projector:
                     raise
                 except Exception:
                     async with self._writer.begin() as conn:
-                        await self._insert_each(conn, ws.projection, target, sql, chunk)
+                        await dead_letters.insert_each(conn, ws.projection, target, sql, chunk)
         ws.forget()
-
-    async def _write_each(self, conn: AsyncConnection, ws: Workspace, target: sa.Table) -> None:
-        """``write_changes`` inside the swap, falling back to a row at a time (a row the
-        table cannot hold is recorded as a dead letter) instead of failing the rebuild."""
-        keys, inserts = ws.take_changes()
-        pk = target.c[ws.projection.pk]
-        for chunk in chunks(keys):
-            await conn.execute(sa.delete(target).where(pk.in_(chunk)))
-        if not inserts:
-            return
-        sql, tuples = insert_plan(target, inserts, conn.dialect)
-        try:
-            async with conn.begin_nested():
-                for chunk in chunks(tuples, 5000):
-                    await conn.exec_driver_sql(sql, list(chunk))
-        except TRANSIENT:
-            raise
-        except Exception:
-            await self._insert_each(conn, ws.projection, target, sql, tuples)
-
-    async def _insert_each(
-        self,
-        conn: AsyncConnection,
-        p: Projection,
-        target: sa.Table,
-        sql: str,
-        tuples: Sequence[tuple[object, ...]],
-    ) -> None:
-        order = column_order(target, conn.dialect)
-        key_at = order.index(p.pk)
-        position_at = next(
-            (order.index(c) for c in ("last_position", "position") if c in order), None
-        )
-        for values in tuples:
-            try:
-                async with conn.begin_nested():
-                    await conn.exec_driver_sql(sql, [values])
-            except TRANSIENT:
-                raise
-            except Exception as error:
-                position = values[position_at] if position_at is not None else None
-                await dead_letters.record(
-                    conn,
-                    p.name,
-                    error,
-                    position=int(str(position)) if position is not None else None,
-                    row_key=str(values[key_at]),
-                    pending=True,
-                )
 
     async def _ensure_checkpoints(self, conn: AsyncConnection, names: Sequence[str]) -> None:
         result = await conn.execute(
@@ -595,58 +494,6 @@ class Projector:
                         name=name, version=0, position=0, applied_count=0, updated_at=_now()
                     )
                 )
-
-    async def _swap(self, conn: AsyncConnection, p: Projection, target: sa.Table) -> None:
-        table = p.table
-        await conn.run_sync(table.drop, checkfirst=True)
-        prep = conn.dialect.identifier_preparer
-        await conn.execute(
-            sa.text(f"ALTER TABLE {prep.quote(target.name)} RENAME TO {prep.quote(table.name)}")
-        )
-        if self._sqlite:  # SQLite cannot rename an index: built here, under the lock
-            for index in table.indexes:
-                await conn.run_sync(index.create)
-            return
-        # PostgreSQL keeps index names across a table rename; give the primary key and the
-        # indexes built ahead (``_index_ahead``) their canonical names, so the next rebuild
-        # can use the ``__next`` names again.
-        renames = [(target.name + "_pkey", table.name + "_pkey")]
-        renames += [(_ahead(str(ix.name)), str(ix.name)) for ix in table.indexes]
-        for before, after in renames:
-            await conn.execute(
-                sa.text(f"ALTER INDEX {prep.quote(before)} RENAME TO {prep.quote(after)}")
-            )
-
-    async def _index_ahead(self, chosen: Sequence[Projection]) -> None:
-        """On PostgreSQL, index the new tables before the swap (under ``__next`` names),
-        so the swap holds its locks (which block queries of the old tables there) only for
-        the drops and renames."""
-        if self._sqlite:
-            return
-        for p in chosen:
-            target = next_table(p.table)
-            for ix in p.table.indexes:
-                ahead = sa.Index(_ahead(str(ix.name)), *_retarget(ix, target), unique=ix.unique)
-                async with self._writer.begin() as conn:
-                    await conn.run_sync(ahead.create)
-
-
-def _ahead(index_name: str) -> str:
-    return f"{index_name}__next"
-
-
-def _retarget(ix: sa.Index, target: sa.Table) -> list[Any]:
-    """``ix``'s columns and expressions (``lower(email)``) on ``target``'s columns."""
-
-    def swap(element: Any) -> Any:
-        if isinstance(element, sa.Column) and element.table is not target:
-            return target.c[element.name]
-        return None
-
-    out: list[Any] = []
-    for e in ix.expressions:
-        out.append(target.c[e] if isinstance(e, str) else replacement_traverse(e, {}, swap))  # type: ignore[call-overload]
-    return out
 
 
 def _build_in_worker(
