@@ -21,7 +21,7 @@ from domain.commands import PublishLadder
 from domain.ladder import default_ladder
 from events.db import create_engine, is_sqlite
 from events.fast_reads import close_readers
-from events.inline import InlineProjector
+from events.inline import InlineProjector, PgInlineProjector
 from events.migrate import migrate
 from events.notifier import Notifier
 from events.port import Metadata, RecordedEvent
@@ -79,8 +79,11 @@ async def bootstrap(
     store.add_listener(notifier.on_append)
     projector = Projector(engine, store, ALL)
 
-    if is_sqlite(engine):  # one transaction for the append and its read models
-        store.project_inline(InlineProjector(ALL, engine.dialect))
+    # One transaction for an append and its read models (``events.inline``).
+    if is_sqlite(engine):
+        store.project_inline(sqlite=InlineProjector(ALL, engine.dialect))
+    else:
+        store.project_inline(postgres=PgInlineProjector(ALL, engine.dialect))
 
     async def read_your_writes(events: Sequence[RecordedEvent]) -> None:
         await projector.catch_up(known=events)

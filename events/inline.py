@@ -21,12 +21,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from events.bulk import chunks, insert_plan
 from events.port import RecordedEvent
 from events.projections.base import Envelope, Projection, Row, Workspace
+from events.readmodels.tables import Json
 from events.sqlite_io import sqlite_text
 
 log = logging.getLogger(__name__)
@@ -129,3 +132,103 @@ class InlineProjector:
                     sql, tuples = insert_plan(p.table, inserts, self.dialect)
                     conn.executemany(sql, tuples)
             conn.execute(_MOVE, (end, stored[p.name][3] + len(envs), now, p.name))
+
+
+_CHECKPOINTS_PG = (
+    "SELECT name, version, position, applied_count FROM projection_checkpoints "
+    "ORDER BY name FOR UPDATE NOWAIT"
+)
+_MOVE_PG = (
+    "UPDATE projection_checkpoints AS c SET position = $1, "
+    "applied_count = c.applied_count + v.n, updated_at = $2 "
+    "FROM unnest($3::text[], $4::bigint[]) AS v(name, n) WHERE c.name = v.name"
+)
+
+
+class _PgTable:
+    """One read-model table's statements for raw ``asyncpg`` (values come back as Python
+    types already, except the JSON kept as text)."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.columns = [c.name for c in table.columns]
+        names = ", ".join(f'"{c}"' for c in self.columns)
+        self.pk = table.primary_key.columns[0].name
+        # Names come from the table definitions, values are always bound.
+        self.select = f'SELECT {names} FROM "{table.name}" WHERE "{{column}}" = ANY($1)'  # noqa: S608
+        self.delete = f'DELETE FROM "{table.name}" WHERE "{self.pk}" = ANY($1)'  # noqa: S608
+        self.json = {c.name for c in table.columns if isinstance(c.type, Json)}
+
+    async def load(self, conn: Any, column: str, values: Sequence[object]) -> list[Row]:
+        rows: list[Row] = []
+        for record in await conn.fetch(self.select.format(column=column), list(values)):
+            row = dict(record)
+            for name in self.json:
+                if row[name] is not None:
+                    row[name] = orjson.loads(row[name])
+            rows.append(row)
+        return rows
+
+
+class PgInlineProjector:
+    """``InlineProjector`` on PostgreSQL: the append's events applied to the read models on
+    the append's own asyncpg connection, before its ``COMMIT``, under a savepoint. The
+    checkpoint rows are locked ``NOWAIT``: when another process is catching up, the append
+    does not wait for it, it leaves the events to the catch-up."""
+
+    def __init__(self, projections: Sequence[Projection], dialect: Dialect) -> None:
+        self.projections = tuple(sorted(projections, key=lambda p: p.name))
+        self.dialect = dialect
+        self._tables = {p.name: _PgTable(p.table) for p in self.projections}
+
+    async def __call__(self, conn: Any, recorded: Sequence[RecordedEvent]) -> bool:
+        if not recorded:
+            return False
+        await conn.execute("SAVEPOINT inline_projection")
+        try:
+            stored = {r[0]: tuple(r) for r in await conn.fetch(_CHECKPOINTS_PG)}
+            before = recorded[0].position - 1
+            for p in self.projections:
+                checkpoint = stored.get(p.name)
+                if checkpoint is None or checkpoint[1] != p.version or checkpoint[2] != before:
+                    raise _Behind
+            await self._apply(conn, recorded)
+        except Exception as exc:
+            await conn.execute("ROLLBACK TO SAVEPOINT inline_projection")
+            await conn.execute("RELEASE SAVEPOINT inline_projection")
+            if not isinstance(
+                exc, _Behind | asyncpg.LockNotAvailableError | asyncpg.UndefinedTableError
+            ):
+                log.warning("inline projection failed; the catch-up applies it", exc_info=True)
+            return False
+        await conn.execute("RELEASE SAVEPOINT inline_projection")
+        return True
+
+    async def _apply(self, conn: Any, recorded: Sequence[RecordedEvent]) -> None:
+        envelopes = [Envelope.of(r) for r in recorded]
+        end = recorded[-1].position
+        counts: list[int] = []
+        for p in self.projections:
+            envs = [e for e in envelopes if p.handles(e.type)]
+            counts.append(len(envs))
+            if envs:
+                ws = Workspace(p, complete=False)
+                table = self._tables[p.name]
+                wanted = ws.missing(envs)
+                rows: list[Row] = []
+                for column, values in wanted.items():
+                    rows.extend(await table.load(conn, column, list(values)))
+                ws.load(wanted, rows)
+                for env in envs:
+                    ws.apply(env)
+                keys, inserts = ws.take_changes()
+                if keys:
+                    await conn.execute(table.delete, keys)
+                if inserts:
+                    sql, tuples = insert_plan(p.table, inserts, self.dialect)
+                    await conn.executemany(sql, tuples)
+        names = [p.name for p in self.projections]
+        await conn.execute(_MOVE_PG, end, datetime.now(UTC), names, counts)
+
+
+class _Behind(Exception):
+    """A projection is not exactly at the append's start: leave it to the catch-up."""

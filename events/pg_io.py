@@ -18,7 +18,7 @@ stream are contiguous and append-only, so the slot after a stale head is always 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ import orjson
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
 from events.merkle import CompactTree
-from events.port import ANY
+from events.port import ANY, RecordedEvent
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
 from events.tree import frontier, grow, row_leaf, row_leaves
 
@@ -80,6 +80,10 @@ _INSERT_LOCKED_WITH_NODES = (
 )
 
 
+PgBeforeCommit = Callable[[Any, Sequence[RecordedEvent]], Awaitable[bool]]
+"""Awaited on the append's asyncpg connection with its events before ``COMMIT``."""
+
+
 async def append(
     conn: Any,
     plans: Sequence[PlannedAppend],
@@ -87,16 +91,18 @@ async def append(
     meta_json: str,
     key: str | None,
     now: datetime,
-) -> tuple[list[int], list[NewRow] | None, CompactTree | None]:
-    """(positions, rows written, the Merkle tree's frontier after them) or, for a known
-    idempotency key, (positions, None, None)."""
+    before_commit: PgBeforeCommit | None = None,
+) -> tuple[list[int], list[NewRow] | None, CompactTree | None, bool]:
+    """(positions, rows written, the Merkle tree's frontier after them, whether
+    ``before_commit`` projected them) or, for a known idempotency key, (positions, None,
+    None, False)."""
     await conn.execute(BEGIN_LOCKED)
     try:
         if key is not None:
             known = await conn.fetchval(_KEY, key)
             if known is not None:
                 await conn.execute("ROLLBACK")
-                return orjson.loads(known), None, None
+                return orjson.loads(known), None, None, False
         first = await conn.fetchrow(_HEADS, plans[0].stream)
         heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
         for plan in plans[1:]:
@@ -114,6 +120,9 @@ async def append(
         positions = [r.position for r in rows]
         if key is not None:
             await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
+        projected = before_commit is not None and await before_commit(
+            conn, [r.recorded() for r in rows]
+        )
         await conn.execute("COMMIT")
     except asyncpg.UniqueViolationError as exc:
         await conn.execute("ROLLBACK")
@@ -123,7 +132,7 @@ async def append(
     except BaseException:
         await _abandon(conn)
         raise
-    return positions, rows, tree
+    return positions, rows, tree, projected
 
 
 async def _abandon(conn: Any) -> None:
@@ -141,6 +150,8 @@ class PgAppender:
     def __init__(self) -> None:
         self._log: tuple[int, datetime, CompactTree] | None = None
         self._streams: dict[str, tuple[int, str]] = {}
+        self.before_commit: PgBeforeCommit | None = None
+        """Run with each append's events before its ``COMMIT`` (``events.inline``)."""
 
     async def append(
         self,
@@ -150,20 +161,26 @@ class PgAppender:
         meta_json: str,
         key: str | None,
         now: datetime,
-    ) -> tuple[list[int], list[NewRow] | None]:
-        """(positions, rows written) or, for a known idempotency key, (positions, None)."""
-        if key is None and len(plans) == 1 and len(plans[0].events) == 1:
+    ) -> tuple[list[int], list[NewRow] | None, bool]:
+        """(positions, rows written, whether ``before_commit`` projected them) or, for a
+        known idempotency key, (positions, None, False). With ``before_commit`` every append
+        takes the transaction (the read models are written in it, which costs less than the
+        second transaction the one-round-trip append leaves to the catch-up)."""
+        one = key is None and len(plans) == 1 and len(plans[0].events) == 1
+        if one and self.before_commit is None:
             row = await self._append_one(conn, plans[0], meta, meta_json, now)
             if row is not None:
-                return [row.position], [row]
+                return [row.position], [row], False
         try:
-            positions, rows, tree = await append(conn, plans, meta, meta_json, key, now)
+            positions, rows, tree, projected = await append(
+                conn, plans, meta, meta_json, key, now, self.before_commit
+            )
         except BaseException:
             self.forget()
             raise
         if rows is not None and tree is not None:
             self._remember(rows, tree)
-        return positions, rows
+        return positions, rows, projected
 
     @property
     def last_tree(self) -> CompactTree | None:

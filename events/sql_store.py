@@ -30,6 +30,7 @@ from events.db import create_engine, is_sqlite
 from events.encoding import check_stream, encode_metadata, plan_appends
 from events.errors import StoreError
 from events.merkle import CompactTree, ProofError
+from events.pg_io import PgBeforeCommit
 from events.port import (
     ExpectedVersion,
     Metadata,
@@ -168,7 +169,7 @@ class SqlEventStore:
         else:
             async with self._append_lock, self.engine.connect() as conn:
                 raw = await conn.get_raw_connection()
-                positions, rows = await self._pg.append(
+                positions, rows, projected = await self._pg.append(
                     raw.driver_connection, plans, meta, meta_json, key, self._clock()
                 )
                 tree_after = self._pg.last_tree
@@ -183,11 +184,15 @@ class SqlEventStore:
             await self._notify(recorded)
         return Appended(tuple(positions), tuple(recorded), replayed=False, projected=projected)
 
-    def project_inline(self, before_commit: BeforeCommit) -> None:
-        """On SQLite, run ``before_commit`` in each append's transaction (``events.inline``);
-        elsewhere nothing (the projector catches up after the append)."""
+    def project_inline(
+        self, *, sqlite: BeforeCommit | None = None, postgres: PgBeforeCommit | None = None
+    ) -> None:
+        """Run ``sqlite`` (on SQLite) or ``postgres`` (on PostgreSQL) in each append's
+        transaction before it commits (``events.inline``: the read models)."""
         if self._sqlite is not None:
-            self._sqlite.before_commit = before_commit
+            self._sqlite.before_commit = sqlite
+        else:
+            self._pg.before_commit = postgres
 
     async def _notify(self, recorded: list[RecordedEvent]) -> None:
         for listener in list(self.listeners):

@@ -1,11 +1,10 @@
-"""SQLite: an append's read models are written in the append's own transaction (one
-fsync per command), and equal what a rebuild from the log gives."""
+"""An append's read models are written in the append's own transaction (one commit per
+command), and equal what a rebuild from the log gives; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,9 +47,9 @@ async def hire(runtime: Runtime, name: str, level: str = "apm") -> uuid.UUID:
 
 
 async def test_commands_are_projected_in_their_own_transaction_and_equal_a_rebuild(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
-    runtime = await bootstrap(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    runtime = await bootstrap(db_url)
     try:
         ada, grace = await hire(runtime, "Ada"), await hire(runtime, "Grace", "director")
         before = await runtime.store.last_position()
@@ -86,9 +85,9 @@ async def test_commands_are_projected_in_their_own_transaction_and_equal_a_rebui
 
 
 async def test_an_append_the_inline_path_cannot_project_still_commits_and_is_caught_up(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
-    runtime = await bootstrap(f"sqlite+aiosqlite:///{tmp_path / 'fallback.db'}")
+    runtime = await bootstrap(db_url)
     try:
         hire_event = Person("Poison").hired(date(2021, 1, 4))
         data = {**to_data(hire_event), "effective_on": "not-a-date"}
