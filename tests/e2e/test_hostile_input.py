@@ -3,6 +3,7 @@ nothing, and never stops the service for anyone else (on SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -245,3 +246,20 @@ async def test_every_answer_reports_its_cost(client: httpx.AsyncClient) -> None:
     body = await gql(client, "{ people(first: 50) { edges { node { name level { title } } } } }")
     assert "errors" not in body
     assert body["extensions"]["cost"] == {"requested": 200, "limit": 3000}
+
+
+async def test_of_thirty_identical_requests_exactly_one_writes_and_the_rest_say_replayed(
+    server: LiveServer, database: str
+) -> None:
+    data = {**hire(), "idempotencyKey": f"race-{new_id()[:8]}"}
+    before = await log_position(database)
+
+    async def one() -> dict[str, Any]:
+        async with server.client() as http:
+            return await run_mutation(http, "hirePerson", data)
+
+    payloads = await asyncio.gather(*(one() for _ in range(30)))
+    assert all(p["errors"] == [] for p in payloads)
+    assert sorted(p["replayed"] for p in payloads) == [False] + [True] * 29
+    assert {p["position"] for p in payloads} == {before + 1}
+    assert await log_position(database) == before + 1
