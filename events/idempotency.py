@@ -18,18 +18,6 @@ from events.port import EventStore, RecordedEvent
 from events.schema import events_table, idempotency_table
 
 
-async def known_positions(engine: AsyncEngine, key: str) -> list[int] | None:
-    """The positions the append carrying ``key`` wrote, or None if it was never used."""
-    async with engine.connect() as conn:
-        found = await conn.scalar(
-            sa.select(idempotency_table.c.positions).where(idempotency_table.c.key == key)
-        )
-    if found is None:
-        return None
-    positions: list[int] = orjson.loads(found)
-    return positions
-
-
 async def read_positions(store: EventStore, positions: Sequence[int]) -> list[RecordedEvent]:
     """The recorded events at ``positions`` (which an append wrote contiguously)."""
     if not positions:

@@ -37,7 +37,7 @@ from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
 from domain.text import unstorable
 from events.errors import WrongExpectedVersion
-from events.idempotency import known_positions, read_positions
+from events.idempotency import read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.readmodels.emails import people_with_email
 from events.readmodels.occupancy import people_on_levels
@@ -242,7 +242,7 @@ class CareerService:
     async def _replay(self, meta: Metadata) -> CommandResult | None:
         if meta.idempotency_key is None:
             return None
-        known = await known_positions(self.store.engine, meta.idempotency_key)
+        known = await self.store.known_positions(meta.idempotency_key)
         if known is None:
             return None
         return CommandResult(tuple(await read_positions(self.store, known)), replayed=True)

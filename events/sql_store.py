@@ -65,6 +65,8 @@ _COLUMNS = (
     T.c.prev_hash,
 )
 _VERIFY_BATCH = 5000
+_KEY_SQLITE = "SELECT positions FROM idempotency_keys WHERE key = ?"
+_KEY_PG = "SELECT positions FROM idempotency_keys WHERE key = $1"
 _LAST_OF_TYPE_SQLITE = "SELECT max(position) FROM events WHERE type = ?"
 _LAST_OF_TYPE_PG = "SELECT max(position) FROM events WHERE type = $1"
 
@@ -251,6 +253,22 @@ class SqlEventStore:
 
     def _decode_sqlite(self, rows: list[Any]) -> list[RecordedEvent]:
         return decode_rows(rows, self.upcasters, sqlite=True)
+
+    async def known_positions(self, key: str) -> list[int] | None:
+        """The positions the append carrying idempotency ``key`` wrote, or None if the key
+        was never used (one lookup, off the loop on SQLite)."""
+        if self._reader is not None:
+            found = await self._reader.fetch(
+                _KEY_SQLITE, (key,), lambda rows: rows[0][0] if rows else None
+            )
+        else:
+            async with self.engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                found = await raw.fetchval(_KEY_PG, key)
+        if found is None:
+            return None
+        positions: list[int] = orjson.loads(found)
+        return positions
 
     async def last_position_of(self, type_name: str) -> int:
         """The position of the last event of type ``type_name`` (0 if none): one lookup
