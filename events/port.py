@@ -154,6 +154,11 @@ class EventStore(Protocol):
         """The highest position in the log, 0 when it is empty."""
         ...
 
+    async def known_positions(self, key: str) -> list[int] | None:
+        """The positions the append carrying idempotency ``key`` wrote, or None if the key
+        was never used."""
+        ...
+
     async def stream_version(self, stream: str) -> int:
         """The stream's last version, 0 when it does not exist."""
         ...
