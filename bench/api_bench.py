@@ -131,7 +131,7 @@ def _bare_routes(holder: list[RuntimeServices]) -> list[Any]:
     async def people(request: Request) -> JSONResponse:
         authorize(request)
         queries = services().queries
-        rows = await queries.list_people(PeopleFilter(), limit=51, after=None)
+        rows = [e.person for e in await queries.list_people(PeopleFilter(), limit=51, after=None)]
         page = rows[:50]
         tracks = sorted({r.track for r in page})
         ladders = dict(zip(tracks, await queries.ladders_batch(tracks), strict=True))
