@@ -111,12 +111,11 @@ def read_rows(text: str) -> tuple[list[Row], list[RowError]]:
         return [], problems
     reader.fieldnames = header
     rows: list[Row] = []
-    line = reader.line_num
     for record in reader:
         values = {k: (v or "").strip() for k, v in record.items() if isinstance(k, str)}
         if any(values.values()):
-            rows.append(Row(line + 1, values))
-        line = reader.line_num
+            # The line the record ends on (csv skips blank lines by itself).
+            rows.append(Row(reader.line_num, values))
     return rows, []
 
 
