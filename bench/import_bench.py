@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from domain.onboarding import read_rows
 from events.bootstrap import bootstrap
 from events.db import create_engine
 from events.migrate import migrate
@@ -83,7 +84,7 @@ async def run_floor(directory: Path, text: str) -> float:
     url = f"sqlite+aiosqlite:///{directory / f'plan-{time.monotonic_ns()}.db'}"
     runtime = await bootstrap(url, listen=False, today=lambda: TODAY)
     try:
-        _, judged, _ = await plan(runtime.service, text)
+        judged = await plan(runtime.service, read_rows(text)[0])
     finally:
         await runtime.close()
     appends = [
