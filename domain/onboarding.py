@@ -225,35 +225,46 @@ def plan_onboarding(
 
     ordered: list[Hire] = []
     placed: set[UUID] = set()
+    failed: set[UUID] = set()
     by_line = {row.line: row for row in rows}
 
-    def place(hire: Hire, path: tuple[UUID, ...]) -> bool:
-        """Place ``hire`` after its manager; False when it cannot be (a bad manager)."""
-        person_id, manager_id = hire.command.person_id, hire.command.manager_id
-        if person_id in placed:
-            return True
-        if manager_id is not None and manager_id in decided and manager_id not in placed:
-            if manager_id in path:
-                refuse(by_line[hire.line], errors.ManagerCycle("a cycle", field="managerId"))
-                return False
-            if not place(decided[manager_id], (*path, person_id)):
-                refuse(
-                    by_line[hire.line],
-                    errors.ManagerNotFound("the manager's row is refused", field="managerId"),
+    def fail(hire: Hire, error: errors.LadderError) -> None:
+        refuse(by_line[hire.line], error)
+        failed.add(hire.command.person_id)
+
+    def settle(hire: Hire) -> None:
+        """Place ``hire`` after the managers above it in the file (a loop, not recursion:
+        a file may hold a chain of any length)."""
+        chain = [hire]
+        on_chain = {hire.command.person_id: 0}
+        while (up := chain[-1].command.manager_id) is not None:
+            if up not in decided or up in placed or up in failed:
+                break
+            if up in on_chain:  # a cycle: everyone on it is refused, and those below
+                for member in chain[on_chain[up] :]:
+                    fail(member, errors.ManagerCycle("managers in a cycle", field="managerId"))
+                chain = chain[: on_chain[up]]
+                break
+            on_chain[up] = len(chain)
+            chain.append(decided[up])
+        for below in reversed(chain):  # the top manager first
+            person_id, manager_id = below.command.person_id, below.command.manager_id
+            if manager_id is not None and manager_id in failed:
+                fail(
+                    below, errors.ManagerNotFound("the manager's row is refused", field="managerId")
                 )
-                return False
-        if manager_id is not None:
-            try:
-                check_manager(person_id, manager_id, hire.command.hired_on, states)
-            except errors.LadderError as exc:
-                refuse(by_line[hire.line], exc)
-                return False
-        placed.add(person_id)
-        ordered.append(hire)
-        return True
+                continue
+            if manager_id is not None:
+                try:
+                    check_manager(person_id, manager_id, below.command.hired_on, states)
+                except errors.LadderError as exc:
+                    fail(below, exc)
+                    continue
+            placed.add(person_id)
+            ordered.append(below)
 
     for hire in decided.values():
-        if hire.line not in found:
-            place(hire, ())
+        if hire.command.person_id not in placed and hire.command.person_id not in failed:
+            settle(hire)
     bad = tuple(found[line] for line in sorted(found))
     return Plan(tuple(h for h in ordered if h.line not in found), bad)

@@ -39,7 +39,20 @@ def test_a_cycle_of_managers_in_the_file_is_refused_on_each_row() -> None:
         "Bea,bea@x.com,product,pm,2023-01-01,3,ann@x.com\n"
     )
     assert plan.hires == ()
-    assert {(e.line, e.column) for e in plan.errors} == {(2, "manager_email"), (3, "manager_email")}
+    assert [(e.line, e.column, e.code) for e in plan.errors] == [
+        (2, "manager_email", "MANAGER_CYCLE"),
+        (3, "manager_email", "MANAGER_CYCLE"),
+    ]
+
+
+def test_a_long_chain_listed_bottom_up_is_hired_top_down() -> None:
+    body = "".join(
+        f"P{i},p{i}@x.com,product,apm,2024-02-01,0,{f'p{i + 1}@x.com' if i < 199 else ''}\n"
+        for i in range(200)
+    )
+    plan = judged(body)
+    assert plan.errors == ()
+    assert [h.command.name for h in plan.hires] == [f"P{i}" for i in range(199, -1, -1)]
 
 
 def test_a_report_of_a_refused_manager_is_refused_too() -> None:
