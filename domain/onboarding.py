@@ -144,11 +144,9 @@ def _command(row: Row, ids: Mapping[str, UUID]) -> c.HirePerson:
         prior = float(v.get("prior_years") or 0)
     except ValueError:
         raise bad("prior_years", "not a number") from None
-    manager_id = None
-    if manager := v.get("manager_email", "").lower():
-        if manager not in ids:
-            raise errors.ManagerNotFound(f"no person with email {manager}", field="manager_email")
-        manager_id = ids[manager]
+    # An unknown manager is left out here and refused after the row's own rules, so a row
+    # reports its own mistake before its manager's.
+    manager_id = ids.get(v.get("manager_email", "").lower())
     return c.HirePerson(
         person_id=ids[v["email"].lower()],
         name=v["name"],
@@ -217,6 +215,8 @@ def plan_onboarding(
         try:
             command = _command(row, ids)
             events = tuple(decide(PersonState(), command, ctx))
+            if (manager := row.values.get("manager_email", "")) and command.manager_id is None:
+                raise errors.ManagerNotFound(f"no person with email {manager}", field="managerId")
         except errors.LadderError as exc:
             refuse(row, exc)
             continue
