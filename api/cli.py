@@ -13,7 +13,16 @@ from typing import Annotated
 
 import typer
 
-from api import cli_audit, cli_demo, cli_documents, cli_keys, cli_ops, cli_proofs, cli_transfer
+from api import (
+    cli_audit,
+    cli_demo,
+    cli_documents,
+    cli_keys,
+    cli_ops,
+    cli_people,
+    cli_proofs,
+    cli_transfer,
+)
 from api.auth import MAX_SUBJECT, Role, mint_token
 from api.cli_errors import EPILOG, Exit, OneLineErrors, fail, guard
 from api.settings import get_settings
@@ -78,6 +87,7 @@ def schema() -> None:
 cli_ops.register(app)
 cli_documents.register(app)
 cli_demo.register(app)
+cli_people.register(app)
 cli_audit.register(app)
 cli_keys.register(app)
 cli_proofs.register(app)

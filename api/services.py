@@ -111,11 +111,28 @@ class ReadQueries:
     # -- lists and reports ----------------------------------------------------------------
 
     async def list_people(
-        self, filters: api_queries.PeopleFilter, *, limit: int, after: tuple[str, str] | None
-    ) -> list[PersonRow]:
+        self,
+        filters: api_queries.PeopleFilter,
+        *,
+        limit: int,
+        after: api_queries.PeopleKey | None,
+        order: api_queries.PeopleOrder = api_queries.PeopleOrder.NAME,
+    ) -> list[api_queries.RosterEntry]:
         return await api_queries.list_people(
-            self.engine, filters, limit=limit, after=after, today=self.today()
+            self.engine, filters, limit=limit, after=after, today=self.today(), order=order
         )
+
+    async def count_people(self, filters: api_queries.PeopleFilter) -> int:
+        return await api_queries.count_people(self.engine, filters, today=self.today())
+
+    async def count_mentorships(self, filters: queries.MentorshipFilter) -> int:
+        return await queries.count_mentorships(self.engine, filters)
+
+    async def count_rotations(self, filters: queries.RotationFilter) -> int:
+        return await queries.count_rotations(self.engine, filters)
+
+    async def count_experience_exceptions(self) -> int:
+        return await api_relations.count_experience_exceptions(self.engine)
 
     async def list_mentorships(
         self,

@@ -228,6 +228,28 @@ class CareerService:
             return CommandResult(appended.events)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def execute_appends(
+        self, appends: Sequence[StreamAppend], *, metadata: Metadata
+    ) -> CommandResult:
+        """Append streams decided by a bulk workflow (``events.onboarding``), all in one
+        transaction or none; a repeat of ``metadata``'s idempotency key answers the first
+        result. Raises ``WrongExpectedVersion`` when a stream moved since it was judged."""
+        if (replay := await self._replay(metadata)) is not None:
+            return replay
+        refuse_unstorable(appends)
+        appended = await self.store.write(appends, metadata=metadata)
+        if appended.replayed:
+            return CommandResult(
+                tuple(await read_positions(self.store, appended.positions)), replayed=True
+            )
+        if not appended.projected:
+            await self._read_your_writes(appended.events)
+        return CommandResult(appended.events)
+
+    async def replayed(self, metadata: Metadata) -> CommandResult | None:
+        """The first result of ``metadata``'s idempotency key, if it was used."""
+        return await self._replay(metadata)
+
     async def _read_your_writes(self, events: Sequence[RecordedEvent]) -> None:
         """Bring the read models up to the append. The events are committed: a failure
         here is logged, never reported as the command's (a client would retry a write

@@ -1,4 +1,4 @@
-"""Relay connections: ``XConnection { edges { cursor node } nodes pageInfo }``.
+"""Relay connections: ``XConnection { edges { cursor node } nodes pageInfo totalCount }``.
 
 Cursors are keyset cursors: the opaque (base64url JSON) sort key of the row they follow,
 tagged with the list they belong to -- a sort key or a log position, never an offset, so
@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Generic, TypeVar
 
@@ -58,6 +58,14 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
+    _total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @field(
+        description="How many items the whole list holds with the same arguments, on every "
+        "page (counted only when asked: one more statement)."
+    )
+    async def total_count(self) -> int:
+        return await self._total()
 
     @field(description="The page's items, without their cursors.")
     def nodes(self) -> list[NodeT]:
@@ -115,12 +123,15 @@ def connection(
     after: str | None,
     key: Callable[[RowT], Key],
     node: Callable[[RowT], NodeT],
+    total: Callable[[], Awaitable[int]],
 ) -> Connection[NodeT]:
-    """A page from ``rows``, fetched with ``limit + 1`` to tell whether more follow."""
+    """A page from ``rows``, fetched with ``limit + 1`` to tell whether more follow;
+    ``total`` counts the whole list (called only when ``totalCount`` is asked for)."""
     page = rows[:limit]
     edges = [Edge(cursor=encode_cursor(kind, key(row)), node=node(row)) for row in page]
     return Connection(
         edges=edges,
+        _total=total,
         page_info=PageInfo(
             has_next_page=len(rows) > limit,
             has_previous_page=after is not None,

@@ -78,4 +78,5 @@ class ExceptionsQuery:
             after=after,
             key=lambda r: [r.effective_on.isoformat(), r.position],
             node=ExperienceException.from_row,
+            total=read_services(context).queries.count_experience_exceptions,
         )

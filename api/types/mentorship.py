@@ -103,6 +103,7 @@ class MentorshipQuery:
             after=after,
             key=lambda r: list(r.sort_key),
             node=Mentorship.from_row,
+            total=lambda: read_services(context).queries.count_mentorships(filters),
         )
 
 

@@ -28,7 +28,8 @@ from api.types.readiness import PromotionReadiness, readiness_of
 from api.types.rotation import Rotation
 from domain.ladder import Ladder
 from domain.org_chart import reports_in
-from events.readmodels.api_queries import PeopleFilter, PersonRow
+from events.readmodels.api_queries import PeopleFilter, PeopleKey, PersonRow
+from events.readmodels.api_queries import PeopleOrder as PeopleSort
 
 
 @strawberry.enum(description="Whether a person works here now.")
@@ -185,7 +186,37 @@ async def people_below(
     return [p for p in found if p is not None]
 
 
+@strawberry.enum(
+    description="Sort orders of `people`, each ending on the person's id: `NAME` (the "
+    "default); `LEVEL`, most senior first (rank in the track's current ladder), then by name; "
+    "`HIRED_ON`, earliest hire first; `TIME_IN_LEVEL`, longest in their current level first."
+)
+class PeopleOrder(enum.Enum):
+    NAME = "name"
+    LEVEL = "level"
+    HIRED_ON = "hired_on"
+    TIME_IN_LEVEL = "time_in_level"
+
+
 PEOPLE = "people"
+_CURSORS: dict[PeopleSort, tuple[str, tuple[type, ...]]] = {
+    # NAME keeps the cursors of the days before sort orders; each order has its own kind,
+    # so a cursor of one order is refused by another.
+    PeopleSort.NAME: (PEOPLE, (str, str)),
+    PeopleSort.LEVEL: ("people-level", (int, str, str)),
+    PeopleSort.HIRED_ON: ("people-hired", (date, str)),
+    PeopleSort.TIME_IN_LEVEL: ("people-in-level", (date, str)),
+}
+
+
+def _from_cursor(key: list[str | int], shape: tuple[type, ...]) -> PeopleKey:
+    return tuple(
+        date.fromisoformat(str(v)) if t is date else v for v, t in zip(key, shape, strict=True)
+    )
+
+
+def _to_cursor(key: PeopleKey) -> list[str | int]:
+    return [v.isoformat() if isinstance(v, date) else v for v in key]
 
 
 @strawberry.type
@@ -195,7 +226,7 @@ class PersonQuery:
         info.context.require_principal()
         return await person_or_none(info.context, parse_id(id, field="id"))
 
-    @field(description="People you may see, by name, with keyset pagination.")
+    @field(description="People you may see, in `orderBy` order, with keyset pagination.")
     async def people(
         self,
         info: Info,
@@ -207,11 +238,34 @@ class PersonQuery:
         search: str | None = None,
         manager_id: Annotated[
             strawberry.ID | None,
-            strawberry.argument(description="Only people reporting directly to them on `asOf`."),
+            strawberry.argument(
+                description="Only people reporting to them on `asOf`: directly, or at any "
+                "depth with `allReports: true`."
+            ),
         ] = None,
         as_of: Annotated[
             date | None,
             strawberry.argument(description="The day `managerId` is judged on (default today)."),
+        ] = None,
+        all_reports: Annotated[
+            bool,
+            strawberry.argument(
+                description="With `managerId`: everyone below them, not only direct reports."
+            ),
+        ] = False,
+        ready: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="Only people ready (true) or not ready (false) for their next "
+                "level today, as `readiness { ready }` says; people at the top of their "
+                "ladder or not active are never ready."
+            ),
+        ] = None,
+        order_by: Annotated[
+            PeopleOrder | None,
+            strawberry.argument(
+                description="The sort order (default `NAME`); a cursor is valid for its own."
+            ),
         ] = None,
     ) -> Connection[Person]:
         context = info.context
@@ -219,32 +273,40 @@ class PersonQuery:
         if manager_id is not None:
             boss = parse_id(manager_id, field="managerId")
             chart = await loaders.org_chart(context).load(as_of or read_services(context).today())
-            direct = frozenset(reports_in(chart, boss, 1))
-            visible = direct if visible is None else visible & direct
+            below = frozenset(reports_in(chart, boss, None if all_reports else 1))
+            visible = below if visible is None else visible & below
         limit = page_size(first, context.settings)
-        key = decode_cursor(PEOPLE, after, (str, str))
+        order = PeopleSort((order_by or PeopleOrder.NAME).value)
+        kind, shape = _CURSORS[order]
+        key = decode_cursor(kind, after, shape)
         filters = PeopleFilter(
             track=track,
             level=level,
             status=None if status is None else status.value,
             search=search,
             only_ids=visible,
+            ready=ready,
         )
-        rows = await read_services(context).queries.list_people(
-            filters, limit=limit + 1, after=None if key is None else (str(key[0]), str(key[1]))
+        queries = read_services(context).queries
+        entries = await queries.list_people(
+            filters,
+            limit=limit + 1,
+            after=None if key is None else _from_cursor(key, shape),
+            order=order,
         )
         loader = loaders.people(context)
-        for row in rows:
-            loader.prime(row.person_id, row)
-        tracks = sorted({row.track for row in rows})
+        for entry in entries:
+            loader.prime(entry.person.person_id, entry.person)
+        tracks = sorted({entry.person.track for entry in entries})
         ladders = dict(zip(tracks, await loaders.ladders(context).load_many(tracks), strict=True))
         return connection(
-            rows,
-            kind=PEOPLE,
+            entries,
+            kind=kind,
             limit=limit,
             after=after,
-            key=lambda r: [r.name, r.person_id],
-            node=lambda r: Person.from_row(r, ladders[r.track]),
+            key=lambda e: _to_cursor(e.key),
+            node=lambda e: Person.from_row(e.person, ladders[e.person.track]),
+            total=lambda: queries.count_people(filters),
         )
 
 

@@ -115,6 +115,7 @@ class RotationQuery:
             after=after,
             key=lambda r: list(r.sort_key),
             node=Rotation.from_row,
+            total=lambda: services.queries.count_rotations(filters),
         )
 
 

@@ -14,6 +14,7 @@ and the same derivation for today as ``queries``' ``PersonView``.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.career import ACTIVE, UNKNOWN
 from domain.ladder import Ladder
 from events.projections.people import state_of
-from events.readmodels import tables
+from events.readmodels import queries, tables
 from events.readmodels.queries import (
     after_key,
     as_of,
@@ -33,8 +34,9 @@ from events.readmodels.queries import (
     fetch,
     name_or_email_like,
     people_select,
+    readiness_of,
 )
-from events.readmodels.views import CensusEntry, Tenure
+from events.readmodels.views import CensusEntry, PersonView, Tenure
 
 MAX_KEYS = 1000
 """At most this many keys per batch (under SQLite's and asyncpg's parameter limits)."""
@@ -100,6 +102,24 @@ async def people_by_ids(
     return {p.person_id: p for p in found if p is not None}
 
 
+class PeopleOrder(enum.Enum):
+    """The sort orders of the roster; each ends on the person id, so every key is unique."""
+
+    NAME = "name"
+    """``(name, id)``."""
+    LEVEL = "level"
+    """Most senior first: ``(-rank, name, id)``, the rank in the track's current ladder
+    (0 for a level the ladder does not have, after every known level)."""
+    HIRED_ON = "hired_on"
+    """Earliest hire first: ``(hired_on, id)``."""
+    TIME_IN_LEVEL = "time_in_level"
+    """Longest in their level first: ``(level_since, id)``."""
+
+
+PeopleKey = tuple[Any, ...]
+"""A row's sort key in its order: ``(str, str)``, ``(int, str, str)`` or ``(date, str)``."""
+
+
 @dataclass(frozen=True, slots=True)
 class PeopleFilter:
     track: str | None = None
@@ -109,31 +129,62 @@ class PeopleFilter:
     """Case-insensitive substring of the name or the email."""
     only_ids: frozenset[str] | None = None
     """Restrict to these people (the caller's visible set); ``None`` means everyone."""
+    ready: bool | None = None
+    """Only people ready (``True``) or not ready (``False``) for their next level, by
+    ``queries.readiness_of`` on the current ladder of their track."""
 
 
-def _matches(row: PersonRow, filters: PeopleFilter) -> bool:
-    return (
-        (filters.track is None or row.track == filters.track)
-        and (filters.level is None or row.level == filters.level)
-        and (filters.status is None or row.status == filters.status)
-    )
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """A person and their sort key, taken from the stored row so that it follows the order
+    of the SQL statement even for a row derived again for today."""
+
+    person: PersonRow
+    key: PeopleKey
 
 
-async def list_people(
-    engine: AsyncEngine,
-    filters: PeopleFilter,
-    *,
-    limit: int,
-    today: date,
-    after: tuple[str, str] | None = None,
-) -> list[PersonRow]:
-    """People ordered by ``(name, person_id)``, after the key ``after``, at most ``limit``.
+def _matches(
+    values: Mapping[str, Any], filters: PeopleFilter, ladders: Mapping[str, Ladder], today: date
+) -> bool:
+    if not (
+        (filters.track is None or values["track"] == filters.track)
+        and (filters.level is None or values["level"] == filters.level)
+        and (filters.status is None or values["status"] == filters.status)
+    ):
+        return False
+    if filters.ready is None:
+        return True
+    view = PersonView.from_row(values)
+    found = readiness_of(view, ladders.get(view.track), today)
+    return found.ready is filters.ready
 
-    Track, level and status are matched as of ``today``: rows with future-dated facts pass
-    the SQL filter and are matched after they are derived for today, so in the rare case
-    that some are dropped, the next rows are fetched to fill the page.
-    """
-    q = _people_select(today)
+
+def _rank(ladders: Mapping[str, Ladder]) -> sa.ColumnElement[int]:
+    whens = [
+        (sa.and_(P.c.track == track, P.c.level == level.key), -level.rank)
+        for track, ladder in sorted(ladders.items())
+        for level in ladder.levels
+    ]
+    if not whens:
+        return sa.literal(0)
+    return sa.case(*whens, else_=0)
+
+
+def _order(order: PeopleOrder, ladders: Mapping[str, Ladder]) -> tuple[sa.ColumnElement[Any], ...]:
+    if order is PeopleOrder.LEVEL:
+        return (_rank(ladders), P.c.name, P.c.person_id)
+    if order is PeopleOrder.HIRED_ON:
+        return (P.c.hired_on, P.c.person_id)
+    if order is PeopleOrder.TIME_IN_LEVEL:
+        return (P.c.level_since, P.c.person_id)
+    return (P.c.name, P.c.person_id)
+
+
+def _filtered(filters: PeopleFilter, today: date) -> sa.Select[Any]:
+    """The people rows that may match ``filters`` on ``today``: rows with future-dated facts
+    pass the SQL conditions and are matched after they are derived for today."""
+    columns = PersonView if filters.ready is not None else PersonRow
+    q = people_select(today, columns_of(P, columns)).where(P.c.status != UNKNOWN)
     future = P.c.latest_effective_on > today
     for column, value in ((P.c.track, filters.track), (P.c.level, filters.level)):
         if value is not None:
@@ -144,18 +195,78 @@ async def list_people(
         q = q.where(name_or_email_like(filters.search))
     if filters.only_ids is not None:
         q = q.where(P.c.person_id.in_(sorted(filters.only_ids)))
-    order = (P.c.name, P.c.person_id)
-    q = q.order_by(*order).limit(limit)
-    found: list[PersonRow] = []
+    return q
+
+
+READY_BATCH = 200
+"""Rows fetched at a time when readiness is filtered in Python (most rows may not match)."""
+
+
+async def list_people(
+    engine: AsyncEngine,
+    filters: PeopleFilter,
+    *,
+    limit: int,
+    today: date,
+    after: PeopleKey | None = None,
+    order: PeopleOrder = PeopleOrder.NAME,
+) -> list[RosterEntry]:
+    """People in ``order`` (see :class:`PeopleOrder`), after the key ``after``, at most
+    ``limit``, matched on ``today``.
+
+    Rows with future-dated facts (and, with ``filters.ready``, every row) are matched after
+    they are derived for today, so when some are dropped the next rows are fetched to fill
+    the page. Keys come from the stored columns: the order the statement sorts by.
+    """
+    ladders = await _ladders(engine) if needs_ladders(filters, order) else {}
+    sort = _order(order, ladders)
+    batch = limit if filters.ready is None else max(limit, READY_BATCH)
+    q = _filtered(filters, today).add_columns(*(c.label(f"_k{i}") for i, c in enumerate(sort)))
+    q = q.order_by(*sort).limit(batch)
+    found: list[RosterEntry] = []
     while True:
-        rows = await fetch(engine, q if after is None else q.where(after_key(order, after)))
+        rows = await fetch(engine, q if after is None else q.where(after_key(sort, after)))
         for r in rows:
-            person = _person(r, today)
-            if person is not None and _matches(person, filters):
-                found.append(person)
-        if len(found) >= limit or len(rows) < limit:
+            key = tuple(r[f"_k{i}"] for i in range(len(sort)))
+            values = as_of(r, today)
+            if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
+                person = PersonRow(**{name: values[name] for name in _PERSON_FIELDS})
+                found.append(RosterEntry(person, key))
+        if len(found) >= limit or len(rows) < batch:
             return found[:limit]
-        after = (rows[-1]["name"], rows[-1]["person_id"])
+        last = rows[-1]
+        after = tuple(last[f"_k{i}"] for i in range(len(sort)))
+
+
+def needs_ladders(filters: PeopleFilter, order: PeopleOrder) -> bool:
+    return filters.ready is not None or order is PeopleOrder.LEVEL
+
+
+async def _ladders(engine: AsyncEngine) -> dict[str, Ladder]:
+    """The ladder of each track people are on, as ``queries.readiness`` judges them by."""
+    known = await queries.ladders(engine)
+    tracks = [r["track"] for r in await fetch(engine, sa.select(P.c.track).distinct())]
+    found = {track: queries.ladder_of(known, track) for track in tracks}
+    return {track: ladder for track, ladder in found.items() if ladder is not None}
+
+
+async def count_people(engine: AsyncEngine, filters: PeopleFilter, *, today: date) -> int:
+    """How many people :func:`list_people` lists with ``filters`` on ``today`` (all pages).
+
+    Rows whose facts all took effect by ``today`` are counted in SQL; the others (and, with
+    ``filters.ready``, every row) are derived and matched as :func:`list_people` does."""
+    q = _filtered(filters, today)
+    settled = P.c.latest_effective_on <= today
+    total = 0
+    if filters.ready is None:
+        total = await queries.count(engine, q.where(settled))
+        q = q.where(sa.not_(settled))
+    ladders = await _ladders(engine) if filters.ready is not None else {}
+    for r in await fetch(engine, q):
+        values = as_of(r, today)
+        if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
+            total += 1
+    return total
 
 
 async def person_facts(engine: AsyncEngine, person_ids: Sequence[str]) -> dict[str, list[Any]]:

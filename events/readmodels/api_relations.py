@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.readmodels import tables
 from events.readmodels.api_queries import keys_of
-from events.readmodels.queries import after_key, columns_of, fetch
+from events.readmodels.queries import after_key, columns_of, count, fetch
 from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
 
 TL = tables.timeline
@@ -148,13 +148,22 @@ async def experience_exceptions(
 ) -> list[TimelineEntry]:
     """Standing promotions recorded below the target level's experience minimum, ordered by
     ``(effective_on, position)``; rescinded ones are left out."""
-    q = sa.select(*columns_of(TL, TimelineEntry)).where(
-        TL.c.type == "PromotionRecorded",
-        TL.c.experience_exception.is_not(None),
-        TL.c.rescinded_by.is_(None),
-    )
+    q = _exceptions()
     order = (TL.c.effective_on, TL.c.position)
     if after is not None:
         q = q.where(after_key(order, after))
     rows = await fetch(engine, q.order_by(*order).limit(limit))
     return [TimelineEntry.from_row(r) for r in rows]
+
+
+async def count_experience_exceptions(engine: AsyncEngine) -> int:
+    """How many rows :func:`experience_exceptions` lists (all pages)."""
+    return await count(engine, _exceptions())
+
+
+def _exceptions() -> sa.Select[Any]:
+    return sa.select(*columns_of(TL, TimelineEntry)).where(
+        TL.c.type == "PromotionRecorded",
+        TL.c.experience_exception.is_not(None),
+        TL.c.rescinded_by.is_(None),
+    )

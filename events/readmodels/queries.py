@@ -77,12 +77,20 @@ async def fetch(engine: AsyncEngine, query: sa.Select[Any]) -> list[Mapping[str,
     return await fetch_rows(engine, query)
 
 
+async def count(engine: AsyncEngine, query: sa.Select[Any]) -> int:
+    """The number of rows ``query`` returns (one statement)."""
+    counted = sa.select(sa.func.count().label("n")).select_from(query.subquery())
+    return int((await fetch(engine, counted))[0]["n"])
+
+
 def columns_of(table: sa.Table, view: type[DataclassInstance]) -> list[sa.Column[Any]]:
     """The columns of ``table`` that ``view`` has fields for."""
     return [table.c[f.name] for f in fields(view)]
 
 
-def after_key(columns: Sequence[sa.Column[Any]], key: Sequence[Any]) -> sa.ColumnElement[bool]:
+def after_key(
+    columns: Sequence[sa.ColumnElement[Any]], key: Sequence[Any]
+) -> sa.ColumnElement[bool]:
     """Rows sorting after ``key`` on ``columns`` (a keyset cursor)."""
     return sa.tuple_(*columns) > sa.tuple_(*key)
 
@@ -297,6 +305,20 @@ async def list_mentorships(
     after: tuple[date, str] | None = None,
 ) -> list[MentorshipView]:
     """Mentorships ordered by ``(started_on, mentorship_id)``, after ``after``."""
+    q = _mentorships(filters)
+    order = (M.c.started_on, M.c.mentorship_id)
+    if after is not None:
+        q = q.where(after_key(order, after))
+    rows = await fetch(engine, q.order_by(*order).limit(limit))
+    return [MentorshipView.from_row(r) for r in rows]
+
+
+async def count_mentorships(engine: AsyncEngine, filters: MentorshipFilter) -> int:
+    """How many mentorships :func:`list_mentorships` lists with ``filters`` (all pages)."""
+    return await count(engine, _mentorships(filters))
+
+
+def _mentorships(filters: MentorshipFilter) -> sa.Select[Any]:
     q = sa.select(*columns_of(M, MentorshipView))
     if filters.mentor_id is not None:
         q = q.where(M.c.mentor_id == filters.mentor_id)
@@ -307,11 +329,7 @@ async def list_mentorships(
     if filters.involving is not None:
         ids = sorted(filters.involving)
         q = q.where(sa.or_(M.c.mentor_id.in_(ids), M.c.mentee_id.in_(ids)))
-    order = (M.c.started_on, M.c.mentorship_id)
-    if after is not None:
-        q = q.where(after_key(order, after))
-    rows = await fetch(engine, q.order_by(*order).limit(limit))
-    return [MentorshipView.from_row(r) for r in rows]
+    return q
 
 
 def _optional(value: UUID | str | None) -> str | None:
@@ -370,6 +388,20 @@ async def list_rotations(
     after: tuple[date, str] | None = None,
 ) -> list[RotationView]:
     """Rotations ordered by ``(started_on, rotation_id)``, after ``after``."""
+    q = _rotations(filters)
+    order = (R.c.started_on, R.c.rotation_id)
+    if after is not None:
+        q = q.where(after_key(order, after))
+    rows = await fetch(engine, q.order_by(*order).limit(limit))
+    return [RotationView.from_row(r) for r in rows]
+
+
+async def count_rotations(engine: AsyncEngine, filters: RotationFilter) -> int:
+    """How many rotations :func:`list_rotations` lists with ``filters`` (all pages)."""
+    return await count(engine, _rotations(filters))
+
+
+def _rotations(filters: RotationFilter) -> sa.Select[Any]:
     q = sa.select(*columns_of(R, RotationView))
     if filters.person_id is not None:
         q = q.where(R.c.person_id == filters.person_id)
@@ -379,11 +411,7 @@ async def list_rotations(
         q = q.where(R.c.active.is_(True), R.c.planned_end_on <= filters.ending_by)
     if filters.visible_to is not None:
         q = q.where(R.c.person_id.in_(sorted(filters.visible_to)))
-    order = (R.c.started_on, R.c.rotation_id)
-    if after is not None:
-        q = q.where(after_key(order, after))
-    rows = await fetch(engine, q.order_by(*order).limit(limit))
-    return [RotationView.from_row(r) for r in rows]
+    return q
 
 
 async def rotations(
@@ -415,7 +443,7 @@ async def ladders(engine: AsyncEngine) -> dict[str, Ladder]:
     return found
 
 
-def _ladder(known: Mapping[str, Ladder], track: str) -> Ladder | None:
+def ladder_of(known: Mapping[str, Ladder], track: str) -> Ladder | None:
     if track in known:
         return known[track]
     try:
@@ -473,7 +501,7 @@ async def readiness(
     person = await get_person(engine, person_id, today=on)
     if person is None:
         return None
-    return readiness_of(person, _ladder(await ladders(engine), person.track), on)
+    return readiness_of(person, ladder_of(await ladders(engine), person.track), on)
 
 
 async def readiness_list(
@@ -491,5 +519,5 @@ async def readiness_list(
         engine, first=first, after=after, track=track, level=level, status=ACTIVE, today=on
     )
     known = await ladders(engine)
-    items = tuple(readiness_of(p, _ladder(known, p.track), on) for p in page.items)
+    items = tuple(readiness_of(p, ladder_of(known, p.track), on) for p in page.items)
     return Page(items, page.has_next, page.end_cursor)

@@ -13,6 +13,7 @@ from api.types.mutations.hiring import HiringMutation
 from api.types.mutations.ladders import LadderMutation
 from api.types.mutations.level_changes import LevelChangeMutation
 from api.types.mutations.mentoring import MentoringMutation
+from api.types.mutations.onboarding import OnboardingMutation
 
 MUTATIONS: tuple[type, ...] = (
     HiringMutation,
@@ -21,6 +22,7 @@ MUTATIONS: tuple[type, ...] = (
     DevelopmentMutation,
     CorrectionMutation,
     LadderMutation,
+    OnboardingMutation,
 )
 
 __all__ = ["MUTATIONS"]

@@ -68,17 +68,33 @@ def test_first_defaults_and_is_capped() -> None:
         assert caught.value.field == "first"
 
 
+async def _three() -> int:
+    return 3
+
+
 def test_a_page_knows_whether_more_rows_follow() -> None:
     rows = [("a", 1), ("b", 2), ("c", 3)]
     page = connection(
-        rows, kind="letters", limit=2, after=None, key=lambda r: [r[0]], node=lambda r: r[1]
+        rows,
+        kind="letters",
+        limit=2,
+        after=None,
+        key=lambda r: [r[0]],
+        node=lambda r: r[1],
+        total=_three,
     )
     assert [e.node for e in page.edges] == [1, 2]
     assert page.page_info.has_next_page is True
     assert page.page_info.has_previous_page is False
     assert page.page_info.end_cursor == encode_cursor("letters", ["b"])
     last = connection(
-        rows[2:], kind="letters", limit=2, after="x", key=lambda r: [r[0]], node=lambda r: r[1]
+        rows[2:],
+        kind="letters",
+        limit=2,
+        after="x",
+        key=lambda r: [r[0]],
+        node=lambda r: r[1],
+        total=_three,
     )
     assert last.page_info.has_next_page is False
     assert last.page_info.has_previous_page is True

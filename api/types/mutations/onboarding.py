@@ -1,0 +1,143 @@
+"""``importPeople``: bulk onboarding with inline rows (``events.onboarding``).
+
+The rows are judged by the hire rules as ``ladder import-people`` judges a file's; a bad
+row comes back as an ``ImportRowError`` naming its row (1 for the first) and field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from api.context import Info
+from api.errors import INTERNAL, ApiError, user_errors
+from api.types.mutations.common import career_service, mutation
+from domain.onboarding import COLUMNS, Row, RowError
+from events.onboarding import import_rows
+from events.port import Metadata
+
+MAX_ROWS = 10_000
+_FIELD_OF = {
+    column: "".join(p.title() if i else p for i, p in enumerate(column.split("_")))
+    for column in COLUMNS
+}
+
+
+@strawberry.input(description="One person to hire (the columns of `ladder import-people`).")
+class ImportPersonRow:
+    name: str
+    email: str
+    track: str
+    level: str
+    hired_on: date
+    prior_years: float = 0.0
+    manager_email: str | None = strawberry.field(
+        default=None, description="A person in these rows, or already hired."
+    )
+    experience_exception: str | None = None
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A UUID; by default one derived from the email."
+    )
+
+    def row(self, number: int) -> Row:
+        values = {
+            "name": self.name,
+            "email": self.email,
+            "track": self.track,
+            "level": self.level,
+            "hired_on": self.hired_on.isoformat(),
+            "prior_years": repr(self.prior_years),
+            "manager_email": self.manager_email or "",
+            "experience_exception": self.experience_exception or "",
+            "person_id": str(self.person_id or ""),
+        }
+        return Row(number, {k: v.strip() for k, v in values.items()})
+
+
+@strawberry.input(description="Hire everyone in `rows`, all or nothing, managers first.")
+class ImportPeopleInput:
+    rows: list[ImportPersonRow] = strawberry.field(description=f"At most {MAX_ROWS:,} rows.")
+    dry_run: bool = strawberry.field(
+        default=False, description="Judge every row and write nothing."
+    )
+
+
+@strawberry.type(description="A row the rules refused (or, without `row`, the whole import).")
+class ImportRowError:
+    row: int | None = strawberry.field(description="The row's number in `rows`, from 1.")
+    field: str | None = strawberry.field(description="The row's field at fault (camelCase).")
+    code: str
+    message: str
+
+    @classmethod
+    def from_row_error(cls, error: RowError) -> ImportRowError:
+        return cls(
+            row=error.line,
+            field=_FIELD_OF.get(error.column),
+            code=error.code,
+            message=error.message,
+        )
+
+
+@strawberry.type(description="What an import did; nothing was written when `errors` is not empty.")
+class ImportPeoplePayload:
+    rows: int
+    hired: int = strawberry.field(description="People hired by this call (0 for a dry run).")
+    replayed: bool = strawberry.field(
+        description="These rows were imported before: nothing was written."
+    )
+    position: int | None = strawberry.field(description="The log position the import reached.")
+    errors: list[ImportRowError]
+
+
+@strawberry.type
+class OnboardingMutation:
+    @mutation(
+        description="Hire many people at once through the hire rules (HR only): every bad "
+        "row is reported, and nothing is written unless all are good. The same rows again "
+        "write nothing (`replayed`)."
+    )
+    async def import_people(
+        self, info: Info, input: ImportPeopleInput
+    ) -> ImportPeoplePayload | None:
+        context = info.context
+        outcome = INTERNAL
+        try:
+            try:
+                principal = context.require_writer()
+            except ApiError as exc:
+                outcome = exc.code
+                raise
+            if len(input.rows) > MAX_ROWS:
+                outcome = "VALIDATION_ERROR"
+                message = f"at most {MAX_ROWS} rows per import"
+                error = ImportRowError(row=None, field="rows", code=outcome, message=message)
+                return ImportPeoplePayload(
+                    rows=len(input.rows), hired=0, replayed=False, position=None, errors=[error]
+                )
+            rows = [r.row(i) for i, r in enumerate(input.rows, start=1)]
+            metadata = Metadata(actor_id=principal.subject, correlation_id=context.request_id)
+            try:
+                report = await import_rows(
+                    career_service(context), rows, metadata=metadata, dry_run=input.dry_run
+                )
+            except Exception as exc:
+                errors = [
+                    ImportRowError(row=None, field=e.field, code=e.code, message=e.message)
+                    for e in user_errors(exc)
+                ]
+                outcome = errors[0].code
+                return ImportPeoplePayload(
+                    rows=len(rows), hired=0, replayed=False, position=None, errors=errors
+                )
+            outcome = report.errors[0].code if report.errors else "ok"
+            return ImportPeoplePayload(
+                rows=report.rows,
+                hired=report.hired,
+                replayed=report.replayed,
+                position=report.position,
+                errors=[ImportRowError.from_row_error(e) for e in report.errors],
+            )
+        finally:
+            context.observe_mutation(info.field_name, outcome)
