@@ -296,6 +296,9 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
         if message.get("type") in ("complete", "error") and isinstance(message.get("id"), str):
             self._active().discard(str(message["id"]))
         self._put(message)
+        # Let the writer run: a subscription replaying from memory yields results without
+        # ever waiting, and only a socket that stops draining should fill the queue.
+        await asyncio.sleep(0)
 
     def _put(self, message: Mapping[str, object]) -> None:
         encoded = self.view.encode_json(message)
