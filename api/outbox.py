@@ -43,8 +43,8 @@ class Outbox:
     def put(self, text: str) -> None:
         """Queue ``text`` for the socket; never waits. Dropped once the connection is
         being closed."""
-        if self.overflowed.is_set():
-            return
+        if self.overflowed.is_set() or (self._writer is not None and self._writer.done()):
+            return  # given up, or the peer is gone: nothing more can be written
         if len(self._queue) >= self.capacity:
             self._give_up()
             return

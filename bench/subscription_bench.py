@@ -274,6 +274,8 @@ async def bench_api(n: int, rounds: int, database_url: str | None) -> tuple[str,
                                 "toLevel": LADDER[step + 1],
                                 "effectiveOn": on.isoformat(),
                                 "rationale": "bench",
+                                # A level a day: every step needs an exception now.
+                                "experienceException": "bench",
                             }
                         },
                         hr,
