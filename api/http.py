@@ -24,10 +24,12 @@ The view adds, per https://graphql.github.io/graphql-over-http/draft/:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -67,11 +69,13 @@ from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.graphiql import graphiql_page
 from api.metrics import Metrics
 from api.observe import RequestRecord, request_record
+from api.outbox import Outbox
 from api.settings import Settings
 from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
 
 _WS_SUBJECT = "ladder.ws_subject"
+_OUTBOX = "ladder.outbox"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
 
@@ -184,13 +188,45 @@ def _problem_response(problem: HTTPProblem, media_type: str) -> Response:
 
 
 class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
-    """Closes the socket (1009, message too big) on a message over ``max_body_bytes``.
+    """Closes the socket (1009, message too big) on a message over ``max_body_bytes``;
+    sends through the connection's bounded :class:`~api.outbox.Outbox` (``4503`` when a
+    client is too slow to empty it).
 
     The same cap as HTTP bodies; uvicorn's own ``ws_max_size`` (16 MiB by default) is a
     backstop the server command should also lower.
     """
 
     _active_ids: set[str] | None = None
+    _outbox: Outbox | None = None
+
+    def outbox(self) -> Outbox:
+        """The connection's outgoing queue (one per socket, kept in its ASGI scope so the
+        view can finish it when the connection ends)."""
+        outbox = self.ws.scope.get(_OUTBOX)
+        if not isinstance(outbox, Outbox):
+            capacity = cast("GraphQLView", self.view).state.settings.ws_send_queue
+            outbox = Outbox(self.ws, capacity)
+            self.ws.scope[_OUTBOX] = outbox
+        return outbox
+
+    async def _receive_text(self) -> str | None:
+        """The next text message, or ``None`` once the connection was given up as too slow."""
+        gave_up = self.outbox().overflowed
+        if gave_up.is_set():
+            return None
+        receive = asyncio.ensure_future(self.ws.receive_text())
+        wait = asyncio.ensure_future(gave_up.wait())
+        try:
+            await asyncio.wait((receive, wait), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            wait.cancel()
+            if not receive.done():
+                receive.cancel()
+                with suppress(asyncio.CancelledError):
+                    await receive
+        if receive.cancelled() or not receive.done():
+            return None
+        return receive.result()
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
         # Mirrors ``ASGIWebSocketAdapter.iter_json``, with the size check before decoding.
@@ -198,9 +234,11 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
         try:
             while self.ws.application_state != WebSocketState.DISCONNECTED:
                 try:
-                    text = await self.ws.receive_text()
+                    text = await self._receive_text()
                 except KeyError as exc:
                     raise NonTextMessageReceived from exc
+                if text is None:
+                    return
                 if len(text.encode()) > limit:
                     await self.ws.close(code=1009, reason="Message too big")
                     return
@@ -251,13 +289,27 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
             "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS", "limit": cap},
         }
         payload: object = [error] if kind == "subscribe" else error
-        await super().send_json({"id": op_id, "type": "error", "payload": payload})
+        self._put({"id": op_id, "type": "error", "payload": payload})
         return True
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         if message.get("type") in ("complete", "error") and isinstance(message.get("id"), str):
             self._active().discard(str(message["id"]))
-        await super().send_json(message)
+        self._put(message)
+        # Let the writer run: a subscription replaying from memory yields results without
+        # ever waiting, and only a socket that stops draining should fill the queue.
+        await asyncio.sleep(0)
+
+    def _put(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        self.outbox().put(encoded if isinstance(encoded, str) else encoded.decode())
+
+    async def close(self, code: int, reason: str) -> None:
+        outbox = self.outbox()
+        if outbox.overflowed.is_set():
+            return  # already being closed as too slow
+        await outbox.flushed()
+        await super().close(code, reason)
 
 
 @lru_cache(maxsize=256)
@@ -369,6 +421,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            outbox = scope.get(_OUTBOX)
+            if isinstance(outbox, Outbox):
+                await outbox.finish()
             self._ws_open -= 1
             subject = scope.get(_WS_SUBJECT)
             if isinstance(subject, str):

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     max_ws_connections: int = Field(default=1000, ge=1)
     max_ws_connections_per_subject: int = Field(default=50, ge=1)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_send_queue: int = Field(default=256, ge=1)
     # None means "on in development, off in production" (or on when a token is set).
     metrics: bool | None = None
     metrics_token: str | None = None

@@ -1,15 +1,13 @@
-"""Following the log for subscriptions: replay after a position, then live, per subscriber.
+"""Following the log for subscriptions: replay after a position, then live.
 
-Every subscription reads the log on its own cursor (:func:`follow`, the loop of
-``events.notifier.follow``); the notifier only wakes them, so a slow subscriber slows
-neither the writers nor the other subscribers. Positions are gap-free and in commit order,
-so reading by position never skips an event and never yields one twice, at the switch
-from replay to live or anywhere.
-
-When a promotion wakes a thousand subscribers sitting at the same cursor, they would all
-run the same query; :class:`SharedReads` lets concurrent identical reads share one query
-(a subscriber only joins a read that started after everything it has heard of, so it
-never misses a wake-up). A subscriber that fell behind reads on its own.
+Live events come from the log's shared tail (:mod:`api.tail`): one read per wake-up of the
+notifier for every subscriber, kept in a bounded window that each subscriber walks on its
+own cursor, so a slow subscriber slows neither the writers nor the other subscribers. A
+subscriber behind the window (a replay, or one that fell far behind) reads the log itself;
+:class:`SharedReads` lets concurrent identical reads share one query (a subscriber only
+joins a read that started after everything it must see). Positions are gap-free and in
+commit order, so reading by position never skips an event and never yields one twice, at
+the switch from replay to live or anywhere.
 
 :class:`Visibility` checks each event against the subscriber's rights before it is sent.
 """
@@ -24,6 +22,7 @@ from api.auth import Principal, Role
 from api.context import Context
 from api.scopes import subject_id
 from api.services import RuntimeServices, read_services
+from api.tail import join_tail, leave_tail
 from api.websocket import SUBSCRIBED_AT
 from events.notifier import Notifier
 from events.port import EventStore, RecordedEvent
@@ -110,25 +109,38 @@ async def follow(
     *,
     types: Sequence[str] | None = None,
     batch_size: int = 500,
-    poll_interval: float = 1.0,
 ) -> AsyncIterator[RecordedEvent]:
     """Events after ``after_position`` (of ``types``, passing ``keep``), then live ones.
 
-    ``events.notifier.follow`` with shared reads. Runs until the consumer stops.
+    Inside the log's shared tail (``api.tail``) the events come from memory, read once per
+    wake-up for every follower; behind it, from the follower's own (shared) reads. Runs
+    until the consumer stops.
     """
     position = after_position
+    wanted = None if types is None else frozenset(types)
     type_key = None if types is None else tuple(types)
-    while True:
-        # Everything committed up to ``heard`` is visible to the read below; waiting for a
-        # position past it (not past ``position``) avoids spinning on filtered-out events.
-        heard = notifier.position
-        events = await SHARED_READS.read_all(store, position, batch_size, type_key, heard)
-        for event in events:
-            position = event.position
-            if keep is None or keep(event):
-                yield event
-        if len(events) < batch_size:
-            await notifier.wait(max(heard, position), poll_interval)
+    tail = await join_tail(store, notifier)
+    try:
+        while True:
+            found = tail.after(position)
+            if found is None:
+                # Behind the window: a read that starts after the tail reached ``seen``
+                # sees everything up to it, so a short read brings us into the window.
+                seen = tail.end
+                events = await SHARED_READS.read_all(store, position, batch_size, type_key, seen)
+                reached = seen if len(events) < batch_size else position
+            else:
+                events, reached = found
+                if not events:
+                    await tail.grown(position)
+                    continue
+            for event in events:
+                position = event.position
+                if (wanted is None or event.type in wanted) and (keep is None or keep(event)):
+                    yield event
+            position = max(position, reached)
+    finally:
+        leave_tail(store, tail)
 
 
 def owner_of(event: RecordedEvent) -> str | None:

@@ -222,6 +222,9 @@ async def bench_api(n: int, rounds: int, database_url: str | None) -> tuple[str,
             "LADDER_DATABASE_URL": url,
             "LADDER_TOKEN_SECRET": SECRET,
             "LADDER_ENV": "production",
+            # Every client uses the same token: lift the per-subject and per-process caps.
+            "LADDER_MAX_WS_CONNECTIONS": str(n + 10),
+            "LADDER_MAX_WS_CONNECTIONS_PER_SUBJECT": str(n),
         }
         async with uvicorn_process("api.app:serve_app", env, ROOT, factory=True) as base:
             hr = token("hr", "bench-hr")
@@ -271,6 +274,8 @@ async def bench_api(n: int, rounds: int, database_url: str | None) -> tuple[str,
                                 "toLevel": LADDER[step + 1],
                                 "effectiveOn": on.isoformat(),
                                 "rationale": "bench",
+                                # A level a day: every step needs an exception now.
+                                "experienceException": "bench",
                             }
                         },
                         hr,

@@ -89,10 +89,15 @@ class LiveServer:
 
 
 @contextmanager
-def serve(app: Any, settings: Settings) -> Iterator[LiveServer]:
-    """Run ``app`` under uvicorn on ``127.0.0.1:<free port>`` until the block exits."""
+def serve(app: Any, settings: Settings, *, send_buffer: int | None = None) -> Iterator[LiveServer]:
+    """Run ``app`` under uvicorn on ``127.0.0.1:<free port>`` until the block exits.
+
+    ``send_buffer`` fixes the kernel send buffer of accepted connections (they inherit the
+    listening socket's), for tests that need a socket to stop draining soon."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
