@@ -41,7 +41,7 @@ from events.db import create_engine
 from events.projections import ALL
 from events.projections.timeline import FACT_TYPES as FACT_CLASSES
 from events.projector import Projector
-from events.readmodels import queries
+from events.readmodels import api_queries, queries
 from events.readmodels.tables import METADATA
 from events.sql_store import SqlEventStore
 from events.timetravel import person_as_of
@@ -185,8 +185,10 @@ async def bench(people: int, folder: Path, samples: int, each: bool) -> None:
         )
         assert all(c.ok for c in await projector.check_consistency())
         rng = random.Random(1)
-        page = await queries.list_people(engine, first=500)
-        everyone = [p.person_id for p in page.items]
+        page = await api_queries.list_people(
+            engine, api_queries.PeopleFilter(), limit=500, today=date(2025, 6, 30)
+        )
+        everyone = [UUID(e.person.person_id) for e in page]
         ids = [rng.choice(everyone) for _ in range(samples)]
         on = date(2025, 6, 30)
 

@@ -23,7 +23,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.career import ACTIVE, UNKNOWN
+from domain.career import ACTIVE
 from domain.errors import LadderError
 from domain.ladder import LEADERSHIP_EXPERIENCE, Ladder, bundled_ladder
 from domain.readiness import (
@@ -157,37 +157,6 @@ async def get_person(
     engine: AsyncEngine, person_id: UUID | str, *, today: date | None = None
 ) -> PersonView | None:
     return (await get_people(engine, [person_id], today=today))[0]
-
-
-async def list_people(
-    engine: AsyncEngine,
-    *,
-    first: int = 50,
-    after: Sequence[str] | None = None,
-    track: str | None = None,
-    level: str | None = None,
-    status: str | None = None,
-    search: str | None = None,
-    manager_id: UUID | str | None = None,
-    today: date | None = None,
-) -> Page[PersonView]:
-    """People by (name, id), after the sort key ``after``; ``first`` is capped at 500."""
-    on = _today(today)
-    limit = _limit(first)
-    q = people_select(on, columns_of(P, PersonView))
-    q = q.where(P.c.status == status) if status else q.where(P.c.status != UNKNOWN)
-    if track:
-        q = q.where(P.c.track == track)
-    if level:
-        q = q.where(P.c.level == level)
-    if manager_id is not None:
-        q = q.where(P.c.manager_id == str(manager_id))
-    if search:
-        q = q.where(name_or_email_like(search))
-    if after is not None:
-        q = q.where(after_key((P.c.name, P.c.person_id), after))
-    rows = await fetch(engine, q.order_by(P.c.name, P.c.person_id).limit(limit + 1))
-    return _page([PersonView.from_row(as_of(r, on)) for r in rows], limit)
 
 
 async def reports_of(
@@ -502,22 +471,3 @@ async def readiness(
     if person is None:
         return None
     return readiness_of(person, ladder_of(await ladders(engine), person.track), on)
-
-
-async def readiness_list(
-    engine: AsyncEngine,
-    *,
-    track: str | None = None,
-    level: str | None = None,
-    first: int = 50,
-    after: Sequence[str] | None = None,
-    today: date | None = None,
-) -> Page[ReadinessView]:
-    """Readiness of active people, by (name, id)."""
-    on = _today(today)
-    page = await list_people(
-        engine, first=first, after=after, track=track, level=level, status=ACTIVE, today=on
-    )
-    known = await ladders(engine)
-    items = tuple(readiness_of(p, ladder_of(known, p.track), on) for p in page.items)
-    return Page(items, page.has_next, page.end_cursor)

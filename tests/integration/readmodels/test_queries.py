@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.projections import ALL
 from events.projector import Projector
-from events.readmodels import queries
+from events.readmodels import api_queries, queries
 from events.sql_store import SqlEventStore
 from tests.integration.readmodels.builders import Person, mentorship, record
 
@@ -62,13 +62,23 @@ async def test_list_people_pages_by_name_with_a_keyset_cursor_and_filters(
     names = ["Cy", "Ada", "Bea", "Dee", "Eve"]
     await record(store, *(Person(n).hired(date(2020, 1, 6)) for n in names))
     await projector.catch_up()
-    first = await queries.list_people(engine, first=2)
-    second = await queries.list_people(engine, first=2, after=first.end_cursor)
-    last = await queries.list_people(engine, first=2, after=second.end_cursor)
-    assert [p.name for p in first.items + second.items + last.items] == sorted(names)
-    assert (first.has_next, last.has_next) == (True, False)
-    found = await queries.list_people(engine, search="EVE@")
-    assert [p.name for p in found.items] == ["Eve"]
+    # The roster's one read function (what `people` serves), fetching one more than a page.
+    today = date(2024, 1, 1)
+    everyone = api_queries.PeopleFilter()
+    first = await api_queries.list_people(engine, everyone, limit=3, today=today)
+    second = await api_queries.list_people(
+        engine, everyone, limit=3, today=today, after=first[1].key
+    )
+    last = await api_queries.list_people(
+        engine, everyone, limit=3, today=today, after=second[1].key
+    )
+    pages = [first[:2], second[:2], last[:2]]
+    assert [e.person.name for page in pages for e in page] == sorted(names)
+    assert (len(first), len(last)) == (3, 1)
+    found = await api_queries.list_people(
+        engine, api_queries.PeopleFilter(search="EVE@"), limit=3, today=today
+    )
+    assert [e.person.name for e in found] == ["Eve"]
 
 
 async def test_reports_of_a_manager_include_indirect_reports(
