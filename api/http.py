@@ -32,7 +32,6 @@ from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any, cast
 
 import orjson
@@ -67,6 +66,7 @@ from api.context import AppServices, Context
 from api.documents import PERSISTED_DOCUMENT_NOT_FOUND, TrustedDocuments
 from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.graphiql import graphiql_page
+from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observe import RequestRecord, request_record
 from api.outbox import Outbox
@@ -312,22 +312,6 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
-@lru_cache(maxsize=256)
-def _operations(query: str) -> int:
-    """How many operations ``query`` defines (0 when it does not parse: the usual path
-    reports that)."""
-    if query.count("{") < 2:
-        return 1
-    try:
-        document = parse(query, max_tokens=_MAX_TOKENS_TO_COUNT)
-    except GraphQLError:
-        return 0
-    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
-
-
-_MAX_TOKENS_TO_COUNT = 100_000
-
-
 def _too_deep() -> HTTPProblem:
     return HTTPProblem(400, f"JSON is nested deeper than {MAX_JSON_DEPTH} levels.", "JSON_TOO_DEEP")
 
@@ -410,6 +394,17 @@ class GraphQLView(GraphQL[Context, None]):
             response = _problem_response(rejected, media_type)
             _record_problem(record, rejected)
         await response(scope, receive, send)
+
+    def _operations(self, query: str) -> int:
+        """How many operations ``query`` defines, parsed by the schema's own cached, token
+        capped parser (the execution that follows finds it in the cache); 0 when it does
+        not parse: the usual path reports that."""
+        limits = getattr(self.schema, "limits", None)
+        try:
+            document = limits.parse(query) if isinstance(limits, RequestLimits) else parse(query)
+        except GraphQLError:
+            return 0
+        return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one WebSocket within ``max_ws_connections`` per process (1013, try
@@ -558,7 +553,8 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         get = request_adapter.method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
-        if request_data.operation_name is None and _operations(request_data.query) > 1:
+        query = request_data.query
+        if request_data.operation_name is None and query and self._operations(query) > 1:
             # GraphQL's GetOperation: with several operations the client must name one.
             raise HTTPProblem(
                 400,

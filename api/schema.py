@@ -99,6 +99,9 @@ class LadderSchema(strawberry.Schema):
     with a traceback; ours logs unexpected ones, once, with the id the client sees.
     """
 
+    limits: RequestLimits | None = None
+    """The schema's request limits, with the parse cache the HTTP view shares."""
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -158,7 +161,7 @@ def build_schema(
     query = _root("Query", (*QUERY_TYPES, *extra_queries))
     if query is None:  # pragma: no cover - QUERY_TYPES is never empty
         raise RuntimeError("the schema needs at least one query type")
-    return LadderSchema(
+    schema = LadderSchema(
         query=query,
         mutation=_root("Mutation", (*MUTATION_TYPES, *extra_mutations)),
         subscription=_root("Subscription", (*SUBSCRIPTION_TYPES, *extra_subscriptions)),
@@ -167,3 +170,5 @@ def build_schema(
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
         scalar_overrides={datetime: DATETIME},
     )
+    schema.limits = limits
+    return schema

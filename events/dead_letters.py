@@ -12,6 +12,7 @@ dead letters with the ones it found itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,20 +178,10 @@ async def pending(
 ) -> None:
     """A rebuild's dead letter (pending until its swap), in ``conn`` or a transaction of
     its own on ``writer``."""
-    if conn is not None:
+    async with contextlib.AsyncExitStack() as stack:
+        target = conn if conn is not None else await stack.enter_async_context(writer.begin())
         await record(
-            conn,
-            p.name,
-            error,
-            position=env.position,
-            event_id=env.id_text,
-            event_type=env.type,
-            pending=True,
-        )
-        return
-    async with writer.begin() as own:
-        await record(
-            own,
+            target,
             p.name,
             error,
             position=env.position,

@@ -257,14 +257,7 @@ class SqlEventStore:
     async def known_positions(self, key: str) -> list[int] | None:
         """The positions the append carrying idempotency ``key`` wrote, or None if the key
         was never used (one lookup, off the loop on SQLite)."""
-        if self._reader is not None:
-            found = await self._reader.fetch(
-                _KEY_SQLITE, (key,), lambda rows: rows[0][0] if rows else None
-            )
-        else:
-            async with self.engine.connect() as conn:
-                raw: Any = (await conn.get_raw_connection()).driver_connection
-                found = await raw.fetchval(_KEY_PG, key)
+        found = await self._scalar(_KEY_SQLITE, _KEY_PG, key)
         if found is None:
             return None
         positions: list[int] = orjson.loads(found)
@@ -273,13 +266,18 @@ class SqlEventStore:
     async def last_position_of(self, type_name: str) -> int:
         """The position of the last event of type ``type_name`` (0 if none): one lookup
         in the (type, position) index."""
+        return int(await self._scalar(_LAST_OF_TYPE_SQLITE, _LAST_OF_TYPE_PG, type_name) or 0)
+
+    async def _scalar(self, sqlite_sql: str, pg_sql: str, *params: Any) -> Any:
+        """The first column of the first row (None without one), through the driver: a
+        reader thread on SQLite, asyncpg on PostgreSQL."""
         if self._reader is not None:
             return await self._reader.fetch(
-                _LAST_OF_TYPE_SQLITE, (type_name,), lambda rows: int(rows[0][0] or 0)
+                sqlite_sql, params, lambda rows: rows[0][0] if rows else None
             )
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
-            return int(await raw.fetchval(_LAST_OF_TYPE_PG, type_name) or 0)
+            return await raw.fetchval(pg_sql, *params)
 
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:
