@@ -1,7 +1,7 @@
 """The composition root: build engines, wire adapters, nothing at import time.
 
-``await bootstrap(url)`` migrates the database, publishes the default ladder on first
-start, starts the projector (rebuilding stale read models, then catching up) and the
+``await bootstrap(url)`` migrates the database, starts the projector (rebuilding stale read
+models, then catching up), publishes the default ladder on first start, starts the
 notifier, and returns a ``Runtime`` that the API, the CLI and the tests share.
 """
 
@@ -92,6 +92,10 @@ async def bootstrap(
         store, max_mentees=max_mentees, today=today, after_append=read_your_writes
     )
     runtime = Runtime(url, engine, store, service, projector, notifier)
+    if start_projector:
+        # Before the default ladder: publishing a ladder reads the people read model (who
+        # is on which level), which must exist even when another process published first.
+        await projector.start()
     if publish_default and "product" not in await service.ladders():
         await service.execute(
             PublishLadder(default_ladder()),
@@ -99,8 +103,6 @@ async def bootstrap(
                 actor_id="system", actor_role="system", idempotency_key="default-ladder-product"
             ),
         )
-    if start_projector:
-        await projector.start()
     if listen and not is_sqlite(engine):
         # Other processes append too: hear them, and keep this process's read models current.
         async with engine.connect() as conn:
