@@ -32,6 +32,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.case_events import CaseEvent, CycleEvent
+
 # --- hiring and level changes -----------------------------------------------------------
 
 
@@ -293,8 +295,8 @@ PersonEvent = (
 )
 """Any event of a ``person-<uuid>`` stream."""
 
-DomainEvent = PersonEvent | LadderPublished
-"""Any domain event."""
+DomainEvent = PersonEvent | LadderPublished | CaseEvent | CycleEvent
+"""Any domain event (promotion cases and cycles: ``domain.case_events``)."""
 
 PERSON_EVENT_TYPES: tuple[type[PersonEvent], ...] = (
     PersonHired,

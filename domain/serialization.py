@@ -19,10 +19,17 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain import case_events as cases
 from domain import events as ev
 
 EVENT_TYPES: dict[str, type[ev.DomainEvent]] = {
-    cls.__name__: cls for cls in (*ev.PERSON_EVENT_TYPES, ev.LadderPublished)
+    cls.__name__: cls
+    for cls in (
+        *ev.PERSON_EVENT_TYPES,
+        ev.LadderPublished,
+        *cases.CASE_EVENT_TYPES,
+        *cases.CYCLE_EVENT_TYPES,
+    )
 }
 """Stable type name -> event class. Names never change once events are recorded."""
 
@@ -173,9 +180,14 @@ def from_data(type_name: str, data: Mapping[str, Any], event_id: UUID) -> ev.Dom
 
 
 def stream_for(event: ev.DomainEvent) -> str:
-    """The stream an event belongs to: ``person-<uuid>`` or ``ladder-<track>``."""
+    """The stream an event belongs to: ``person-<uuid>``, ``ladder-<track>``,
+    ``promotioncase-<uuid>`` or ``promotioncycles-all``."""
     if isinstance(event, ev.LadderPublished):
         return f"ladder-{event.track}"
+    if isinstance(event, cases.CASE_EVENT_TYPES):
+        return cases.case_stream(event.case_id)
+    if isinstance(event, cases.PromotionCycleOpened | cases.PromotionCycleClosed):
+        return cases.CYCLES_STREAM
     return f"person-{event.person_id}"
 
 

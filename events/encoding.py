@@ -118,7 +118,9 @@ def plan_appends(appends: Sequence[Any]) -> list[PlannedAppend]:
         events = getattr(part, "events", None)
         if isinstance(events, str | bytes) or not isinstance(events, Sequence):
             raise StoreInputError("events must be a sequence of NewEvent", field="events")
-        if not events:
+        if not events and expected == ANY:
+            # A part without events is a condition only: ``stream`` must be at its
+            # expected version, nothing is written to it (``StreamAppend``).
             raise EmptyAppend(f"no events to append to {stream}")
         encoded = [encode_event(e) for e in events]
         for e in encoded:
@@ -126,4 +128,6 @@ def plan_appends(appends: Sequence[Any]) -> list[PlannedAppend]:
                 raise DuplicateEventId(f"event id {e.event.event_id} appears twice in one append")
             event_ids.add(e.event.event_id)
         plans.append(PlannedAppend(stream, expected, encoded))
+    if not any(plan.events for plan in plans):
+        raise EmptyAppend("nothing to append")
     return plans

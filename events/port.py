@@ -62,7 +62,12 @@ def _fields(m: Metadata) -> dict[str, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class StreamAppend:
-    """One stream's part of an atomic (possibly multi-stream) append."""
+    """One stream's part of an atomic (possibly multi-stream) append.
+
+    A part without events (and an expected version other than ``ANY``) is a condition:
+    the append happens only if that stream is at ``expected_version``, and writes nothing
+    to it (a decision that read the stream, e.g. the open promotion cycle, is refused
+    with ``WrongExpectedVersion`` when it moved). At least one part must have events."""
 
     stream: str
     events: Sequence[NewEvent]

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from domain import commands as c
+from domain import promotion_cases as pc
 from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import InvalidInput, LadderError
 from domain.events import DomainEvent, LadderPublished
@@ -39,6 +40,7 @@ from domain.text import unstorable
 from events.errors import WrongExpectedVersion
 from events.idempotency import read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
+from events.promotion_workflow import decide_workflow
 from events.readmodels.emails import people_with_email
 from events.readmodels.occupancy import people_on_levels
 from events.readmodels.queries import level_census
@@ -47,7 +49,7 @@ from events.timetravel import fold_recorded
 
 log = logging.getLogger(__name__)
 
-Command = c.Command
+Command = c.Command | pc.PromotionWorkflowCommand
 LADDER_PUBLISHED = "LadderPublished"
 
 
@@ -271,6 +273,8 @@ class CareerService:
 
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
         ctx = await self.context()
+        if isinstance(command, pc.PromotionWorkflowCommand):
+            return await decide_workflow(self, command, ctx, expected_version)
         if isinstance(command, c.PublishLadder):
             track = command.ladder.track
             versions = await self.ladder_versions(track)

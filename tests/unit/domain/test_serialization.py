@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain import case_events
 from domain import events as ev
 from domain.ladder import default_ladder
 from domain.serialization import (
@@ -42,7 +43,13 @@ ANY_EVENT = st.one_of([strategy_for(cls) for cls in EVENT_TYPES.values()])
 
 def test_every_event_type_is_registered_under_its_class_name() -> None:
     assert set(EVENT_TYPES) == {
-        cls.__name__ for cls in (*ev.PERSON_EVENT_TYPES, ev.LadderPublished)
+        cls.__name__
+        for cls in (
+            *ev.PERSON_EVENT_TYPES,
+            ev.LadderPublished,
+            *case_events.CASE_EVENT_TYPES,
+            *case_events.CYCLE_EVENT_TYPES,
+        )
     }
     assert all(name == cls.__name__ for name, cls in EVENT_TYPES.items())
     assert set(SCHEMA_VERSIONS) == set(EVENT_TYPES)
@@ -115,4 +122,4 @@ def test_a_decoded_event_is_an_ordinary_frozen_instance_of_its_class(event: ev.D
     assert repr(decoded) == repr(event)
     assert replace(decoded) == event
     with pytest.raises(FrozenInstanceError):
-        decoded.effective_on = date(2000, 1, 1)  # type: ignore[misc]
+        decoded.event_id = uuid4()  # type: ignore[misc]
