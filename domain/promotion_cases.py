@@ -31,6 +31,7 @@ from domain import case_events as ce
 from domain import checks, errors
 from domain import commands as cmd
 from domain import events as ev
+from domain.career import ACTIVE
 from domain.checks import DecisionContext
 from domain.rules import decide as decide_person
 from domain.state import PersonState
@@ -400,7 +401,9 @@ def decide_nomination(
             field="personId",
             ids=ids,
         )
-    career = checks.active_on(person, pid, ctx.today, ctx)
+    career = checks.existing(person, pid)
+    if career.status != ACTIVE:
+        raise errors.PersonDeparted(f"person {pid} is not employed", ids=ids)
     if open_case is not None and open_case != command.case_id:
         raise NominationAlreadyOpen(
             f"person {pid} already has an undecided case {open_case}",
