@@ -35,6 +35,7 @@ from api.types.mentorship import MentorshipQuery
 from api.types.mutations import MUTATIONS
 from api.types.node import NodeQuery
 from api.types.person import PersonQuery
+from api.types.promotion_case import PromotionCaseQuery
 from api.types.proofs import ProofQuery
 from api.types.readiness import ReadinessQuery
 from api.types.rotation import RotationQuery
@@ -59,6 +60,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ReadinessQuery,
     ExceptionsQuery,
     LogQuery,
+    PromotionCaseQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (*MUTATIONS,)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (CareerSubscription,)

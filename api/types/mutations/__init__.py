@@ -14,6 +14,7 @@ from api.types.mutations.ladders import LadderMutation
 from api.types.mutations.level_changes import LevelChangeMutation
 from api.types.mutations.mentoring import MentoringMutation
 from api.types.mutations.onboarding import OnboardingMutation
+from api.types.mutations.promotion_cases import PromotionWorkflowMutation
 
 MUTATIONS: tuple[type, ...] = (
     HiringMutation,
@@ -23,6 +24,7 @@ MUTATIONS: tuple[type, ...] = (
     CorrectionMutation,
     LadderMutation,
     OnboardingMutation,
+    PromotionWorkflowMutation,
 )
 
 __all__ = ["MUTATIONS"]
