@@ -15,7 +15,6 @@ import pytest
 from api.auth import Role
 from tests.e2e.conftest import LiveServer, mint
 from tests.e2e.live_api import (
-    HIRED_LONG_AGO,
     HR,
     TODAY,
     backend_url,
@@ -108,7 +107,8 @@ async def case_of(
 ) -> dict[str, Any] | None:
     body = await gql(
         client,
-        f"query($id: ID!) {{ promotionCase(id: $id) {{ {CASE_FIELDS} history {{ type actorId }} }} }}",
+        "query($id: ID!) { promotionCase(id: $id) { "
+        f"{CASE_FIELDS} history {{ type actorId }} }} }}",
         {"id": case_id},
         token=token,
     )
