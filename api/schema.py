@@ -27,6 +27,7 @@ from api.observe import OperationObserver
 from api.settings import Settings
 from api.types.audit import AuditQuery
 from api.types.career import CareerQuery
+from api.types.case_subscriptions import PromotionCaseSubscription
 from api.types.census import CensusQuery
 from api.types.exceptions import ExceptionsQuery
 from api.types.ladder import LadderQuery
@@ -63,7 +64,7 @@ QUERY_TYPES: tuple[type, ...] = (
     PromotionCaseQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (*MUTATIONS,)
-SUBSCRIPTION_TYPES: tuple[type, ...] = (CareerSubscription,)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (CareerSubscription, PromotionCaseSubscription)
 # Types no root field reaches directly (e.g. Node implementations only ``node(id)`` returns).
 EXTRA_TYPES: tuple[type, ...] = ()
 

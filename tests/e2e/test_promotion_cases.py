@@ -22,7 +22,10 @@ from tests.e2e.live_api import (
     hire,
     log_position,
     new_id,
+    next_data,
+    nothing_more,
     runtime_server,
+    subscribed,
 )
 
 AUDITOR = mint(Role.AUDITOR, "auditor-1")
@@ -428,3 +431,45 @@ async def test_employees_read_no_cycles_calibration_without_being_named(
     )
     assert body["data"]["calibration"] == {"nominees": [], "counts": []}
     ok(await run(client, "closePromotionCycle", {"cycleId": cycle}))
+
+
+DECISIONS = (
+    "subscription($after: Int) { promotionDecisions(afterPosition: $after) { "
+    "position type caseId state effectiveOn reason promotionCase { toLevelKey } } }"
+)
+
+
+async def test_subscribers_follow_decisions_on_the_cases_they_may_see(
+    server: LiveServer, client: httpx.AsyncClient, database: str
+) -> None:
+    start = await log_position(database)
+    manager, report, _ = await team(client)
+    manager_token = mint(Role.MANAGER, raw(manager))
+    nominate = {"personId": report, "toLevel": "pm", "rationale": "Ready."}
+    first = ok(await run(client, "nominateForPromotion", nominate, token=manager_token))["caseId"]
+    ok(
+        await run(
+            client, "decidePromotion", {"caseId": first, "decision": "DECLINE", "reason": "Soon."}
+        )
+    )
+    async with subscribed(server, DECISIONS, {"after": start}, token=manager_token) as ws:
+        declined = (await next_data(ws, timeout=10.0))["promotionDecisions"]
+        assert (declined["caseId"], declined["state"], declined["reason"]) == (
+            first,
+            "DECLINED",
+            "Soon.",
+        )
+        second = ok(await run(client, "nominateForPromotion", nominate, token=manager_token))[
+            "caseId"
+        ]
+        approve = {"caseId": second, "decision": "APPROVE", "effectiveOn": TODAY.isoformat()}
+        ok(await run(client, "decidePromotion", approve))
+        approved = (await next_data(ws, timeout=10.0))["promotionDecisions"]
+        assert (approved["caseId"], approved["state"]) == (second, "APPROVED")
+        assert approved["effectiveOn"] == TODAY.isoformat()
+        assert approved["promotionCase"] == {"toLevelKey": "pm"}
+        assert await nothing_more(ws)
+    async with subscribed(
+        server, DECISIONS, {"after": start}, token=mint(Role.EMPLOYEE, new_id())
+    ) as ws:
+        assert await nothing_more(ws)
