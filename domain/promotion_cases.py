@@ -346,10 +346,6 @@ def decide_cycle(
                 ids={"cycleId": current.cycle_id},
             )
         name = checks.text(command.name, "name", max_len=checks.MAX_NAME)
-        if command.closes_on < ctx.today:
-            raise errors.InvalidInput(
-                f"closesOn {command.closes_on} is before today", field="closesOn", ids=ids
-            )
         checks.not_too_far_ahead(command.closes_on, ctx, date_field="closesOn", ids=ids)
         return [
             ce.PromotionCycleOpened(

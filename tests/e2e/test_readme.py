@@ -9,14 +9,31 @@ from typing import Any
 
 import pytest
 
+from api.auth import Role
+from tests.e2e.conftest import mint
 from tests.e2e.live_api import HR, gql, runtime_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
+CALLER = re.compile(r"^# as (\w+) (\S+)\n")
+"""A document that starts with ``# as <role> <subject>`` runs with that caller's token."""
 
 
 def documents() -> list[str]:
     return BLOCK.findall(README.read_text())
+
+
+def operation(doc: str) -> str:
+    """The document without its leading comment lines."""
+    lines = doc.splitlines()
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def token_for(doc: str) -> str:
+    found = CALLER.match(doc)
+    return HR if found is None else mint(Role(found[1]), found[2])
 
 
 def payload_errors(data: dict[str, Any]) -> list[Any]:
@@ -26,7 +43,7 @@ def payload_errors(data: dict[str, Any]) -> list[Any]:
 
 
 def test_the_readme_has_queries_mutations_and_a_subscription() -> None:
-    kinds = {doc.split()[0] for doc in documents()}
+    kinds = {operation(doc).split()[0] for doc in documents()}
     assert kinds == {"query", "mutation", "subscription"}
 
 
@@ -35,9 +52,9 @@ async def test_every_readme_document_runs_as_written(tmp_path: Path) -> None:
     with runtime_server(url) as server:
         async with server.client() as client:
             for doc in documents():
-                if doc.startswith("subscription"):
+                if operation(doc).startswith("subscription"):
                     continue
-                body = await gql(client, doc, token=HR)
+                body = await gql(client, doc, token=token_for(doc))
                 assert "errors" not in body, (doc, body)
                 errors = payload_errors(body["data"])
                 if "SkipALevel" in doc:
@@ -64,7 +81,7 @@ async def test_every_readme_document_runs_as_written(tmp_path: Path) -> None:
     assert promotion["position"] > 0
 
 
-@pytest.mark.parametrize("doc", documents(), ids=lambda d: d.split("{")[0].strip())
+@pytest.mark.parametrize("doc", documents(), ids=lambda d: operation(d).split("{")[0].strip())
 def test_readme_documents_parse(doc: str) -> None:
     from graphql import parse
 

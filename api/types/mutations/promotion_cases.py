@@ -193,7 +193,9 @@ def _ids(values: list[strawberry.ID], field: str) -> tuple[uuid.UUID, ...]:
 @strawberry.input(description="Open a promotion cycle (HR); nominations join it.")
 class OpenPromotionCycleInput:
     name: str
-    closes_on: date = strawberry.field(description="The last day nominations join it.")
+    closes_on: date = strawberry.field(
+        description="The planned last day of nominations (the cycle stays open until closed)."
+    )
     reviewer_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="People (IDs) who review every case of the cycle."
     )
