@@ -273,7 +273,10 @@ async def test_one_undecided_case_per_person_and_a_withdrawal_frees_them(
     manager, report, _ = await team(client)
     token = mint(Role.MANAGER, raw(manager))
     nominate = {"personId": report, "toLevel": "pm", "rationale": "Ready."}
-    first = ok(await run(client, "nominateForPromotion", nominate, token=token))["caseId"]
+    keyed = {**nominate, "idempotencyKey": f"nominate-{report}"}
+    first = ok(await run(client, "nominateForPromotion", keyed, token=token))["caseId"]
+    repeated = ok(await run(client, "nominateForPromotion", keyed, token=token))
+    assert (repeated["caseId"], repeated["replayed"]) == (first, True)
     assert codes(await run(client, "nominateForPromotion", nominate, token=token)) == [
         "NOMINATION_ALREADY_OPEN"
     ]

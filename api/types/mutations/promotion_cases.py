@@ -90,8 +90,18 @@ def _judged(command: pc.PromotionWorkflowCommand) -> str:
     return ce.case_stream(command.case_id)
 
 
-async def run(info: Info, input: WorkflowInput, payload: type[P], roles: frozenset[Role]) -> P:
-    """Run ``input``'s command as the caller (one of ``roles``) and report it."""
+async def run(
+    info: Info,
+    input: WorkflowInput,
+    payload: type[P],
+    roles: frozenset[Role],
+    *,
+    made_up_id: bool = False,
+) -> P:
+    """Run ``input``'s command as the caller (one of ``roles``) and report it.
+
+    ``made_up_id``: the case or cycle id was made up here, so a replayed idempotency key
+    answers about the first call's case or cycle (found by the event type alone)."""
     context = info.context
     outcome = INTERNAL
     try:
@@ -121,7 +131,9 @@ async def run(info: Info, input: WorkflowInput, payload: type[P], roles: frozens
                 if isinstance(command, pc.DecidePromotion)
                 else (WRITES[type(command)],)
             )
-            match = [e for e in result.events if e.stream == stream and e.type in names]
+            match = [
+                e for e in result.events if (made_up_id or e.stream == stream) and e.type in names
+            ]
             if not match:
                 raise IdempotencyKeyReused(
                     "This idempotencyKey was already used for a different operation.",
@@ -339,7 +351,9 @@ class PromotionWorkflowMutation:
     async def open_promotion_cycle(
         self, info: Info, input: OpenPromotionCycleInput
     ) -> PromotionCyclePayload | None:
-        return await run(info, input, PromotionCyclePayload, HR_ONLY)
+        return await run(
+            info, input, PromotionCyclePayload, HR_ONLY, made_up_id=input.cycle_id is None
+        )
 
     @mutation(description="Close a promotion cycle (HR only).")
     async def close_promotion_cycle(
@@ -351,7 +365,9 @@ class PromotionWorkflowMutation:
     async def nominate_for_promotion(
         self, info: Info, input: NominateForPromotionInput
     ) -> PromotionCasePayload | None:
-        return await run(info, input, PromotionCasePayload, NOMINATORS)
+        return await run(
+            info, input, PromotionCasePayload, NOMINATORS, made_up_id=input.case_id is None
+        )
 
     @mutation(description="Add evidence to an undecided case (nominator, managers, HR).")
     async def add_evidence(

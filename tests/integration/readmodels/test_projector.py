@@ -76,7 +76,15 @@ async def test_catch_up_is_idempotent_and_counts_each_event_once(
     await projector.start()
     assert await projector.catch_up() == 0
     counts = {c.name: c.applied_count for c in await projector.checkpoints()}
-    assert counts == {"ladders": 0, "mentorships": 0, "people": 2, "rotations": 0, "timeline": 2}
+    assert counts == {
+        "ladders": 0,
+        "mentorships": 0,
+        "people": 2,
+        "promotion_cases": 0,
+        "promotion_cycles": 0,
+        "rotations": 0,
+        "timeline": 2,
+    }
 
 
 async def test_rebuild_gives_the_same_rows_as_incremental_catch_up(
