@@ -316,7 +316,11 @@ def _require_hr(actor: Actor, what: str) -> None:
         raise NotAllowedOnCase(f"only HR may {what}")
 
 
-def _reviewers(ids: tuple[UUID, ...], person_id: UUID | None = None) -> tuple[str, ...]:
+def _reviewers(
+    ids: tuple[UUID, ...], employed: frozenset[UUID], person_id: UUID | None = None
+) -> tuple[str, ...]:
+    """The reviewers as recorded; each must be employed (``employed``: those of ``ids``
+    the service found active)."""
     if len(ids) > MAX_REVIEWERS:
         raise errors.InvalidInput(
             f"at most {MAX_REVIEWERS} reviewers may be named", field="reviewerIds"
@@ -327,13 +331,25 @@ def _reviewers(ids: tuple[UUID, ...], person_id: UUID | None = None) -> tuple[st
             field="reviewerIds",
             ids={"personId": person_id},
         )
+    for reviewer in ids:
+        if reviewer not in employed:
+            raise errors.PersonNotFound(
+                f"reviewer {reviewer} is not an employed person",
+                field="reviewerIds",
+                ids={"personId": reviewer},
+            )
     return tuple(dict.fromkeys(str(i) for i in ids))
 
 
 def decide_cycle(
-    state: CyclesState, command: CycleCommand, ctx: DecisionContext
+    state: CyclesState,
+    command: CycleCommand,
+    ctx: DecisionContext,
+    *,
+    employed: frozenset[UUID] = frozenset(),
 ) -> list[ce.CycleEvent]:
-    """The events ``command`` records in the cycles stream; raises ``LadderError``."""
+    """The events ``command`` records in the cycles stream; raises ``LadderError``.
+    ``employed``: the reviewers named that are employed people."""
     ids = {"cycleId": command.cycle_id}
     if isinstance(command, OpenPromotionCycle):
         _require_hr(command.actor, "open a promotion cycle")
@@ -352,7 +368,7 @@ def decide_cycle(
                 cycle_id=command.cycle_id,
                 name=name,
                 closes_on=command.closes_on,
-                reviewer_ids=_reviewers(command.reviewer_ids),
+                reviewer_ids=_reviewers(command.reviewer_ids, employed),
                 opened_by=command.actor.subject,
             )
         ]
@@ -469,9 +485,11 @@ def decide_case(
     *,
     managers: frozenset[UUID],
     areas: frozenset[str],
+    employed: frozenset[UUID] = frozenset(),
 ) -> ce.CaseEvent:
     """Evidence, reviewers, reviews and withdrawals of an undecided case. ``managers``:
-    the chain above the person today; ``areas``: the development areas of their ladder."""
+    the chain above the person today; ``areas``: the development areas of their ladder;
+    ``employed``: the reviewers named that are employed people."""
     person_id = _open_case(case, command.case_id)
     actor = command.actor
     ids = {"caseId": command.case_id, "personId": person_id}
@@ -493,7 +511,7 @@ def decide_case(
         return ce.PromotionReviewersNamed(
             case_id=command.case_id,
             person_id=person_id,
-            reviewer_ids=_reviewers(command.reviewer_ids, person_id),
+            reviewer_ids=_reviewers(command.reviewer_ids, employed, person_id),
             named_by=actor.subject,
         )
     if isinstance(command, ReviewPromotion):

@@ -21,6 +21,7 @@ from uuid import UUID
 
 from domain import case_events as ce
 from domain import promotion_cases as pc
+from domain.career import ACTIVE
 from domain.checks import DecisionContext
 from domain.events import DomainEvent
 from domain.org_chart import manager_on
@@ -72,6 +73,16 @@ async def managers_of(
     return frozenset(await service.manager_chain(manager, ctx.today))
 
 
+async def employed_among(service: CareerService, ids: tuple[UUID, ...]) -> frozenset[UUID]:
+    """Those of ``ids`` who are people employed now (at most ``MAX_REVIEWERS`` reads)."""
+    found: set[UUID] = set()
+    for person_id in ids[: pc.MAX_REVIEWERS]:
+        state, _ = await service.load_person(person_id)
+        if state.exists and state.career.status == ACTIVE:
+            found.add(person_id)
+    return frozenset(found)
+
+
 async def decide_workflow(
     service: CareerService,
     command: pc.PromotionWorkflowCommand,
@@ -82,7 +93,8 @@ async def decide_workflow(
     ``expected_version`` (the client's) applies to the case stream (cycles: theirs)."""
     cycles = await load_cycles(service)
     if isinstance(command, pc.OpenPromotionCycle | pc.ClosePromotionCycle):
-        events = pc.decide_cycle(cycles, command, ctx)
+        employed = await employed_among(service, getattr(command, "reviewer_ids", ()))
+        events = pc.decide_cycle(cycles, command, ctx, employed=employed)
         version = cycles.version if expected_version is None else expected_version
         return [StreamAppend(ce.CYCLES_STREAM, [_encode(e) for e in events], _expected(version))]
     case = await load_case(service, command.case_id)
@@ -127,5 +139,8 @@ async def decide_workflow(
         managers = await managers_of(service, case.person_id, ctx)
         ladder = ctx.ladders.get(case.track)
         areas = frozenset(a.key for a in ladder.development_areas) if ladder else frozenset()
-    event = pc.decide_case(case, cycles, command, ctx, managers=managers, areas=areas)
+    employed = await employed_among(service, getattr(command, "reviewer_ids", ()))
+    event = pc.decide_case(
+        case, cycles, command, ctx, managers=managers, areas=areas, employed=employed
+    )
     return [StreamAppend(stream, [_encode(event)], _expected(case_version))]

@@ -314,6 +314,8 @@ async def test_who_may_nominate_review_and_see_a_case(client: httpx.AsyncClient)
         "NOT_A_NAMED_REVIEWER"
     ]
     assert await case_of(client, case_id, reviewer_token) is None
+    unknown = {"caseId": case_id, "reviewerIds": [new_id()]}
+    assert codes(await run(client, "namePromotionReviewers", unknown)) == ["PERSON_NOT_FOUND"]
     ok(await run(client, "namePromotionReviewers", {"caseId": case_id, "reviewerIds": [reviewer]}))
     ok(await run(client, "reviewPromotion", review, token=reviewer_token))
     ok(await run(client, "addEvidence", {"caseId": case_id, "area": "analytics", "text": "x"}))

@@ -86,9 +86,15 @@ def refused(code: str, call: object) -> LadderError:
 def test_hr_opens_a_cycle_with_its_reviewers() -> None:
     cid = uuid4()
     command = pc.OpenPromotionCycle(cid, " H1 ", TODAY + timedelta(days=30), HR, (REVIEWER_ID,))
-    [event] = pc.decide_cycle(cycles_given(), command, CTX)
+    [event] = pc.decide_cycle(cycles_given(), command, CTX, employed=frozenset({REVIEWER_ID}))
     assert isinstance(event, ce.PromotionCycleOpened)
     assert (event.name, event.reviewer_ids) == ("H1", (str(REVIEWER_ID),))
+
+
+def test_reviewers_must_be_employed_people() -> None:
+    command = pc.OpenPromotionCycle(uuid4(), "H1", TODAY, HR, (REVIEWER_ID,))
+    error = refused("PERSON_NOT_FOUND", lambda: pc.decide_cycle(cycles_given(), command, CTX))
+    assert (error.field, error.ids["personId"]) == ("reviewerIds", str(REVIEWER_ID))
 
 
 def test_only_one_cycle_is_open_at_a_time() -> None:
