@@ -4,6 +4,9 @@ Claims: ``sub`` (a person id, or a service name), ``role`` (``employee``, ``mana
 ``auditor``), ``exp`` (required), ``iat``. The ladder and its levels are public; everything
 else needs a principal. Managers see themselves and their reports, direct and indirect,
 which needs the org chart: the read model provides it through :class:`ReportsLookup`.
+Only HR records career events; in the promotion workflow managers also nominate their
+reports and the reviewers a case names review it, with the token's ``sub`` as their
+person id (``api/types/mutations/promotion_cases.py``; the rules are the domain's).
 """
 
 from __future__ import annotations

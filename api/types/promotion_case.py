@@ -314,10 +314,7 @@ class PromotionCaseQuery:
             total=lambda: cq.count_cases(engine, filters),
         )
 
-    @field(
-        description="Every promotion cycle, the latest opened first (HR and auditors, "
-        "and everyone who may nominate or review, see them)."
-    )
+    @field(description="Every promotion cycle, the latest opened first (any signed-in caller).")
     async def promotion_cycles(self, info: Info) -> list[PromotionCycle]:
         info.context.require_principal()
         rows = await cq.list_cycles(read_services(info.context).queries.engine)
