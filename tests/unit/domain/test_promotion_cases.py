@@ -376,3 +376,26 @@ def test_an_approval_needs_its_effective_date() -> None:
 
 def test_recommendations_sum_to_a_score_for_calibration() -> None:
     assert pc.recommendation_score({"a": "STRONG_YES", "b": "YES", "c": "NO"}) == 2
+
+
+def test_workflow_error_codes_are_stable_and_unique_among_all_domain_errors() -> None:
+    import inspect
+    import re
+    from types import ModuleType
+
+    from domain import errors
+
+    def codes_in(module: ModuleType) -> list[str]:
+        return [
+            cls.code
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, LadderError)
+            and cls is not LadderError
+            and cls.__module__ == module.__name__
+        ]
+
+    ours = codes_in(pc)
+    assert len(ours) == 11
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", code) for code in ours)
+    everything = ours + codes_in(errors)
+    assert len(everything) == len(set(everything))
