@@ -478,3 +478,19 @@ async def test_subscribers_follow_decisions_on_the_cases_they_may_see(
         server, DECISIONS, {"after": start}, token=mint(Role.EMPLOYEE, new_id())
     ) as ws:
         assert await nothing_more(ws)
+
+
+async def test_a_case_is_a_node_resolved_only_for_those_who_may_see_it(
+    client: httpx.AsyncClient,
+) -> None:
+    manager, report, _ = await team(client)
+    token = mint(Role.MANAGER, raw(manager))
+    nominate = {"personId": report, "toLevel": "pm", "rationale": "Ready."}
+    case_id = ok(await run(client, "nominateForPromotion", nominate, token=token))["caseId"]
+    body = await gql(client, "query($id: ID!) { promotionCase(id: $id) { id } }", {"id": case_id})
+    global_id = body["data"]["promotionCase"]["id"]
+    node = "query($id: ID!) { node(id: $id) { ... on PromotionCase { caseId state } } }"
+    mine = await gql(client, node, {"id": global_id}, token=token)
+    assert mine["data"]["node"] == {"caseId": case_id, "state": "NOMINATED"}
+    theirs = await gql(client, node, {"id": global_id}, token=mint(Role.EMPLOYEE, report))
+    assert theirs["data"]["node"] is None
