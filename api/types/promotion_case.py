@@ -74,6 +74,19 @@ async def case_viewer(context: Context) -> CaseViewer | None:
     return CaseViewer(me, reports)
 
 
+REVIEW_EVENTS = ("PromotionReviewed", "PromotionReviewersNamed")
+"""What the person a case is about does not see of it: calibration stays confidential."""
+
+
+def _is_nominee(context: Context, person_id: str) -> bool:
+    principal = context.principal
+    return (
+        principal is not None
+        and not principal.can_read_everything
+        and subject_id(principal) == person_id
+    )
+
+
 @strawberry.type(description="The evidence given for one development area of the ladder.")
 class AreaEvidence:
     area: str = strawberry.field(description="The development area key, e.g. `analytics`.")
@@ -147,7 +160,7 @@ class PromotionCase(Node):
     nominated_on: date
     cycle_id: strawberry.ID | None = strawberry.field(description="Null: nominated off-cycle.")
     evidence: list[AreaEvidence]
-    reviews: list[PromotionReview]
+    _reviews: strawberry.Private[list[PromotionReview]]
     reviewer_ids: list[strawberry.ID] = strawberry.field(
         description="Person IDs of the reviewers named on this case (the cycle's come on top)."
     )
@@ -177,7 +190,7 @@ class PromotionCase(Node):
             nominated_on=row.nominated_on,
             cycle_id=None if row.cycle_id is None else strawberry.ID(row.cycle_id),
             evidence=[AreaEvidence(area=a, texts=list(t)) for a, t in row.evidence.items()],
-            reviews=[
+            _reviews=[
                 PromotionReview(
                     reviewer_id=_person_id(r),
                     recommendation=Recommendation(v["recommendation"]),
@@ -209,9 +222,20 @@ class PromotionCase(Node):
         row = await cq.get_cycle(read_services(info.context).queries.engine, str(self.cycle_id))
         return None if row is None else PromotionCycle.from_row(row)
 
-    @field(description="Every event of the case, oldest first: its full history.")
+    @field(
+        description="The named reviewers' latest recommendations (not shown to the person "
+        "the case is about)."
+    )
+    def reviews(self, info: Info) -> list[PromotionReview]:
+        return [] if _is_nominee(info.context, self._raw_person) else self._reviews
+
+    @field(
+        description="Every event of the case, oldest first: its full history (the person "
+        "the case is about does not see who was named to review it nor the reviews)."
+    )
     async def history(self, info: Info) -> list[PromotionCaseEvent]:
         store = read_services(info.context).store
+        hidden = REVIEW_EVENTS if _is_nominee(info.context, self._raw_person) else ()
         return [
             PromotionCaseEvent(
                 position=r.position,
@@ -223,6 +247,7 @@ class PromotionCase(Node):
                 data=cast("JSON", dict(r.data)),
             )
             for r in await store.read_stream(case_stream(str(self.case_id)))
+            if r.type not in hidden
         ]
 
 

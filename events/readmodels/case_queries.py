@@ -218,7 +218,10 @@ async def calibration(
     if cycle is None:
         return None
     cases = await list_cases(engine, CaseFilter(cycle_id=cycle_id, to_level=level, viewer=viewer))
-    cases = [c for c in cases if c.status != "WITHDRAWN"]
+    # Calibration is for those who calibrate: nobody sees themselves compared.
+    cases = [
+        c for c in cases if c.status != "WITHDRAWN" and (viewer is None or c.person_id != viewer.me)
+    ]
     people = await queries.get_people(engine, [c.person_id for c in cases], today=today)
     known = await queries.ladders(engine)
     entries: list[CalibrationEntry] = []

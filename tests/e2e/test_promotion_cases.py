@@ -225,13 +225,23 @@ async def test_a_nomination_goes_through_a_cycle_to_an_approved_promotion(
     assert seen["state"] == "APPROVED"
     assert seen["effectiveOn"] == TODAY.isoformat()
     assert seen["person"] == {"level": {"key": "pm"}}
+    # The person sees the decision, not the calibration: no reviews, no reviewers.
+    assert seen["reviews"] == []
     assert [h["type"] for h in seen["history"]] == [
+        "PromotionNominated",
+        "PromotionEvidenceAdded",
+        "PromotionApproved",
+    ]
+    full = await case_of(client, case_id)
+    assert full is not None
+    assert [h["type"] for h in full["history"]] == [
         "PromotionNominated",
         "PromotionEvidenceAdded",
         "PromotionReviewed",
         "PromotionApproved",
     ]
-    assert seen["history"][0]["actorId"] == raw(manager)
+    assert full["history"][0]["actorId"] == raw(manager)
+    assert [r["recommendation"] for r in full["reviews"]] == ["STRONG_YES"]
     ok(await run(client, "closePromotionCycle", {"cycleId": cycle}))
 
 
