@@ -1,4 +1,5 @@
-"""Promotion cases and cycles, pure: commands, state, ``decide`` and ``evolve``.
+"""Promotion cases and cycles, pure: state, ``decide`` and ``evolve`` (commands in
+``domain.case_commands``, errors in ``domain.case_errors``).
 
 The workflow (events in ``domain.case_events``):
 
@@ -32,6 +33,30 @@ from domain import checks, errors
 from domain import commands as cmd
 from domain import events as ev
 from domain.career import ACTIVE
+from domain.case_commands import (
+    Actor,
+    AddPromotionEvidence,
+    CycleCommand,
+    DecidePromotion,
+    NamePromotionReviewers,
+    NominateForPromotion,
+    OpenPromotionCycle,
+    ReviewPromotion,
+    WithdrawNomination,
+)
+from domain.case_errors import (
+    NominationAlreadyOpen,
+    NotAllowedOnCase,
+    NotANamedReviewer,
+    PromotionCaseClosed,
+    PromotionCaseExists,
+    PromotionCaseNotFound,
+    PromotionCycleAlreadyOpen,
+    PromotionCycleClosed,
+    PromotionCycleExists,
+    PromotionCycleNotFound,
+    SelfReview,
+)
 from domain.checks import DecisionContext
 from domain.rules import decide as decide_person
 from domain.state import PersonState
@@ -40,162 +65,6 @@ MAX_REVIEWERS = 20
 RECOMMENDATIONS = ("STRONG_YES", "YES", "NO", "STRONG_NO")
 RECOMMENDATION_WEIGHTS = {"STRONG_YES": 2, "YES": 1, "NO": -1, "STRONG_NO": -2}
 """How the calibration view sums recommendations to sort nominees for comparison."""
-
-# --- errors -----------------------------------------------------------------------------
-
-
-class PromotionCaseNotFound(errors.LadderError):
-    code = "PROMOTION_CASE_NOT_FOUND"
-    default_field = "caseId"
-
-
-class PromotionCaseExists(errors.LadderError):
-    code = "PROMOTION_CASE_ALREADY_EXISTS"
-    default_field = "caseId"
-
-
-class PromotionCaseClosed(errors.LadderError):
-    """The case was already approved, declined or withdrawn."""
-
-    code = "PROMOTION_CASE_CLOSED"
-    default_field = "caseId"
-
-
-class NominationAlreadyOpen(errors.LadderError):
-    """The person already has an undecided case."""
-
-    code = "NOMINATION_ALREADY_OPEN"
-    default_field = "personId"
-
-
-class NotAllowedOnCase(errors.LadderError):
-    """The actor is not HR, the nominator nor one of the person's managers."""
-
-    code = "NOT_ALLOWED_ON_CASE"
-
-
-class NotANamedReviewer(errors.LadderError):
-    code = "NOT_A_NAMED_REVIEWER"
-    default_field = "caseId"
-
-
-class SelfReview(errors.LadderError):
-    """Nobody nominates, reviews or names as reviewer the person the case is about."""
-
-    code = "SELF_REVIEW"
-
-
-class PromotionCycleNotFound(errors.LadderError):
-    code = "PROMOTION_CYCLE_NOT_FOUND"
-    default_field = "cycleId"
-
-
-class PromotionCycleExists(errors.LadderError):
-    code = "PROMOTION_CYCLE_ALREADY_EXISTS"
-    default_field = "cycleId"
-
-
-class PromotionCycleAlreadyOpen(errors.LadderError):
-    code = "PROMOTION_CYCLE_ALREADY_OPEN"
-    default_field = "cycleId"
-
-
-class PromotionCycleClosed(errors.LadderError):
-    code = "PROMOTION_CYCLE_CLOSED"
-    default_field = "cycleId"
-
-
-# --- commands ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who asks: the token's subject, the person it names (None for a service name) and
-    whether the token is HR's."""
-
-    subject: str
-    person_id: UUID | None
-    hr: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class OpenPromotionCycle:
-    cycle_id: UUID
-    name: str
-    closes_on: date
-    actor: Actor
-    reviewer_ids: tuple[UUID, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ClosePromotionCycle:
-    cycle_id: UUID
-    actor: Actor
-
-
-@dataclass(frozen=True, slots=True)
-class NominateForPromotion:
-    case_id: UUID
-    person_id: UUID
-    to_level: str
-    rationale: str
-    actor: Actor
-    evidence: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class AddPromotionEvidence:
-    case_id: UUID
-    area: str
-    evidence: str
-    actor: Actor
-
-
-@dataclass(frozen=True, slots=True)
-class NamePromotionReviewers:
-    case_id: UUID
-    reviewer_ids: tuple[UUID, ...]
-    actor: Actor
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewPromotion:
-    case_id: UUID
-    recommendation: str
-    comment: str
-    actor: Actor
-
-
-@dataclass(frozen=True, slots=True)
-class DecidePromotion:
-    """Approve (with ``effective_on``) or decline (with ``reason``)."""
-
-    case_id: UUID
-    approve: bool
-    actor: Actor
-    effective_on: date | None = None
-    reason: str | None = None
-    experience_exception: str | None = None
-    """As for ``RecordPromotion``: why the experience minimum is waived."""
-
-
-@dataclass(frozen=True, slots=True)
-class WithdrawNomination:
-    case_id: UUID
-    reason: str
-    actor: Actor
-
-
-CycleCommand = OpenPromotionCycle | ClosePromotionCycle
-CaseCommand = (
-    NominateForPromotion
-    | AddPromotionEvidence
-    | NamePromotionReviewers
-    | ReviewPromotion
-    | DecidePromotion
-    | WithdrawNomination
-)
-PromotionWorkflowCommand = CycleCommand | CaseCommand
 
 # --- state ------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from domain import case_commands as cc
+from domain import case_errors as cerr
 from domain import case_events as ce
 from domain import promotion_cases as pc
 from domain.career import ACTIVE
@@ -85,14 +87,14 @@ async def employed_among(service: CareerService, ids: tuple[UUID, ...]) -> froze
 
 async def decide_workflow(
     service: CareerService,
-    command: pc.PromotionWorkflowCommand,
+    command: cc.PromotionWorkflowCommand,
     ctx: DecisionContext,
     expected_version: int | None,
 ) -> list[StreamAppend]:
     """The appends ``command`` makes; raises ``LadderError`` when a rule refuses it.
     ``expected_version`` (the client's) applies to the case stream (cycles: theirs)."""
     cycles = await load_cycles(service)
-    if isinstance(command, pc.OpenPromotionCycle | pc.ClosePromotionCycle):
+    if isinstance(command, cc.OpenPromotionCycle | cc.ClosePromotionCycle):
         employed = await employed_among(service, getattr(command, "reviewer_ids", ()))
         events = pc.decide_cycle(cycles, command, ctx, employed=employed)
         version = cycles.version if expected_version is None else expected_version
@@ -100,7 +102,7 @@ async def decide_workflow(
     case = await load_case(service, command.case_id)
     case_version = case.version if expected_version is None else expected_version
     stream = ce.case_stream(command.case_id)
-    if isinstance(command, pc.NominateForPromotion):
+    if isinstance(command, cc.NominateForPromotion):
         person, _ = await service.load_person(command.person_id)
         nominated = pc.decide_nomination(
             case,
@@ -115,10 +117,10 @@ async def decide_workflow(
             StreamAppend(stream, [_encode(nominated)], _expected(case_version)),
             StreamAppend(ce.CYCLES_STREAM, [], _expected(cycles.version)),
         ]
-    if isinstance(command, pc.DecidePromotion):
+    if isinstance(command, cc.DecidePromotion):
         person_id = case.person_id
         if person_id is None:
-            raise pc.PromotionCaseNotFound(
+            raise cerr.PromotionCaseNotFound(
                 f"no promotion case {command.case_id}", ids={"caseId": command.case_id}
             )
         person, person_version = await service.load_person(person_id)

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
+from domain import case_commands as cc
 from domain import commands as c
-from domain import promotion_cases as pc
 from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import InvalidInput, LadderError
 from domain.events import DomainEvent, LadderPublished
@@ -49,7 +49,7 @@ from events.timetravel import fold_recorded
 
 log = logging.getLogger(__name__)
 
-Command = c.Command | pc.PromotionWorkflowCommand
+Command = c.Command | cc.PromotionWorkflowCommand
 LADDER_PUBLISHED = "LadderPublished"
 
 
@@ -273,7 +273,7 @@ class CareerService:
 
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
         ctx = await self.context()
-        if isinstance(command, pc.PromotionWorkflowCommand):
+        if isinstance(command, cc.PromotionWorkflowCommand):
             return await decide_workflow(self, command, ctx, expected_version)
         if isinstance(command, c.PublishLadder):
             track = command.ladder.track

@@ -47,21 +47,21 @@ from api.types.promotion_case import (
     Recommendation,
     case_for,
 )
+from domain import case_commands as cc
 from domain import case_events as ce
-from domain import promotion_cases as pc
 from events.port import Metadata
 from events.readmodels import case_queries as cq
 
 P = TypeVar("P", bound=MutationPayload)
 
 WRITES: dict[type[object], str] = {
-    pc.OpenPromotionCycle: "PromotionCycleOpened",
-    pc.ClosePromotionCycle: "PromotionCycleClosed",
-    pc.NominateForPromotion: "PromotionNominated",
-    pc.AddPromotionEvidence: "PromotionEvidenceAdded",
-    pc.NamePromotionReviewers: "PromotionReviewersNamed",
-    pc.ReviewPromotion: "PromotionReviewed",
-    pc.WithdrawNomination: "NominationWithdrawn",
+    cc.OpenPromotionCycle: "PromotionCycleOpened",
+    cc.ClosePromotionCycle: "PromotionCycleClosed",
+    cc.NominateForPromotion: "PromotionNominated",
+    cc.AddPromotionEvidence: "PromotionEvidenceAdded",
+    cc.NamePromotionReviewers: "PromotionReviewersNamed",
+    cc.ReviewPromotion: "PromotionReviewed",
+    cc.WithdrawNomination: "NominationWithdrawn",
 }
 """The event each command writes (a decision: approved or declined)."""
 
@@ -73,19 +73,19 @@ class WorkflowInput(Protocol):
     @property
     def expected_version(self) -> int | None: ...
 
-    def command(self, actor: pc.Actor) -> pc.PromotionWorkflowCommand: ...
+    def command(self, actor: cc.Actor) -> cc.PromotionWorkflowCommand: ...
 
 
-def actor_of(principal: Principal) -> pc.Actor:
+def actor_of(principal: Principal) -> cc.Actor:
     try:
         person: uuid.UUID | None = uuid.UUID(principal.subject)
     except ValueError:
         person = None
-    return pc.Actor(principal.subject, person, hr=principal.role is Role.HR)
+    return cc.Actor(principal.subject, person, hr=principal.role is Role.HR)
 
 
-def _judged(command: pc.PromotionWorkflowCommand) -> str:
-    if isinstance(command, pc.OpenPromotionCycle | pc.ClosePromotionCycle):
+def _judged(command: cc.PromotionWorkflowCommand) -> str:
+    if isinstance(command, cc.OpenPromotionCycle | cc.ClosePromotionCycle):
         return ce.CYCLES_STREAM
     return ce.case_stream(command.case_id)
 
@@ -128,7 +128,7 @@ async def run(
             stream = _judged(command)
             names = (
                 ("PromotionApproved", "PromotionDeclined")
-                if isinstance(command, pc.DecidePromotion)
+                if isinstance(command, cc.DecidePromotion)
                 else (WRITES[type(command)],)
             )
             match = [
@@ -217,8 +217,8 @@ class OpenPromotionCycleInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the cycles stream")
 
-    def command(self, actor: pc.Actor) -> pc.OpenPromotionCycle:
-        return pc.OpenPromotionCycle(
+    def command(self, actor: cc.Actor) -> cc.OpenPromotionCycle:
+        return cc.OpenPromotionCycle(
             cycle_id=parse_optional_id(self.cycle_id, CYCLE, "cycleId") or uuid.uuid4(),
             name=self.name,
             closes_on=self.closes_on,
@@ -233,8 +233,8 @@ class ClosePromotionCycleInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the cycles stream")
 
-    def command(self, actor: pc.Actor) -> pc.ClosePromotionCycle:
-        return pc.ClosePromotionCycle(parse_id(self.cycle_id, CYCLE, "cycleId"), actor)
+    def command(self, actor: cc.Actor) -> cc.ClosePromotionCycle:
+        return cc.ClosePromotionCycle(parse_id(self.cycle_id, CYCLE, "cycleId"), actor)
 
 
 @strawberry.input(description="Nominate someone you manage (or, as HR, anyone) for promotion.")
@@ -249,8 +249,8 @@ class NominateForPromotionInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the case's stream")
 
-    def command(self, actor: pc.Actor) -> pc.NominateForPromotion:
-        return pc.NominateForPromotion(
+    def command(self, actor: cc.Actor) -> cc.NominateForPromotion:
+        return cc.NominateForPromotion(
             case_id=parse_optional_id(self.case_id, CASE, "caseId") or uuid.uuid4(),
             person_id=parse_id(self.person_id, "Person", "personId"),
             to_level=self.to_level,
@@ -268,8 +268,8 @@ class AddEvidenceInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the case's stream")
 
-    def command(self, actor: pc.Actor) -> pc.AddPromotionEvidence:
-        return pc.AddPromotionEvidence(
+    def command(self, actor: cc.Actor) -> cc.AddPromotionEvidence:
+        return cc.AddPromotionEvidence(
             parse_id(self.case_id, CASE, "caseId"), self.area, self.text, actor
         )
 
@@ -281,8 +281,8 @@ class NamePromotionReviewersInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the case's stream")
 
-    def command(self, actor: pc.Actor) -> pc.NamePromotionReviewers:
-        return pc.NamePromotionReviewers(
+    def command(self, actor: cc.Actor) -> cc.NamePromotionReviewers:
+        return cc.NamePromotionReviewers(
             parse_id(self.case_id, CASE, "caseId"), _ids(self.reviewer_ids, "reviewerIds"), actor
         )
 
@@ -295,8 +295,8 @@ class ReviewPromotionInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the case's stream")
 
-    def command(self, actor: pc.Actor) -> pc.ReviewPromotion:
-        return pc.ReviewPromotion(
+    def command(self, actor: cc.Actor) -> cc.ReviewPromotion:
+        return cc.ReviewPromotion(
             parse_id(self.case_id, CASE, "caseId"), self.recommendation.value, self.comment, actor
         )
 
@@ -323,8 +323,8 @@ class DecidePromotionInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the case's stream")
 
-    def command(self, actor: pc.Actor) -> pc.DecidePromotion:
-        return pc.DecidePromotion(
+    def command(self, actor: cc.Actor) -> cc.DecidePromotion:
+        return cc.DecidePromotion(
             case_id=parse_id(self.case_id, CASE, "caseId"),
             approve=self.decision is PromotionDecision.APPROVE,
             actor=actor,
@@ -341,8 +341,8 @@ class WithdrawNominationInput:
     idempotency_key: str | None = idempotency_key_field()
     expected_version: int | None = expected_version_field("the case's stream")
 
-    def command(self, actor: pc.Actor) -> pc.WithdrawNomination:
-        return pc.WithdrawNomination(parse_id(self.case_id, CASE, "caseId"), self.reason, actor)
+    def command(self, actor: cc.Actor) -> cc.WithdrawNomination:
+        return cc.WithdrawNomination(parse_id(self.case_id, CASE, "caseId"), self.reason, actor)
 
 
 @strawberry.type

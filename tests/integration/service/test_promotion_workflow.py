@@ -10,16 +10,16 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain import case_commands as cc
 from domain import case_events as ce
 from domain import commands as c
-from domain import promotion_cases as pc
 from domain.errors import LadderError
 from events.bootstrap import Runtime, bootstrap
 from events.port import Metadata
 
 TODAY = date(2026, 6, 1)
 META = Metadata(actor_id="hr-1", actor_role="hr")
-HR = pc.Actor("hr-1", None, hr=True)
+HR = cc.Actor("hr-1", None, hr=True)
 
 
 @pytest.fixture
@@ -48,19 +48,19 @@ async def hire(rt: Runtime) -> UUID:
     return person_id
 
 
-def nominate(person: UUID) -> pc.NominateForPromotion:
-    return pc.NominateForPromotion(uuid4(), person, "pm", "ships", HR)
+def nominate(person: UUID) -> cc.NominateForPromotion:
+    return cc.NominateForPromotion(uuid4(), person, "pm", "ships", HR)
 
 
 async def test_a_nomination_racing_a_close_never_joins_the_closed_cycle(runtime: Runtime) -> None:
     cycle = uuid4()
     service = runtime.service
-    await service.execute(pc.OpenPromotionCycle(cycle, "H1", TODAY, HR), metadata=META)
+    await service.execute(cc.OpenPromotionCycle(cycle, "H1", TODAY, HR), metadata=META)
     people = [await hire(runtime) for _ in range(6)]
     commands = [nominate(p) for p in people]
     await asyncio.gather(
         *(service.execute(n, metadata=META) for n in commands[:3]),
-        service.execute(pc.ClosePromotionCycle(cycle, HR), metadata=META),
+        service.execute(cc.ClosePromotionCycle(cycle, HR), metadata=META),
         *(service.execute(n, metadata=META) for n in commands[3:]),
     )
     [_, closed] = await runtime.store.read_stream(ce.CYCLES_STREAM)
@@ -78,7 +78,7 @@ async def test_an_approval_and_a_direct_promotion_racing_record_one_promotion(
     person = await hire(runtime)
     nomination = nominate(person)
     await service.execute(nomination, metadata=META)
-    approve = pc.DecidePromotion(nomination.case_id, True, HR, effective_on=date(2026, 5, 4))
+    approve = cc.DecidePromotion(nomination.case_id, True, HR, effective_on=date(2026, 5, 4))
     direct = c.RecordPromotion(
         person_id=person, to_level="pm", effective_on=date(2026, 5, 11), rationale="direct"
     )

@@ -8,6 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain import case_commands as cc
+from domain import case_errors as cerr
 from domain import case_events as ce
 from domain import events as ev
 from domain import promotion_cases as pc
@@ -16,13 +18,13 @@ from domain.state import PersonState, fold
 
 from .helpers import CTX, TODAY, hired
 
-HR = pc.Actor("hr-1", None, hr=True)
+HR = cc.Actor("hr-1", None, hr=True)
 MANAGER_ID = uuid4()
-MANAGER = pc.Actor(str(MANAGER_ID), MANAGER_ID)
+MANAGER = cc.Actor(str(MANAGER_ID), MANAGER_ID)
 REVIEWER_ID = uuid4()
-REVIEWER = pc.Actor(str(REVIEWER_ID), REVIEWER_ID)
+REVIEWER = cc.Actor(str(REVIEWER_ID), REVIEWER_ID)
 STRANGER_ID = uuid4()
-STRANGER = pc.Actor(str(STRANGER_ID), STRANGER_ID)
+STRANGER = cc.Actor(str(STRANGER_ID), STRANGER_ID)
 
 
 def person(pid: UUID, *events: object) -> PersonState:
@@ -44,7 +46,7 @@ def opened(cycle_id: UUID, reviewers: tuple[UUID, ...] = ()) -> ce.PromotionCycl
     )
 
 
-def nominate(pid: UUID, actor: pc.Actor = MANAGER, **kw: object) -> pc.NominateForPromotion:
+def nominate(pid: UUID, actor: cc.Actor = MANAGER, **kw: object) -> cc.NominateForPromotion:
     values: dict[str, object] = {
         "case_id": uuid4(),
         "person_id": pid,
@@ -54,7 +56,7 @@ def nominate(pid: UUID, actor: pc.Actor = MANAGER, **kw: object) -> pc.NominateF
         "evidence": {"analytics": "built the funnel"},
     }
     values.update(kw)
-    return pc.NominateForPromotion(**values)  # type: ignore[arg-type]
+    return cc.NominateForPromotion(**values)  # type: ignore[arg-type]
 
 
 def nominated_case(pid: UUID, cycle_id: UUID | None = None) -> ce.PromotionNominated:
@@ -85,21 +87,21 @@ def refused(code: str, call: object) -> LadderError:
 
 def test_hr_opens_a_cycle_with_its_reviewers() -> None:
     cid = uuid4()
-    command = pc.OpenPromotionCycle(cid, " H1 ", TODAY + timedelta(days=30), HR, (REVIEWER_ID,))
+    command = cc.OpenPromotionCycle(cid, " H1 ", TODAY + timedelta(days=30), HR, (REVIEWER_ID,))
     [event] = pc.decide_cycle(cycles_given(), command, CTX, employed=frozenset({REVIEWER_ID}))
     assert isinstance(event, ce.PromotionCycleOpened)
     assert (event.name, event.reviewer_ids) == ("H1", (str(REVIEWER_ID),))
 
 
 def test_reviewers_must_be_employed_people() -> None:
-    command = pc.OpenPromotionCycle(uuid4(), "H1", TODAY, HR, (REVIEWER_ID,))
+    command = cc.OpenPromotionCycle(uuid4(), "H1", TODAY, HR, (REVIEWER_ID,))
     error = refused("PERSON_NOT_FOUND", lambda: pc.decide_cycle(cycles_given(), command, CTX))
     assert (error.field, error.ids["personId"]) == ("reviewerIds", str(REVIEWER_ID))
 
 
 def test_only_one_cycle_is_open_at_a_time() -> None:
     first = uuid4()
-    command = pc.OpenPromotionCycle(uuid4(), "H2", TODAY, HR)
+    command = cc.OpenPromotionCycle(uuid4(), "H2", TODAY, HR)
     error = refused(
         "PROMOTION_CYCLE_ALREADY_OPEN",
         lambda: pc.decide_cycle(cycles_given(opened(first)), command, CTX),
@@ -110,7 +112,7 @@ def test_only_one_cycle_is_open_at_a_time() -> None:
 def test_a_closed_cycle_lets_the_next_one_open() -> None:
     first = uuid4()
     given = cycles_given(opened(first), ce.PromotionCycleClosed(first, "hr-1"))
-    [event] = pc.decide_cycle(given, pc.OpenPromotionCycle(uuid4(), "H2", TODAY, HR), CTX)
+    [event] = pc.decide_cycle(given, cc.OpenPromotionCycle(uuid4(), "H2", TODAY, HR), CTX)
     assert isinstance(event, ce.PromotionCycleOpened)
 
 
@@ -119,17 +121,17 @@ def test_a_cycle_closes_once_and_only_by_hr() -> None:
     closed = cycles_given(opened(cid), ce.PromotionCycleClosed(cid, "hr-1"))
     refused(
         "PROMOTION_CYCLE_CLOSED",
-        lambda: pc.decide_cycle(closed, pc.ClosePromotionCycle(cid, HR), CTX),
+        lambda: pc.decide_cycle(closed, cc.ClosePromotionCycle(cid, HR), CTX),
     )
     refused(
         "NOT_ALLOWED_ON_CASE",
         lambda: pc.decide_cycle(
-            cycles_given(opened(cid)), pc.ClosePromotionCycle(cid, MANAGER), CTX
+            cycles_given(opened(cid)), cc.ClosePromotionCycle(cid, MANAGER), CTX
         ),
     )
     refused(
         "PROMOTION_CYCLE_NOT_FOUND",
-        lambda: pc.decide_cycle(cycles_given(), pc.ClosePromotionCycle(cid, HR), CTX),
+        lambda: pc.decide_cycle(cycles_given(), cc.ClosePromotionCycle(cid, HR), CTX),
     )
 
 
@@ -137,7 +139,7 @@ def test_a_cycle_closes_once_and_only_by_hr() -> None:
 
 
 def _nominate(
-    command: pc.NominateForPromotion,
+    command: cc.NominateForPromotion,
     state: PersonState,
     cycles: pc.CyclesState | None = None,
     managers: frozenset[UUID] = frozenset({MANAGER_ID}),
@@ -174,7 +176,7 @@ def test_only_hr_or_a_manager_above_the_person_nominates() -> None:
 
 def test_nobody_nominates_themselves() -> None:
     pid = uuid4()
-    me = pc.Actor(str(pid), pid)
+    me = cc.Actor(str(pid), pid)
     refused("SELF_REVIEW", lambda: _nominate(nominate(pid, me), person(pid)))
 
 
@@ -209,10 +211,10 @@ AREAS = frozenset({"analytics", "ux_design"})
 
 def _on_case(
     case: pc.CaseState,
-    command: pc.AddPromotionEvidence
-    | pc.NamePromotionReviewers
-    | pc.ReviewPromotion
-    | pc.WithdrawNomination,
+    command: cc.AddPromotionEvidence
+    | cc.NamePromotionReviewers
+    | cc.ReviewPromotion
+    | cc.WithdrawNomination,
     cycles: pc.CyclesState | None = None,
 ) -> ce.CaseEvent:
     return pc.decide_case(
@@ -228,19 +230,19 @@ def _on_case(
 def test_the_nominator_adds_evidence_and_a_stranger_may_not() -> None:
     nomination = nominated_case(uuid4())
     case = case_given(nomination)
-    event = _on_case(case, pc.AddPromotionEvidence(nomination.case_id, "ux_design", "A/B", MANAGER))
+    event = _on_case(case, cc.AddPromotionEvidence(nomination.case_id, "ux_design", "A/B", MANAGER))
     assert isinstance(event, ce.PromotionEvidenceAdded)
     evolved = pc.evolve_case(case, event)
     assert evolved.evidence == {"analytics": ("funnel",), "ux_design": ("A/B",)}
     refused(
         "NOT_ALLOWED_ON_CASE",
         lambda: _on_case(
-            case, pc.AddPromotionEvidence(nomination.case_id, "ux_design", "x", STRANGER)
+            case, cc.AddPromotionEvidence(nomination.case_id, "ux_design", "x", STRANGER)
         ),
     )
     refused(
         "VALIDATION_ERROR",
-        lambda: _on_case(case, pc.AddPromotionEvidence(nomination.case_id, "juggling", "x", HR)),
+        lambda: _on_case(case, cc.AddPromotionEvidence(nomination.case_id, "juggling", "x", HR)),
     )
 
 
@@ -248,7 +250,7 @@ def test_only_reviewers_named_on_the_case_or_its_cycle_review() -> None:
     pid, cid = uuid4(), uuid4()
     nomination = nominated_case(pid, cid)
     case = case_given(nomination)
-    review = pc.ReviewPromotion(nomination.case_id, "STRONG_YES", "clear case", REVIEWER)
+    review = cc.ReviewPromotion(nomination.case_id, "STRONG_YES", "clear case", REVIEWER)
     refused("NOT_A_NAMED_REVIEWER", lambda: _on_case(case, review, cycles_given(opened(cid))))
     refused("NOT_A_NAMED_REVIEWER", lambda: _on_case(case, replace(review, actor=HR)))
     by_cycle = _on_case(case, review, cycles_given(opened(cid, (REVIEWER_ID,))))
@@ -264,7 +266,7 @@ def test_only_reviewers_named_on_the_case_or_its_cycle_review() -> None:
 def test_a_review_needs_a_known_recommendation() -> None:
     pid, cid = uuid4(), uuid4()
     nomination = nominated_case(pid, cid)
-    review = pc.ReviewPromotion(nomination.case_id, "MAYBE", "hmm", REVIEWER)
+    review = cc.ReviewPromotion(nomination.case_id, "MAYBE", "hmm", REVIEWER)
     refused(
         "VALIDATION_ERROR",
         lambda: _on_case(case_given(nomination), review, cycles_given(opened(cid, (REVIEWER_ID,)))),
@@ -274,7 +276,7 @@ def test_a_review_needs_a_known_recommendation() -> None:
 def test_the_nominee_is_never_named_reviewer_of_their_case() -> None:
     pid = uuid4()
     nomination = nominated_case(pid)
-    name = pc.NamePromotionReviewers(nomination.case_id, (pid,), HR)
+    name = cc.NamePromotionReviewers(nomination.case_id, (pid,), HR)
     refused("SELF_REVIEW", lambda: _on_case(case_given(nomination), name))
     refused(
         "NOT_ALLOWED_ON_CASE",
@@ -287,7 +289,7 @@ def test_the_nominee_is_never_named_reviewer_of_their_case() -> None:
 def test_a_withdrawn_case_takes_nothing_more() -> None:
     nomination = nominated_case(uuid4())
     case = case_given(nomination)
-    withdraw = pc.WithdrawNomination(nomination.case_id, "not yet", MANAGER)
+    withdraw = cc.WithdrawNomination(nomination.case_id, "not yet", MANAGER)
     event = _on_case(case, withdraw)
     assert isinstance(event, ce.NominationWithdrawn)
     closed = pc.evolve_case(case, event)
@@ -307,7 +309,7 @@ def test_an_approval_records_the_promotion_under_the_promotion_rules() -> None:
     nomination = nominated_case(pid)
     case = case_given(nomination)
     on = TODAY + timedelta(days=14)
-    decision = pc.DecidePromotion(nomination.case_id, True, HR, effective_on=on)
+    decision = cc.DecidePromotion(nomination.case_id, True, HR, effective_on=on)
     [approved], [promotion] = pc.decide_decision(case, person(pid), decision, CTX)
     assert isinstance(approved, ce.PromotionApproved)
     assert isinstance(promotion, ev.PromotionRecorded)
@@ -321,7 +323,7 @@ def test_an_approval_that_breaks_a_promotion_rule_is_refused_with_its_code() -> 
     pid = uuid4()
     nomination = nominated_case(pid)
     green = fold([hired(pid, on=date(2025, 6, 1))])  # no experience for PM
-    decision = pc.DecidePromotion(nomination.case_id, True, HR, effective_on=TODAY)
+    decision = cc.DecidePromotion(nomination.case_id, True, HR, effective_on=TODAY)
     refused(
         "INSUFFICIENT_EXPERIENCE",
         lambda: pc.decide_decision(case_given(nomination), green, decision, CTX),
@@ -342,17 +344,17 @@ def test_only_hr_decides_and_a_decline_needs_a_reason() -> None:
     refused(
         "NOT_ALLOWED_ON_CASE",
         lambda: pc.decide_decision(
-            case, person(pid), pc.DecidePromotion(nomination.case_id, True, MANAGER, TODAY), CTX
+            case, person(pid), cc.DecidePromotion(nomination.case_id, True, MANAGER, TODAY), CTX
         ),
     )
     refused(
         "VALIDATION_ERROR",
         lambda: pc.decide_decision(
-            case, person(pid), pc.DecidePromotion(nomination.case_id, False, HR), CTX
+            case, person(pid), cc.DecidePromotion(nomination.case_id, False, HR), CTX
         ),
     )
     [declined], person_events = pc.decide_decision(
-        case, person(pid), pc.DecidePromotion(nomination.case_id, False, HR, reason="soon"), CTX
+        case, person(pid), cc.DecidePromotion(nomination.case_id, False, HR, reason="soon"), CTX
     )
     assert isinstance(declined, ce.PromotionDeclined)
     assert person_events == []
@@ -367,7 +369,7 @@ def test_an_approval_needs_its_effective_date() -> None:
         lambda: pc.decide_decision(
             case_given(nomination),
             person(pid),
-            pc.DecidePromotion(nomination.case_id, True, HR),
+            cc.DecidePromotion(nomination.case_id, True, HR),
             CTX,
         ),
     )
@@ -394,7 +396,7 @@ def test_workflow_error_codes_are_stable_and_unique_among_all_domain_errors() ->
             and cls.__module__ == module.__name__
         ]
 
-    ours = codes_in(pc)
+    ours = codes_in(cerr)
     assert len(ours) == 11
     assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", code) for code in ours)
     everything = ours + codes_in(errors)
