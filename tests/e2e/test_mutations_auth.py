@@ -1,4 +1,6 @@
-"""Only HR writes: every mutation against every role and without a token."""
+"""Only HR records career events: every career mutation against every role and without a
+token. (The promotion workflow lets managers and named reviewers act too: its matrix is in
+``test_promotion_cases.py``.)"""
 
 from __future__ import annotations
 
