@@ -169,7 +169,8 @@ def export_history(
 ) -> None:
     """One row per career event of PERSON (or of everyone with --all), columns in docs/cli.md."""
     if everyone and file is None and person is not None:
-        person, file = None, Path(person)
+        file = Path(person)
+        person = None
     if file is None or (person is None) == (not everyone):
         fail("give PERSON FILE.csv, or --all FILE.csv", Exit.USAGE)
     database = existing_database(url)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -94,7 +97,9 @@ async def upload(
     )
 
 
-async def imported(client: httpx.AsyncClient, content: str, **options: Any) -> dict[str, Any]:
+async def imported(
+    client: httpx.AsyncClient, content: bytes | str, **options: Any
+) -> dict[str, Any]:
     response = await upload(client, content, **options)
     body = response.json()
     assert response.status_code == 200 and "errors" not in body, body
@@ -214,4 +219,28 @@ async def test_only_hr_may_import_a_file(client: httpx.AsyncClient, database: st
     token = mint("manager", "00000000-0000-4000-8000-000000000001")
     body = (await upload(client, CLEAN.replace("una@", "una3@"), token=token)).json()
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert await log_position(database) == before
+
+
+async def test_the_readme_curl_upload_runs_as_written(
+    server: LiveServer, database: str, tmp_path: Path
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```sh\n(curl [^`]*?graphql-require-preflight[^`]*?)```", readme)
+    assert found is not None
+    command = found.group(1).replace("localhost:8000", server.base_url)
+    (tmp_path / "people.csv").write_text(CLEAN.replace("una@", "una4@").replace("max@", "max4@"))
+    before = await log_position(database)
+    ran = await asyncio.to_thread(
+        subprocess.run,
+        ["bash", "-c", command],
+        cwd=tmp_path,
+        env={**os.environ, "TOKEN": HR},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert ran.returncode == 0, ran.stderr
+    answer = json.loads(ran.stdout)["data"]["importPeople"]
+    assert answer == {"rows": 2, "hired": 0, "replayed": False, "errors": []}  # a dry run
     assert await log_position(database) == before
