@@ -244,3 +244,45 @@ async def test_the_readme_curl_upload_runs_as_written(
     answer = json.loads(ran.stdout)["data"]["importPeople"]
     assert answer == {"rows": 2, "hired": 0, "replayed": False, "errors": []}  # a dry run
     assert await log_position(database) == before
+
+
+async def test_a_chunked_upload_over_the_cap_is_refused_too(
+    client: httpx.AsyncClient, database: str
+) -> None:
+    # Without a Content-Length the cap is counted as the body streams in.
+    boundary = "cap-boundary"
+    operations = json.dumps({"query": IMPORT, "variables": {"input": {"file": None}}})
+    rows = "".join(f"P {i},chunk{i}@example.com,product,apm,2024-02-01,0,\n" for i in range(200))
+    body = (
+        f'--{boundary}\r\ncontent-disposition: form-data; name="operations"\r\n\r\n{operations}\r\n'
+        f'--{boundary}\r\ncontent-disposition: form-data; name="map"\r\n\r\n'
+        '{"0":["variables.input.file"]}\r\n'
+        f'--{boundary}\r\ncontent-disposition: form-data; name="0"; filename="p.csv"\r\n'
+        f"content-type: text/csv\r\n\r\n{HEADER}{rows}\r\n--{boundary}--\r\n"
+    ).encode()
+    assert len(body) > UPLOAD_CAP
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 1024):
+            yield body[start : start + 1024]
+
+    before = await log_position(database)
+    response = await client.post(
+        "/graphql",
+        content=chunks(),
+        headers={
+            "authorization": f"Bearer {HR}",
+            "graphql-require-preflight": "1",
+            "content-type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "UPLOAD_TOO_LARGE"
+    assert await log_position(database) == before
+
+
+async def test_a_file_given_inline_in_json_is_refused(client: httpx.AsyncClient) -> None:
+    body = await gql(client, IMPORT, {"input": {"file": CLEAN}})
+    errors = body["data"]["importPeople"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("file", "VALIDATION_ERROR")]

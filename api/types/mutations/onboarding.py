@@ -170,9 +170,11 @@ async def _rows_of(input: ImportPeopleInput) -> tuple[list[Row], list[ImportRowE
     else:
         upload: object = input.file
         # Starlette hands the part over as an ``UploadFile``; Strawberry types it as bytes.
-        data = await upload.read() if isinstance(upload, UploadFile) else bytes(input.file)
+        # Any other value came inline in the JSON variables, not as a file.
+        if not isinstance(upload, UploadFile):
+            return [], _refused("file", "send the file as a GraphQL multipart request")
         try:
-            text = data.decode("utf-8-sig")
+            text = (await upload.read()).decode("utf-8-sig")
         except UnicodeDecodeError:
             return [], _refused("file", "the file is not UTF-8 text")
         rows, problems = read_rows(text)
