@@ -34,7 +34,7 @@ from strawberry.schema import BaseSchema
 from api.context import AppServices
 from api.documents import TrustedDocuments
 from api.graphiql import graphiql_assets
-from api.http import AppState, GraphQLView
+from api.http import PREFLIGHT_HEADERS, AppState, GraphQLView
 from api.metrics import Metrics, metrics_route
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestIdMiddleware
 from api.observe import ObserveRequests
@@ -129,14 +129,24 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "accept", REQUEST_ID_HEADER],
+            allow_headers=[
+                "authorization",
+                "content-type",
+                "accept",
+                REQUEST_ID_HEADER,
+                *PREFLIGHT_HEADERS,
+            ],
             expose_headers=[REQUEST_ID_HEADER],
             allow_credentials=False,
             max_age=600,
         ),
         Middleware(RequestIdMiddleware),
         Middleware(ObserveRequests, metrics=metrics),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.max_upload_bytes,
+        ),
     ]
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),

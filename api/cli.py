@@ -17,6 +17,7 @@ from api import (
     cli_audit,
     cli_demo,
     cli_documents,
+    cli_exports,
     cli_keys,
     cli_ops,
     cli_people,
@@ -88,6 +89,7 @@ cli_ops.register(app)
 cli_documents.register(app)
 cli_demo.register(app)
 cli_people.register(app)
+cli_exports.register(app)
 cli_audit.register(app)
 cli_keys.register(app)
 cli_proofs.register(app)

@@ -12,6 +12,13 @@ The view adds, per https://graphql.github.io/graphql-over-http/draft/:
 * POST bodies must be JSON (``application/json``, or ``application/graphql-response+json``)
   in UTF-8, else 415. That is also our CSRF defence: a browser cannot send such a request
   cross-origin without a CORS preflight, and GET never runs a mutation (405, ``Allow: POST``);
+* the one exception is a file upload, a GraphQL multipart request
+  (https://github.com/jaydenseric/graphql-multipart-request-spec: ``operations``, ``map``,
+  then the files) in ``multipart/form-data``, which a plain HTML form could send
+  cross-origin: it must carry a non-empty ``GraphQL-Require-Preflight`` header (or
+  Apollo's ``Apollo-Require-Preflight`` / ``X-Apollo-Operation-Name``), which no browser
+  sends cross-origin without a preflight; without one, 400 ``PREFLIGHT_REQUIRED``. Its
+  body may be up to ``max_upload_bytes`` (``api.middleware``);
 * 400 with a JSON error body for requests that are not GraphQL requests (bad JSON, a
   non-string ``query``, batches...), and 401 for a bad token (never downgraded to anonymous);
 * subscriptions are served over WebSocket on the same path (``graphql-transport-ws`` and
@@ -44,6 +51,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as strawberry_process_result
 from strawberry.http.base import BaseRequestProtocol
@@ -68,6 +76,7 @@ from api.errors import INTERNAL, Unauthenticated, internal_error
 from api.graphiql import graphiql_page
 from api.limits import RequestLimits
 from api.metrics import Metrics
+from api.middleware import BodyTooLarge
 from api.observe import RequestRecord, request_record
 from api.outbox import Outbox
 from api.settings import Settings
@@ -99,6 +108,13 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 EVENT_STREAM = "text/event-stream"
 _JSON_REQUEST_TYPES = frozenset({JSON, GRAPHQL_RESPONSE_JSON})
+MULTIPART = "multipart/form-data"
+PREFLIGHT_HEADERS = (
+    "graphql-require-preflight",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
+"""Headers that force a CORS preflight: one must be set (non-empty) on a multipart upload."""
 
 
 @dataclass
@@ -393,7 +409,10 @@ class GraphQLView(GraphQL[Context, None]):
             rejected = HTTPProblem(exc.status_code, exc.reason, "BAD_REQUEST")
             response = _problem_response(rejected, media_type)
             _record_problem(record, rejected)
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            await request.close()  # the uploaded files of a multipart request, if any
 
     def _operations(self, query: str) -> int:
         """How many operations ``query`` defines, parsed by the schema's own cached, token
@@ -452,7 +471,14 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             content_type, params = parse_content_type(raw)
             charset = params.get("charset", "utf-8").lower()
-            if content_type.lower() not in _JSON_REQUEST_TYPES or charset != "utf-8":
+            if content_type.lower() == MULTIPART:
+                if not any(request.headers.get(h, "").strip() for h in PREFLIGHT_HEADERS):
+                    raise HTTPProblem(
+                        400,
+                        "A multipart upload needs a non-empty GraphQL-Require-Preflight header.",
+                        "PREFLIGHT_REQUIRED",
+                    )
+            elif content_type.lower() not in _JSON_REQUEST_TYPES or charset != "utf-8":
                 raise HTTPProblem(
                     415,
                     "POST bodies must be JSON (Content-Type: application/json) in UTF-8.",
@@ -484,6 +510,8 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "GET":
             params: Mapping[str, object] = self.parse_query_params(request.query_params)
+        elif parse_content_type(request.content_type or "")[0].lower() == MULTIPART:
+            params = await self._multipart(request)
         else:
             body = await request.get_body()
             try:
@@ -522,6 +550,44 @@ class GraphQLView(GraphQL[Context, None]):
             extensions=cast("dict[str, Any] | None", extensions),
             protocol=transport.protocol if transport is not None else "http",
         )
+
+    async def _multipart(self, request: AsyncHTTPRequestAdapter) -> Mapping[str, object]:
+        """The request of a GraphQL multipart request: ``operations`` with each file put
+        where ``map`` says (one operation; batches are refused as for JSON)."""
+        try:
+            form = await request.get_form_data()
+        except BodyTooLarge:
+            raise  # the size cap answers (``api.middleware``)
+        except Exception as exc:  # Starlette's parser raises its own HTTPException
+            raise HTTPProblem(
+                400, "The multipart body could not be parsed.", "BAD_REQUEST"
+            ) from exc
+        operations = self._form_json(form.form.get("operations"), "operations")
+        files_map = self._form_json(form.form.get("map", "{}"), "map")
+        if isinstance(operations, list):
+            raise HTTPProblem(400, "Batched requests are not supported.", "BAD_REQUEST")
+        if not isinstance(operations, dict):
+            raise HTTPProblem(400, "`operations` must be a JSON object.", "BAD_REQUEST")
+        if not isinstance(files_map, dict) or not all(
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            for paths in files_map.values()
+        ):
+            raise HTTPProblem(400, "`map` must map file fields to lists of paths.", "BAD_REQUEST")
+        files = {name: form.files[name] for name in files_map if name in form.files}
+        if len(files) != len(files_map):
+            raise HTTPProblem(400, "A file named in `map` is missing.", "BAD_REQUEST")
+        try:
+            placed = replace_placeholders_with_files(operations, files_map, files)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise HTTPProblem(
+                400, "A path in `map` is not in `operations`.", "BAD_REQUEST"
+            ) from exc
+        return cast("Mapping[str, object]", placed)
+
+    def _form_json(self, value: object, name: str) -> object:
+        if not isinstance(value, str):
+            raise HTTPProblem(400, f"The multipart request has no `{name}` field.", "BAD_REQUEST")
+        return self.parse_json(value)
 
     def _registered(self, key: object, query: object) -> str:
         """The text of the registered document ``key`` (``documentId``)."""

@@ -43,23 +43,29 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Answer 413 to HTTP requests whose body is over ``max_bytes``.
+    """Answer 413 to HTTP requests whose body is over ``max_bytes`` (``BODY_TOO_LARGE``), or,
+    for a ``multipart/form-data`` file upload, over ``max_upload_bytes``
+    (``UPLOAD_TOO_LARGE``).
 
     Checks ``Content-Length`` up front, and counts streamed (chunked) bodies as they are
     read, so a request cannot get past the cap by leaving the length out.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        # Read (and drop) up to this much of a refused body before answering: closing a
-        # socket with unread data makes the kernel reset it, and the client may then never
-        # see the 413. Past this budget we answer anyway.
-        self.drain_bytes = max(1_048_576, 4 * max_bytes)
+        self.max_upload_bytes = max_bytes if max_upload_bytes is None else max_upload_bytes
 
-    async def _drain(self, receive: Receive) -> None:
+    @staticmethod
+    def _drain_budget(limit: int) -> int:
+        """Read (and drop) up to this much of a refused body before answering: closing a
+        socket with unread data makes the kernel reset it, and the client may then never
+        see the 413. Past this budget we answer anyway."""
+        return max(1_048_576, 4 * limit)
+
+    async def _drain(self, receive: Receive, limit: int) -> None:
         drained = 0
-        while drained < self.drain_bytes:
+        while drained < self._drain_budget(limit):
             message = await receive()
             if message["type"] != "http.request":
                 return
@@ -67,13 +73,14 @@ class BodySizeLimitMiddleware:
             if not message.get("more_body", False):
                 return
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int, upload: bool) -> None:
+        what, code = ("upload", "UPLOAD_TOO_LARGE") if upload else ("body", "BODY_TOO_LARGE")
         body = json.dumps(
             {
                 "errors": [
                     {
-                        "message": f"The request body is over {self.max_bytes} bytes.",
-                        "extensions": {"code": "BODY_TOO_LARGE", "limit": self.max_bytes},
+                        "message": f"The request {what} is over {limit} bytes.",
+                        "extensions": {"code": code, "limit": limit},
                     }
                 ]
             }
@@ -95,15 +102,19 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = Headers(scope=scope).get("content-length")
+        headers = Headers(scope=scope)
+        kind = headers.get("content-type", "").partition(";")[0].strip().lower()
+        upload = kind == "multipart/form-data"
+        limit = self.max_upload_bytes if upload else self.max_bytes
+        length = headers.get("content-length")
         if length is not None:
             try:
-                too_large = int(length) > self.max_bytes
+                too_large = int(length) > limit
             except ValueError:
                 too_large = True
             if too_large:
-                await self._drain(receive)
-                await self._reject(send)
+                await self._drain(receive, limit)
+                await self._reject(send, limit, upload)
                 return
 
         received = 0
@@ -116,7 +127,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 body_complete = not message.get("more_body", False)
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -132,5 +143,5 @@ class BodySizeLimitMiddleware:
             if started:  # pragma: no cover - the app answered before reading the whole body
                 raise
             if not body_complete:
-                await self._drain(receive)
-            await self._reject(send)
+                await self._drain(receive, limit)
+            await self._reject(send, limit, upload)

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=15, ge=0)
     max_tokens: int = Field(default=2000, ge=10)
     max_body_bytes: int = Field(default=100_000, ge=1024)
+    max_upload_bytes: int = Field(default=5_000_000, ge=1024)
     max_page_size: int = Field(default=100, ge=1)
     max_cost: int = Field(default=3000, ge=1)
     max_mentees: int = Field(default=5, ge=1)

@@ -28,6 +28,7 @@ from api.types.readiness import PromotionReadiness, readiness_of
 from api.types.rotation import Rotation
 from domain.ladder import Ladder
 from domain.org_chart import reports_in
+from domain.readiness import MISSING_KEYS
 from events.readmodels.api_queries import PeopleFilter, PeopleKey, PersonRow
 from events.readmodels.api_queries import PeopleOrder as PeopleSort
 
@@ -261,6 +262,15 @@ class PersonQuery:
                 "ladder or not active are never ready."
             ),
         ] = None,
+        missing: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only people whose readiness for their next level still misses "
+                "this key (one of `readiness { missing }`: `experience`, "
+                "`leadership_experience`, `mentorship`, `role_rotation`, "
+                "`leadership_training`, `performance_and_impact`): a development-area gap."
+            ),
+        ] = None,
         order_by: Annotated[
             PeopleOrder | None,
             strawberry.argument(
@@ -269,6 +279,10 @@ class PersonQuery:
         ] = None,
     ) -> Connection[Person]:
         context = info.context
+        if missing is not None and missing not in MISSING_KEYS:
+            raise InvalidArgument(
+                f"missing must be one of {', '.join(MISSING_KEYS)}.", field="missing"
+            )
         visible = await visible_people(context)
         if manager_id is not None:
             boss = parse_id(manager_id, field="managerId")
@@ -286,6 +300,7 @@ class PersonQuery:
             search=search,
             only_ids=visible,
             ready=ready,
+            missing=missing,
         )
         queries = read_services(context).queries
         entries = await queries.list_people(

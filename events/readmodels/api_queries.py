@@ -132,6 +132,14 @@ class PeopleFilter:
     ready: bool | None = None
     """Only people ready (``True``) or not ready (``False``) for their next level, by
     ``queries.readiness_of`` on the current ladder of their track."""
+    missing: str | None = None
+    """Only people whose readiness for their next level (as for ``ready``) still misses
+    this key of ``domain.readiness.MISSING_KEYS`` (a development-area gap)."""
+
+    @property
+    def by_readiness(self) -> bool:
+        """Matched on readiness: every row is derived and judged in Python."""
+        return self.ready is not None or self.missing is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +160,13 @@ def _matches(
         and (filters.status is None or values["status"] == filters.status)
     ):
         return False
-    if filters.ready is None:
+    if not filters.by_readiness:
         return True
     view = PersonView.from_row(values)
     found = readiness_of(view, ladders.get(view.track), today)
-    return found.ready is filters.ready
+    if filters.ready is not None and found.ready is not filters.ready:
+        return False
+    return filters.missing is None or filters.missing in found.missing
 
 
 def _rank(ladders: Mapping[str, Ladder]) -> sa.ColumnElement[int]:
@@ -183,7 +193,7 @@ def _order(order: PeopleOrder, ladders: Mapping[str, Ladder]) -> tuple[sa.Column
 def _filtered(filters: PeopleFilter, today: date) -> sa.Select[Any]:
     """The people rows that may match ``filters`` on ``today``: rows with future-dated facts
     pass the SQL conditions and are matched after they are derived for today."""
-    columns = PersonView if filters.ready is not None else PersonRow
+    columns = PersonView if filters.by_readiness else PersonRow
     q = people_select(today, columns_of(P, columns)).where(P.c.status != UNKNOWN)
     future = P.c.latest_effective_on > today
     for column, value in ((P.c.track, filters.track), (P.c.level, filters.level)):
@@ -214,13 +224,13 @@ async def list_people(
     """People in ``order`` (see :class:`PeopleOrder`), after the key ``after``, at most
     ``limit``, matched on ``today``.
 
-    Rows with future-dated facts (and, with ``filters.ready``, every row) are matched after
-    they are derived for today, so when some are dropped the next rows are fetched to fill
-    the page. Keys come from the stored columns: the order the statement sorts by.
+    Rows with future-dated facts (and, with ``filters.by_readiness``, every row) are matched
+    after they are derived for today, so when some are dropped the next rows are fetched to
+    fill the page. Keys come from the stored columns: the order the statement sorts by.
     """
     ladders = await _ladders(engine) if needs_ladders(filters, order) else {}
     sort = _order(order, ladders)
-    batch = limit if filters.ready is None else max(limit, READY_BATCH)
+    batch = max(limit, READY_BATCH) if filters.by_readiness else limit
     q = _filtered(filters, today).add_columns(*(c.label(f"_k{i}") for i, c in enumerate(sort)))
     q = q.order_by(*sort).limit(batch)
     found: list[RosterEntry] = []
@@ -239,7 +249,7 @@ async def list_people(
 
 
 def needs_ladders(filters: PeopleFilter, order: PeopleOrder) -> bool:
-    return filters.ready is not None or order is PeopleOrder.LEVEL
+    return filters.by_readiness or order is PeopleOrder.LEVEL
 
 
 async def _ladders(engine: AsyncEngine) -> dict[str, Ladder]:
@@ -254,14 +264,14 @@ async def count_people(engine: AsyncEngine, filters: PeopleFilter, *, today: dat
     """How many people :func:`list_people` lists with ``filters`` on ``today`` (all pages).
 
     Rows whose facts all took effect by ``today`` are counted in SQL; the others (and, with
-    ``filters.ready``, every row) are derived and matched as :func:`list_people` does."""
+    ``filters.by_readiness``, every row) are derived and matched as :func:`list_people` does."""
     q = _filtered(filters, today)
     settled = P.c.latest_effective_on <= today
     total = 0
-    if filters.ready is None:
+    if not filters.by_readiness:
         total = await queries.count(engine, q.where(settled))
         q = q.where(sa.not_(settled))
-    ladders = await _ladders(engine) if filters.ready is not None else {}
+    ladders = await _ladders(engine) if filters.by_readiness else {}
     for r in await fetch(engine, q):
         values = as_of(r, today)
         if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):

@@ -161,7 +161,6 @@ async def test_an_unknown_operation_name_answers_400(client: httpx.AsyncClient) 
     [
         "text/plain",
         "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
         "application/graphql",
         "application/json; charset=latin-1",
     ],
@@ -176,6 +175,20 @@ async def test_post_with_an_unsupported_content_type_answers_415(
     )
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+async def test_a_multipart_post_without_a_preflight_header_answers_400(
+    client: httpx.AsyncClient,
+) -> None:
+    # Multipart is for file uploads (GraphQL multipart requests), and only with a header
+    # that forces a CORS preflight.
+    response = await client.post(
+        "/graphql",
+        content=b'{"query": "{ viewer { role } }"}',
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "PREFLIGHT_REQUIRED"
 
 
 async def test_post_without_a_content_type_answers_415(client: httpx.AsyncClient) -> None:
@@ -253,7 +266,8 @@ async def test_a_mutation_a_browser_can_send_without_preflight_never_runs(
             content=b'{"query": "mutation { recordProbe(note: \\"csrf\\") }"}',
             headers={"content-type": content_type, "origin": "https://evil.example"},
         )
-    assert response.status_code == 415
+    # 400 PREFLIGHT_REQUIRED for multipart (an upload needs a preflight header), else 415.
+    assert response.status_code == (400 if content_type == "multipart/form-data" else 415)
     assert len(ProbeLog.calls) == before
 
 

@@ -1,7 +1,11 @@
-"""``importPeople``: bulk onboarding with inline rows (``events.onboarding``).
+"""``importPeople``: bulk onboarding with inline rows or an uploaded CSV file
+(``events.onboarding``).
 
 The rows are judged by the hire rules as ``ladder import-people`` judges a file's; a bad
-row comes back as an ``ImportRowError`` naming its row (1 for the first) and field.
+row comes back as an ``ImportRowError`` naming its row (1 for the first inline row; for a
+file, its line, the header being line 1) and field. A file is sent as a GraphQL multipart
+request (``api.http``) and read with the CLI's own reader, so the same file imported
+through either makes the same idempotency key.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
+from starlette.datastructures import UploadFile
+from strawberry.file_uploads import Upload
 
 from api.context import Info
 from api.errors import INTERNAL, ApiError, user_errors
 from api.types.mutations.common import career_service, mutation
-from domain.onboarding import COLUMNS, Row, RowError
+from domain.onboarding import COLUMNS, Row, RowError, read_rows
 from events.onboarding import import_rows
 from events.port import Metadata
 
@@ -55,11 +61,21 @@ class ImportPersonRow:
         return Row(number, {k: v.strip() for k, v in values.items()})
 
 
-@strawberry.input(description="Hire everyone in `rows`, all or nothing, managers first.")
+@strawberry.input(
+    description="Hire everyone in `rows` (or in the CSV `file`), all or nothing, managers first."
+)
 class ImportPeopleInput:
-    rows: list[ImportPersonRow] = strawberry.field(description=f"At most {MAX_ROWS:,} rows.")
+    rows: list[ImportPersonRow] = strawberry.field(
+        default_factory=list, description=f"At most {MAX_ROWS:,} rows."
+    )
     dry_run: bool = strawberry.field(
         default=False, description="Judge every row and write nothing."
+    )
+    file: Upload | None = strawberry.field(
+        default=None,
+        description="Instead of `rows`: a CSV file with the columns of `ladder import-people` "
+        "(UTF-8, a header line), sent as a GraphQL multipart request with a "
+        "`GraphQL-Require-Preflight` header; errors name its lines (the header is line 1).",
     )
 
 
@@ -74,7 +90,7 @@ class ImportRowError:
     def from_row_error(cls, error: RowError) -> ImportRowError:
         return cls(
             row=error.line,
-            field=_FIELD_OF.get(error.column),
+            field=_FIELD_OF.get(error.column, error.column or None),
             code=error.code,
             message=error.message,
         )
@@ -109,14 +125,12 @@ class OnboardingMutation:
             except ApiError as exc:
                 outcome = exc.code
                 raise
-            if len(input.rows) > MAX_ROWS:
-                outcome = "VALIDATION_ERROR"
-                message = f"at most {MAX_ROWS} rows per import"
-                error = ImportRowError(row=None, field="rows", code=outcome, message=message)
+            rows, refused = await _rows_of(input)
+            if refused:
+                outcome = refused[0].code
                 return ImportPeoplePayload(
-                    rows=len(input.rows), hired=0, replayed=False, position=None, errors=[error]
+                    rows=len(rows), hired=0, replayed=False, position=None, errors=refused
                 )
-            rows = [r.row(i) for i, r in enumerate(input.rows, start=1)]
             metadata = Metadata(actor_id=principal.subject, correlation_id=context.request_id)
             try:
                 report = await import_rows(
@@ -141,3 +155,33 @@ class OnboardingMutation:
             )
         finally:
             context.observe_mutation(info.field_name, outcome)
+
+
+def _refused(field: str, message: str, row: int | None = None) -> list[ImportRowError]:
+    return [ImportRowError(row=row, field=field, code="VALIDATION_ERROR", message=message)]
+
+
+async def _rows_of(input: ImportPeopleInput) -> tuple[list[Row], list[ImportRowError]]:
+    """The rows to judge (inline, or read from the file), or why the request is refused."""
+    if input.file is None:
+        rows = [r.row(i) for i, r in enumerate(input.rows, start=1)]
+    elif input.rows:
+        return [], _refused("file", "send `rows` or `file`, not both")
+    else:
+        upload: object = input.file
+        # Starlette hands the part over as an ``UploadFile``; Strawberry types it as bytes.
+        # Any other value came inline in the JSON variables, not as a file.
+        if not isinstance(upload, UploadFile):
+            return [], _refused("file", "send the file as a GraphQL multipart request")
+        try:
+            text = (await upload.read()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return [], _refused("file", "the file is not UTF-8 text")
+        rows, problems = read_rows(text)
+        if problems:
+            return [], [ImportRowError.from_row_error(p) for p in problems]
+    if len(rows) > MAX_ROWS:
+        return rows, _refused(
+            "file" if input.file else "rows", f"at most {MAX_ROWS} rows per import"
+        )
+    return rows, []
