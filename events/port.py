@@ -62,7 +62,10 @@ def _fields(m: Metadata) -> dict[str, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class StreamAppend:
-    """One stream's part of an atomic (possibly multi-stream) append."""
+    """One stream's part of an atomic (possibly multi-stream) append.
+
+    With no events and a definite ``expected_version`` it writes nothing and only checks
+    that the stream is still at that version (a decision that read it stays true)."""
 
     stream: str
     events: Sequence[NewEvent]

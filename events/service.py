@@ -39,7 +39,7 @@ from domain.text import unstorable
 from events.errors import WrongExpectedVersion
 from events.idempotency import read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
-from events.readmodels.emails import people_with_email
+from events.readmodels.emails import EmailFree, people_with_email
 from events.readmodels.occupancy import people_on_levels
 from events.readmodels.queries import level_census
 from events.sql_store import SqlEventStore
@@ -165,11 +165,15 @@ class CareerService:
 
     async def manager_chain(self, manager_id: UUID, on: date) -> dict[UUID, PersonState]:
         """The states of ``manager_id`` and of everyone above them on ``on``, by id."""
-        chain: dict[UUID, PersonState] = {}
+        return {pid: state for pid, (state, _) in (await self._chain(manager_id, on)).items()}
+
+    async def _chain(self, manager_id: UUID, on: date) -> dict[UUID, tuple[PersonState, int]]:
+        """``manager_chain`` with the stream version each state was read at."""
+        chain: dict[UUID, tuple[PersonState, int]] = {}
         current: UUID | None = manager_id
         while current is not None and current not in chain and len(chain) < MAX_CHAIN:
-            state, _ = await self.load_person(current)
-            chain[current] = state
+            state, version = await self.load_person(current)
+            chain[current] = (state, version)
             current = manager_on(state, on) if state.exists else None
         return chain
 
@@ -201,7 +205,9 @@ class CareerService:
             try:
                 appends = await self._decide(command, expected_version)
                 refuse_unstorable(appends)
-                appended = await self.store.write(appends, metadata=meta)
+                appended = await self.store.write(
+                    appends, metadata=meta, conditions=self._conditions(command)
+                )
             except LadderError:
                 # An identical request may have won the race since the check above: its
                 # result is this request's result, not a refusal.
@@ -269,6 +275,15 @@ class CareerService:
             return None
         return CommandResult(tuple(await read_positions(self.store, known)), replayed=True)
 
+    def _conditions(self, command: Command) -> list[EmailFree]:
+        """What the store checks again under its append lock: an address a command gives
+        someone is still no one else's (two racing hires cannot both take it)."""
+        if isinstance(command, c.HirePerson):
+            return [EmailFree(command.email, command.person_id)]
+        if isinstance(command, c.CorrectEvent) and isinstance(command.changes.get("email"), str):
+            return [EmailFree(str(command.changes["email"]), command.person_id)]
+        return []
+
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
         ctx = await self.context()
         if isinstance(command, c.PublishLadder):
@@ -295,16 +310,27 @@ class CareerService:
         if (address := email_set_by(state, command)) is not None:
             owners = await people_with_email(self.store.engine, address)
             email_unused(person_id, address, owners)
+        checked: list[StreamAppend] = []
         if (named := manager_named(command)) is not None:
             person, manager, on = named
-            check_manager(person, manager, on, await self.manager_chain(manager, on))
+            chain = await self._chain(manager, on)
+            check_manager(person, manager, on, {pid: st for pid, (st, _) in chain.items()})
+            # The decision read the chain above the new manager: it holds only if none of
+            # those streams moved (two changes racing to close a cycle each read the
+            # other's stream, so the second to commit is refused and decided again).
+            checked = [
+                StreamAppend(person_stream(pid), [], NO_STREAM if read == 0 else read)
+                for pid, (_, read) in chain.items()
+                if pid != person_id
+            ]
         expected = version if expected_version is None else expected_version
         return [
             StreamAppend(
                 person_stream(person_id),
                 [encode(e) for e in events],
                 NO_STREAM if expected == 0 else expected,
-            )
+            ),
+            *checked,
         ]
 
     async def _level_moves(self, events: Sequence[DomainEvent]) -> list[StreamAppend]:
