@@ -216,12 +216,15 @@ class PersonState:
         return found.mentor_id if found else None
 
     @property
-    def experience_exceptions(self) -> list[ev.PromotionRecorded]:
-        """Effective promotions granted below the experience minimum."""
+    def experience_exceptions(
+        self,
+    ) -> list[ev.PromotionRecorded | ev.PersonHired | ev.PersonRehired]:
+        """Effective promotions, hires and rehires granted below the experience minimum."""
         return [
             f
             for f in self.facts.values()
-            if isinstance(f, ev.PromotionRecorded) and f.experience_exception
+            if isinstance(f, ev.PromotionRecorded | ev.PersonHired | ev.PersonRehired)
+            and f.experience_exception
         ]
 
     def knows(self, event_id: UUID) -> bool:
