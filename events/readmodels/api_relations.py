@@ -105,6 +105,7 @@ async def active_rotations(
             R.c.person_id,
             keys,
             R.c.active.is_(True),
+            R.c.void.is_(False),
             order_by=(R.c.started_on,),
         )
     )
@@ -115,7 +116,14 @@ async def rotations_by_ids(
 ) -> dict[str, RotationView]:
     keys = keys_of(rotation_ids)
     return dict(
-        await _keyed(engine, RotationView.from_row, _ROTATION_COLUMNS, R.c.rotation_id, keys)
+        await _keyed(
+            engine,
+            RotationView.from_row,
+            _ROTATION_COLUMNS,
+            R.c.rotation_id,
+            keys,
+            R.c.void.is_(False),
+        )
     )
 
 
