@@ -27,10 +27,10 @@ from uuid import UUID
 from domain import commands as c
 from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import InvalidInput, LadderError
-from domain.events import DomainEvent, LadderPublished
+from domain.events import DomainEvent, LadderPublished, MentorshipEnded, MentorshipStarted
 from domain.ladder import Ladder
 from domain.ladder_versions import decide_ladder, decide_level_mapping
-from domain.mentoring import decide_mentorship
+from domain.mentoring import decide_mentorship, decide_mentorship_correction, mentorship_target
 from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
 from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
@@ -306,6 +306,10 @@ class CareerService:
             return await self._decide_mentorship(command, ctx, expected_version)
         person_id = command.person_id
         state, version = await self.load_person(person_id)
+        if isinstance(command, c.CorrectEvent):
+            target = mentorship_target(state, command.target_event_id)
+            if target is not None:  # one fact in two streams: corrected in both
+                return await self._correct_mentorship(command, target, ctx, expected_version)
         events = decide(state, command, ctx)
         if (address := email_set_by(state, command)) is not None:
             owners = await people_with_email(self.store.engine, address)
@@ -348,6 +352,30 @@ class CareerService:
                 if moved is not None:
                     moves.append(StreamAppend(person_stream(person_id), [encode(moved)], version))
         return moves
+
+    async def _correct_mentorship(
+        self,
+        command: c.CorrectEvent,
+        target: MentorshipStarted | MentorshipEnded,
+        ctx: DecisionContext,
+        expected_version: int | None,
+    ) -> list[StreamAppend]:
+        mentor, mentor_version = await self.load_person(target.mentor_id)
+        mentee, mentee_version = await self.load_person(target.mentee_id)
+        mentor_events, mentee_events = decide_mentorship_correction(mentor, mentee, command, ctx)
+        if expected_version is not None:
+            if command.person_id == target.mentor_id:
+                mentor_version = expected_version
+            else:
+                mentee_version = expected_version
+        return [
+            StreamAppend(
+                person_stream(target.mentor_id), [encode(e) for e in mentor_events], mentor_version
+            ),
+            StreamAppend(
+                person_stream(target.mentee_id), [encode(e) for e in mentee_events], mentee_version
+            ),
+        ]
 
     async def _decide_mentorship(
         self,

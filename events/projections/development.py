@@ -12,6 +12,7 @@ be withdrawn; a rescinded start leaves the row ``void`` (queries skip it).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from uuid import UUID
 
 from domain import events as ev
@@ -53,6 +54,23 @@ def mentorship_ended(row: Row | None, env: Envelope) -> Row | None:
     if row is None or not row["active"] or not isinstance(e, ev.MentorshipEnded):
         return row
     return {**row, "ended_on": e.effective_on, "outcome": e.outcome, "active": False}
+
+
+@mentorships.on(ev.MentorshipCorrected)
+def mentorship_corrected(row: Row | None, env: Envelope) -> Row | None:
+    """Both copies carry the same changes: the second sets what the first did."""
+    e = env.event
+    if row is None or not isinstance(e, ev.MentorshipCorrected):
+        return row
+    changed = dict(row)
+    if "effective_on" in e.changes:
+        day = date.fromisoformat(str(e.changes["effective_on"]))
+        changed["started_on" if e.target_type == "MentorshipStarted" else "ended_on"] = day
+    if "goals" in e.changes:
+        changed["goals"] = list(e.changes["goals"])
+    if "outcome" in e.changes:
+        changed["outcome"] = e.changes["outcome"]
+    return changed
 
 
 def _rotation_key(env: Envelope) -> Sequence[Lookup]:
