@@ -193,10 +193,15 @@ def decide_mentorship_correction(
 
     def corrected(state: PersonState) -> list[ev.MentorshipCorrected]:
         copy = next(
-            e
-            for e in state.mentorship_events
-            if e.mentorship_id == mid and type(e).__name__ == kind
+            (
+                e
+                for e in state.mentorship_events
+                if e.mentorship_id == mid and type(e).__name__ == kind
+            ),
+            None,
         )
+        if copy is None:  # a log written before both copies were kept in one append
+            raise errors.InvalidCorrection(f"no copy of {kind} in {state.person_id}", ids=ids)
         return [
             ev.MentorshipCorrected(
                 person_id=copy.person_id,

@@ -7,7 +7,6 @@ facts dropped, the rest folded by effective date). See ``domain.career``.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -116,11 +115,15 @@ class PersonState:
             elif e.target_type == "MentorshipStarted":
                 start = starts.get(mid)
                 if start is not None and start.event_id == e.target_event_id:
-                    starts[mid] = correct_mentorship(start, e.changes) or start
+                    fixed = correct_mentorship(start, e.changes)
+                    if isinstance(fixed, ev.MentorshipStarted):
+                        starts[mid] = fixed
             else:
                 end = ends.get(mid)
                 if end is not None and end.event_id == e.target_event_id:
-                    ends[mid] = correct_mentorship(end, e.changes) or end
+                    fixed = correct_mentorship(end, e.changes)
+                    if isinstance(fixed, ev.MentorshipEnded):
+                        ends[mid] = fixed
         return {mid: (start, ends.get(mid)) for mid, start in starts.items()}
 
     @cached_property
@@ -279,10 +282,10 @@ MENTORSHIP_FIELDS: dict[str, frozenset[str]] = {
 """What a mentorship correction may change: when it started or ended, its goals, its
 outcome. Who mentors whom is the mentorship itself (end it and start another)."""
 
-_M = typing.TypeVar("_M", ev.MentorshipStarted, ev.MentorshipEnded)
+MentorshipFact = ev.MentorshipStarted | ev.MentorshipEnded
 
 
-def correct_mentorship(target: _M, changes: Mapping[str, Any]) -> _M | None:
+def correct_mentorship(target: MentorshipFact, changes: Mapping[str, Any]) -> MentorshipFact | None:
     """``target`` with ``changes`` replaced in; None if they don't fit."""
     name = type_name(target)
     if not set(changes) <= MENTORSHIP_FIELDS[name]:
