@@ -36,6 +36,7 @@ from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
 from domain.text import unstorable
+from events.conditions import AppendCondition
 from events.errors import WrongExpectedVersion
 from events.idempotency import read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
@@ -235,15 +236,20 @@ class CareerService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def execute_appends(
-        self, appends: Sequence[StreamAppend], *, metadata: Metadata
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata,
+        conditions: Sequence[AppendCondition] = (),
     ) -> CommandResult:
         """Append streams decided by a bulk workflow (``events.onboarding``), all in one
         transaction or none; a repeat of ``metadata``'s idempotency key answers the first
-        result. Raises ``WrongExpectedVersion`` when a stream moved since it was judged."""
+        result. Raises ``WrongExpectedVersion`` when a stream moved since it was judged,
+        or what a condition raises (checked under the append lock)."""
         if (replay := await self._replay(metadata)) is not None:
             return replay
         refuse_unstorable(appends)
-        appended = await self.store.write(appends, metadata=metadata)
+        appended = await self.store.write(appends, metadata=metadata, conditions=conditions)
         if appended.replayed:
             return CommandResult(
                 tuple(await read_positions(self.store, appended.positions)), replayed=True

@@ -17,6 +17,7 @@ from domain import errors
 from domain.org_chart import manager_on
 from events.bootstrap import Runtime, bootstrap
 from events.errors import WrongExpectedVersion
+from events.onboarding import import_people
 from events.port import Metadata
 from events.readmodels.emails import people_with_email
 from events.service import CommandResult
@@ -136,3 +137,23 @@ async def test_racing_manager_changes_never_close_a_cycle(
         assert set(codes) <= {"MANAGER_CYCLE", "CONCURRENCY_CONFLICT"}
         assert not await chart_has_cycle(runtimes[0], people, ON)
         assert not await chart_has_cycle(runtimes[0], people, TODAY)
+
+
+async def test_an_import_racing_hires_for_its_addresses_leaves_each_to_one_person(
+    runtimes: tuple[Runtime, Runtime],
+) -> None:
+    header = "name,email,track,level,hired_on,prior_years,manager_email,experience_exception\n"
+    for round_ in range(3):
+        addresses = [f"row{round_}-{i}@example.com" for i in range(4)]
+        text = header + "".join(f"Row {i},{a},product,apm,2024-02-01,0,,\n" for i, a in
+                                enumerate(addresses))  # fmt: skip
+        imported, *hires = await asyncio.gather(
+            import_people(runtimes[0].service, text, actor="hr-1"),
+            *(runtimes[1].service.execute(hiring(a.upper()), metadata=HR) for a in addresses[:2]),
+            return_exceptions=True,
+        )
+        if isinstance(imported, BaseException):
+            assert isinstance(imported, errors.EmailAlreadyUsed), imported
+        await runtimes[0].projector.catch_up()
+        for address in addresses[:2]:
+            assert len(await people_with_email(runtimes[0].engine, address)) == 1, hires
