@@ -201,8 +201,9 @@ class CareerService:
         meta = metadata or Metadata()
         if (replay := await self._replay(meta)) is not None:
             return replay
-        attempts = 1 if expected_version is not None else self.max_retries
+        attempts = self.max_retries
         for attempt in range(1, attempts + 1):
+            appends: list[StreamAppend] = []
             try:
                 appends = await self._decide(command, expected_version)
                 refuse_unstorable(appends)
@@ -218,9 +219,12 @@ class CareerService:
             except WrongExpectedVersion as conflict:
                 if (replay := await self._replay(meta)) is not None:
                     return replay
-                if attempt >= attempts:
-                    if expected_version is None:
-                        conflict.field = None  # the client sent no expectedVersion
+                # Only a stream the decision merely read (a check, no events) moved: the
+                # client's own expectedVersion still holds, so decide again as for anyone.
+                checked_only = conflict.stream in {a.stream for a in appends if not a.events}
+                if attempt >= attempts or (expected_version is not None and not checked_only):
+                    if expected_version is None or checked_only:
+                        conflict.field = None  # not the client's expectedVersion
                     raise
                 log.info("conflict on %s, retrying (%d)", type(command).__name__, attempt)
                 # Jittered exponential back-off, so a burst on one stream spreads out
