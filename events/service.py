@@ -31,7 +31,7 @@ from domain.events import DomainEvent, LadderPublished, MentorshipEnded, Mentors
 from domain.ladder import Ladder
 from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship, decide_mentorship_correction, mentorship_target
-from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
+from domain.org_chart import MAX_CHAIN, check_manager, manager_on, manager_set_by
 from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
@@ -325,7 +325,7 @@ class CareerService:
             owners = await people_with_email(self.store.engine, address)
             email_unused(person_id, address, owners)
         checked: list[StreamAppend] = []
-        if (named := manager_named(command)) is not None:
+        if (named := manager_set_by(state, command)) is not None:
             person, manager, on = named
             chain = await self._chain(manager, on)
             check_manager(person, manager, on, {pid: st for pid, (st, _) in chain.items()})

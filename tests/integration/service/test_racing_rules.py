@@ -157,3 +157,22 @@ async def test_an_import_racing_hires_for_its_addresses_leaves_each_to_one_perso
         await runtimes[0].projector.catch_up()
         for address in addresses[:2]:
             assert len(await people_with_email(runtimes[0].engine, address)) == 1, hires
+
+
+async def test_a_correction_that_would_make_a_cycle_of_managers_is_refused(
+    runtimes: tuple[Runtime, Runtime],
+) -> None:
+    run = runtimes[0].service.execute
+    top = (await run(hiring(f"{uuid4()}@example.com"), metadata=HR)).events[0]
+    top_id = UUID(top.data["person_id"])
+    below = await run(hiring(f"{uuid4()}@example.com", manager=top_id), metadata=HR)
+    below_id = UUID(below.events[0].data["person_id"])
+    other = await run(hiring(f"{uuid4()}@example.com"), metadata=HR)
+    change = (await run(c.ChangeManager(top_id, UUID(other.events[0].data["person_id"]), ON),
+                        metadata=HR)).events[0]  # fmt: skip
+    fix = c.CorrectEvent(top_id, change.event_id, {"manager_id": str(below_id)}, "wrong person")
+    with pytest.raises(errors.ManagerCycle):
+        await run(fix, metadata=HR)
+    hire_fix = c.CorrectEvent(top_id, top.event_id, {"manager_id": str(below_id)}, "x")
+    with pytest.raises(errors.ManagerCycle):
+        await run(hire_fix, metadata=HR)
