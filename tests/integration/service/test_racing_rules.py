@@ -14,13 +14,16 @@ import pytest
 
 from domain import commands as c
 from domain import errors
+from domain.events import PersonHired
 from domain.org_chart import manager_on
 from events.bootstrap import Runtime, bootstrap
+from events.db import create_engine
 from events.errors import WrongExpectedVersion
 from events.onboarding import import_people
-from events.port import Metadata
-from events.readmodels.emails import people_with_email
-from events.service import CommandResult
+from events.port import NO_STREAM, Metadata
+from events.readmodels.emails import EmailFree, people_with_email
+from events.service import CommandResult, encode
+from events.sql_store import SqlEventStore
 
 TODAY = date(2026, 6, 1)
 ON = date(2024, 1, 1)
@@ -176,3 +179,48 @@ async def test_a_correction_that_would_make_a_cycle_of_managers_is_refused(
     hire_fix = c.CorrectEvent(top_id, top.event_id, {"manager_id": str(below_id)}, "x")
     with pytest.raises(errors.ManagerCycle):
         await run(hire_fix, metadata=HR)
+
+
+async def test_an_address_hired_past_the_read_models_checkpoint_is_still_refused(
+    db_url: str, runtimes: tuple[Runtime, Runtime]
+) -> None:
+    """The store's own check reads the log after the people read model's checkpoint, so a
+    hire the read models have not applied yet (written by a bare store here) counts."""
+    engine = create_engine(db_url)
+    bare = SqlEventStore(engine)  # no read models in its transactions, no listeners
+    try:
+        first = hiring("lag@example.com")
+        hired = PersonHired(
+            first.person_id, first.hired_on, "Pat", "lag@example.com", "product", "apm", 0.0,
+            None, 1,
+        )  # fmt: skip
+        await bare.append(f"person-{first.person_id}", [encode(hired)], NO_STREAM)
+    finally:
+        await bare.close()
+        await engine.dispose()
+    refused = await asyncio.gather(
+        *(rt.service.execute(hiring("LAG@example.com"), metadata=HR) for rt in runtimes),
+        return_exceptions=True,
+    )
+    assert [type(r) for r in refused] == [errors.EmailAlreadyUsed] * 2, refused
+
+
+def test_the_email_check_counts_hires_and_corrections_past_the_checkpoint() -> None:
+    owner, other = uuid4(), uuid4()
+    check = EmailFree("Ada@Example.com", uuid4())
+    with pytest.raises(errors.EmailAlreadyUsed):
+        check._judge(
+            set(), [("PersonHired", {"person_id": str(owner), "email": "ada@example.COM"})]
+        )
+    with pytest.raises(errors.EmailAlreadyUsed):
+        check._judge(
+            set(),
+            [
+                (
+                    "EventCorrected",
+                    {"person_id": str(other), "changes": {"email": " ADA@example.com"}},
+                )
+            ],
+        )
+    check._judge(set(), [("PersonHired", {"person_id": str(owner), "email": "bob@example.com"})])
+    EmailFree("ada@example.com", owner)._judge({str(owner)}, [])
