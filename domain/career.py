@@ -48,7 +48,7 @@ CareerFact = (
     | ev.ManagerChanged
     | ev.LevelMapped
 )
-MentorshipEvent = ev.MentorshipStarted | ev.MentorshipEnded
+MentorshipEvent = ev.MentorshipStarted | ev.MentorshipEnded | ev.MentorshipCorrected
 
 LEVEL_CHANGES = (ev.PromotionRecorded, ev.DemotionRecorded, ev.LateralMoveRecorded)
 LEVEL_SETTING = (ev.PersonHired, ev.PersonRehired, *LEVEL_CHANGES)

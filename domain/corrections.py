@@ -164,13 +164,6 @@ def _withdraw(
             field="targetEventId",
             ids=ids,
         )
-    fact = state.corrected_facts.get(fix.target_event_id)
-    if isinstance(fact, ev.RoleRotationStarted | ev.RoleRotationEnded):
-        raise errors.InvalidCorrection(
-            "fixes of a rotation cannot be withdrawn: correct the rotation again instead",
-            field="targetEventId",
-            ids=ids,
-        )
     withdrawal = ev.EventRescinded(
         person_id=c.person_id,
         effective_on=ctx.today,

@@ -131,6 +131,28 @@ class MentorshipEnded:
     event_id: UUID = field(default_factory=uuid4)
 
 
+@dataclass(frozen=True, slots=True)
+class MentorshipCorrected:
+    """Replaces fields of a mentorship's start or end, recorded in both streams like them.
+
+    Each copy names its own stream's copy of the fact (``target_event_id``) and both carry
+    the same ``mentorship_id`` and ``changes`` (``effective_on`` or ``goals`` of a start,
+    ``effective_on`` or ``outcome`` of an end; JSON values). Appended to both streams in
+    one append with the expected version of each, so the two copies never disagree.
+    """
+
+    person_id: UUID
+    effective_on: date
+    """The day the correction was recorded (not the corrected date)."""
+    mentorship_id: UUID
+    target_event_id: UUID
+    target_type: str
+    """``MentorshipStarted`` or ``MentorshipEnded``."""
+    changes: dict[str, Any]
+    reason: str
+    event_id: UUID = field(default_factory=uuid4)
+
+
 # --- development ------------------------------------------------------------------------
 
 
@@ -283,6 +305,7 @@ PersonEvent = (
     | LateralMoveRecorded
     | MentorshipStarted
     | MentorshipEnded
+    | MentorshipCorrected
     | RoleRotationStarted
     | RoleRotationEnded
     | LeadershipTrainingCompleted
@@ -314,6 +337,7 @@ PERSON_EVENT_TYPES: tuple[type[PersonEvent], ...] = (
     LevelMapped,
     EventCorrected,
     EventRescinded,
+    MentorshipCorrected,
 )
 
 CAREER_FACT_TYPES: tuple[type[PersonEvent], ...] = (
@@ -332,6 +356,7 @@ CAREER_FACT_TYPES: tuple[type[PersonEvent], ...] = (
 """Events a correction or rescind may target.
 
 Mentorship events are excluded: they are mirrored in two streams, and fixing one copy
-would let the two streams disagree (end the mentorship instead). Corrections and rescinds
-themselves are excluded: correct the original fact again instead.
+would let the two streams disagree; a ``CorrectEvent`` naming a copy records a
+``MentorshipCorrected`` in both streams instead. Corrections and rescinds themselves are
+excluded: correct the original fact again instead.
 """

@@ -17,7 +17,9 @@ from domain import commands as cmd
 from domain import events as ev
 from domain.career import Career
 from domain.checks import DecisionContext
-from domain.state import PersonState
+from domain.corrections import type_problems
+from domain.org_chart import employed_on
+from domain.state import MENTORSHIP_FIELDS, PersonState, correct_mentorship
 
 MentorshipEvents = list[ev.MentorshipStarted | ev.MentorshipEnded]
 
@@ -126,3 +128,112 @@ def _end(
         )
 
     return [ended(found.mentor_id)], [ended(c.person_id)]
+
+
+def mentorship_target(
+    state: PersonState, event_id: UUID
+) -> ev.MentorshipStarted | ev.MentorshipEnded | None:
+    """The start or end of a mentorship recorded in this stream with that id, if any."""
+    for e in state.mentorship_events:
+        if e.event_id == event_id and isinstance(e, ev.MentorshipStarted | ev.MentorshipEnded):
+            return e
+    return None
+
+
+def decide_mentorship_correction(
+    mentor: PersonState, mentee: PersonState, c: cmd.CorrectEvent, ctx: DecisionContext
+) -> tuple[list[ev.MentorshipCorrected], list[ev.MentorshipCorrected]]:
+    """A correction of a mentorship's start or end, for both streams; may raise.
+
+    ``c.target_event_id`` names either person's copy. The corrected mentorship must still
+    hold: both people employed on its start, the mentor senior on it (unless it is a
+    reverse mentorship), its end not before its start, dates at most a year ahead.
+    """
+    ids: dict[str, object] = {"personId": c.person_id, "targetEventId": c.target_event_id}
+    own = mentor if c.person_id == mentor.person_id else mentee
+    target = mentorship_target(own, c.target_event_id)
+    if target is None:
+        raise errors.EventNotFound(f"no mentorship event {c.target_event_id}", ids=ids)
+    kind = type(target).__name__
+    mid = target.mentorship_id
+    ids["mentorshipId"] = mid
+    reason = checks.text(c.reason, "reason")
+    allowed = MENTORSHIP_FIELDS[kind]
+    if not c.changes or not set(c.changes) <= allowed:
+        raise errors.InvalidCorrection(
+            f"a correction of {kind} changes some of {', '.join(sorted(allowed))}",
+            field="changes",
+            ids=ids,
+        )
+    start, end = own.mentorship_facts[mid]
+    current = start if kind == "MentorshipStarted" else end
+    fixed = None if current is None else correct_mentorship(current, c.changes)
+    if fixed is None or type_problems(fixed):
+        raise errors.InvalidCorrection("the changes do not parse as the event's fields", ids=ids)
+    if fixed == current:
+        raise errors.InvalidCorrection("the changes leave the event as it is", ids=ids)
+    checks.not_too_far_ahead(fixed.effective_on, ctx, date_field="changes", ids=ids)
+    if isinstance(fixed, ev.MentorshipStarted):
+        if len(fixed.goals) > checks.MAX_GOALS:
+            raise errors.InvalidInput(f"at most {checks.MAX_GOALS} goals", field="goals", ids=ids)
+        for goal in fixed.goals:
+            checks.text(goal, "goals")
+        start = fixed
+        _check_start(mentor, mentee, start, ctx, ids)
+    elif isinstance(fixed, ev.MentorshipEnded):
+        checks.text(fixed.outcome, "outcome")
+        end = fixed
+    if end is not None and end.effective_on < start.effective_on:
+        raise errors.EndBeforeStart(
+            f"the mentorship would end on {end.effective_on}, before it starts on "
+            f"{start.effective_on}",
+            field="changes",
+            ids=ids,
+        )
+
+    def corrected(state: PersonState) -> list[ev.MentorshipCorrected]:
+        copy = next(
+            (
+                e
+                for e in state.mentorship_events
+                if e.mentorship_id == mid and type(e).__name__ == kind
+            ),
+            None,
+        )
+        if copy is None:  # a log written before both copies were kept in one append
+            raise errors.InvalidCorrection(f"no copy of {kind} in {state.person_id}", ids=ids)
+        return [
+            ev.MentorshipCorrected(
+                person_id=copy.person_id,
+                effective_on=ctx.today,
+                mentorship_id=mid,
+                target_event_id=copy.event_id,
+                target_type=kind,
+                changes=dict(c.changes),
+                reason=reason,
+            )
+        ]
+
+    return corrected(mentor), corrected(mentee)
+
+
+def _check_start(
+    mentor: PersonState,
+    mentee: PersonState,
+    start: ev.MentorshipStarted,
+    ctx: DecisionContext,
+    ids: dict[str, object],
+) -> None:
+    on = start.effective_on
+    for who, state in (("mentor", mentor), ("mentee", mentee)):
+        if not employed_on(state.career, on):
+            raise errors.InvalidCorrection(
+                f"the {who} was not employed on {on}", field="changes", ids=ids
+            )
+    if not start.reverse:
+        mentor_rank = _rank(mentor.view_on(on), ctx)
+        mentee_rank = _rank(mentee.view_on(on), ctx)
+        if mentor_rank is None or mentee_rank is None or mentor_rank <= mentee_rank:
+            raise errors.MentorNotSenior(
+                f"on {on} the mentor's level does not rank above the mentee's", ids=ids
+            )

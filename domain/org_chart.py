@@ -22,8 +22,9 @@ from uuid import UUID
 
 from domain import commands as cmd
 from domain import errors
+from domain import events as ev
 from domain.career import Career
-from domain.state import PersonState
+from domain.state import PersonState, apply_changes
 
 MAX_CHAIN = 1000
 """How far up a chain is followed; an org chart is never this deep."""
@@ -38,6 +39,25 @@ def manager_named(command: object) -> tuple[UUID, UUID, date] | None:
     if isinstance(command, cmd.RehirePerson | cmd.ChangeManager) and command.manager_id:
         return command.person_id, command.manager_id, command.effective_on
     return None
+
+
+def manager_set_by(state: PersonState, command: object) -> tuple[UUID, UUID, date] | None:
+    """``manager_named``, and for a correction that gives a hire, rehire or change of
+    manager another manager: ``(person, new manager, the fact's effective date)``."""
+    named = manager_named(command)
+    if named is not None or not isinstance(command, cmd.CorrectEvent):
+        return named
+    if command.changes.get("manager_id") is None:
+        return None
+    target = state.corrected_facts.get(command.target_event_id)
+    if not isinstance(target, ev.PersonHired | ev.PersonRehired | ev.ManagerChanged):
+        return None
+    fixed = apply_changes(target, command.changes)
+    if not isinstance(fixed, ev.PersonHired | ev.PersonRehired | ev.ManagerChanged):
+        return None
+    if fixed.manager_id is None:
+        return None
+    return fixed.person_id, fixed.manager_id, fixed.effective_on
 
 
 def manager_on(state: PersonState, on: date) -> UUID | None:

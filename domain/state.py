@@ -99,25 +99,48 @@ class PersonState:
         return order
 
     @cached_property
+    def mentorship_facts(
+        self,
+    ) -> dict[UUID, tuple[ev.MentorshipStarted, ev.MentorshipEnded | None]]:
+        """Each mentorship's start and end in this stream, corrections applied."""
+        starts: dict[UUID, ev.MentorshipStarted] = {}
+        ends: dict[UUID, ev.MentorshipEnded] = {}
+        for e in self.mentorship_events:
+            mid = e.mentorship_id
+            if isinstance(e, ev.MentorshipStarted):
+                starts.setdefault(mid, e)
+            elif isinstance(e, ev.MentorshipEnded):
+                if mid in starts and mid not in ends:
+                    ends[mid] = e
+            elif e.target_type == "MentorshipStarted":
+                start = starts.get(mid)
+                if start is not None and start.event_id == e.target_event_id:
+                    fixed = correct_mentorship(start, e.changes)
+                    if isinstance(fixed, ev.MentorshipStarted):
+                        starts[mid] = fixed
+            else:
+                end = ends.get(mid)
+                if end is not None and end.event_id == e.target_event_id:
+                    fixed = correct_mentorship(end, e.changes)
+                    if isinstance(fixed, ev.MentorshipEnded):
+                        ends[mid] = fixed
+        return {mid: (start, ends.get(mid)) for mid, start in starts.items()}
+
+    @cached_property
     def mentorships(self) -> dict[UUID, Mentorship]:
         """Every mentorship this person took part in, as mentor or mentee, by id."""
         found: dict[UUID, Mentorship] = {}
-        for e in self.mentorship_events:
-            current = found.get(e.mentorship_id)
-            if isinstance(e, ev.MentorshipStarted):
-                if current is None:
-                    found[e.mentorship_id] = Mentorship(
-                        e.mentorship_id,
-                        e.mentor_id,
-                        e.mentee_id,
-                        e.effective_on,
-                        e.goals,
-                        e.reverse,
-                    )
-            elif current is not None and current.active:
-                found[e.mentorship_id] = replace(
-                    current, ended_on=e.effective_on, outcome=e.outcome
-                )
+        for mid, (e, end) in self.mentorship_facts.items():
+            found[mid] = Mentorship(
+                mid,
+                e.mentor_id,
+                e.mentee_id,
+                e.effective_on,
+                e.goals,
+                e.reverse,
+                end.effective_on if end else None,
+                end.outcome if end else None,
+            )
         return found
 
     @cached_property
@@ -216,12 +239,15 @@ class PersonState:
         return found.mentor_id if found else None
 
     @property
-    def experience_exceptions(self) -> list[ev.PromotionRecorded]:
-        """Effective promotions granted below the experience minimum."""
+    def experience_exceptions(
+        self,
+    ) -> list[ev.PromotionRecorded | ev.PersonHired | ev.PersonRehired]:
+        """Effective promotions, hires and rehires granted below the experience minimum."""
         return [
             f
             for f in self.facts.values()
-            if isinstance(f, ev.PromotionRecorded) and f.experience_exception
+            if isinstance(f, ev.PromotionRecorded | ev.PersonHired | ev.PersonRehired)
+            and f.experience_exception
         ]
 
     def knows(self, event_id: UUID) -> bool:
@@ -249,6 +275,30 @@ def apply_changes(target: CareerFact, changes: Mapping[str, Any]) -> CareerFact 
     return corrected
 
 
+MENTORSHIP_FIELDS: dict[str, frozenset[str]] = {
+    "MentorshipStarted": frozenset({"effective_on", "goals"}),
+    "MentorshipEnded": frozenset({"effective_on", "outcome"}),
+}
+"""What a mentorship correction may change: when it started or ended, its goals, its
+outcome. Who mentors whom is the mentorship itself (end it and start another)."""
+
+MentorshipFact = ev.MentorshipStarted | ev.MentorshipEnded
+
+
+def correct_mentorship(target: MentorshipFact, changes: Mapping[str, Any]) -> MentorshipFact | None:
+    """``target`` with ``changes`` replaced in; None if they don't fit."""
+    name = type_name(target)
+    if not set(changes) <= MENTORSHIP_FIELDS[name]:
+        return None
+    try:
+        corrected = from_data(name, {**to_data(target), **changes}, target.event_id)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    if not isinstance(corrected, type(target)) or not isinstance(corrected.effective_on, date):
+        return None
+    return corrected
+
+
 IDENTITY_FIELDS = frozenset({"person_id", "rotation_id", "event_id"})
 """Fields a correction may not change: they say *which* fact it is, not what happened."""
 
@@ -269,7 +319,7 @@ def evolve(state: PersonState, event: object) -> PersonState:
         return replace(
             state, person_id=person_id, rescinds=(*state.rescinds, event), version=version
         )
-    if isinstance(event, ev.MentorshipStarted | ev.MentorshipEnded):
+    if isinstance(event, ev.MentorshipStarted | ev.MentorshipEnded | ev.MentorshipCorrected):
         return replace(
             state,
             person_id=person_id,
@@ -300,7 +350,7 @@ def fold(events: Iterable[object], state: PersonState | None = None) -> PersonSt
             corrections.append(event)
         elif isinstance(event, ev.EventRescinded):
             rescinds.append(event)
-        elif isinstance(event, ev.MentorshipStarted | ev.MentorshipEnded):
+        elif isinstance(event, ev.MentorshipStarted | ev.MentorshipEnded | ev.MentorshipCorrected):
             mentorship.append(event)
         else:
             recorded.append(event)

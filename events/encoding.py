@@ -103,7 +103,12 @@ def encode_metadata(metadata: object) -> tuple[dict[str, str], str]:
 
 
 def plan_appends(appends: Sequence[Any]) -> list[PlannedAppend]:
-    """Check every part of an append; raise a ``StoreInputError`` on the first fault."""
+    """Check every part of an append; raise a ``StoreInputError`` on the first fault.
+
+    A part with no events and a definite expected version (a version or ``NO_STREAM``)
+    is a check: the append happens only if that stream is still where the caller read it
+    (a decision that read several streams is protected by all of them). At least one
+    part must write."""
     if not appends:
         raise EmptyAppend("nothing to append")
     plans: list[PlannedAppend] = []
@@ -129,5 +134,5 @@ def plan_appends(appends: Sequence[Any]) -> list[PlannedAppend]:
             event_ids.add(e.event.event_id)
         plans.append(PlannedAppend(stream, expected, encoded))
     if not any(plan.events for plan in plans):
-        raise EmptyAppend("nothing to append")
+        raise EmptyAppend("nothing to append: every part only checks a version")
     return plans

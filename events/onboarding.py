@@ -18,6 +18,7 @@ from domain.onboarding import Plan, Row, RowError, digest, plan_onboarding, read
 from domain.state import PersonState
 from events.port import NO_STREAM, Metadata, StreamAppend
 from events.readmodels import tables
+from events.readmodels.emails import EmailFree
 from events.readmodels.queries import fetch
 from events.service import CareerService, encode, person_stream
 
@@ -77,5 +78,8 @@ async def import_rows(
         StreamAppend(person_stream(h.command.person_id), [encode(e) for e in h.events], NO_STREAM)
         for h in judged.hires
     ]
-    result = await service.execute_appends(appends, metadata=meta)
+    # Each address is asked again under the append lock: a hire racing the import for
+    # one of its addresses cannot leave it to two people.
+    free = [EmailFree(h.command.email, h.command.person_id) for h in judged.hires]
+    result = await service.execute_appends(appends, metadata=meta, conditions=free)
     return ImportReport(len(rows), (), len(appends), result.replayed, result.position)

@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from events.conditions import AppendCondition
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
 from events.merkle import CompactTree
@@ -92,6 +93,7 @@ async def append(
     key: str | None,
     now: datetime,
     before_commit: PgBeforeCommit | None = None,
+    conditions: Sequence[AppendCondition] = (),
 ) -> tuple[list[int], list[NewRow] | None, CompactTree | None, bool]:
     """(positions, rows written, the Merkle tree's frontier after them, whether
     ``before_commit`` projected them) or, for a known idempotency key, (positions, None,
@@ -103,6 +105,8 @@ async def append(
             if known is not None:
                 await conn.execute("ROLLBACK")
                 return orjson.loads(known), None, None, False
+        for condition in conditions:  # under the advisory lock: nothing can slip in after
+            await condition.check_postgres(conn)
         first = await conn.fetchrow(_HEADS, plans[0].stream)
         heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
         for plan in plans[1:]:
@@ -161,19 +165,20 @@ class PgAppender:
         meta_json: str,
         key: str | None,
         now: datetime,
+        conditions: Sequence[AppendCondition] = (),
     ) -> tuple[list[int], list[NewRow] | None, bool]:
         """(positions, rows written, whether ``before_commit`` projected them) or, for a
         known idempotency key, (positions, None, False). With ``before_commit`` every append
         takes the transaction (the read models are written in it, which costs less than the
         second transaction the one-round-trip append leaves to the catch-up)."""
-        one = key is None and len(plans) == 1 and len(plans[0].events) == 1
+        one = key is None and not conditions and len(plans) == 1 and len(plans[0].events) == 1
         if one and self.before_commit is None:
             row = await self._append_one(conn, plans[0], meta, meta_json, now)
             if row is not None:
                 return [row.position], [row], False
         try:
             positions, rows, tree, projected = await append(
-                conn, plans, meta, meta_json, key, now, self.before_commit
+                conn, plans, meta, meta_json, key, now, self.before_commit, conditions
             )
         except BaseException:
             self.forget()

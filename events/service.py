@@ -28,20 +28,21 @@ from domain import case_commands as cc
 from domain import commands as c
 from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import InvalidInput, LadderError
-from domain.events import DomainEvent, LadderPublished
+from domain.events import DomainEvent, LadderPublished, MentorshipEnded, MentorshipStarted
 from domain.ladder import Ladder
 from domain.ladder_versions import decide_ladder, decide_level_mapping
-from domain.mentoring import decide_mentorship
-from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
+from domain.mentoring import decide_mentorship, decide_mentorship_correction, mentorship_target
+from domain.org_chart import MAX_CHAIN, check_manager, manager_on, manager_set_by
 from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
 from domain.text import unstorable
+from events.conditions import AppendCondition
 from events.errors import WrongExpectedVersion
 from events.idempotency import read_positions
 from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.promotion_workflow import decide_workflow
-from events.readmodels.emails import people_with_email
+from events.readmodels.emails import EmailFree, people_with_email
 from events.readmodels.occupancy import people_on_levels
 from events.readmodels.queries import level_census
 from events.sql_store import SqlEventStore
@@ -167,11 +168,15 @@ class CareerService:
 
     async def manager_chain(self, manager_id: UUID, on: date) -> dict[UUID, PersonState]:
         """The states of ``manager_id`` and of everyone above them on ``on``, by id."""
-        chain: dict[UUID, PersonState] = {}
+        return {pid: state for pid, (state, _) in (await self._chain(manager_id, on)).items()}
+
+    async def _chain(self, manager_id: UUID, on: date) -> dict[UUID, tuple[PersonState, int]]:
+        """``manager_chain`` with the stream version each state was read at."""
+        chain: dict[UUID, tuple[PersonState, int]] = {}
         current: UUID | None = manager_id
         while current is not None and current not in chain and len(chain) < MAX_CHAIN:
-            state, _ = await self.load_person(current)
-            chain[current] = state
+            state, version = await self.load_person(current)
+            chain[current] = (state, version)
             current = manager_on(state, on) if state.exists else None
         return chain
 
@@ -198,12 +203,15 @@ class CareerService:
         meta = metadata or Metadata()
         if (replay := await self._replay(meta)) is not None:
             return replay
-        attempts = 1 if expected_version is not None else self.max_retries
+        attempts = self.max_retries
         for attempt in range(1, attempts + 1):
+            appends: list[StreamAppend] = []
             try:
                 appends = await self._decide(command, expected_version)
                 refuse_unstorable(appends)
-                appended = await self.store.write(appends, metadata=meta)
+                appended = await self.store.write(
+                    appends, metadata=meta, conditions=self._conditions(command)
+                )
             except LadderError:
                 # An identical request may have won the race since the check above: its
                 # result is this request's result, not a refusal.
@@ -213,9 +221,12 @@ class CareerService:
             except WrongExpectedVersion as conflict:
                 if (replay := await self._replay(meta)) is not None:
                     return replay
-                if attempt >= attempts:
-                    if expected_version is None:
-                        conflict.field = None  # the client sent no expectedVersion
+                # Only a stream the decision merely read (a check, no events) moved: the
+                # client's own expectedVersion still holds, so decide again as for anyone.
+                checked_only = conflict.stream in {a.stream for a in appends if not a.events}
+                if attempt >= attempts or (expected_version is not None and not checked_only):
+                    if expected_version is None or checked_only:
+                        conflict.field = None  # not the client's expectedVersion
                     raise
                 log.info("conflict on %s, retrying (%d)", type(command).__name__, attempt)
                 # Jittered exponential back-off, so a burst on one stream spreads out
@@ -231,15 +242,20 @@ class CareerService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def execute_appends(
-        self, appends: Sequence[StreamAppend], *, metadata: Metadata
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata,
+        conditions: Sequence[AppendCondition] = (),
     ) -> CommandResult:
         """Append streams decided by a bulk workflow (``events.onboarding``), all in one
         transaction or none; a repeat of ``metadata``'s idempotency key answers the first
-        result. Raises ``WrongExpectedVersion`` when a stream moved since it was judged."""
+        result. Raises ``WrongExpectedVersion`` when a stream moved since it was judged,
+        or what a condition raises (checked under the append lock)."""
         if (replay := await self._replay(metadata)) is not None:
             return replay
         refuse_unstorable(appends)
-        appended = await self.store.write(appends, metadata=metadata)
+        appended = await self.store.write(appends, metadata=metadata, conditions=conditions)
         if appended.replayed:
             return CommandResult(
                 tuple(await read_positions(self.store, appended.positions)), replayed=True
@@ -271,6 +287,15 @@ class CareerService:
             return None
         return CommandResult(tuple(await read_positions(self.store, known)), replayed=True)
 
+    def _conditions(self, command: Command) -> list[EmailFree]:
+        """What the store checks again under its append lock: an address a command gives
+        someone is still no one else's (two racing hires cannot both take it)."""
+        if isinstance(command, c.HirePerson):
+            return [EmailFree(command.email, command.person_id)]
+        if isinstance(command, c.CorrectEvent) and isinstance(command.changes.get("email"), str):
+            return [EmailFree(str(command.changes["email"]), command.person_id)]
+        return []
+
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
         ctx = await self.context()
         if isinstance(command, cc.PromotionWorkflowCommand):
@@ -295,20 +320,35 @@ class CareerService:
             return await self._decide_mentorship(command, ctx, expected_version)
         person_id = command.person_id
         state, version = await self.load_person(person_id)
+        if isinstance(command, c.CorrectEvent):
+            target = mentorship_target(state, command.target_event_id)
+            if target is not None:  # one fact in two streams: corrected in both
+                return await self._correct_mentorship(command, target, ctx, expected_version)
         events = decide(state, command, ctx)
         if (address := email_set_by(state, command)) is not None:
             owners = await people_with_email(self.store.engine, address)
             email_unused(person_id, address, owners)
-        if (named := manager_named(command)) is not None:
+        checked: list[StreamAppend] = []
+        if (named := manager_set_by(state, command)) is not None:
             person, manager, on = named
-            check_manager(person, manager, on, await self.manager_chain(manager, on))
+            chain = await self._chain(manager, on)
+            check_manager(person, manager, on, {pid: st for pid, (st, _) in chain.items()})
+            # The decision read the chain above the new manager: it holds only if none of
+            # those streams moved (two changes racing to close a cycle each read the
+            # other's stream, so the second to commit is refused and decided again).
+            checked = [
+                StreamAppend(person_stream(pid), [], NO_STREAM if read == 0 else read)
+                for pid, (_, read) in chain.items()
+                if pid != person_id
+            ]
         expected = version if expected_version is None else expected_version
         return [
             StreamAppend(
                 person_stream(person_id),
                 [encode(e) for e in events],
                 NO_STREAM if expected == 0 else expected,
-            )
+            ),
+            *checked,
         ]
 
     async def _level_moves(self, events: Sequence[DomainEvent]) -> list[StreamAppend]:
@@ -326,6 +366,30 @@ class CareerService:
                 if moved is not None:
                     moves.append(StreamAppend(person_stream(person_id), [encode(moved)], version))
         return moves
+
+    async def _correct_mentorship(
+        self,
+        command: c.CorrectEvent,
+        target: MentorshipStarted | MentorshipEnded,
+        ctx: DecisionContext,
+        expected_version: int | None,
+    ) -> list[StreamAppend]:
+        mentor, mentor_version = await self.load_person(target.mentor_id)
+        mentee, mentee_version = await self.load_person(target.mentee_id)
+        mentor_events, mentee_events = decide_mentorship_correction(mentor, mentee, command, ctx)
+        if expected_version is not None:
+            if command.person_id == target.mentor_id:
+                mentor_version = expected_version
+            else:
+                mentee_version = expected_version
+        return [
+            StreamAppend(
+                person_stream(target.mentor_id), [encode(e) for e in mentor_events], mentor_version
+            ),
+            StreamAppend(
+                person_stream(target.mentee_id), [encode(e) for e in mentee_events], mentee_version
+            ),
+        ]
 
     async def _decide_mentorship(
         self,

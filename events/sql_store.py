@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events import pg_io, sqlite_io, tree
+from events.conditions import AppendCondition
 from events.db import create_engine, is_sqlite
 from events.encoding import check_stream, encode_metadata, plan_appends
 from events.errors import StoreError
@@ -153,11 +154,18 @@ class SqlEventStore:
         return list((await self.write(appends, metadata=metadata)).positions)
 
     async def write(
-        self, appends: Sequence[StreamAppend], *, metadata: Metadata | None = None
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata | None = None,
+        conditions: Sequence[AppendCondition] = (),
     ) -> Appended:
         """``append_streams``, saying what happened: the events as recorded, or, when the
         metadata's idempotency key was already used, ``replayed`` and the positions that
-        first append wrote (decided under the append lock, so exact under any race)."""
+        first append wrote (decided under the append lock, so exact under any race).
+
+        ``conditions`` are checked under the append lock before anything is written
+        (``events.conditions``); one that raises refuses the append."""
         plans = plan_appends(appends)
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")
@@ -166,13 +174,13 @@ class SqlEventStore:
         if self._sqlite is not None:
             # No lock here: the writer thread serializes, and queued appends share a commit.
             positions, recorded, projected, tree_after = await self._sqlite.append(
-                plans, meta, meta_json, key, self._clock()
+                plans, meta, meta_json, key, self._clock(), conditions
             )
         else:
             async with self._append_lock, self.engine.connect() as conn:
                 raw = await conn.get_raw_connection()
                 positions, rows, projected = await self._pg.append(
-                    raw.driver_connection, plans, meta, meta_json, key, self._clock()
+                    raw.driver_connection, plans, meta, meta_json, key, self._clock(), conditions
                 )
                 tree_after = self._pg.last_tree
             recorded = None if rows is None else [r.recorded() for r in rows]

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, TypeVar
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events.conditions import AppendCondition
 from events.db import SQLITE_BUSY_TIMEOUT_MS
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
@@ -140,7 +141,14 @@ projection, ``events.inline``); True when it wrote what it had to."""
 
 
 class _Job(NamedTuple):
-    args: tuple[Sequence[PlannedAppend], dict[str, str], str, str | None, datetime]
+    args: tuple[
+        Sequence[PlannedAppend],
+        dict[str, str],
+        str,
+        str | None,
+        datetime,
+        Sequence[AppendCondition],
+    ]
     future: asyncio.Future[Written]
     loop: asyncio.AbstractEventLoop
 
@@ -192,12 +200,13 @@ class SqliteWriter:
         meta_json: str,
         key: str | None,
         now: datetime,
+        conditions: Sequence[AppendCondition] = (),
     ) -> Written:
         """Queue one append for the writer thread; its result once its batch committed."""
         if self._closed:
             raise RuntimeError("the SQLite writer is closed")
         loop = asyncio.get_running_loop()
-        job = _Job((plans, meta, meta_json, key, now), loop.create_future(), loop)
+        job = _Job((plans, meta, meta_json, key, now, conditions), loop.create_future(), loop)
         with self._ready:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="events-writer", daemon=True)
@@ -267,11 +276,14 @@ class SqliteWriter:
         meta_json: str,
         key: str | None,
         now: datetime,
+        conditions: Sequence[AppendCondition],
     ) -> Written:
         if key is not None:
             known = conn.execute(_KEY, (key,)).fetchone()
             if known is not None:
                 return orjson.loads(known[0]), None, False, None
+        for condition in conditions:  # under the write lock: nothing can slip in after
+            condition.check_sqlite(conn)
         # The log's head and the first stream's head in one statement.
         last_position, last_ts, version, digest = conn.execute(
             _HEADS, (plans[0].stream,)

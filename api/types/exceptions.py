@@ -1,5 +1,5 @@
-"""``experienceExceptions``: standing promotions granted below the target level's
-experience minimum, with the recorded reason. For ``hr`` and ``auditor``."""
+"""``experienceExceptions``: standing promotions, hires and rehires granted below the
+level's experience minimum, with the recorded reason. For ``hr`` and ``auditor``."""
 
 from __future__ import annotations
 
@@ -24,11 +24,16 @@ if TYPE_CHECKING:
 EXCEPTIONS = "experienceExceptions"
 
 
-@strawberry.type(description="A promotion recorded below the experience minimum.")
+@strawberry.type(
+    description="A promotion, hire or rehire recorded below the level's experience minimum."
+)
 class ExperienceException:
     reason: str
     effective_on: date
-    promotion: CareerEvent
+    promotion: CareerEvent = strawberry.field(
+        description="The fact that granted the level: a promotion, hire or rehire "
+        "(its `type` says which)."
+    )
     _person_id: strawberry.Private[str]
     _track: strawberry.Private[str | None]
     _level: strawberry.Private[str | None]
@@ -41,7 +46,7 @@ class ExperienceException:
 
         return await person_or_none(info.context, self._person_id)
 
-    @field(description="The level promoted to.")
+    @field(description="The level granted.")
     async def to_level(self, info: Info) -> Level | None:
         return await loaders.level(info.context, self._track, self._level)
 
@@ -59,7 +64,7 @@ class ExperienceException:
 
 @strawberry.type
 class ExceptionsQuery:
-    @field(description="Promotions below the experience minimum, oldest first.")
+    @field(description="Promotions, hires and rehires below the experience minimum, oldest first.")
     async def experience_exceptions(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ExperienceException]:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from domain import events as ev
 from domain.serialization import from_data, to_data
-from domain.state import apply_changes
+from domain.state import apply_changes, correct_mentorship
 from events.projections.base import Envelope, Lookup, Projection, Row
 from events.readmodels import tables
 
@@ -31,7 +31,7 @@ def _target(env: Envelope) -> Sequence[Lookup]:
     event = env.event
     if isinstance(event, ev.EventRescinded) and event.fact_event_id is not None:
         return [("event_id", str(event.fact_event_id))]  # a withdrawn fix: its fact's row
-    if isinstance(event, ev.EventCorrected | ev.EventRescinded):
+    if isinstance(event, ev.EventCorrected | ev.EventRescinded | ev.MentorshipCorrected):
         return [("event_id", str(event.target_event_id))]
     return []
 
@@ -74,13 +74,17 @@ def fact(row: Row | None, env: Envelope) -> Row:
     }
 
 
-@timeline.on(ev.EventCorrected, key=_target)
+@timeline.on(ev.EventCorrected, ev.MentorshipCorrected, key=_target)
 def corrected(row: Row | None, env: Envelope) -> Row | None:
     event = env.event
-    if row is None or not isinstance(event, ev.EventCorrected):
+    if row is None or not isinstance(event, ev.EventCorrected | ev.MentorshipCorrected):
         return row
     target = from_data(row["type"], row["data"], UUID(row["event_id"]))
-    fixed = apply_changes(target, event.changes)  # type: ignore[arg-type]
+    fixed: ev.DomainEvent | None
+    if isinstance(target, ev.MentorshipStarted | ev.MentorshipEnded):
+        fixed = correct_mentorship(target, event.changes)
+    else:
+        fixed = apply_changes(target, event.changes)  # type: ignore[arg-type]
     if fixed is None:  # the domain refuses such a correction; ignore it on replay too
         return row
     mark = {

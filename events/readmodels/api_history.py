@@ -68,10 +68,11 @@ async def career_history(
     if not career.exists:
         return None
     by_id = {r.event_id: r for r in recorded}
-    # Career facts as they stand (corrected, rescinded ones dropped) and the mentorships
-    # this person took part in, as mentor or mentee (never corrected: ended instead).
+    # Career facts as they stand (corrected, rescinded ones dropped) and the starts and
+    # ends of the mentorships this person took part in, as mentor or mentee (corrected).
     standing: list[ev.PersonEvent] = [fact for _, fact in state.effective_pairs()]
-    standing += state.mentorship_events
+    for start, end in state.mentorship_facts.values():
+        standing += [start] if end is None else [start, end]
     facts: list[FactView] = []
     for fact in standing:
         if as_of is not None and fact.effective_on > as_of:

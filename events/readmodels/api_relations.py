@@ -105,6 +105,7 @@ async def active_rotations(
             R.c.person_id,
             keys,
             R.c.active.is_(True),
+            R.c.void.is_(False),
             order_by=(R.c.started_on,),
         )
     )
@@ -115,7 +116,14 @@ async def rotations_by_ids(
 ) -> dict[str, RotationView]:
     keys = keys_of(rotation_ids)
     return dict(
-        await _keyed(engine, RotationView.from_row, _ROTATION_COLUMNS, R.c.rotation_id, keys)
+        await _keyed(
+            engine,
+            RotationView.from_row,
+            _ROTATION_COLUMNS,
+            R.c.rotation_id,
+            keys,
+            R.c.void.is_(False),
+        )
     )
 
 
@@ -140,14 +148,18 @@ async def timelines(
     return found
 
 
+EXCEPTION_TYPES = ("PromotionRecorded", "PersonHired", "PersonRehired")
+"""The facts that grant a level, so may carry an experience exception."""
+
+
 async def experience_exceptions(
     engine: AsyncEngine,
     *,
     limit: int,
     after: tuple[date, int] | None = None,
 ) -> list[TimelineEntry]:
-    """Standing promotions recorded below the target level's experience minimum, ordered by
-    ``(effective_on, position)``; rescinded ones are left out."""
+    """Standing promotions, hires and rehires recorded below the level's experience
+    minimum, ordered by ``(effective_on, position)``; rescinded ones are left out."""
     q = _exceptions()
     order = (TL.c.effective_on, TL.c.position)
     if after is not None:
@@ -163,7 +175,7 @@ async def count_experience_exceptions(engine: AsyncEngine) -> int:
 
 def _exceptions() -> sa.Select[Any]:
     return sa.select(*columns_of(TL, TimelineEntry)).where(
-        TL.c.type == "PromotionRecorded",
+        TL.c.type.in_(EXCEPTION_TYPES),
         TL.c.experience_exception.is_not(None),
         TL.c.rescinded_by.is_(None),
     )

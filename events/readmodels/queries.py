@@ -371,7 +371,7 @@ async def count_rotations(engine: AsyncEngine, filters: RotationFilter) -> int:
 
 
 def _rotations(filters: RotationFilter) -> sa.Select[Any]:
-    q = sa.select(*columns_of(R, RotationView))
+    q = sa.select(*columns_of(R, RotationView)).where(R.c.void.is_(False))
     if filters.person_id is not None:
         q = q.where(R.c.person_id == filters.person_id)
     if filters.active is not None:

@@ -150,6 +150,12 @@ rotations = sa.Table(
     sa.Column("start_event_id", _ID, nullable=False),
     sa.Column("end_event_id", _ID),
     sa.Column("position", sa.BigInteger, nullable=False),
+    # The rotation's start and end as recorded and every fix of them ([type, data,
+    # event_id] each): the row is folded again from them by the domain, so a withdrawn
+    # fix or an undone rescission restores it. ``void``: its start is rescinded (the
+    # rotation never happened; kept so that an undone rescission can bring it back).
+    sa.Column("facts", Json, nullable=False),
+    sa.Column("void", sa.Boolean, nullable=False),
     sa.Index("ix_rm_rotations_person", "person_id", "started_on"),
     sa.Index("ix_rm_rotations_active", "active", "planned_end_on"),
     sa.Index("ix_rm_rotations_start_event", "start_event_id"),

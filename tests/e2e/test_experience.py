@@ -168,6 +168,35 @@ def test_rehiring_above_the_experience_on_the_rehire_date_needs_an_exception(
         "rehirePerson",
         {**again, "level": "director", "experienceException": "Ran a company meanwhile."},
     )
+    assert ("PersonRehired", "Ran a company meanwhile.") in listed_exceptions(server)
+
+
+EXCEPTIONS = """{ experienceExceptions(first: 100) {
+  nodes { reason effectiveOn promotion { type levelKey } } } }"""
+
+
+def listed_exceptions(server: LiveServer) -> list[tuple[str, str]]:
+    nodes = graphql(server, EXCEPTIONS, {})["experienceExceptions"]["nodes"]
+    return [(n["promotion"]["type"], n["reason"]) for n in nodes]
+
+
+def test_a_hire_above_the_experience_is_listed_with_the_experience_exceptions(
+    server: LiveServer,
+) -> None:
+    person = new_id()
+    hire = {
+        "personId": person,
+        "name": "Dorothy Vaughan",
+        "email": f"{person[:8]}@example.com",
+        "track": "product",
+        "level": "director",
+        "hiredOn": "2022-02-01",
+        "priorYears": 2,
+    }
+    refused = graphql(server, HIRE, {"input": hire})["hirePerson"]
+    assert [e["code"] for e in refused["errors"]] == ["INSUFFICIENT_EXPERIENCE"]
+    write(server, "hirePerson", {**hire, "experienceException": "Founded two companies."})
+    assert ("PersonHired", "Founded two companies.") in listed_exceptions(server)
 
 
 def test_vp_requires_leadership_experience_in_readiness_and_promotions(

@@ -328,3 +328,70 @@ async def test_both_processes_projectors_apply_every_event_exactly_once(
         within=VISIBLE_WITHIN,
     )
     assert [r.name for r in reports if r.skipped] == [], reports
+
+
+async def test_hires_racing_for_one_email_through_both_processes_leave_it_to_one_person(
+    cluster: Cluster, clients: tuple[httpx.AsyncClient, httpx.AsyncClient], store: SqlEventStore
+) -> None:
+    token = cluster.hr_token
+    address = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    spellings = [address, address.upper(), address.title()]
+    payloads = await asyncio.gather(
+        *(
+            mutate(
+                clients[i % 2],
+                token,
+                "hirePerson",
+                {
+                    "personId": str(uuid.uuid4()),
+                    "name": f"Racer {i}",
+                    "email": spellings[i % 3],
+                    "track": "product",
+                    "level": "apm",
+                    "hiredOn": HIRED_LONG_AGO.isoformat(),
+                },
+            )
+            for i in range(12)
+        )
+    )
+    assert len([p for p in payloads if not p["errors"]]) == 1, payloads
+    codes = {e["code"] for p in payloads for e in p["errors"]}
+    assert "EMAIL_ALREADY_USED" in codes and codes <= {"EMAIL_ALREADY_USED", "CONCURRENCY_CONFLICT"}
+    hires = await store.read_all(0, limit=100_000, types=["PersonHired"])
+    assert len([e for e in hires if str(e.data["email"]).lower() == address]) == 1
+
+
+async def test_manager_changes_racing_through_both_processes_never_close_a_ring(
+    cluster: Cluster, clients: tuple[httpx.AsyncClient, httpx.AsyncClient], store: SqlEventStore
+) -> None:
+    token = cluster.hr_token
+    ring = [await hire(clients[0], token) for _ in range(4)]
+    payloads = await asyncio.gather(
+        *(
+            mutate(
+                clients[i % 2],
+                token,
+                "changeManager",
+                {
+                    "personId": p,
+                    "managerId": ring[(i + 1) % len(ring)],
+                    "effectiveOn": TODAY.isoformat(),
+                },
+            )
+            for i, p in enumerate(ring)
+        )
+    )
+    codes = {e["code"] for p in payloads for e in p["errors"]}
+    assert codes and codes <= {"MANAGER_CYCLE", "CONCURRENCY_CONFLICT"}, payloads
+    managers: dict[str, str | None] = {}
+    for person in ring:
+        changes = [
+            e for e in await store.read_stream(f"person-{person}") if e.type == "ManagerChanged"
+        ]
+        managers[person] = str(changes[-1].data["manager_id"]) if changes else None
+    for start in ring:
+        seen, current = {start}, managers[start]
+        while current in managers:
+            assert current not in seen, managers
+            seen.add(current)
+            current = managers[current]

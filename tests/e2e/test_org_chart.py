@@ -4,6 +4,7 @@ effective date and not be managed by the person, directly or indirectly; ``direc
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
@@ -119,6 +120,33 @@ async def test_a_change_of_manager_that_would_make_a_cycle_is_refused(
     assert refusal(await change_manager(client, top, middle)) == [("MANAGER_CYCLE", "managerId")]
     assert refusal(await change_manager(client, top, bottom)) == [("MANAGER_CYCLE", "managerId")]
     assert (await change_manager(client, bottom, top))["errors"] == []
+
+
+async def test_racing_changes_of_manager_over_http_never_close_a_ring(
+    client: httpx.AsyncClient,
+) -> None:
+    for size in (2, 3, 4):
+        ring = [(await hire(client, level="pm", prior_years=3))["personId"] for _ in range(size)]
+        payloads = await asyncio.gather(
+            *(change_manager(client, p, ring[(i + 1) % size]) for i, p in enumerate(ring))
+        )
+        codes = [e["code"] for p in payloads for e in p["errors"]]
+        assert codes, payloads  # the whole ring cannot be written
+        assert set(codes) <= {"MANAGER_CYCLE", "CONCURRENCY_CONFLICT"}, codes
+        managers: dict[str, str | None] = {}
+        for person in ring:
+            body = await gql(
+                client, "query($id: ID!) { person(id: $id) { manager { id } } }", {"id": person}
+            )
+            manager = body["data"]["person"]["manager"]
+            managers[person] = manager["id"] if manager else None
+        assert any(m in managers for m in managers.values())  # some changes were written
+        for start in ring:  # following managers from anyone ends outside the ring
+            seen, current = {start}, managers[start]
+            while current in managers:
+                assert current not in seen, managers
+                seen.add(current)
+                current = managers[current]
 
 
 async def test_rehiring_under_one_of_ones_former_reports_is_refused_when_it_loops(

@@ -3,6 +3,7 @@ backends."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -57,3 +58,17 @@ async def test_hiring_with_an_email_someone_has_is_refused_whatever_its_case(
     again = await run_mutation(client, "hirePerson", hiring("Katherine@EXAMPLE.com"))
     assert again["position"] is None
     assert [(e["code"], e["field"]) for e in again["errors"]] == [("EMAIL_ALREADY_USED", "email")]
+
+
+async def test_racing_hires_with_one_email_over_http_leave_it_to_one_person(
+    client: httpx.AsyncClient,
+) -> None:
+    spellings = ["race@example.com", "RACE@example.com", "Race@Example.com"]
+    payloads = await asyncio.gather(
+        *(run_mutation(client, "hirePerson", hiring(spellings[i % 3])) for i in range(12))
+    )
+    written = [p for p in payloads if not p["errors"]]
+    assert len(written) == 1, payloads
+    codes = {e["code"] for p in payloads for e in p["errors"]}
+    assert codes <= {"EMAIL_ALREADY_USED", "CONCURRENCY_CONFLICT"}, codes
+    assert "EMAIL_ALREADY_USED" in codes

@@ -53,6 +53,10 @@ WRITES: dict[type[object], str] = {
     c.PublishLadder: "LadderPublished",
 }
 
+ALSO_WRITES: dict[type[object], tuple[str, ...]] = {
+    c.CorrectEvent: ("MentorshipCorrected",),  # a correction of a mentorship's start or end
+}
+
 
 class IdempotencyKeyReused(ApiError):
     """The key was first used for a different operation (or another person)."""
@@ -194,9 +198,9 @@ class Written:
 
 def _check_replay(command: c.Command, result: CommandResult, stream: str | None) -> RecordedEvent:
     """The event the command is named for; refuses a key first used for another operation."""
-    written = WRITES[type(command)]
+    written = {WRITES[type(command)], *ALSO_WRITES.get(type(command), ())}
     match = [
-        e for e in result.events if e.type == written and (stream is None or e.stream == stream)
+        e for e in result.events if e.type in written and (stream is None or e.stream == stream)
     ]
     if not match:
         raise IdempotencyKeyReused(

@@ -49,7 +49,11 @@ def changes_of(value: object) -> dict[str, Any]:
 @strawberry.input(description="Correct fields of a person's earlier career event.")
 class CorrectEventInput:
     person_id: strawberry.ID
-    target_event_id: strawberry.ID = strawberry.field(description="The event to correct.")
+    target_event_id: strawberry.ID = strawberry.field(
+        description="The event to correct: a career fact, or either person's copy of a "
+        "mentorship's start (`effectiveOn`, `goals`) or end (`effectiveOn`, `outcome`), which "
+        "is corrected in both people's streams."
+    )
     changes: JSON = strawberry.field(
         description="Field names (as the event shows them) and new values, e.g. "
         '`{"effectiveOn": "2024-03-01"}`.'

@@ -181,3 +181,23 @@ async def test_concurrent_appends_with_the_same_expected_version_let_one_win(
     assert sum(isinstance(r, list) for r in results) == 1
     assert all(isinstance(r, list | WrongExpectedVersion) for r in results)
     assert await store.stream_version("person-a") == 2
+
+
+async def test_a_part_without_events_checks_that_its_stream_did_not_move(
+    store: SqlEventStore,
+) -> None:
+    await store.append("person-read", [NewEvent("X", {})], NO_STREAM)
+    checked = [
+        StreamAppend("person-write", [NewEvent("X", {})], NO_STREAM),
+        StreamAppend("person-read", [], 1),
+    ]
+    assert await store.append_streams(checked) == [2]
+    await store.append("person-read", [NewEvent("X", {})], 1)
+    moved = [
+        StreamAppend("person-write", [NewEvent("X", {})], 1),
+        StreamAppend("person-read", [], 1),
+    ]
+    with pytest.raises(WrongExpectedVersion):
+        await store.append_streams(moved)
+    assert await store.last_position() == 3
+    assert [e.version for e in await store.read_stream("person-read")] == [1, 2]

@@ -278,3 +278,27 @@ def test_undoing_a_rescission_that_would_break_the_career_is_refused() -> None:
     again = promoted(pid, date(2021, 3, 1), "apm", "pm")
     state = then_after(state, [again])
     then_refused(state, rescind(pid, state.rescinds[-1].event_id), "INVALID_CORRECTION")
+
+
+def test_a_fix_of_a_rotation_can_be_withdrawn() -> None:
+    pid, hire, _ = career()
+    rid = uuid4()
+    start = ev.RoleRotationStarted(
+        person_id=pid,
+        effective_on=date(2021, 1, 4),
+        rotation_id=rid,
+        host_team="Growth",
+        development_area="role_rotation",
+        planned_end_on=date(2021, 3, 31),
+    )
+    state = given(hire, start)
+    state = then_after(
+        state, when(state, correct(pid, start.event_id, planned_end_on="2021-06-30"))
+    )
+    assert state.rotations[0].planned_end_on == date(2021, 6, 30)
+    state = then_after(state, when(state, rescind(pid, state.corrections[-1].event_id)))
+    assert state.rotations[0].planned_end_on == date(2021, 3, 31)
+    state = then_after(state, when(state, rescind(pid, start.event_id)))
+    assert state.rotations == ()
+    state = then_after(state, when(state, rescind(pid, state.rescinds[-1].event_id)))
+    assert [r.rotation_id for r in state.rotations] == [rid]

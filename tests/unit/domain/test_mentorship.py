@@ -6,6 +6,7 @@ import pytest
 from domain import commands as cmd
 from domain import events as ev
 from domain.errors import LadderError
+from domain.mentoring import decide_mentorship_correction
 from domain.person import DecisionContext, PersonState, decide_mentorship
 
 from .helpers import CTX, departed, given, hired, promoted
@@ -222,3 +223,41 @@ def test_blank_goals_are_refused() -> None:
     command = cmd.StartMentorship(uuid4(), mentor.person_id, mentee.person_id, START, (" ",))  # type: ignore[arg-type]
     error = refused(mentor, mentee, command, "VALIDATION_ERROR")
     assert error.field == "goals"
+
+
+def started_pair() -> tuple[PersonState, PersonState]:
+    mentor, mentee = person("director", prior_years=12), person("apm")
+    mentor_events, mentee_events = decide_mentorship(mentor, mentee, start(mentor, mentee), CTX)
+    return given(*mentor.recorded, *mentor_events), given(*mentee.recorded, *mentee_events)
+
+
+def test_a_mentorship_correction_is_recorded_in_both_streams_with_each_copys_id() -> None:
+    mentor, mentee = started_pair()
+    copy = mentee.mentorship_events[0]
+    fix = cmd.CorrectEvent(
+        copy.person_id, copy.event_id, {"effective_on": "2022-02-01"}, "It began earlier."
+    )
+    mentor_fix, mentee_fix = decide_mentorship_correction(mentor, mentee, fix, CTX)
+    assert [e.target_event_id for e in mentor_fix] == [mentor.mentorship_events[0].event_id]
+    assert [e.target_event_id for e in mentee_fix] == [copy.event_id]
+    for state, events in ((mentor, mentor_fix), (mentee, mentee_fix)):
+        [m] = given(*state.recorded, *state.mentorship_events, *events).mentorships.values()
+        assert m.started_on == date(2022, 2, 1)
+
+
+def test_a_mentorship_correction_may_not_change_who_mentors_whom() -> None:
+    mentor, mentee = started_pair()
+    copy = mentee.mentorship_events[0]
+    fix = cmd.CorrectEvent(copy.person_id, copy.event_id, {"mentor_id": str(uuid4())}, "x")
+    with pytest.raises(LadderError) as caught:
+        decide_mentorship_correction(mentor, mentee, fix, CTX)
+    assert caught.value.code == "INVALID_CORRECTION"
+
+
+def test_a_mentorship_start_cannot_be_corrected_to_before_the_mentees_hire() -> None:
+    mentor, mentee = started_pair()
+    copy = mentee.mentorship_events[0]
+    fix = cmd.CorrectEvent(copy.person_id, copy.event_id, {"effective_on": "2019-01-01"}, "x")
+    with pytest.raises(LadderError) as caught:
+        decide_mentorship_correction(mentor, mentee, fix, CTX)
+    assert caught.value.code == "INVALID_CORRECTION"

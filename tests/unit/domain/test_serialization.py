@@ -29,7 +29,7 @@ FINITE = st.floats(allow_nan=False, allow_infinity=False)
 
 def strategy_for(cls: type[ev.DomainEvent]) -> st.SearchStrategy[Any]:
     overrides: dict[str, st.SearchStrategy[Any]] = {}
-    if cls is ev.EventCorrected:
+    if cls in (ev.EventCorrected, ev.MentorshipCorrected):
         overrides["changes"] = st.dictionaries(st.text(), JSON, max_size=3)
     if cls is ev.LadderPublished:
         overrides["ladder"] = st.just(default_ladder().to_dict())

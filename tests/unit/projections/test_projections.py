@@ -71,7 +71,7 @@ def test_the_people_row_shows_the_career_the_domain_derives(ops: list[tuple[Any,
         assert row["active_mentees"] == len(state.mentees)
 
 
-def test_rescinding_a_rotation_start_removes_the_rotation() -> None:
+def test_rescinding_a_rotation_start_voids_the_rotation_and_undoing_it_restores_it() -> None:
     sim = Simulator()
     pid = sim.hire(date(2020, 1, 6), 1, 0.0, None)
     rid = uuid4()
@@ -93,7 +93,20 @@ def test_rescinding_a_rotation_start_removes_the_rotation() -> None:
         target_event_id=start.event_id,
         reason="never happened",
     )
-    assert replay(rotations, envelopes([*sim.events, rescind])) == {}
+    [voided] = replay(rotations, envelopes([*sim.events, rescind])).values()
+    assert voided["void"] is True
+    undo = ev.EventRescinded(
+        person_id=pid,
+        effective_on=date(2021, 2, 2),
+        target_event_id=rescind.event_id,
+        reason="it did happen",
+        fact_event_id=start.event_id,
+    )
+    [restored] = replay(rotations, envelopes([*sim.events, rescind, undo])).values()
+    [original] = rows.values()
+    assert {k: v for k, v in restored.items() if k != "facts"} == {
+        k: v for k, v in original.items() if k != "facts"
+    }
 
 
 def test_a_correction_is_a_mark_on_its_target_not_a_row_of_its_own() -> None:
