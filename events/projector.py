@@ -47,7 +47,7 @@ from events.readmodels.tables import METADATA, checkpoints
 from events.rebuild_workers import Built, address, build_elsewhere, share
 from events.schema import events_table
 from events.sql_store import SqlEventStore
-from events.swap import index_ahead, swap_in
+from events.swap import drop_retired, index_ahead, swap_in
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -272,15 +272,18 @@ class Projector:
         *,
         progress: Progress | None = None,
         batch_size: int = 20_000,
-        max_rows_in_memory: int = 3_000_000,
+        max_rows_in_memory: int = 300_000,
         workers: int | None = None,
     ) -> int:
         """Rebuild projections from position 0 into fresh tables, then swap them in.
 
-        Rows are kept in memory and written to the new tables once the log is read (earlier
-        only past ``max_rows_in_memory``); the swap (apply the tail of the log, drop old,
-        rename new, create indexes, set the checkpoint) is one transaction, so queries see
-        the old tables until it commits. With ``workers`` > 1 (default: the projector's
+        One pass over the log: rows are kept in memory and written to the new tables (no
+        secondary indexes yet) in large transactions whenever more than
+        ``max_rows_in_memory`` are held, and dropped from memory then (a later event loads
+        back only a row that was written; bounded memory). The indexes are then built once,
+        the new tables caught up to the head, and only then is the lock taken: the swap
+        (apply the few events appended meanwhile, rename, set the checkpoint) is one short
+        transaction, so queries see the old tables until it commits. With ``workers`` > 1 (default: the projector's
         ``rebuild_workers`` once the log is big enough) groups of projections are built in
         other processes at the same time (``events.rebuild_workers``).
         Returns the position the rebuilt projections reached.
@@ -290,9 +293,9 @@ class Projector:
         if unknown:
             raise KeyError(f"unknown projections: {sorted(unknown)}")
         chosen = [p for p in self.projections if p.name in wanted]
-        # A rebuild holds every row in memory, millions of objects that all stay alive:
-        # the cyclic collector would walk them again at each full collection and find
-        # nothing (a third of a rebuild's time). Paused for its duration; rows and
+        # A rebuild holds many rows in memory, hundreds of thousands of objects that stay
+        # alive: the cyclic collector would walk them again at each full collection and
+        # find nothing (a third of a rebuild's time). Paused for its duration; rows and
         # envelopes are acyclic, so reference counting still frees what is dropped.
         paused = gc.isenabled()
         gc.disable()
@@ -313,6 +316,7 @@ class Projector:
         async with self._writer.begin() as conn:
             await conn.run_sync(METADATA.create_all)
             await dead_letters.clear_pending(conn, [p.name for p in chosen])
+        await drop_retired(self._writer, chosen)  # what an interrupted swap left
         wanted = self.rebuild_workers if workers is None else workers
         big = workers is not None or await self.store.last_position() >= self.parallel_from
         here, away = share(chosen, wanted if big else 1, self.store, self.engine)
@@ -335,6 +339,11 @@ class Projector:
         targets = {p.name: next_table(p.table) for p in chosen}
         types = set(self._types(chosen))
         position = min(reached.values(), default=position)
+        # Bring the new tables up to the head before taking the lock (appends went on while
+        # they were built and indexed): the swap then applies only what comes meanwhile.
+        position, reached = await self._catch_up_new(
+            chosen, spaces, targets, types, position, reached, batch_size
+        )
         async with self._lock, self._writer.begin() as conn:
             await self._ensure_checkpoints(conn, [p.name for p in chosen])
             await self._lock_checkpoints(conn, [p.name for p in chosen])
@@ -357,10 +366,35 @@ class Projector:
                     )
                 )
             await dead_letters.promote_pending(conn, [p.name for p in chosen])
+        await drop_retired(self._writer, chosen)
         last = max(reached.values(), default=position)
         if progress is not None:
             progress(max(position, last), max(position, last))
         return max(position, last)
+
+    async def _catch_up_new(
+        self,
+        chosen: Sequence[Projection],
+        spaces: dict[str, Workspace],
+        targets: dict[str, sa.Table],
+        types: set[str],
+        position: int,
+        reached: dict[str, int],
+        batch_size: int,
+    ) -> tuple[int, dict[str, int]]:
+        """Apply the log after ``position`` to the new tables, without the lock, written in
+        short transactions: (the position reached, each projection's position)."""
+        start = position
+        while records := await self.store.read_all(after_position=position, limit=batch_size):
+            envs = [Envelope.of(r) for r in records if r.type in types]
+            await self._apply_rebuild(chosen, spaces, targets, envs, after=reached)
+            position = records[-1].position
+            reached = {name: max(at, position) for name, at in reached.items()}
+        if position > start:
+            for p in chosen:
+                await self._flush(spaces[p.name], targets[p.name])
+            log.info("rebuild caught up %d events appended while it built", position - start)
+        return position, reached
 
     async def _build_away(
         self, groups: list[list[Projection]], batch_size: int, max_rows_in_memory: int
@@ -464,6 +498,7 @@ class Projector:
         transaction, and drop them from memory (later events load what they need)."""
         keys, inserts = ws.take_changes()
         if not ws.complete:
+            keys = ws.stored_keys(keys)  # rows first made since the last flush are not there
             pk = target.c[ws.projection.pk]
             for chunk in chunks(keys):
                 async with self._writer.begin() as conn:
