@@ -92,6 +92,18 @@ def insert_plan(
     return sql, tuples
 
 
+async def copy_rows(
+    conn: AsyncConnection, table: sa.Table, tuples: Sequence[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: ``COPY`` rows (tuples of ``insert_plan``) into ``table`` through
+    asyncpg's binary ``copy_records_to_table``, the fastest way in; the table is named
+    unqualified, so the connection's search path finds it as any statement would."""
+    raw: Any = (await conn.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(
+        table.name, records=tuples, columns=column_order(table, conn.dialect)
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def insert_statement(table: sa.Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
     """``INSERT`` of every column of ``table`` for ``dialect``: the statement and the

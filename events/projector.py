@@ -22,6 +22,7 @@ import asyncio
 import gc
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from events import dead_letters
 from events.bulk import (
     chunks,
+    copy_rows,
     insert_plan,
     load_missing,
     next_table,
@@ -55,7 +57,9 @@ Progress = Callable[[int, int], None]
 
 _REBUILD_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(current_schema() || '.rm_rebuild'))")
 _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || '.rm_rebuild'))")
-_WRITE_CHUNK = 10_000  # rows per transaction when a rebuild writes its new tables
+# Rows per transaction when a rebuild writes its new tables: on SQLite each transaction
+# holds the one writer's lock, so appends wait at most one chunk (about 0.1 s).
+_WRITE_CHUNK = {"sqlite": 10_000, "postgresql": 50_000}
 
 
 def _now() -> datetime:
@@ -101,6 +105,8 @@ class Projector:
         self.applied_to = 0
         """The log position every projection has reached, as far as this process knows
         (it only grows; other processes may have applied more)."""
+        self.last_swap: tuple[float, float] | None = None
+        """When the last rebuild's swap took the lock and committed (``time.time()``)."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -283,9 +289,10 @@ class Projector:
         back only a row that was written; bounded memory). The indexes are then built once,
         the new tables caught up to the head, and only then is the lock taken: the swap
         (apply the few events appended meanwhile, rename, set the checkpoint) is one short
-        transaction, so queries see the old tables until it commits. With ``workers`` > 1 (default: the projector's
-        ``rebuild_workers`` once the log is big enough) groups of projections are built in
-        other processes at the same time (``events.rebuild_workers``).
+        transaction, so queries see the old tables until it commits. With ``workers`` > 1
+        (default: the projector's ``rebuild_workers`` once the log is big enough) groups of
+        projections are built in other processes at the same time
+        (``events.rebuild_workers``).
         Returns the position the rebuilt projections reached.
         """
         wanted = set(names) if names is not None else {p.name for p in self.projections}
@@ -344,7 +351,9 @@ class Projector:
         position, reached = await self._catch_up_new(
             chosen, spaces, targets, types, position, reached, batch_size
         )
+        locked = time.time()
         async with self._lock, self._writer.begin() as conn:
+            locked = time.time()
             await self._ensure_checkpoints(conn, [p.name for p in chosen])
             await self._lock_checkpoints(conn, [p.name for p in chosen])
             # The tail appended while we were building, read under the lock: nothing is lost.
@@ -366,6 +375,13 @@ class Projector:
                     )
                 )
             await dead_letters.promote_pending(conn, [p.name for p in chosen])
+        self.last_swap = (locked, time.time())
+        log.info(
+            "rebuild of %s swapped in at position %d; writers held %.3f s",
+            ", ".join(p.name for p in chosen),
+            position,
+            self.last_swap[1] - locked,
+        )
         await drop_retired(self._writer, chosen)
         last = max(reached.values(), default=position)
         if progress is not None:
@@ -450,12 +466,16 @@ class Projector:
         # the next page on a thread meanwhile gains nothing: the reader needs the GIL for
         # every row and the projections hold it.)
         read = page_reader(self.store, self.engine, types)
+        names = ", ".join(p.name for p in chosen)
+        log.info("rebuilding %s from the log (%d events)", names, last)
+        started = time.perf_counter()
         while (page := await read(position, batch_size)) is not None:
             envs, position = page
             await self._apply_rebuild(chosen, spaces, targets, envs)
             if sum(len(ws.rows) for ws in spaces.values()) > max_rows_in_memory:
                 for p in chosen:
                     await self._flush(spaces[p.name], targets[p.name])
+                log.info("rebuilding %s: at position %d of %d", names, position, last)
             if progress is not None:
                 progress(position, max(last, position))
         # The rows go into the new tables before the swap, in short transactions: the new
@@ -464,7 +484,15 @@ class Projector:
         # lock only for the tail of the log, the renames and the indexes.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
+        read_s = time.perf_counter() - started
         await index_ahead(self._writer, chosen)
+        log.info(
+            "rebuilt %s up to position %d: %.1f s reading and writing, %.1f s indexing",
+            names,
+            position,
+            read_s,
+            time.perf_counter() - started - read_s,
+        )
         return spaces, position
 
     async def _apply_rebuild(
@@ -506,10 +534,14 @@ class Projector:
         if inserts:
             sql, tuples = insert_plan(target, inserts, self.engine.dialect)
             del inserts
-            for chunk in chunks(tuples, _WRITE_CHUNK):
+            copy = not self._sqlite
+            for chunk in chunks(tuples, _WRITE_CHUNK.get(self.engine.dialect.name, 10_000)):
                 try:
                     async with self._writer.begin() as conn:
-                        await conn.exec_driver_sql(sql, list(chunk))
+                        if copy:
+                            await copy_rows(conn, target, chunk)
+                        else:
+                            await conn.exec_driver_sql(sql, list(chunk))
                 except TRANSIENT:
                     raise
                 except Exception:
