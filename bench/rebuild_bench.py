@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=Path("bench/.cache"))
     parser.add_argument("--every", type=float, default=0.02, help="seconds between appends")
     parser.add_argument("--rounds", type=int, default=1, help="rebuilds (each reported)")
+    parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (test db)")
     args = parser.parse_args(argv)
     path = asyncio.run(cached(args.people, args.cache))
     url = f"sqlite+aiosqlite:///{path}"
@@ -201,6 +202,52 @@ def main(argv: list[str] | None = None) -> None:
     for n in range(args.rounds):
         built, timings = measure(url, people, args.every)
         report(f"full rebuild #{n + 1}", rows, raw, built, timings)
+    if args.postgres:
+        on_postgres(path, people, args.every, args.rounds, raw)
+
+
+def on_postgres(path: Path, people: list[str], every: float, rounds: int, raw: float) -> None:
+    """The same rebuild on PostgreSQL, on a copy of the log in a schema of its own
+    (exported from the SQLite file once, imported with its hashes checked); its ratio is
+    to the SQLite raw read of the same rows."""
+    from events.migrate import migrate
+    from events.transfer import export_log, import_log
+    from tests.support import create_pg_schema, drop_pg_schema, pg_schema_url
+
+    export = path.with_suffix(".jsonl")
+    if not export.exists():
+        asyncio.run(_export(export_log, f"sqlite+aiosqlite:///{path}", export))
+    schema = create_pg_schema("bench")
+    try:
+        url = pg_schema_url(schema)
+        t0 = time.perf_counter()
+        rows = asyncio.run(_import(migrate, import_log, url, export))
+        print(
+            f"\n== the same log on PostgreSQL ({rows:,} events imported in "
+            f"{time.perf_counter() - t0:.0f}s) =="
+        )
+        for n in range(rounds):
+            built, timings = measure(url, people, every)
+            report(f"full rebuild #{n + 1}", rows, raw, built, timings)
+    finally:
+        drop_pg_schema(schema)
+
+
+async def _export(export_log: Any, url: str, to: Path) -> None:
+    engine = create_engine(url)
+    try:
+        await export_log(engine, to)
+    finally:
+        await engine.dispose()
+
+
+async def _import(migrate: Any, import_log: Any, url: str, source: Path) -> int:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        return int((await import_log(engine, source)).events)
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

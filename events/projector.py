@@ -111,9 +111,52 @@ class Projector:
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self, progress: Progress | None = None) -> None:
-        """Create tables, rebuild stale projections, then catch up."""
+        """Create tables, rebuild stale projections, then catch up (saying so in the log,
+        with progress, when the read models are more than a batch behind).
+
+        Nothing here reads the log beyond the checkpoints: with current read models,
+        starting costs a few queries whatever the log's size."""
         await self._ensure_started(progress)
-        await self.catch_up()
+        cps = await self.checkpoints()
+        last = await self.store.last_position()
+        start = min((c.position for c in cps), default=0)
+        if last - start <= self.batch_size:
+            await self.catch_up()
+            return
+        log.info(
+            "read models are %d events behind the log (at %d of %d): catching up",
+            last - start,
+            start,
+            last,
+        )
+        t0 = time.perf_counter()
+        logged = self._log_progress(last)
+
+        def report(position: int, _: int) -> None:
+            logged(position, last)
+            if progress is not None:
+                progress(position, last)
+
+        applied = await self.catch_up(progress=report)
+        log.info(
+            "read models caught up to position %d: %d events applied in %.1f s",
+            self.applied_to,
+            applied,
+            time.perf_counter() - t0,
+        )
+
+    @staticmethod
+    def _log_progress(last: int, every: float = 2.0) -> Progress:
+        """A ``Progress`` that logs where a catch-up is, at most every ``every`` seconds."""
+        logged = time.perf_counter()
+
+        def report(position: int, end: int) -> None:
+            nonlocal logged
+            if time.perf_counter() - logged >= every:
+                logged = time.perf_counter()
+                log.info("catching up: at position %d of %d", position, max(end, last))
+
+        return report
 
     async def _ensure_started(self, progress: Progress | None = None) -> None:
         if self._started:
@@ -167,7 +210,11 @@ class Projector:
     # --- incremental ----------------------------------------------------------------------
 
     async def catch_up(
-        self, known: Sequence[RecordedEvent] = (), *, until: int | None = None
+        self,
+        known: Sequence[RecordedEvent] = (),
+        *,
+        until: int | None = None,
+        progress: Progress | None = None,
     ) -> int:
         """Apply every event not yet applied; return how many events were applied in all.
 
@@ -196,6 +243,8 @@ class Projector:
                 if n < 0:
                     return applied
                 applied += n
+                if progress is not None:
+                    progress(self.applied_to, self.applied_to)
 
     async def _lock_checkpoints(
         self, conn: AsyncConnection, names: Sequence[str]
@@ -278,7 +327,7 @@ class Projector:
         *,
         progress: Progress | None = None,
         batch_size: int = 20_000,
-        max_rows_in_memory: int = 300_000,
+        max_rows_in_memory: int = 200_000,
         workers: int | None = None,
     ) -> int:
         """Rebuild projections from position 0 into fresh tables, then swap them in.
@@ -542,6 +591,8 @@ class Projector:
                             await copy_rows(conn, target, chunk)
                         else:
                             await conn.exec_driver_sql(sql, list(chunk))
+                    if self._sqlite:  # one writer: let a waiting append have its turn
+                        await asyncio.sleep(0.005)
                 except TRANSIENT:
                     raise
                 except Exception:
