@@ -139,10 +139,11 @@ class Projector:
 
         applied = await self.catch_up(progress=report)
         log.info(
-            "read models caught up to position %d: %d events applied in %.1f s",
+            "read models caught up to position %d: %d events in %.1f s (%d applications)",
             self.applied_to,
-            applied,
+            self.applied_to - start,
             time.perf_counter() - t0,
+            applied,
         )
 
     @staticmethod
