@@ -94,7 +94,8 @@ def _row_maker(order: Sequence[str], procs: Sequence[Processor | None]) -> Calla
             names[f"p{i}"] = proc
             parts.append(f"p{i}(r[{name!r}])")
     # The source is built from the table's own column names (repr-quoted), nothing else.
-    return eval(f"lambda r: ({', '.join(parts)},)", names)  # noqa: S307
+    make: Callable[[Row], Any] = eval(f"lambda r: ({', '.join(parts)},)", names)  # noqa: S307
+    return make
 
 
 async def copy_rows(

@@ -98,7 +98,8 @@ async def drop_retired(
             async with writer.begin() as conn:
                 await conn.execute(sa.text(f"DROP INDEX IF EXISTS {prep.quote(index)}"))
             await asyncio.sleep(pause)
-        retired, rowid = sa.table(name), sa.literal_column("rowid")
+        retired = sa.table(name)
+        rowid: sa.ColumnElement[int] = sa.literal_column("rowid")
         while True:
             async with writer.begin() as conn:
                 first = await conn.scalar(sa.select(sa.func.min(rowid)).select_from(retired))

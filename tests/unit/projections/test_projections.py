@@ -132,7 +132,9 @@ def test_readiness_from_the_people_row_agrees_with_the_domain(ops: list[tuple[An
         assert found.rotation_overdue == expected.rotation_overdue
 
 
-def flushed_every(projection: Projection, envs: list[Any], every: int) -> tuple[dict, int]:
+def flushed_every(
+    projection: Projection, envs: list[Any], every: int
+) -> tuple[dict[object, Row], int]:
     """A rebuild's workspace (it starts holding every row) written to a dict for the table
     and forgotten every ``every`` events: the table, and how many lookups it was asked
     for that the table could not answer."""
