@@ -281,12 +281,8 @@ class Workspace:
         it wrote, so later lookups query the table only for rows that can be there."""
         if self.complete or self.stored is not None:
             stored = self.stored or {c: set() for c in self.projection.lookups}
-            for row in self.rows.values():
-                if row is not None:
-                    for col in self.projection.lookups:
-                        value = row.get(col)
-                        if value is not None:
-                            stored[col].add(value)
+            for col, values in self.index.items():  # the lookups of every live row held
+                stored[col].update(values)
             self.stored = stored
         self.complete = False
         self.rows = {}
