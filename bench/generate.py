@@ -251,10 +251,12 @@ async def generate(url: str, people: int, seed: int = 7) -> tuple[int, float, fl
     sim = plan_org(people, seed)
     t1 = time.perf_counter()
     engine = create_engine(url)
+    store = SqlEventStore(engine)
     try:
         await migrate(engine)
-        events = await append_org(SqlEventStore(engine), sim)
+        events = await append_org(store, sim)
     finally:
+        await store.close()  # its writer's connection too: the file is complete on return
         await engine.dispose()
     return events, t1 - t0, time.perf_counter() - t1
 
