@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events import projector as projector_module
+from events import swap
 from events.db import create_engine
 from events.projections import ALL, people
 from events.projector import Projector
@@ -143,7 +144,7 @@ async def test_a_rebuild_catches_its_new_tables_up_before_the_swap_takes_the_loc
     projector = Projector(engine, store, ALL)
     await projector.start()
     indexing, go_on = asyncio.Event(), asyncio.Event()
-    index_ahead = projector_module.index_ahead
+    index_ahead = swap.index_ahead
 
     async def held_at_indexing(*args: object) -> None:
         indexing.set()
@@ -166,7 +167,7 @@ async def test_a_rebuild_catches_its_new_tables_up_before_the_swap_takes_the_loc
         assert count == 2, "the new tables were not caught up before the swap"
         assert not rebuilding.done()
     await asyncio.wait_for(rebuilding, 30)
-    assert sorted(r["name"] for r in await rows(engine, tables.people)) == ["Ada", "Bob"]
+    assert sorted(str(r["name"]) for r in await rows(engine, tables.people)) == ["Ada", "Bob"]
     assert all(c.ok for c in await projector.check_consistency())
 
 
