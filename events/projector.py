@@ -451,7 +451,10 @@ class Projector:
         """Apply the log after ``position`` to the new tables, without the lock, written in
         short transactions: (the position reached, each projection's position)."""
         start = position
-        while records := await self.store.read_all(after_position=position, limit=batch_size):
+        head = await self.store.last_position()  # what came after it is the swap's tail
+        while position < head and (
+            records := await self.store.read_all(after_position=position, limit=batch_size)
+        ):
             envs = [Envelope.of(r) for r in records if r.type in types]
             await self._apply_rebuild(chosen, spaces, targets, envs, after=reached)
             position = records[-1].position
@@ -530,8 +533,8 @@ class Projector:
                 progress(position, max(last, position))
         # The rows go into the new tables before the swap, in short transactions: the new
         # tables are the rebuild's alone until then, and appends, catch-ups and queries
-        # carry on meanwhile (SQLite has one writer at a time). The swap then holds the
-        # lock only for the tail of the log, the renames and the indexes.
+        # carry on meanwhile (SQLite has one writer at a time). The indexes are built next,
+        # once; the swap then holds the lock only for the tail of the log and the renames.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
         read_s = time.perf_counter() - started
