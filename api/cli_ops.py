@@ -81,9 +81,10 @@ def serve(
     host = host or settings.host
     port = settings.port if port is None else port
     _check_free(host, port)
-    log_position, projections = run(_prepare(db))
+    # Logging first: preparing may rebuild or catch up the read models, and says so.
     log_config = logging_config(settings.log_format, settings.log_level)
     logging.config.dictConfig(log_config)
+    log_position, projections = run(_prepare(db))
     summary = StartupSummary(
         settings, db, host, port, workers, log_position, projections, registered
     )

@@ -9,13 +9,16 @@ effective-date order.
 
 The org is a tree with eight reports per manager; seniority follows depth, managers
 mentor a third of their reports, and only people without reports leave (and some come
-back). Run: ``python bench/generate.py --people 10000 --url sqlite:///org.db``.
+back). Run: ``python bench/generate.py --people 10000 --url sqlite:///org.db``, or
+``python bench/generate.py --people 121000 --cache bench/.cache`` to make (once) and reuse
+an SQLite file of that org (121,000 people: just over 1,000,000 events).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import time
@@ -248,20 +251,46 @@ async def generate(url: str, people: int, seed: int = 7) -> tuple[int, float, fl
     sim = plan_org(people, seed)
     t1 = time.perf_counter()
     engine = create_engine(url)
+    store = SqlEventStore(engine)
     try:
         await migrate(engine)
-        events = await append_org(SqlEventStore(engine), sim)
+        events = await append_org(store, sim)
     finally:
+        await store.close()  # its writer's connection too: the file is complete on return
         await engine.dispose()
     return events, t1 - t0, time.perf_counter() - t1
+
+
+async def cached(people: int, folder: Path, seed: int = 7) -> Path:
+    """The SQLite file of the org of ``people`` (and ``seed``) in ``folder``, generated on
+    first use only: into a temporary name, renamed when complete, so an interrupted run
+    never leaves a partial org to be reused. Benchmarks copy or rebuild its read models;
+    the log itself is never changed by them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"org-{people}-seed{seed}.db"
+    if path.exists():
+        return path
+    partial = folder / f".{path.name}.{os.getpid()}.partial"
+    events, planning, appending = await generate(f"sqlite+aiosqlite:///{partial}", people, seed)
+    print(
+        f"generated {people:,} people / {events:,} events into {path} "
+        f"({planning:.0f}s deciding + {appending:.0f}s appending)"
+    )
+    partial.rename(path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--url", required=True, help="an empty database (sqlite:///org.db)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="an empty database (sqlite:///org.db)")
+    where.add_argument("--cache", type=Path, help="a folder: make the org there once, reuse it")
     args = parser.parse_args(argv)
+    if args.cache is not None:
+        print(asyncio.run(cached(args.people, args.cache, args.seed)))
+        return
     events, planning, appending = asyncio.run(generate(args.url, args.people, args.seed))
     print(
         f"{args.people} people, {events} events: decided in {planning:.1f}s, "

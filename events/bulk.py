@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -78,18 +78,36 @@ def insert_plan(
     # at random places (ids are random UUIDs), which halves SQLite's insert time.
     pk = table.primary_key.columns[0].name
     ordered = sorted(rows, key=operator.itemgetter(pk))
-    tuples = list(map(operator.itemgetter(*order), ordered))
-    if tuples and len(order) == 1:  # itemgetter of one name gives values, not tuples
-        tuples = [(value,) for value in tuples]
-    if any(proc is not None for proc in procs):
-        # Transpose, convert only the columns that need it (``map``: the per-value loop
-        # runs in C), transpose back.
-        columns: list[Iterable[Any]] = list(zip(*tuples, strict=True))
-        for i, proc in enumerate(procs):
-            if proc is not None:
-                columns[i] = map(proc, columns[i])
-        tuples = list(zip(*columns, strict=True))
-    return sql, tuples
+    return sql, list(map(_row_maker(order, procs), ordered))
+
+
+def _row_maker(order: Sequence[str], procs: Sequence[Processor | None]) -> Callable[[Row], Any]:
+    """One function from a row to its tuple, each column converted as it is taken:
+    ``lambda r: (r['a'], p1(r['b']), ...)``, compiled once per plan (a third of the time
+    of taking the columns, then converting the ones that need it column by column)."""
+    names: dict[str, Any] = {}
+    parts: list[str] = []
+    for i, (name, proc) in enumerate(zip(order, procs, strict=True)):
+        if proc is None:
+            parts.append(f"r[{name!r}]")
+        else:
+            names[f"p{i}"] = proc
+            parts.append(f"p{i}(r[{name!r}])")
+    # The source is built from the table's own column names (repr-quoted), nothing else.
+    make: Callable[[Row], Any] = eval(f"lambda r: ({', '.join(parts)},)", names)  # noqa: S307
+    return make
+
+
+async def copy_rows(
+    conn: AsyncConnection, table: sa.Table, tuples: Sequence[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: ``COPY`` rows (tuples of ``insert_plan``) into ``table`` through
+    asyncpg's binary ``copy_records_to_table``, the fastest way in; the table is named
+    unqualified, so the connection's search path finds it as any statement would."""
+    raw: Any = (await conn.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(
+        table.name, records=tuples, columns=column_order(table, conn.dialect)
+    )
 
 
 @functools.lru_cache(maxsize=64)

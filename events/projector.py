@@ -22,6 +22,7 @@ import asyncio
 import gc
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from events import dead_letters
 from events.bulk import (
     chunks,
+    copy_rows,
     insert_plan,
     load_missing,
     next_table,
@@ -47,7 +49,7 @@ from events.readmodels.tables import METADATA, checkpoints
 from events.rebuild_workers import Built, address, build_elsewhere, share
 from events.schema import events_table
 from events.sql_store import SqlEventStore
-from events.swap import index_ahead, swap_in
+from events.swap import drop_retired, index_ahead, swap_in
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -55,7 +57,9 @@ Progress = Callable[[int, int], None]
 
 _REBUILD_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(current_schema() || '.rm_rebuild'))")
 _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || '.rm_rebuild'))")
-_WRITE_CHUNK = 10_000  # rows per transaction when a rebuild writes its new tables
+# Rows per transaction when a rebuild writes its new tables: on SQLite each transaction
+# holds the one writer's lock, so appends wait at most one chunk (about 0.1 s).
+_WRITE_CHUNK = {"sqlite": 10_000, "postgresql": 50_000}
 
 
 def _now() -> datetime:
@@ -101,13 +105,59 @@ class Projector:
         self.applied_to = 0
         """The log position every projection has reached, as far as this process knows
         (it only grows; other processes may have applied more)."""
+        self.last_swap: tuple[float, float] | None = None
+        """When the last rebuild's swap took the lock and committed (``time.time()``)."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self, progress: Progress | None = None) -> None:
-        """Create tables, rebuild stale projections, then catch up."""
+        """Create tables, rebuild stale projections, then catch up (saying so in the log,
+        with progress, when the read models are more than a batch behind).
+
+        Nothing here reads the log beyond the checkpoints: with current read models,
+        starting costs a few queries whatever the log's size."""
         await self._ensure_started(progress)
-        await self.catch_up()
+        cps = await self.checkpoints()
+        last = await self.store.last_position()
+        start = min((c.position for c in cps), default=0)
+        if last - start <= self.batch_size:
+            await self.catch_up()
+            return
+        log.info(
+            "read models are %d events behind the log (at %d of %d): catching up",
+            last - start,
+            start,
+            last,
+        )
+        t0 = time.perf_counter()
+        logged = self._log_progress(last)
+
+        def report(position: int, _: int) -> None:
+            logged(position, last)
+            if progress is not None:
+                progress(position, last)
+
+        applied = await self.catch_up(progress=report)
+        log.info(
+            "read models caught up to position %d: %d events in %.1f s (%d applications)",
+            self.applied_to,
+            self.applied_to - start,
+            time.perf_counter() - t0,
+            applied,
+        )
+
+    @staticmethod
+    def _log_progress(last: int, every: float = 2.0) -> Progress:
+        """A ``Progress`` that logs where a catch-up is, at most every ``every`` seconds."""
+        logged = time.perf_counter()
+
+        def report(position: int, end: int) -> None:
+            nonlocal logged
+            if time.perf_counter() - logged >= every:
+                logged = time.perf_counter()
+                log.info("catching up: at position %d of %d", position, max(end, last))
+
+        return report
 
     async def _ensure_started(self, progress: Progress | None = None) -> None:
         if self._started:
@@ -161,7 +211,11 @@ class Projector:
     # --- incremental ----------------------------------------------------------------------
 
     async def catch_up(
-        self, known: Sequence[RecordedEvent] = (), *, until: int | None = None
+        self,
+        known: Sequence[RecordedEvent] = (),
+        *,
+        until: int | None = None,
+        progress: Progress | None = None,
     ) -> int:
         """Apply every event not yet applied; return how many events were applied in all.
 
@@ -190,6 +244,8 @@ class Projector:
                 if n < 0:
                     return applied
                 applied += n
+                if progress is not None:
+                    progress(self.applied_to, self.applied_to)
 
     async def _lock_checkpoints(
         self, conn: AsyncConnection, names: Sequence[str]
@@ -272,17 +328,21 @@ class Projector:
         *,
         progress: Progress | None = None,
         batch_size: int = 20_000,
-        max_rows_in_memory: int = 3_000_000,
+        max_rows_in_memory: int = 200_000,
         workers: int | None = None,
     ) -> int:
         """Rebuild projections from position 0 into fresh tables, then swap them in.
 
-        Rows are kept in memory and written to the new tables once the log is read (earlier
-        only past ``max_rows_in_memory``); the swap (apply the tail of the log, drop old,
-        rename new, create indexes, set the checkpoint) is one transaction, so queries see
-        the old tables until it commits. With ``workers`` > 1 (default: the projector's
-        ``rebuild_workers`` once the log is big enough) groups of projections are built in
-        other processes at the same time (``events.rebuild_workers``).
+        One pass over the log: rows are kept in memory and written to the new tables (no
+        secondary indexes yet) in large transactions whenever more than
+        ``max_rows_in_memory`` are held, and dropped from memory then (a later event loads
+        back only a row that was written; bounded memory). The indexes are then built once,
+        the new tables caught up to the head, and only then is the lock taken: the swap
+        (apply the few events appended meanwhile, rename, set the checkpoint) is one short
+        transaction, so queries see the old tables until it commits. With ``workers`` > 1
+        (default: the projector's ``rebuild_workers`` once the log is big enough) groups of
+        projections are built in other processes at the same time
+        (``events.rebuild_workers``).
         Returns the position the rebuilt projections reached.
         """
         wanted = set(names) if names is not None else {p.name for p in self.projections}
@@ -290,9 +350,9 @@ class Projector:
         if unknown:
             raise KeyError(f"unknown projections: {sorted(unknown)}")
         chosen = [p for p in self.projections if p.name in wanted]
-        # A rebuild holds every row in memory, millions of objects that all stay alive:
-        # the cyclic collector would walk them again at each full collection and find
-        # nothing (a third of a rebuild's time). Paused for its duration; rows and
+        # A rebuild holds many rows in memory, hundreds of thousands of objects that stay
+        # alive: the cyclic collector would walk them again at each full collection and
+        # find nothing (a third of a rebuild's time). Paused for its duration; rows and
         # envelopes are acyclic, so reference counting still frees what is dropped.
         paused = gc.isenabled()
         gc.disable()
@@ -313,6 +373,7 @@ class Projector:
         async with self._writer.begin() as conn:
             await conn.run_sync(METADATA.create_all)
             await dead_letters.clear_pending(conn, [p.name for p in chosen])
+        await drop_retired(self._writer, chosen)  # what an interrupted swap left
         wanted = self.rebuild_workers if workers is None else workers
         big = workers is not None or await self.store.last_position() >= self.parallel_from
         here, away = share(chosen, wanted if big else 1, self.store, self.engine)
@@ -335,7 +396,14 @@ class Projector:
         targets = {p.name: next_table(p.table) for p in chosen}
         types = set(self._types(chosen))
         position = min(reached.values(), default=position)
+        # Bring the new tables up to the head before taking the lock (appends went on while
+        # they were built and indexed): the swap then applies only what comes meanwhile.
+        position, reached = await self._catch_up_new(
+            chosen, spaces, targets, types, position, reached, batch_size
+        )
+        locked = time.time()
         async with self._lock, self._writer.begin() as conn:
+            locked = time.time()
             await self._ensure_checkpoints(conn, [p.name for p in chosen])
             await self._lock_checkpoints(conn, [p.name for p in chosen])
             # The tail appended while we were building, read under the lock: nothing is lost.
@@ -357,10 +425,45 @@ class Projector:
                     )
                 )
             await dead_letters.promote_pending(conn, [p.name for p in chosen])
+        self.last_swap = (locked, time.time())
+        log.info(
+            "rebuild of %s swapped in at position %d; writers held %.3f s",
+            ", ".join(p.name for p in chosen),
+            position,
+            self.last_swap[1] - locked,
+        )
+        await drop_retired(self._writer, chosen)
         last = max(reached.values(), default=position)
         if progress is not None:
             progress(max(position, last), max(position, last))
         return max(position, last)
+
+    async def _catch_up_new(
+        self,
+        chosen: Sequence[Projection],
+        spaces: dict[str, Workspace],
+        targets: dict[str, sa.Table],
+        types: set[str],
+        position: int,
+        reached: dict[str, int],
+        batch_size: int,
+    ) -> tuple[int, dict[str, int]]:
+        """Apply the log after ``position`` to the new tables, without the lock, written in
+        short transactions: (the position reached, each projection's position)."""
+        start = position
+        head = await self.store.last_position()  # what came after it is the swap's tail
+        while position < head and (
+            records := await self.store.read_all(after_position=position, limit=batch_size)
+        ):
+            envs = [Envelope.of(r) for r in records if r.type in types]
+            await self._apply_rebuild(chosen, spaces, targets, envs, after=reached)
+            position = records[-1].position
+            reached = {name: max(at, position) for name, at in reached.items()}
+        if position > start:
+            for p in chosen:
+                await self._flush(spaces[p.name], targets[p.name])
+            log.info("rebuild caught up %d events appended while it built", position - start)
+        return position, reached
 
     async def _build_away(
         self, groups: list[list[Projection]], batch_size: int, max_rows_in_memory: int
@@ -416,21 +519,33 @@ class Projector:
         # the next page on a thread meanwhile gains nothing: the reader needs the GIL for
         # every row and the projections hold it.)
         read = page_reader(self.store, self.engine, types)
+        names = ", ".join(p.name for p in chosen)
+        log.info("rebuilding %s from the log (%d events)", names, last)
+        started = time.perf_counter()
         while (page := await read(position, batch_size)) is not None:
             envs, position = page
             await self._apply_rebuild(chosen, spaces, targets, envs)
             if sum(len(ws.rows) for ws in spaces.values()) > max_rows_in_memory:
                 for p in chosen:
                     await self._flush(spaces[p.name], targets[p.name])
+                log.info("rebuilding %s: at position %d of %d", names, position, last)
             if progress is not None:
                 progress(position, max(last, position))
         # The rows go into the new tables before the swap, in short transactions: the new
         # tables are the rebuild's alone until then, and appends, catch-ups and queries
-        # carry on meanwhile (SQLite has one writer at a time). The swap then holds the
-        # lock only for the tail of the log, the renames and the indexes.
+        # carry on meanwhile (SQLite has one writer at a time). The indexes are built next,
+        # once; the swap then holds the lock only for the tail of the log and the renames.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
+        read_s = time.perf_counter() - started
         await index_ahead(self._writer, chosen)
+        log.info(
+            "rebuilt %s up to position %d: %.1f s reading and writing, %.1f s indexing",
+            names,
+            position,
+            read_s,
+            time.perf_counter() - started - read_s,
+        )
         return spaces, position
 
     async def _apply_rebuild(
@@ -464,6 +579,7 @@ class Projector:
         transaction, and drop them from memory (later events load what they need)."""
         keys, inserts = ws.take_changes()
         if not ws.complete:
+            keys = ws.stored_keys(keys)  # rows first made since the last flush are not there
             pk = target.c[ws.projection.pk]
             for chunk in chunks(keys):
                 async with self._writer.begin() as conn:
@@ -471,10 +587,16 @@ class Projector:
         if inserts:
             sql, tuples = insert_plan(target, inserts, self.engine.dialect)
             del inserts
-            for chunk in chunks(tuples, _WRITE_CHUNK):
+            copy = not self._sqlite
+            for chunk in chunks(tuples, _WRITE_CHUNK.get(self.engine.dialect.name, 10_000)):
                 try:
                     async with self._writer.begin() as conn:
-                        await conn.exec_driver_sql(sql, list(chunk))
+                        if copy:
+                            await copy_rows(conn, target, chunk)
+                        else:
+                            await conn.exec_driver_sql(sql, list(chunk))
+                    if self._sqlite:  # one writer: let a waiting append have its turn
+                        await asyncio.sleep(0.005)
                 except TRANSIENT:
                     raise
                 except Exception:

@@ -1,8 +1,16 @@
-"""Swapping a rebuilt read-model table in: its indexes built ahead (PostgreSQL) or at the
-swap (SQLite, which cannot rename an index), renamed to their canonical names."""
+"""Swapping a rebuilt read-model table in, holding writers only for renames.
+
+The new table's indexes are built ahead, before the swap takes the lock. PostgreSQL builds
+them under ``__next`` names and renames them at the swap. SQLite cannot rename an index:
+it builds each under its canonical name when that is free, else under the ``__next``
+name (the old table still holds the canonical one), so successive rebuilds alternate.
+SQLite also sets the old table aside at the swap (a rename) and drops it after the swap
+has committed (``drop_retired``): dropping a big table frees every page, which would
+hold writers for seconds."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,15 +26,20 @@ async def swap_in(conn: AsyncConnection, p: Projection, target: sa.Table) -> Non
     """Replace ``p``'s table with ``target`` (its rebuilt ``__next`` table) in ``conn``'s
     transaction: drop, rename, and the indexes under their canonical names."""
     table = p.table
-    await conn.run_sync(table.drop, checkfirst=True)
     prep = conn.dialect.identifier_preparer
+    if conn.dialect.name == "sqlite":
+        retired = prep.quote(retired_name(table.name))
+        await conn.execute(sa.text(f"DROP TABLE IF EXISTS {retired}"))  # an interrupted swap's
+        if await _sqlite_has(conn, "table", table.name):
+            await conn.execute(sa.text(f"ALTER TABLE {prep.quote(table.name)} RENAME TO {retired}"))
+        await conn.execute(
+            sa.text(f"ALTER TABLE {prep.quote(target.name)} RENAME TO {prep.quote(table.name)}")
+        )
+        return
+    await conn.run_sync(table.drop, checkfirst=True)
     await conn.execute(
         sa.text(f"ALTER TABLE {prep.quote(target.name)} RENAME TO {prep.quote(table.name)}")
     )
-    if conn.dialect.name == "sqlite":  # SQLite cannot rename an index: built here, under the lock
-        for index in table.indexes:
-            await conn.run_sync(index.create)
-        return
     # PostgreSQL keeps index names across a table rename; give the primary key and the
     # indexes built ahead (``index_ahead``) their canonical names, so the next rebuild
     # can use the ``__next`` names again.
@@ -39,17 +52,74 @@ async def swap_in(conn: AsyncConnection, p: Projection, target: sa.Table) -> Non
 
 
 async def index_ahead(writer: AsyncEngine, chosen: Sequence[Projection]) -> None:
-    """On PostgreSQL, index the new tables before the swap (under ``__next`` names), so the
-    swap holds its locks (which block queries of the old tables there) only for the drops
-    and renames."""
-    if writer.dialect.name == "sqlite":
-        return
+    """Index the new tables before the swap, one index per transaction, so the swap holds
+    its locks (writers on SQLite; queries of the old tables on PostgreSQL) only for the
+    renames."""
+    sqlite = writer.dialect.name == "sqlite"
     for p in chosen:
         target = next_table(p.table)
         for ix in p.table.indexes:
-            ahead = sa.Index(ahead_name(str(ix.name)), *_retarget(ix, target), unique=ix.unique)
             async with writer.begin() as conn:
+                name = ahead_name(str(ix.name))
+                if sqlite and not await _sqlite_has(conn, "index", str(ix.name)):
+                    name = str(ix.name)
+                ahead = sa.Index(name, *_retarget(ix, target), unique=ix.unique)
                 await conn.run_sync(ahead.create)
+
+
+async def drop_retired(
+    writer: AsyncEngine, chosen: Sequence[Projection], *, rows: int = 20_000, pause: float = 0.02
+) -> None:
+    """Drop the tables a SQLite swap set aside, after it, in short transactions: their
+    indexes one by one, their rows ``rows`` at a time (by rowid), then the empty table.
+
+    One ``DROP TABLE`` of a million rows frees every page in one transaction and held
+    writers for over ten seconds; between these small ones, a waiting writer gets its turn
+    (``pause``: SQLite's busy handler retries on a timer, so one taken back at once could
+    starve it)."""
+    if writer.dialect.name != "sqlite":
+        return
+    prep = writer.dialect.identifier_preparer
+    for p in chosen:
+        name = retired_name(p.table.name)
+        async with writer.connect() as conn:
+            if not await _sqlite_has(conn, "table", name):
+                continue
+            found = await conn.execute(
+                sa.text(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
+                    "AND sql IS NOT NULL"
+                ),
+                {"t": name},
+            )
+            indexes = [str(n) for n in found.scalars()]
+        table = prep.quote(name)
+        for index in indexes:
+            async with writer.begin() as conn:
+                await conn.execute(sa.text(f"DROP INDEX IF EXISTS {prep.quote(index)}"))
+            await asyncio.sleep(pause)
+        retired = sa.table(name)
+        rowid: sa.ColumnElement[int] = sa.literal_column("rowid")
+        while True:
+            async with writer.begin() as conn:
+                first = await conn.scalar(sa.select(sa.func.min(rowid)).select_from(retired))
+                if first is None:
+                    await conn.execute(sa.text(f"DROP TABLE {table}"))
+                    break
+                await conn.execute(sa.delete(retired).where(rowid < first + rows))
+            await asyncio.sleep(pause)
+
+
+def retired_name(table_name: str) -> str:
+    return f"{table_name}__old"
+
+
+async def _sqlite_has(conn: AsyncConnection, kind: str, name: str) -> bool:
+    found = await conn.execute(
+        sa.text("SELECT 1 FROM sqlite_master WHERE type = :kind AND name = :name"),
+        {"kind": kind, "name": name},
+    )
+    return found.first() is not None
 
 
 def ahead_name(index_name: str) -> str:

@@ -209,20 +209,34 @@ class Workspace:
         self.probed: set[Lookup] = set()
         self.dirty: set[object] = set()
         self.applied = 0
+        self.stored: dict[str, set[object]] | None = None
+        """After a rebuild's workspace has written and forgotten its rows: every lookup
+        value those rows had, per column. A lookup outside these sets was never in the
+        table, so it is known absent without a query (``missing``)."""
 
     def missing(self, envelopes: Iterable[Envelope]) -> dict[str, set[object]]:
         """Lookups the events need that this workspace cannot answer yet."""
         wanted: dict[str, set[object]] = {}
         if self.complete:
             return wanted
+        stored = self.stored
         for env in envelopes:
             entry = self.projection.handlers.get(env.type)
             if entry is None:
                 continue
             for col, value in entry[1](env):
+                if stored is not None and value not in stored[col]:
+                    continue  # never written: absent, unless held (then not missing either)
                 if value not in self.index[col] and (col, value) not in self.probed:
                     wanted.setdefault(col, set()).add(value)
         return wanted
+
+    def stored_keys(self, keys: Iterable[object]) -> list[object]:
+        """Those of ``keys`` (primary keys) whose rows may be in the table already."""
+        if self.stored is None:
+            return list(keys)
+        written = self.stored[self.projection.pk]
+        return [k for k in keys if k in written]
 
     def load(self, wanted: dict[str, set[object]], rows: Iterable[Row]) -> None:
         for col, values in wanted.items():
@@ -261,7 +275,15 @@ class Workspace:
                 self.dirty.add(new_pk)
 
     def forget(self) -> None:
-        """Drop the rows held (after writing them): from now on lookups go to the table."""
+        """Drop the rows held (after writing them): from now on lookups go to the table.
+
+        A workspace that held every row (a rebuild's) remembers the lookup values of what
+        it wrote, so later lookups query the table only for rows that can be there."""
+        if self.complete or self.stored is not None:
+            stored = self.stored or {c: set() for c in self.projection.lookups}
+            for col, values in self.index.items():  # the lookups of every live row held
+                stored[col].update(values)
+            self.stored = stored
         self.complete = False
         self.rows = {}
         self.index = {c: {} for c in self.projection.lookups}
