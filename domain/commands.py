@@ -172,4 +172,15 @@ PersonCommand = (
 MentorshipCommand = StartMentorship | EndMentorship
 """Commands decided against two streams by ``decide_mentorship``."""
 
-Command = PersonCommand | MentorshipCommand | PublishLadder
+@dataclass(frozen=True, slots=True)
+class ErasePersonalData:
+    """Erase a person's personal data (``domain.personal_data.decide_erasure``)."""
+
+    person_id: UUID
+    reason: str
+    """A code of ``domain.personal_data.ERASURE_REASONS``."""
+    reference: str | None = None
+    """An optional non-personal reference (a ticket id)."""
+
+
+Command = PersonCommand | MentorshipCommand | PublishLadder | ErasePersonalData

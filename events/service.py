@@ -31,6 +31,7 @@ from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
 from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship
+from domain.personal_data import PersonalDataAlreadyErased, decide_erasure
 from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
 from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
@@ -127,6 +128,9 @@ class CareerService:
         self._today = today or (lambda: datetime.now(UTC).date())
         self._after_append = after_append
         self._ladders: tuple[int, dict[str, Ladder]] | None = None
+        self.on_erased: Callable[[UUID], Awaitable[None]] | None = None
+        """Awaited after an erasure is recorded (and when one is asked for again): destroys
+        the person's key and scrubs the read models (``events.erasure``)."""
 
     # -- reading what decisions need --------------------------------------------------
 
@@ -193,6 +197,14 @@ class CareerService:
         ``WrongExpectedVersion`` on a conflict with ``expected_version`` (or when the
         retries run out); nothing is written then.
         """
+        result = await self._execute(command, metadata, expected_version)
+        if isinstance(command, c.ErasePersonalData) and self.on_erased is not None:
+            await self.on_erased(command.person_id)
+        return result
+
+    async def _execute(
+        self, command: Command, metadata: Metadata | None, expected_version: int | None
+    ) -> CommandResult:
         meta = metadata or Metadata()
         if (replay := await self._replay(meta)) is not None:
             return replay
@@ -202,6 +214,11 @@ class CareerService:
                 appends = await self._decide(command, expected_version)
                 refuse_unstorable(appends)
                 appended = await self.store.write(appends, metadata=meta)
+            except PersonalDataAlreadyErased:
+                # The first erasure may have stopped before its key was destroyed.
+                if isinstance(command, c.ErasePersonalData) and self.on_erased is not None:
+                    await self.on_erased(command.person_id)
+                raise
             except LadderError:
                 # An identical request may have won the race since the check above: its
                 # result is this request's result, not a refusal.
@@ -289,6 +306,11 @@ class CareerService:
             return [ladder_append, *await self._level_moves(events)]
         if isinstance(command, c.StartMentorship | c.EndMentorship):
             return await self._decide_mentorship(command, ctx, expected_version)
+        if isinstance(command, c.ErasePersonalData):
+            state, version = await self.load_person(command.person_id)
+            erased = decide_erasure(state, command, ctx.today)
+            expected = version if expected_version is None else expected_version
+            return [StreamAppend(person_stream(command.person_id), [encode(erased)], expected)]
         person_id = command.person_id
         state, version = await self.load_person(person_id)
         events = decide(state, command, ctx)
