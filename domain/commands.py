@@ -172,6 +172,7 @@ PersonCommand = (
 MentorshipCommand = StartMentorship | EndMentorship
 """Commands decided against two streams by ``decide_mentorship``."""
 
+
 @dataclass(frozen=True, slots=True)
 class ErasePersonalData:
     """Erase a person's personal data (``domain.personal_data.decide_erasure``)."""

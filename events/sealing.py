@@ -185,7 +185,9 @@ class Sealer:
             return list(appends)
         await self._load(subjects, create=True)
         return [
-            StreamAppend(part.stream, [self._seal_event(e) for e in part.events], part.expected_version)
+            StreamAppend(
+                part.stream, [self._seal_event(e) for e in part.events], part.expected_version
+            )
             for part in appends
         ]
 
@@ -308,10 +310,16 @@ class Sealer:
         if absent and create:
             now = datetime.now(UTC)
             rows = [
-                {"subject": s, "wrapped": self._wrap_key(s, AESGCM.generate_key(256)), "created_at": now}
+                {
+                    "subject": s,
+                    "wrapped": self._wrap_key(s, AESGCM.generate_key(256)),
+                    "created_at": now,
+                }
                 for s in absent
             ]
-            insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(K)
+            insert = (
+                postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+            )(K)
             async with self.engine.begin() as conn:
                 await conn.execute(insert.on_conflict_do_nothing(index_elements=["subject"]), rows)
             found.update(await self._fetch(absent))  # another process may have won the race
@@ -324,7 +332,9 @@ class Sealer:
         async with self.engine.connect() as conn:
             for i in range(0, len(subjects), 500):
                 chunk = subjects[i : i + 500]
-                rows = await conn.execute(sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(chunk)))
+                rows = await conn.execute(
+                    sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(chunk))
+                )
                 out.update({r[0]: (None if r[1] is None else bytes(r[1])) for r in rows})
         return out
 
@@ -334,7 +344,9 @@ class Sealer:
 
     def _unwrap_key(self, subject: str, wrapped: bytes) -> bytes:
         try:
-            return self._wrap().decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.encode())
+            return self._wrap().decrypt(
+                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.encode()
+            )
         except InvalidTag as exc:
             raise MasterKeyError(
                 "the data keys were wrapped by another master key (check LADDER_MASTER_KEY)"
@@ -353,7 +365,9 @@ class Sealer:
             )
             destroyed = bool(result.rowcount)
             if not destroyed:
-                insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(K)
+                insert = (
+                    postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+                )(K)
                 await conn.execute(
                     insert.on_conflict_do_nothing(index_elements=["subject"]),
                     [{"subject": subject, "wrapped": None, "created_at": now, "erased_at": now}],
@@ -372,4 +386,6 @@ def _subjects(type_name: str, data: Mapping[str, Any]) -> set[str]:
     fields = PERSONAL_FIELDS.get(type_name)
     if fields is None:
         return set()
-    return {str(data.get(subject)) for name, subject in fields.items() if data.get(name) is not None}
+    return {
+        str(data.get(subject)) for name, subject in fields.items() if data.get(name) is not None
+    }

@@ -31,8 +31,8 @@ from domain.events import DomainEvent, LadderPublished
 from domain.ladder import Ladder
 from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship
-from domain.personal_data import PersonalDataAlreadyErased, decide_erasure
 from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
+from domain.personal_data import PersonalDataAlreadyErased, decide_erasure
 from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState

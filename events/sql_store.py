@@ -40,8 +40,8 @@ from events.port import (
     VerifyResult,
 )
 from events.rows import decode_rows
-from events.sealing import Sealer
 from events.schema import events_table as T
+from events.sealing import Sealer
 from events.sqlite_io import BeforeCommit, SqliteReader, SqliteWriter
 from events.upcasting import UpcasterRegistry, default_upcasters
 from events.verify import ChainVerifier, StoredRow
