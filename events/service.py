@@ -32,7 +32,7 @@ from domain.ladder import Ladder
 from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship
 from domain.org_chart import MAX_CHAIN, check_manager, manager_named, manager_on
-from domain.personal_data import PersonalDataAlreadyErased, decide_erasure
+from domain.personal_data import PersonalDataAlreadyErased
 from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
@@ -306,11 +306,6 @@ class CareerService:
             return [ladder_append, *await self._level_moves(events)]
         if isinstance(command, c.StartMentorship | c.EndMentorship):
             return await self._decide_mentorship(command, ctx, expected_version)
-        if isinstance(command, c.ErasePersonalData):
-            state, version = await self.load_person(command.person_id)
-            erased = decide_erasure(state, command, ctx.today)
-            expected = version if expected_version is None else expected_version
-            return [StreamAppend(person_stream(command.person_id), [encode(erased)], expected)]
         person_id = command.person_id
         state, version = await self.load_person(person_id)
         events = decide(state, command, ctx)
