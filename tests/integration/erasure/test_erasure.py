@@ -277,3 +277,35 @@ async def test_nothing_of_an_erased_person_is_left_in_the_database(
     )
     for secret in SECRETS:
         assert secret not in text, secret
+
+
+async def test_an_export_carries_ciphertext_and_keys_and_imports_with_the_erasure(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    from events.db import create_engine
+    from events.migrate import migrate
+    from events.sql_store import SqlEventStore
+    from events.transfer import export_log, import_log, keys_path
+
+    zen, bob = await _story(runtime)
+    await _erase(runtime, zen)
+    target = tmp_path / "log.jsonl"
+    await export_log(runtime.engine, target)
+    exported = target.read_bytes() + keys_path(target).read_bytes()
+    for secret in (*SECRETS, b"Bob Other"):
+        assert secret not in exported, secret
+    url = f"sqlite+aiosqlite:///{tmp_path / 'imported.db'}"
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        await import_log(engine, target)
+        store = SqlEventStore(engine)
+        try:
+            assert (await store.verify()).ok
+            erased = await store.read_stream(f"person-{zen}")
+            kept = await store.read_stream(f"person-{bob}")
+            assert erased[0].data["name"] == "" and kept[0].data["name"] == "Bob Other"
+        finally:
+            await store.close()
+    finally:
+        await engine.dispose()
