@@ -305,27 +305,36 @@ class Sealer:
         wanted = [s for s in subjects if s not in self._keys]
         if not wanted:
             return
-        found = await self._fetch(wanted)
-        absent = [s for s in wanted if s not in found]
-        if absent and create:
-            now = datetime.now(UTC)
-            rows = [
-                {
-                    "subject": s,
-                    "wrapped": self._wrap_key(s, AESGCM.generate_key(256)),
-                    "created_at": now,
-                }
-                for s in absent
-            ]
-            insert = (
-                postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-            )(K)
-            async with self.engine.begin() as conn:
-                await conn.execute(insert.on_conflict_do_nothing(index_elements=["subject"]), rows)
-            found.update(await self._fetch(absent))  # another process may have won the race
+        found = await (self._create(wanted) if create else self._fetch(wanted))
         for s in wanted:
             wrapped = found.get(s)
             self._keys[s] = None if wrapped is None else AESGCM(self._unwrap_key(s, wrapped))
+
+    async def _create(self, subjects: Sequence[str]) -> dict[str, bytes | None]:
+        """The subjects' keys, made for those that have none (a tombstone stays one)."""
+        now = datetime.now(UTC)
+        wrapped = [self._wrap_key(s, AESGCM.generate_key(256)) for s in subjects]
+        if self.engine.dialect.name == "postgresql":
+            async with self.engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                rows = await raw.fetch(_CREATE_PG, list(subjects), wrapped, [now] * len(wrapped))
+            found: dict[str, bytes | None] = {r[0]: _bytes(r[1]) for r in rows}
+        else:
+            rows_in = [
+                {"subject": s, "wrapped": w, "created_at": now}
+                for s, w in zip(subjects, wrapped, strict=True)
+            ]
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    sqlite.insert(K).on_conflict_do_nothing(index_elements=["subject"]), rows_in
+                )
+                result = await conn.execute(
+                    sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(subjects))
+                )
+                found = {r[0]: _bytes(r[1]) for r in result}
+        if len(found) < len(subjects):  # made meanwhile by another process (PostgreSQL)
+            found.update(await self._fetch([s for s in subjects if s not in found]))
+        return found
 
     async def _fetch(self, subjects: Sequence[str]) -> dict[str, bytes | None]:
         out: dict[str, bytes | None] = {}
@@ -335,7 +344,7 @@ class Sealer:
                 rows = await conn.execute(
                     sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(chunk))
                 )
-                out.update({r[0]: (None if r[1] is None else bytes(r[1])) for r in rows})
+                out.update({r[0]: _bytes(r[1]) for r in rows})
         return out
 
     def _wrap_key(self, subject: str, key: bytes) -> bytes:
@@ -380,6 +389,23 @@ class Sealer:
 
 
 _PENDING = object()
+
+# One round trip on PostgreSQL: insert the keys that are missing, and return every wanted
+# key (those already there from the statement's snapshot, the new ones from RETURNING).
+# The commit does not wait for its own WAL flush: the WAL is written in order, so the
+# commit of the first event sealed with a new key makes that key durable too.
+_CREATE_PG = (
+    "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), "
+    "ins AS (INSERT INTO data_keys (subject, wrapped, created_at) "
+    "SELECT * FROM unnest($1::text[], $2::bytea[], $3::timestamptz[]) "
+    "ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped) "
+    "SELECT k.subject, k.wrapped FROM data_keys AS k, cfg WHERE k.subject = ANY($1::text[]) "
+    "UNION ALL SELECT ins.subject, ins.wrapped FROM ins, cfg"
+)
+
+
+def _bytes(value: object) -> bytes | None:
+    return None if value is None else bytes(value)  # type: ignore[arg-type]
 
 
 def _subjects(type_name: str, data: Mapping[str, Any]) -> set[str]:
