@@ -1,4 +1,4 @@
-"""``ladder erase PERSON_ID --reason CODE`` and ``ladder master-key``.
+"""``ladder erase PERSON_ID --reason CODE``, ``ladder reseal --to URL``, ``ladder master-key``.
 
 ``erase`` records a ``PersonalDataErased`` (as HR would with ``erasePersonalData``),
 destroys the person's data key and rebuilds the read models (``events.erasure``).
@@ -19,6 +19,7 @@ from domain import commands as c
 from domain.errors import InvalidInput, PersonNotFound
 from domain.personal_data import ERASURE_REASONS, PersonalDataAlreadyErased
 from events.port import Metadata
+from events.reseal import ResealReport
 from events.sealing import new_master_key
 
 
@@ -70,3 +71,42 @@ def master_key_command() -> None:
 def register(app: typer.Typer) -> None:
     app.command("erase", rich_help_panel="Run")(erase_command)
     app.command("master-key", rich_help_panel="Develop")(master_key_command)
+    app.command("reseal", rich_help_panel="Run")(reseal_command)
+
+
+def reseal_command(
+    to: Annotated[str, typer.Option("--to", help="URL of an empty database for the copy.")],
+    url: DatabaseUrl = None,
+) -> None:
+    """Copy a log written before sealing into a new database with its personal data
+    sealed, then check both hold the same events (docs/audit.md: what does not carry over)."""
+    source_url = database_url(url)
+    report, difference = run(_reseal(source_url, to))
+    if difference is not None:
+        fail(f"the copy differs from the log: {difference}", Exit.VERIFY_FAILED)
+    out.print(
+        f"resealed {report.events} events in {report.appends} appends; the copy holds the "
+        "same events, opened (hashes and checkpoints are new: sign a new checkpoint)",
+        markup=False,
+    )
+
+
+async def _reseal(source_url: str, target_url: str) -> tuple[ResealReport, str | None]:
+    from events.db import create_engine, normalize_url
+    from events.migrate import migrate
+    from events.reseal import compare, reseal
+    from events.sql_store import SqlEventStore
+
+    source_engine = create_engine(source_url)
+    target_engine = create_engine(normalize_url(target_url))
+    source = SqlEventStore(source_engine)
+    target = SqlEventStore(target_engine)
+    try:
+        await migrate(target_engine)
+        report = await reseal(source, target_engine)
+        return report, await compare(source, target)
+    finally:
+        await source.close()
+        await target.close()
+        await source_engine.dispose()
+        await target_engine.dispose()
