@@ -40,9 +40,11 @@ async def test_an_old_plaintext_log_reads_and_reseals_into_an_equivalent_sealed_
         metadata=Metadata(actor_id="hr", idempotency_key="k-1"),
     )  # fmt: skip
     copies = [
-        StreamAppend(f"person-{who}", [NewEvent("MentorshipStarted", {**started, "person_id": str(who)})])
-        for who in (mentor, pid)
-    ]  # fmt: skip
+        StreamAppend(
+            f"person-{w}", [NewEvent("MentorshipStarted", {**started, "person_id": str(w)})]
+        )
+        for w in (mentor, pid)
+    ]
     await old.write(copies, metadata=Metadata(actor_id="hr"))
     reader = SqlEventStore(old_engine)  # a sealing store reads old plaintext as it is
     assert (await reader.read_stream(f"person-{pid}"))[0].data["name"] == NAME
