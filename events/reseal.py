@@ -79,6 +79,9 @@ async def _copy(
         for group in ready:
             clock[:] = [group[0].recorded_at]
             await target.write(_parts(group), metadata=_metadata(group[0]))
+            for e in group:  # an erasure stays one: the copy seals nothing new for them
+                if e.type == "PersonalDataErased" and target.sealer is not None:
+                    await target.sealer.erase(str(e.data["person_id"]))
             count, appends = count + len(group), appends + 1
         if page:
             after = page[-1].position

@@ -405,7 +405,7 @@ _CREATE_PG = (
 
 
 def _bytes(value: object) -> bytes | None:
-    return None if value is None else bytes(value)  # type: ignore[arg-type]
+    return None if value is None else bytes(value)  # type: ignore[call-overload]
 
 
 def _subjects(type_name: str, data: Mapping[str, Any]) -> set[str]:

@@ -4,6 +4,7 @@ erased, the audit trail still verifies, subscribers hear the erasure."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -60,7 +61,7 @@ async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def _erase(client: httpx.AsyncClient, person: str) -> dict[str, object]:
+async def _erase(client: httpx.AsyncClient, person: str) -> dict[str, Any]:
     return await run_mutation(
         client,
         "erasePersonalData",

@@ -267,7 +267,7 @@ async def test_nothing_of_an_erased_person_is_left_in_the_database(
                 )
             )
         ).scalars()
-        dump = []
+        dump: list[str] = []
         for name in list(names):
             rows = await conn.execute(sa.text(f'SELECT t::text FROM "{name}" AS t'))
             dump.extend(rows.scalars())
