@@ -324,14 +324,23 @@ class Sealer:
                 {"subject": s, "wrapped": w, "created_at": now}
                 for s, w in zip(subjects, wrapped, strict=True)
             ]
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    sqlite.insert(K).on_conflict_do_nothing(index_elements=["subject"]), rows_in
-                )
-                result = await conn.execute(
-                    sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(subjects))
-                )
-                found = {r[0]: _bytes(r[1]) for r in result}
+            async with self.engine.connect() as conn:
+                # No fsync of its own (as on PostgreSQL): the WAL is written in order, so
+                # the commit of the first event sealed with a new key syncs the key too.
+                driver: Any = (await conn.get_raw_connection()).driver_connection
+                await driver.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    async with conn.begin():
+                        await conn.execute(
+                            sqlite.insert(K).on_conflict_do_nothing(index_elements=["subject"]),
+                            rows_in,
+                        )
+                        result = await conn.execute(
+                            sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(subjects))
+                        )
+                        found = {r[0]: _bytes(r[1]) for r in result}
+                finally:
+                    await driver.execute("PRAGMA synchronous = FULL")
         if len(found) < len(subjects):  # made meanwhile by another process (PostgreSQL)
             found.update(await self._fetch([s for s in subjects if s not in found]))
         return found
