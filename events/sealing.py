@@ -65,6 +65,8 @@ def configure_master_key(key: str | bytes | None) -> None:
     settings call this at start); None falls back to the environment or the dev file."""
     global _configured
     _configured = None if key is None else (key if isinstance(key, bytes) else parse_key(key))
+    if _configured is not None:  # worker processes (a parallel rebuild) read it from here
+        os.environ[MASTER_KEY_ENV] = base64.b64encode(_configured).decode()
 
 
 def parse_key(text: str) -> bytes:
