@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,13 +107,15 @@ def master_key_for(url: URL) -> bytes:
     path = dev_key_path(url)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it meanwhile
-            pass
-        else:
             with os.fdopen(fd, "w") as out:
                 out.write(new_master_key() + "\n")
+            # Whole or not at all, and the first process to get there wins.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
     return parse_key(path.read_text())
 
 
