@@ -43,6 +43,7 @@ from domain.personal_data import NESTED_FIELDS, PERSONAL_FIELDS
 from events.errors import StoreError
 from events.port import NewEvent, StreamAppend
 from events.schema import data_keys_table as K
+from events.sqlite_io import sqlite_text
 
 log = logging.getLogger(__name__)
 
@@ -326,29 +327,33 @@ class Sealer:
                 rows = await raw.fetch(_CREATE_PG, list(subjects), wrapped, [now] * len(wrapped))
             found: dict[str, bytes | None] = {r[0]: _bytes(r[1]) for r in rows}
         else:
-            rows_in = [
-                {"subject": s, "wrapped": w, "created_at": now}
-                for s, w in zip(subjects, wrapped, strict=True)
-            ]
-            async with self.engine.connect() as conn:
-                # No fsync of its own (as on PostgreSQL): the WAL is written in order, so
-                # the commit of the first event sealed with a new key syncs the key too.
-                driver: Any = (await conn.get_raw_connection()).driver_connection
-                await driver.execute("PRAGMA synchronous = NORMAL")
-                try:
-                    async with conn.begin():
-                        await conn.execute(
-                            sqlite.insert(K).on_conflict_do_nothing(index_elements=["subject"]),
-                            rows_in,
-                        )
-                        result = await conn.execute(
-                            sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(subjects))
-                        )
-                        found = {r[0]: _bytes(r[1]) for r in result}
-                finally:
-                    await driver.execute("PRAGMA synchronous = FULL")
-        if len(found) < len(subjects):  # made meanwhile by another process (PostgreSQL)
+            found = {}
+            for i in range(0, len(subjects), 300):  # within SQLite's bound parameters
+                found.update(await self._create_sqlite(subjects[i : i + 300], wrapped[i : i + 300]))
+        if len(found) < len(subjects):  # keys (or tombstones) made before, or meanwhile
             found.update(await self._fetch([s for s in subjects if s not in found]))
+        return found
+
+    async def _create_sqlite(
+        self, subjects: Sequence[str], wrapped: Sequence[bytes]
+    ) -> dict[str, bytes | None]:
+        now = sqlite_text(datetime.now(UTC))
+        marks = ", ".join(["(?, ?, ?)"] * len(subjects))
+        params: list[Any] = []
+        for subject, key in zip(subjects, wrapped, strict=True):
+            params += [subject, key, now]
+        async with self.engine.connect() as conn:
+            # One statement, in autocommit, without an fsync of its own (as on
+            # PostgreSQL): the WAL is written in order, so the commit of the first event
+            # sealed with a new key syncs the key too.
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            await driver.execute("PRAGMA synchronous = NORMAL")
+            try:
+                cursor = await driver.execute(_CREATE_SQLITE.format(marks), params)
+                found = {r[0]: _bytes(r[1]) for r in await cursor.fetchall()}
+                await cursor.close()
+            finally:
+                await driver.execute("PRAGMA synchronous = FULL")
         return found
 
     async def _fetch(self, subjects: Sequence[str]) -> dict[str, bytes | None]:
@@ -416,6 +421,12 @@ _CREATE_PG = (
     "ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped) "
     "SELECT k.subject, k.wrapped FROM data_keys AS k, cfg WHERE k.subject = ANY($1::text[]) "
     "UNION ALL SELECT ins.subject, ins.wrapped FROM ins, cfg"
+)
+
+# The keys that are missing, inserted; RETURNING gives only those (the rest are fetched).
+_CREATE_SQLITE = (
+    "INSERT INTO data_keys (subject, wrapped, created_at) VALUES {} "
+    "ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped"
 )
 
 
