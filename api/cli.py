@@ -17,6 +17,7 @@ from api import (
     cli_audit,
     cli_demo,
     cli_documents,
+    cli_erasure,
     cli_exports,
     cli_keys,
     cli_ops,
@@ -94,6 +95,7 @@ cli_audit.register(app)
 cli_keys.register(app)
 cli_proofs.register(app)
 cli_transfer.register(app)
+cli_erasure.register(app)
 app.command(rich_help_panel="Develop")(token)
 app.command(rich_help_panel="Develop")(schema)
 

@@ -30,6 +30,7 @@ from events.projections import ALL
 from events.projector import Projector
 from events.publisher import check_tail, read_checkpoint_log
 from events.readmodels.tables import METADATA
+from events.sealing import configure_master_key
 from events.sql_store import SqlEventStore
 from events.tlog import CheckpointError, NoteSigner
 
@@ -66,6 +67,9 @@ def serve(
     settings = guard(get_settings)
     if (reason := settings.insecure()) is not None:
         fail(f"refusing to serve in production: {reason}", Exit.INSECURE)
+    if (reason := settings.master_key_problem()) is not None:
+        fail(f"refusing to serve: {reason}", Exit.INSECURE)
+    configure_master_key(settings.master_key)
     db = database_url(url)
     backend = guard(lambda: _backend(db))
     if workers > 1 and backend != "postgresql":

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # 0: every append waits for its checkpoint. N > 0: the relaxed mode, one checkpoint
     # every N ms, appends acknowledged up to N ms before one covers them.
     checkpoint_interval_ms: int = Field(default=0, ge=0)
+    # Base64 of 32 random bytes: wraps the per-person keys of personal data
+    # (``events.sealing``). Required to serve in production; in development, when unset, a
+    # key file is made beside the SQLite database (or under ~/.local/state/ladder).
+    master_key: str | None = None
 
     _split_origins = field_validator(
         "cors_origins", "ws_allowed_origins", "token_verify_secrets", mode="before"
@@ -111,6 +115,24 @@ class Settings(BaseSettings):
                 return f"{name} is the development secret (anyone can mint tokens with it)"
             if len(secret.encode()) < MIN_SECRET_BYTES:
                 return f"{name} is shorter than {MIN_SECRET_BYTES} bytes"
+        return None
+
+    def master_key_problem(self) -> str | None:
+        """Why the master key stops ``ladder serve`` (one line), or None: malformed
+        anywhere, or missing in production."""
+        if self.master_key is None:
+            if self.env == "production":
+                return (
+                    "LADDER_MASTER_KEY is not set: personal data needs it in production "
+                    "(make one with `ladder master-key`)"
+                )
+            return None
+        from events.sealing import MasterKeyError, parse_key
+
+        try:
+            parse_key(self.master_key)
+        except MasterKeyError as exc:
+            return f"LADDER_MASTER_KEY is unusable: {exc}"
         return None
 
     @property

@@ -153,6 +153,17 @@ class PublishLadder:
     people are on: they are moved to the new key on the publish date (``LevelMapped``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ErasePersonalData:
+    """Erase a person's personal data (``domain.personal_data.decide_erasure``)."""
+
+    person_id: UUID
+    reason: str
+    """A code of ``domain.personal_data.ERASURE_REASONS``."""
+    reference: str | None = None
+    """An optional non-personal reference (a ticket id)."""
+
+
 PersonCommand = (
     HirePerson
     | RecordPromotion
@@ -166,10 +177,12 @@ PersonCommand = (
     | ChangeManager
     | CorrectEvent
     | RescindEvent
+    | ErasePersonalData
 )
 """Commands decided against one person's stream by ``decide``."""
 
 MentorshipCommand = StartMentorship | EndMentorship
 """Commands decided against two streams by ``decide_mentorship``."""
+
 
 Command = PersonCommand | MentorshipCommand | PublishLadder

@@ -150,6 +150,8 @@ class MentorshipCorrected:
     """``MentorshipStarted`` or ``MentorshipEnded``."""
     changes: dict[str, Any]
     reason: str
+    mentee_id: UUID | None = None
+    """The mentee, whose data the goals and outcome are (``domain.personal_data``)."""
     event_id: UUID = field(default_factory=uuid4)
 
 
@@ -278,6 +280,23 @@ class EventRescinded:
     event_id: UUID = field(default_factory=uuid4)
 
 
+# --- personal data ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalDataErased:
+    """The person's personal data was erased (crypto-shredded): their data key is gone,
+    so the personal fields of their events (``domain.personal_data``) can no longer be
+    read. Holds no personal data itself: ``reason`` is a code of
+    ``domain.personal_data.ERASURE_REASONS`` and ``reference`` an optional ticket id."""
+
+    person_id: UUID
+    effective_on: date
+    reason: str
+    reference: str | None = None
+    event_id: UUID = field(default_factory=uuid4)
+
+
 # --- ladders ----------------------------------------------------------------------------
 
 
@@ -315,6 +334,7 @@ PersonEvent = (
     | LevelMapped
     | EventCorrected
     | EventRescinded
+    | PersonalDataErased
 )
 """Any event of a ``person-<uuid>`` stream."""
 
@@ -338,6 +358,7 @@ PERSON_EVENT_TYPES: tuple[type[PersonEvent], ...] = (
     EventCorrected,
     EventRescinded,
     MentorshipCorrected,
+    PersonalDataErased,
 )
 
 CAREER_FACT_TYPES: tuple[type[PersonEvent], ...] = (

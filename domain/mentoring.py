@@ -211,6 +211,7 @@ def decide_mentorship_correction(
                 target_type=kind,
                 changes=dict(c.changes),
                 reason=reason,
+                mentee_id=mentee.person_id,
             )
         ]
 

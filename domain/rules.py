@@ -17,6 +17,7 @@ from domain.career import Career
 from domain.checks import DecisionContext
 from domain.corrections import decide_correction, decide_rescind
 from domain.ladder import Ladder, Level
+from domain.personal_data import decide_erasure
 from domain.readiness import LEADERSHIP_MONTHS, months_between, unmet_requirements
 from domain.state import PersonState
 
@@ -52,6 +53,8 @@ def decide(
             return [decide_correction(state, command, ctx)]
         case cmd.RescindEvent():
             return [decide_rescind(state, command, ctx)]
+        case cmd.ErasePersonalData():
+            return [decide_erasure(state, command, ctx.today)]
     raise TypeError(f"decide does not take {type(command).__name__}")
 
 

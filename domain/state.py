@@ -44,6 +44,8 @@ class PersonState:
     mentorship_events: tuple[MentorshipEvent, ...] = ()
     version: int = 0
     """How many events were folded into this state."""
+    erased: bool = False
+    """The person's personal data was erased (``PersonalDataErased``)."""
 
     # --- derived ------------------------------------------------------------------------
 
@@ -311,6 +313,8 @@ def evolve(state: PersonState, event: object) -> PersonState:
         return state
     person_id = event.person_id
     version = state.version + 1
+    if isinstance(event, ev.PersonalDataErased):
+        return replace(state, person_id=person_id, erased=True, version=version)
     if isinstance(event, ev.EventCorrected):
         return replace(
             state, person_id=person_id, corrections=(*state.corrections, event), version=version
@@ -338,6 +342,7 @@ def fold(events: Iterable[object], state: PersonState | None = None) -> PersonSt
     rescinds = list(start.rescinds)
     mentorship = list(start.mentorship_events)
     version = start.version
+    erased = start.erased
     for event in events:
         if not isinstance(event, ev.PERSON_EVENT_TYPES):
             continue
@@ -346,7 +351,9 @@ def fold(events: Iterable[object], state: PersonState | None = None) -> PersonSt
         elif event.person_id != person_id:
             continue
         version += 1
-        if isinstance(event, ev.EventCorrected):
+        if isinstance(event, ev.PersonalDataErased):
+            erased = True
+        elif isinstance(event, ev.EventCorrected):
             corrections.append(event)
         elif isinstance(event, ev.EventRescinded):
             rescinds.append(event)
@@ -355,7 +362,13 @@ def fold(events: Iterable[object], state: PersonState | None = None) -> PersonSt
         else:
             recorded.append(event)
     return PersonState(
-        person_id, tuple(recorded), tuple(corrections), tuple(rescinds), tuple(mentorship), version
+        person_id,
+        tuple(recorded),
+        tuple(corrections),
+        tuple(rescinds),
+        tuple(mentorship),
+        version,
+        erased,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.commands import PublishLadder
 from domain.ladder import default_ladder
 from events.db import create_engine, is_sqlite
+from events.erasure import Eraser
 from events.fast_reads import close_readers
 from events.inline import InlineProjector, PgInlineProjector
 from events.migrate import migrate
@@ -91,6 +92,7 @@ async def bootstrap(
     service = CareerService(
         store, max_mentees=max_mentees, today=today, after_append=read_your_writes
     )
+    service.on_erased = Eraser(store, projector)  # after an erasure: key, read models
     runtime = Runtime(url, engine, store, service, projector, notifier)
     if start_projector:
         # Before the default ladder: publishing a ladder reads the people read model (who

@@ -225,7 +225,10 @@ def page_reader(store: EventStore, engine: AsyncEngine, types: set[str]) -> Page
         )
 
         async def scan(after: int, limit: int) -> tuple[list[Envelope], int] | None:
-            return await sql_store.scan(after, limit, decode)
+            page = await sql_store.scan(after, limit, decode)
+            if page is not None:
+                await sql_store.open_envelopes(page[0])  # personal data (events.sealing)
+            return page
 
         return scan
 

@@ -86,6 +86,8 @@ def _sqlite_engine(u: URL, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted and overwritten bytes are zeroed, not left in free pages (erasure).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -80,6 +80,8 @@ async def import_rows(
     ]
     # Each address is asked again under the append lock: a hire racing the import for
     # one of its addresses cannot leave it to two people.
-    free = [EmailFree(h.command.email, h.command.person_id) for h in judged.hires]
+    free = [
+        EmailFree(h.command.email, h.command.person_id, service.store.sealer) for h in judged.hires
+    ]
     result = await service.execute_appends(appends, metadata=meta, conditions=free)
     return ImportReport(len(rows), (), len(appends), result.replayed, result.position)

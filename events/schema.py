@@ -65,6 +65,22 @@ class MerkleNodeRow(SQLModel, table=True):
     hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
 
 
+class DataKeyRow(SQLModel, table=True):
+    """A data subject's key for their personal data (``events.sealing``), wrapped by the
+    master key. Erasure sets ``wrapped`` to NULL and ``erased_at``: the row stays as a
+    tombstone, so nothing personal is sealed for that subject again."""
+
+    __tablename__ = "data_keys"
+
+    subject: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    wrapped: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    erased_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )
+
+
 events_table = cast(sa.Table, getattr(EventRow, "__table__"))  # noqa: B009
 idempotency_table = cast(sa.Table, getattr(IdempotencyKeyRow, "__table__"))  # noqa: B009
 merkle_table = cast(sa.Table, getattr(MerkleNodeRow, "__table__"))  # noqa: B009
+data_keys_table = cast(sa.Table, getattr(DataKeyRow, "__table__"))  # noqa: B009

@@ -33,6 +33,7 @@ from domain.ladder import Ladder
 from domain.ladder_versions import decide_ladder, decide_level_mapping
 from domain.mentoring import decide_mentorship, decide_mentorship_correction, mentorship_target
 from domain.org_chart import MAX_CHAIN, check_manager, manager_on, manager_set_by
+from domain.personal_data import PersonalDataAlreadyErased
 from domain.rules import decide
 from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
@@ -130,6 +131,9 @@ class CareerService:
         self._today = today or (lambda: datetime.now(UTC).date())
         self._after_append = after_append
         self._ladders: tuple[int, dict[str, Ladder]] | None = None
+        self.on_erased: Callable[[UUID], Awaitable[None]] | None = None
+        """Awaited after an erasure is recorded (and when one is asked for again): destroys
+        the person's key and scrubs the read models (``events.erasure``)."""
 
     # -- reading what decisions need --------------------------------------------------
 
@@ -200,6 +204,14 @@ class CareerService:
         ``WrongExpectedVersion`` on a conflict with ``expected_version`` (or when the
         retries run out); nothing is written then.
         """
+        result = await self._execute(command, metadata, expected_version)
+        if isinstance(command, c.ErasePersonalData) and self.on_erased is not None:
+            await self.on_erased(command.person_id)
+        return result
+
+    async def _execute(
+        self, command: Command, metadata: Metadata | None, expected_version: int | None
+    ) -> CommandResult:
         meta = metadata or Metadata()
         if (replay := await self._replay(meta)) is not None:
             return replay
@@ -212,6 +224,11 @@ class CareerService:
                 appended = await self.store.write(
                     appends, metadata=meta, conditions=self._conditions(command)
                 )
+            except PersonalDataAlreadyErased:
+                # The first erasure may have stopped before its key was destroyed.
+                if isinstance(command, c.ErasePersonalData) and self.on_erased is not None:
+                    await self.on_erased(command.person_id)
+                raise
             except LadderError:
                 # An identical request may have won the race since the check above: its
                 # result is this request's result, not a refusal.
@@ -291,9 +308,9 @@ class CareerService:
         """What the store checks again under its append lock: an address a command gives
         someone is still no one else's (two racing hires cannot both take it)."""
         if isinstance(command, c.HirePerson):
-            return [EmailFree(command.email, command.person_id)]
+            return [EmailFree(command.email, command.person_id, self.store.sealer)]
         if isinstance(command, c.CorrectEvent) and isinstance(command.changes.get("email"), str):
-            return [EmailFree(str(command.changes["email"]), command.person_id)]
+            return [EmailFree(str(command.changes["email"]), command.person_id, self.store.sealer)]
         return []
 
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:

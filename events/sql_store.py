@@ -42,6 +42,7 @@ from events.port import (
 )
 from events.rows import decode_rows
 from events.schema import events_table as T
+from events.sealing import Sealer
 from events.sqlite_io import BeforeCommit, SqliteReader, SqliteWriter
 from events.upcasting import UpcasterRegistry, default_upcasters
 from events.verify import ChainVerifier, StoredRow
@@ -86,6 +87,7 @@ class Appended:
 
 
 _T = TypeVar("_T")
+_AUTO: Any = object()
 
 
 class SqlEventStore:
@@ -105,8 +107,13 @@ class SqlEventStore:
         upcasters: UpcasterRegistry | None = None,
         owns_engine: bool = False,
         clock: Callable[[], datetime] | None = None,
+        sealer: Sealer | None = _AUTO,
     ) -> None:
+        """``sealer`` seals personal data on append and opens it on read
+        (``events.sealing``); the default one keeps its keys in ``engine``'s database,
+        None stores and reads data as given."""
         self.engine = engine
+        self.sealer: Sealer | None = Sealer(engine) if sealer is _AUTO else sealer
         self.upcasters = default_upcasters if upcasters is None else upcasters
         self.listeners: list[AppendListener] = []
         self._sqlite = SqliteWriter(engine) if is_sqlite(engine) else None
@@ -166,6 +173,8 @@ class SqlEventStore:
 
         ``conditions`` are checked under the append lock before anything is written
         (``events.conditions``); one that raises refuses the append."""
+        if self.sealer is not None:
+            appends = await self.sealer.seal(appends)
         plans = plan_appends(appends)
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")
@@ -190,6 +199,8 @@ class SqlEventStore:
                 self._last_tree = tree_after
         if recorded is None:
             return Appended(tuple(positions), (), replayed=True)
+        if self.sealer is not None:
+            self.sealer.open_cached(recorded)
         if self.listeners:
             await self._notify(recorded)
         return Appended(tuple(positions), tuple(recorded), replayed=False, projected=projected)
@@ -199,6 +210,23 @@ class SqlEventStore:
     ) -> None:
         """Run ``sqlite`` (on SQLite) or ``postgres`` (on PostgreSQL) in each append's
         transaction before it commits (``events.inline``: the read models)."""
+        sealer = self.sealer
+        if sealer is not None and sqlite is not None:
+            inner = sqlite
+
+            def sqlite_opened(conn: Any, recorded: Sequence[RecordedEvent]) -> bool:
+                sealer.open_cached(recorded)
+                return inner(conn, recorded)
+
+            sqlite = sqlite_opened
+        if sealer is not None and postgres is not None:
+            inner_pg = postgres
+
+            async def postgres_opened(conn: Any, recorded: Sequence[RecordedEvent]) -> bool:
+                sealer.open_cached(recorded)
+                return await inner_pg(conn, recorded)
+
+            postgres = postgres_opened
         if self._sqlite is not None:
             self._sqlite.before_commit = sqlite
         else:
@@ -253,11 +281,20 @@ class SqlEventStore:
 
     async def _fetch(self, sql: str, *params: Any) -> list[RecordedEvent]:
         if self._reader is not None:
-            return await self._reader.fetch(sql, params, self._decode_sqlite)
-        async with self.engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            rows = await raw.fetch(sql, *params)
-        return decode_rows(rows, self.upcasters, sqlite=False)
+            events = await self._reader.fetch(sql, params, self._decode_sqlite)
+        else:
+            async with self.engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                rows = await raw.fetch(sql, *params)
+            events = decode_rows(rows, self.upcasters, sqlite=False)
+        if self.sealer is not None and events:
+            await self.sealer.open(events)
+        return events
+
+    async def open_envelopes(self, envelopes: Sequence[Any]) -> None:
+        """Open the personal fields of envelopes read with ``scan`` (in place)."""
+        if self.sealer is not None and envelopes:
+            await self.sealer.open(envelopes, [e.id_text for e in envelopes])
 
     def _decode_sqlite(self, rows: list[Any]) -> list[RecordedEvent]:
         return decode_rows(rows, self.upcasters, sqlite=True)

@@ -190,6 +190,7 @@ class SqliteWriter:
             conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA secure_delete = ON")  # freed bytes zeroed (erasure)
             self._conn = conn
         return self._conn
 

@@ -10,6 +10,12 @@ event id, type, schema version, data and metadata (as JSON objects, *not* upcast
 ``recorded_at`` (ISO 8601, UTC) and the hash chain (``hash``, ``prev_hash``). Exporting
 the same log twice gives the same bytes.
 
+Personal data travels sealed (``events.sealing``): the event lines hold the ciphertext the
+hashes cover, never plaintext. The data keys (wrapped by the master key, tombstones of
+erased people included) go to a second file beside the export, ``<file>.keys``, which
+import restores when present: the new database opens the personal data only with the
+same ``LADDER_MASTER_KEY``; without the keys file (or that key) it reads as erased.
+
 Import goes around ``append`` on purpose: it must restore the rows as they were, with
 their positions, versions, times and hashes, which ``append`` (rightly) hands out itself.
 The Merkle tree (``merkle_nodes``) is rebuilt from the rows as they are inserted.
@@ -22,6 +28,7 @@ transaction back, so a refused or interrupted import writes nothing.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import tempfile
@@ -42,6 +49,7 @@ from events.errors import StoreError
 from events.hashing import iso_utc
 from events.merkle import CompactTree, leaf_hash
 from events.port import VerifyResult
+from events.schema import data_keys_table as DK
 from events.schema import events_table as T
 from events.schema import idempotency_table as K
 from events.schema import merkle_table as N
@@ -137,6 +145,7 @@ async def export_log(
             streams, done = await _write_events(engine, out, last, progress)
             out.flush()
             os.fsync(out.fileno())
+        await _export_keys(engine, keys_path(target))
         os.replace(tmp, target)
     except BaseException:
         await asyncio.to_thread(Path(tmp).unlink, missing_ok=True)
@@ -368,6 +377,8 @@ async def _import_lines(
         )
     if progress is not None:
         progress(importer.position, expected)
+    if (keys := getattr(source, "name", None)) is not None and keys_path(keys).is_file():
+        await _import_keys(conn, keys_path(keys))
     streams = importer.checker.result().streams_checked
     return TransferResult(events=importer.position, streams=streams, last_position=expected)
 
@@ -377,6 +388,60 @@ async def _insert(conn: AsyncConnection, batch: list[dict[str, Any]], importer: 
     await conn.execute(T.insert(), batch)
     await conn.execute(N.insert(), importer.nodes)
     importer.nodes = []
+
+
+# --- data keys ------------------------------------------------------------------------
+
+
+def keys_path(path: str | Path) -> Path:
+    """Where the data keys of the export at ``path`` go."""
+    return Path(f"{path}.keys")
+
+
+async def _export_keys(engine: AsyncEngine, target: Path) -> None:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(DK).order_by(DK.c.subject))).all()
+    lines = [
+        orjson.dumps(
+            {
+                "subject": subject,
+                "wrapped": None if wrapped is None else base64.b64encode(wrapped).decode(),
+                "created_at": iso_utc(created),
+                "erased_at": None if erased is None else iso_utc(erased),
+            }
+        )
+        + b"\n"
+        for subject, wrapped, created, erased in rows
+    ]
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    with os.fdopen(fd, "wb") as out:
+        out.write(b"".join(lines))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target)
+
+
+async def _import_keys(conn: AsyncConnection, path: Path) -> None:
+    rows: list[dict[str, Any]] = []
+    text = await asyncio.to_thread(path.read_bytes)
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            k = orjson.loads(line)
+            rows.append(
+                {
+                    "subject": str(k["subject"]),
+                    "wrapped": None if k["wrapped"] is None else base64.b64decode(k["wrapped"]),
+                    "created_at": datetime.fromisoformat(k["created_at"]),
+                    "erased_at": None
+                    if k["erased_at"] is None
+                    else datetime.fromisoformat(k["erased_at"]),
+                }
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise TransferError(f"{path.name}: line {number} is not a data key") from None
+    if rows:
+        await conn.execute(sa.delete(DK))
+        await conn.execute(DK.insert(), rows)
 
 
 # --- verify with progress -------------------------------------------------------------

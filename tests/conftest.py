@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,6 +20,11 @@ from events.db import create_engine
 from events.migrate import migrate
 from events.sql_store import SqlEventStore
 from tests.support import create_pg_schema, drop_pg_schema, pg_schema_url, require_postgres
+
+# Personal data is sealed under keys wrapped by a master key (``events.sealing``): the
+# tests (and the servers and CLI processes they start) share this one, instead of making
+# a development key file in the home directory.
+os.environ.setdefault("LADDER_MASTER_KEY", "dGVzdHMtb25seS1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=")
 
 
 @pytest.fixture(

@@ -52,6 +52,10 @@ class Person(Node):
     hired_on: date = strawberry.field(description="The first hire date.")
     departed_on: date | None
     active_mentee_count: int = strawberry.field(description="Active mentorships as mentor.")
+    erased: bool = strawberry.field(
+        description="Their personal data was erased (`erasePersonalData`): `name`, `email` "
+        "and the free text of their events read as empty; levels and dates stay.",
+    )
     _row: strawberry.Private[PersonRow]
     _ladder: strawberry.Private[Ladder | None]
 
@@ -71,6 +75,7 @@ class Person(Node):
             hired_on=row.hired_on,
             departed_on=row.departed_on,
             active_mentee_count=row.active_mentees,
+            erased=row.erased,
             _row=row,
             _ladder=ladder,
         )

@@ -91,6 +91,7 @@ def derive_columns(career: Career, state: PersonState) -> Row:
         "rotation_id": _unless_none(rotation.rotation_id if rotation else None),
         "rotation_team": rotation.host_team if rotation else None,
         "rotation_ends_on": rotation.planned_end_on if rotation else None,
+        "erased": state.erased,
         "active_mentees": sum(
             1 for m in career.mentorships if m.active and m.mentor_id == state.person_id
         ),
@@ -122,7 +123,7 @@ def readiness_flags(career: Career) -> dict[str, Any]:
     }
 
 
-people = Projection("people", version=4, table=tables.people, key=_key, finish=_finish)
+people = Projection("people", version=5, table=tables.people, key=_key, finish=_finish)
 
 
 @people.on(*ev.PERSON_EVENT_TYPES)

@@ -72,6 +72,8 @@ class PersonRow(Tenure):
     rotation_id: str | None
     active_mentees: int
     last_position: int
+    erased: bool = False
+    """Their personal data was erased: ``name`` and ``email`` are empty."""
 
 
 _PERSON_FIELDS = tuple(f.name for f in fields(PersonRow))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.checks import email_unused
 from events.readmodels import tables
 from events.readmodels.queries import fetch
+from events.sealing import Sealer, is_sealed, subject_of
 
 P = tables.people
 
@@ -35,14 +36,17 @@ async def people_with_email(engine: AsyncEngine, email: str) -> set[UUID]:
 _SQLITE_OWNERS = "SELECT person_id FROM rm_people WHERE lower(email) = ?"
 _SQLITE_CHECKPOINT = "SELECT position FROM projection_checkpoints WHERE name = 'people'"
 _SQLITE_TAIL = (
-    "SELECT type, data FROM events WHERE position > ? AND type IN ('PersonHired', 'EventCorrected')"
+    "SELECT type, data, event_id FROM events "
+    "WHERE position > ? AND type IN ('PersonHired', 'EventCorrected')"
 )
+_SQLITE_KEY = "SELECT wrapped FROM data_keys WHERE subject = ?"
 _PG_OWNERS = "SELECT person_id FROM rm_people WHERE lower(email) = $1"
 _PG_CHECKPOINT = "SELECT position FROM projection_checkpoints WHERE name = 'people'"
 _PG_TAIL = (
-    "SELECT type, data FROM events WHERE position > $1 "
+    "SELECT type, data, event_id FROM events WHERE position > $1 "
     "AND type IN ('PersonHired', 'EventCorrected')"
 )
+_PG_KEYS = "SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,8 @@ class EmailFree:
 
     address: str
     person_id: UUID
+    sealer: Sealer | None = None
+    """Opens addresses sealed in the log's tail (``events.sealing``)."""
 
     @property
     def _key(self) -> str:
@@ -60,27 +66,63 @@ class EmailFree:
     def check_sqlite(self, conn: sqlite3.Connection) -> None:
         owners = {str(r[0]) for r in conn.execute(_SQLITE_OWNERS, (self._key,))}
         checkpoint = conn.execute(_SQLITE_CHECKPOINT).fetchone()
-        tail = conn.execute(_SQLITE_TAIL, (checkpoint[0] if checkpoint else 0,))
-        self._judge(owners, [(t, orjson.loads(d)) for t, d in tail])
+        tail = [
+            (t, orjson.loads(d), str(UUID(str(e))))
+            for t, d, e in conn.execute(_SQLITE_TAIL, (checkpoint[0] if checkpoint else 0,))
+        ]
+        wrapped: dict[str, bytes | None] = {}
+        for subject in _sealed_subjects(tail):
+            row = conn.execute(_SQLITE_KEY, (subject,)).fetchone()
+            if row is not None:
+                wrapped[subject] = None if row[0] is None else bytes(row[0])
+        self._judge(owners, tail, wrapped)
 
     async def check_postgres(self, conn: Any) -> None:
         owners = {str(r[0]) for r in await conn.fetch(_PG_OWNERS, self._key)}
         checkpoint = await conn.fetchval(_PG_CHECKPOINT)
-        tail = await conn.fetch(_PG_TAIL, checkpoint or 0)
-        self._judge(owners, [(r[0], _json(r[1])) for r in tail])
+        tail = [(r[0], _json(r[1]), str(r[2])) for r in await conn.fetch(_PG_TAIL, checkpoint or 0)]
+        subjects = sorted(_sealed_subjects(tail))
+        wrapped: dict[str, bytes | None] = {}
+        if subjects:
+            for r in await conn.fetch(_PG_KEYS, subjects):
+                wrapped[r[0]] = None if r[1] is None else bytes(r[1])
+        self._judge(owners, tail, wrapped)
 
-    def _judge(self, owners: set[str], tail: list[tuple[str, Any]]) -> None:
-        for kind, data in tail:
+    def _judge(
+        self,
+        owners: set[str],
+        tail: list[tuple[str, Any, str]],
+        wrapped: dict[str, bytes | None],
+    ) -> None:
+        for kind, data, eid in tail:
             if not isinstance(data, dict):
                 continue
-            if kind == "EventCorrected":
-                changes = data.get("changes")
-                address = changes.get("email") if isinstance(changes, dict) else None
-            else:
-                address = data.get("email")
+            address = _address(kind, data)
+            if is_sealed(address):
+                path = "changes.email" if kind == "EventCorrected" else "email"
+                address = (
+                    None
+                    if self.sealer is None
+                    else self.sealer.open_one(address, eid, path, wrapped)
+                )
             if isinstance(address, str) and address.strip().lower() == self._key:
                 owners.add(str(data.get("person_id")))
         email_unused(self.person_id, self.address, {UUID(o) for o in owners if _is_id(o)})
+
+
+def _address(kind: str, data: dict[str, Any]) -> Any:
+    if kind == "EventCorrected":
+        changes = data.get("changes")
+        return changes.get("email") if isinstance(changes, dict) else None
+    return data.get("email")
+
+
+def _sealed_subjects(tail: list[tuple[str, Any, str]]) -> set[str]:
+    found: set[str] = set()
+    for kind, data, _ in tail:
+        if isinstance(data, dict) and (subject := subject_of(_address(kind, data))) is not None:
+            found.add(subject)
+    return found
 
 
 def _json(value: Any) -> Any:

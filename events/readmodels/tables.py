@@ -82,6 +82,8 @@ people = sa.Table(
     # The person's events as recorded ([type, data, event_id] each): corrections and
     # rescinds re-fold them with the domain's evolve.
     sa.Column("facts", Json, nullable=False),
+    # Their personal data was erased (``PersonalDataErased``): name and email read "".
+    sa.Column("erased", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_rm_people_name", "name", "person_id"),
     sa.Index("ix_rm_people_manager", "manager_id"),
     sa.Index("ix_rm_people_track_level", "track", "level"),

@@ -109,6 +109,8 @@ class PersonView(Tenure):
     training_done: bool
     areas_done: list[str]
     last_position: int
+    erased: bool = False
+    """Their personal data was erased: ``name`` and ``email`` are empty."""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> PersonView:

@@ -235,6 +235,7 @@ INPUT_TYPES = {
     "correctEvent": "CorrectEventInput",
     "rescindEvent": "RescindEventInput",
     "publishLadder": "PublishLadderInput",
+    "erasePersonalData": "ErasePersonalDataInput",
 }
 
 

@@ -115,6 +115,8 @@ def server_env(database_url: str, token_secret: str) -> dict[str, str]:
         LADDER_ENV="development",
         PYTHONUNBUFFERED="1",
     )
+    if "LADDER_MASTER_KEY" in os.environ:  # the key personal data is sealed with
+        env["LADDER_MASTER_KEY"] = os.environ["LADDER_MASTER_KEY"]
     return env
 
 

@@ -83,6 +83,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     },
     "rescindEvent": {"personId": PERSON, "targetEventId": new_id(), "reason": "x"},
     "publishLadder": ladder_input("authz", "Authz"),
+    "erasePersonalData": {"personId": PERSON, "reason": "SUBJECT_REQUEST"},
 }
 
 REFUSED = {

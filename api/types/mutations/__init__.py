@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from api.types.mutations.corrections import CorrectionMutation
 from api.types.mutations.development import DevelopmentMutation
+from api.types.mutations.erasure import ErasureMutation
 from api.types.mutations.hiring import HiringMutation
 from api.types.mutations.ladders import LadderMutation
 from api.types.mutations.level_changes import LevelChangeMutation
@@ -25,6 +26,7 @@ MUTATIONS: tuple[type, ...] = (
     LadderMutation,
     OnboardingMutation,
     PromotionWorkflowMutation,
+    ErasureMutation,
 )
 
 __all__ = ["MUTATIONS"]

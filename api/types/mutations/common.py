@@ -51,6 +51,7 @@ WRITES: dict[type[object], str] = {
     c.CorrectEvent: "EventCorrected",
     c.RescindEvent: "EventRescinded",
     c.PublishLadder: "LadderPublished",
+    c.ErasePersonalData: "PersonalDataErased",
 }
 
 ALSO_WRITES: dict[type[object], tuple[str, ...]] = {

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from events.db import create_engine, write_engine
+from events.sql_store import SqlEventStore
 
 T = TypeVar("T")
 
@@ -58,6 +59,20 @@ def rows(url: str) -> list[dict[str, Any]]:
     async def job(conn: AsyncConnection) -> list[dict[str, Any]]:
         result = await conn.execute(sa.text("SELECT * FROM events ORDER BY position"))
         return [dict(r._mapping) for r in result]
+
+    return on_db(url, job)
+
+
+def opened_data(url: str) -> dict[int, dict[str, Any]]:
+    """Every event's data by position, as the store reads it: personal fields opened
+    (stored sealed under random nonces, so the raw text differs between two logs)."""
+
+    async def job(conn: AsyncConnection) -> dict[int, dict[str, Any]]:
+        store = SqlEventStore(conn.engine)
+        try:
+            return {e.position: e.data for e in await store.read_all(0, 1_000_000)}
+        finally:
+            await store.close()
 
     return on_db(url, job)
 

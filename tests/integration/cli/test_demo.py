@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import orjson
-
 from tests.integration.cli.conftest import DEMO_PEOPLE, DEMO_SEED
-from tests.integration.cli.helpers import count, rows, with_db
+from tests.integration.cli.helpers import count, opened_data, rows, with_db
 
 
 def _normalized(url: str) -> list[tuple[Any, ...]]:
@@ -19,10 +17,11 @@ def _normalized(url: str) -> list[tuple[Any, ...]]:
     (stream, version), which the same seed must reproduce.
     """
     events = rows(url)
+    opened = opened_data(url)  # personal fields are stored sealed, under random nonces
     where = {UUID(str(r["event_id"])): (r["stream"], r["version"]) for r in events}
     out = []
     for r in events:
-        data = orjson.loads(r["data"])
+        data = opened[r["position"]]
         if "target_event_id" in data:
             data["target_event_id"] = where[UUID(data["target_event_id"])]
         out.append((r["position"], r["stream"], r["version"], r["type"], data, r["metadata"]))

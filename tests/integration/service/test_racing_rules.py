@@ -206,21 +206,14 @@ async def test_an_address_hired_past_the_read_models_checkpoint_is_still_refused
 
 
 def test_the_email_check_counts_hires_and_corrections_past_the_checkpoint() -> None:
-    owner, other = uuid4(), uuid4()
+    owner, other, eid = uuid4(), uuid4(), str(uuid4())
     check = EmailFree("Ada@Example.com", uuid4())
+    hired = {"person_id": str(owner), "email": "ada@example.COM"}
     with pytest.raises(errors.EmailAlreadyUsed):
-        check._judge(
-            set(), [("PersonHired", {"person_id": str(owner), "email": "ada@example.COM"})]
-        )
+        check._judge(set(), [("PersonHired", hired, eid)], {})
+    corrected = {"person_id": str(other), "changes": {"email": " ADA@example.com"}}
     with pytest.raises(errors.EmailAlreadyUsed):
-        check._judge(
-            set(),
-            [
-                (
-                    "EventCorrected",
-                    {"person_id": str(other), "changes": {"email": " ADA@example.com"}},
-                )
-            ],
-        )
-    check._judge(set(), [("PersonHired", {"person_id": str(owner), "email": "bob@example.com"})])
-    EmailFree("ada@example.com", owner)._judge({str(owner)}, [])
+        check._judge(set(), [("EventCorrected", corrected, eid)], {})
+    other_hire = {"person_id": str(owner), "email": "bob@example.com"}
+    check._judge(set(), [("PersonHired", other_hire, eid)], {})
+    EmailFree("ada@example.com", owner)._judge({str(owner)}, [], {})

@@ -1,0 +1,457 @@
+"""Personal data sealed under per-person keys, so that erasing a person is destroying a key.
+
+The fields ``domain.personal_data.PERSONAL_FIELDS`` declares are stored as an envelope
+``{"$sealed": "v1:<subject>:<kind>:<base64 nonce + ciphertext>"}``: AES-256-GCM under the
+data subject's own data key, with ``<event id>:<field>`` as associated data (a sealed value
+cannot be moved to another event or field). The event's hash and Merkle leaf cover the
+envelope, so verification never needs (or reveals) the plaintext.
+
+Data keys live in ``data_keys``, each wrapped (AES-256-GCM) by the master key
+(``LADDER_MASTER_KEY``; in development a key file created beside the SQLite database, or
+under ``~/.local/state/ladder`` for PostgreSQL), so a copy of the database alone opens
+nothing. Erasure turns the subject's row into a tombstone (``wrapped`` NULL): their fields
+then open to the *empty value of their kind* (``""`` for text, ``[]``, ``{}``; ``kind``
+says which), so every non-null contract (columns, GraphQL fields, "an exception was
+granted") still holds; later events seal nothing new for them (stored empty).
+
+Opening is done by the store on every read path (``SqlEventStore``); values that are not
+envelopes (a log written before sealing) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.personal_data import NESTED_FIELDS, PERSONAL_FIELDS
+from events.errors import StoreError
+from events.port import NewEvent, StreamAppend
+from events.schema import data_keys_table as K
+from events.sqlite_io import sqlite_text
+
+log = logging.getLogger(__name__)
+
+SEALED = "$sealed"
+VERSION = "v1"
+ERASED_TYPE = "PersonalDataErased"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+MASTER_KEY_ENV = "LADDER_MASTER_KEY"
+MASTER_KEY_FILE_ENV = "LADDER_MASTER_KEY_FILE"
+
+
+class MasterKeyError(StoreError):
+    """The master key is missing, malformed, or not the one the data keys were wrapped by."""
+
+
+_configured: bytes | None = None
+
+
+def configure_master_key(key: str | bytes | None) -> None:
+    """Use ``key`` (base64 text or 32 bytes) as the process's master key (the API's
+    settings call this at start); None falls back to the environment or the dev file."""
+    global _configured
+    _configured = None if key is None else (key if isinstance(key, bytes) else parse_key(key))
+    if _configured is not None:  # worker processes (a parallel rebuild) read it from here
+        os.environ[MASTER_KEY_ENV] = base64.b64encode(_configured).decode()
+
+
+def parse_key(text: str) -> bytes:
+    """A master key from its base64 text; ``MasterKeyError`` unless it is 32 bytes."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MasterKeyError("the master key is not base64") from exc
+    if len(raw) != KEY_BYTES:
+        raise MasterKeyError(f"the master key must be {KEY_BYTES} bytes, base64-encoded")
+    return raw
+
+
+def new_master_key() -> str:
+    """A fresh master key as base64 text (for ``LADDER_MASTER_KEY``)."""
+    return base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+
+def dev_key_path(url: URL) -> Path:
+    """Where a development process keeps its master key when none is configured."""
+    if explicit := os.environ.get(MASTER_KEY_FILE_ENV):
+        return Path(explicit)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return Path(url.database + ".masterkey")
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "ladder" / "master.key"
+
+
+def master_key_for(url: URL) -> bytes:
+    """The configured key, else ``LADDER_MASTER_KEY``, else the development key file
+    (created on first use, readable by its owner only)."""
+    if _configured is not None:
+        return _configured
+    if text := os.environ.get(MASTER_KEY_ENV):
+        return parse_key(text)
+    path = dev_key_path(url)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(new_master_key() + "\n")
+            # Whole or not at all, and the first process to get there wins.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    return parse_key(path.read_text())
+
+
+class HasData(Protocol):
+    """A recorded event or an envelope: its type, id and (mutable) data."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def is_sealed(value: object) -> bool:
+    return type(value) is dict and SEALED in value
+
+
+def subject_of(value: object) -> str | None:
+    """The data subject a sealed value belongs to."""
+    if not is_sealed(value):
+        return None
+    text = value[SEALED]  # type: ignore[index]
+    parts = text.split(":", 3) if isinstance(text, str) else []
+    return parts[1] if len(parts) == 4 else None
+
+
+_KINDS: dict[type, str] = {str: "s", list: "l", dict: "d"}
+_EMPTY: dict[str, Callable[[], object]] = {"s": str, "l": list, "d": dict}
+
+
+def erased_value(kind: str) -> object:
+    """What a value of ``kind`` reads as once its key is gone."""
+    make = _EMPTY.get(kind)
+    return None if make is None else make()
+
+
+def kind_of(value: object) -> str:
+    return _KINDS.get(type(value), "o")
+
+
+class Sealer:
+    """Seals and opens personal fields with per-subject keys kept in ``data_keys``.
+
+    Keys are cached for the process (``None`` for an erased subject). A process that
+    reads a ``PersonalDataErased`` forgets that subject's key, so an erasure made by
+    another process takes effect here too.
+    """
+
+    def __init__(self, engine: AsyncEngine, master: Callable[[], bytes] | None = None) -> None:
+        self.engine = engine
+        self._master = master or (lambda: master_key_for(engine.url))
+        self._wrapper: AESGCM | None = None
+        self._keys: dict[str, AESGCM | None] = {}
+
+    def _wrap(self) -> AESGCM:
+        if self._wrapper is None:
+            self._wrapper = AESGCM(self._master())
+        return self._wrapper
+
+    # -- sealing ---------------------------------------------------------------------
+
+    async def seal(self, appends: Sequence[StreamAppend]) -> list[StreamAppend]:
+        """``appends`` with every personal field sealed (creating the subjects' keys)."""
+        subjects: set[str] = set()
+        for part in appends:
+            for e in getattr(part, "events", None) or ():
+                if isinstance(e, NewEvent) and isinstance(e.data, Mapping):
+                    subjects.update(_subjects(e.type, e.data))
+        if not subjects:
+            return list(appends)
+        await self._load(subjects, create=True)
+        return [
+            StreamAppend(
+                part.stream, [self._seal_event(e) for e in part.events], part.expected_version
+            )
+            for part in appends
+        ]
+
+    def _seal_event(self, e: NewEvent) -> NewEvent:
+        fields = PERSONAL_FIELDS.get(e.type)
+        if fields is None or not isinstance(e, NewEvent) or not isinstance(e.data, Mapping):
+            return e
+        data = dict(e.data)
+        eid = str(e.event_id)
+        for name, subject_field in fields.items():
+            value = data.get(name)
+            if value is None or is_sealed(value):
+                continue
+            subject = str(data.get(subject_field))
+            if (e.type, name) in NESTED_FIELDS and isinstance(value, Mapping):
+                entries = NESTED_FIELDS[e.type, name]
+                data[name] = {
+                    k: (
+                        self._seal_value(subject, eid, f"{name}.{k}", v)
+                        if (entries is None or k in entries) and v is not None and not is_sealed(v)
+                        else v
+                    )
+                    for k, v in value.items()
+                }
+            else:
+                data[name] = self._seal_value(subject, eid, name, value)
+        return NewEvent(e.type, data, e.schema_version, e.event_id)
+
+    def _seal_value(self, subject: str, eid: str, path: str, value: object) -> object:
+        key = self._keys.get(subject)
+        kind = kind_of(value)
+        if key is None:  # erased: nothing personal is recorded for them any more
+            return erased_value(kind)
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = key.encrypt(nonce, orjson.dumps(value), f"{eid}:{path}".encode())
+        return {SEALED: f"{VERSION}:{subject}:{kind}:{_b64(nonce + sealed)}"}
+
+    # -- opening ---------------------------------------------------------------------
+
+    async def open(self, events: Sequence[HasData], ids: Sequence[str] | None = None) -> None:
+        """Open the sealed fields of ``events`` in place (fetching keys not cached)."""
+        missing = self._open(events, ids, strict=True)
+        if missing:
+            await self._load(missing, create=False)
+            self._open(events, ids, strict=False)
+
+    def open_cached(self, events: Sequence[HasData], ids: Sequence[str] | None = None) -> None:
+        """``open`` with cached keys only (an append's own events: sealing cached them);
+        a value whose key is not cached opens to None."""
+        self._open(events, ids, strict=False)
+
+    def _open(self, events: Sequence[HasData], ids: Sequence[str] | None, strict: bool) -> set[str]:
+        missing: set[str] = set()
+        keys = self._keys
+        for i, e in enumerate(events):
+            t = e.type
+            fields = PERSONAL_FIELDS.get(t)
+            if fields is None:
+                if t == ERASED_TYPE:
+                    keys[str(e.data.get("person_id"))] = None
+                continue
+            data = e.data
+            eid: str | None = None
+            for name in fields:
+                value = data.get(name)
+                if type(value) is not dict:
+                    continue
+                if eid is None:
+                    eid = ids[i] if ids is not None else str(getattr(e, "event_id"))  # noqa: B009
+                if SEALED in value:
+                    opened = self._open_value(value, eid, name, keys, strict, missing)
+                    if opened is not _PENDING:
+                        data[name] = opened
+                elif (t, name) in NESTED_FIELDS:  # entries sealed one by one
+                    for k, v in list(value.items()):
+                        if type(v) is dict and SEALED in v:
+                            opened = self._open_value(v, eid, f"{name}.{k}", keys, strict, missing)
+                            if opened is not _PENDING:
+                                value[k] = opened
+        return missing
+
+    def _open_value(
+        self,
+        value: dict[str, Any],
+        eid: str,
+        path: str,
+        keys: dict[str, AESGCM | None],
+        strict: bool,
+        missing: set[str],
+    ) -> object:
+        text = value[SEALED]
+        parts = text.split(":", 3) if isinstance(text, str) else []
+        if len(parts) != 4 or parts[0] != VERSION:
+            return None
+        subject, kind = parts[1], parts[2]
+        if subject not in keys:
+            if strict:
+                missing.add(subject)
+                return _PENDING
+            return erased_value(kind)
+        key = keys[subject]
+        if key is None:
+            return erased_value(kind)
+        try:
+            raw = base64.b64decode(parts[3])
+            aad = f"{eid}:{path}".encode()
+            return orjson.loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad))
+        except (InvalidTag, ValueError, binascii.Error):
+            log.warning("a sealed value of event %s (%s) does not open", eid, path)
+            return erased_value(kind)
+
+    def open_one(
+        self, value: object, eid: str, path: str, wrapped: Mapping[str, bytes | None]
+    ) -> object:
+        """One value as stored (sealed or not) opened, with keys not cached taken from
+        ``wrapped`` (subject -> wrapped key, as read by the caller's own connection, e.g.
+        a check made under the append lock); a key found nowhere opens to erased."""
+        if type(value) is not dict or SEALED not in value:
+            return value
+        subject = subject_of(value)
+        if subject is not None and subject not in self._keys and subject in wrapped:
+            raw = wrapped[subject]
+            self._keys[subject] = None if raw is None else AESGCM(self._unwrap_key(subject, raw))
+        return self._open_value(value, eid, path, self._keys, False, set())
+
+    # -- keys ------------------------------------------------------------------------
+
+    async def _load(self, subjects: Iterable[str], *, create: bool) -> None:
+        wanted = [s for s in subjects if s not in self._keys]
+        if not wanted:
+            return
+        found = await (self._create(wanted) if create else self._fetch(wanted))
+        for s in wanted:
+            wrapped = found.get(s)
+            self._keys[s] = None if wrapped is None else AESGCM(self._unwrap_key(s, wrapped))
+
+    async def _create(self, subjects: Sequence[str]) -> dict[str, bytes | None]:
+        """The subjects' keys, made for those that have none (a tombstone stays one)."""
+        now = datetime.now(UTC)
+        wrapped = [self._wrap_key(s, AESGCM.generate_key(256)) for s in subjects]
+        if self.engine.dialect.name == "postgresql":
+            async with self.engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                rows = await raw.fetch(_CREATE_PG, list(subjects), wrapped, [now] * len(wrapped))
+            found: dict[str, bytes | None] = {r[0]: _bytes(r[1]) for r in rows}
+        else:
+            found = {}
+            for i in range(0, len(subjects), 300):  # within SQLite's bound parameters
+                found.update(await self._create_sqlite(subjects[i : i + 300], wrapped[i : i + 300]))
+        if len(found) < len(subjects):  # keys (or tombstones) made before, or meanwhile
+            found.update(await self._fetch([s for s in subjects if s not in found]))
+        return found
+
+    async def _create_sqlite(
+        self, subjects: Sequence[str], wrapped: Sequence[bytes]
+    ) -> dict[str, bytes | None]:
+        now = sqlite_text(datetime.now(UTC))
+        marks = ", ".join(["(?, ?, ?)"] * len(subjects))
+        params: list[Any] = []
+        for subject, key in zip(subjects, wrapped, strict=True):
+            params += [subject, key, now]
+        async with self.engine.connect() as conn:
+            # One statement, in autocommit, without an fsync of its own (as on
+            # PostgreSQL): the WAL is written in order, so the commit of the first event
+            # sealed with a new key syncs the key too.
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            await driver.execute("PRAGMA synchronous = NORMAL")
+            try:
+                cursor = await driver.execute(_CREATE_SQLITE.format(marks), params)
+                found = {r[0]: _bytes(r[1]) for r in await cursor.fetchall()}
+                await cursor.close()
+            finally:
+                await driver.execute("PRAGMA synchronous = FULL")
+        return found
+
+    async def _fetch(self, subjects: Sequence[str]) -> dict[str, bytes | None]:
+        out: dict[str, bytes | None] = {}
+        async with self.engine.connect() as conn:
+            for i in range(0, len(subjects), 500):
+                chunk = subjects[i : i + 500]
+                rows = await conn.execute(
+                    sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(chunk))
+                )
+                out.update({r[0]: _bytes(r[1]) for r in rows})
+        return out
+
+    def _wrap_key(self, subject: str, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._wrap().encrypt(nonce, key, subject.encode())
+
+    def _unwrap_key(self, subject: str, wrapped: bytes) -> bytes:
+        try:
+            return self._wrap().decrypt(
+                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.encode()
+            )
+        except InvalidTag as exc:
+            raise MasterKeyError(
+                "the data keys were wrapped by another master key (check LADDER_MASTER_KEY)"
+            ) from exc
+
+    async def erase(self, subject: str) -> bool:
+        """Destroy ``subject``'s data key, leaving a tombstone (so nothing personal is
+        sealed for them again); True when a key was destroyed now."""
+        now = datetime.now(UTC)
+        self._keys[subject] = None
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                sa.update(K)
+                .where(K.c.subject == subject, K.c.wrapped.is_not(None))
+                .values(wrapped=None, erased_at=now)
+            )
+            destroyed = bool(result.rowcount)
+            if not destroyed:
+                insert = (
+                    postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+                )(K)
+                await conn.execute(
+                    insert.on_conflict_do_nothing(index_elements=["subject"]),
+                    [{"subject": subject, "wrapped": None, "created_at": now, "erased_at": now}],
+                )
+        return destroyed
+
+    def forget(self) -> None:
+        """Drop every cached key (tests; a process that must re-read the key table)."""
+        self._keys.clear()
+
+
+_PENDING = object()
+
+# One round trip on PostgreSQL: insert the keys that are missing, and return every wanted
+# key (those already there from the statement's snapshot, the new ones from RETURNING).
+# The commit does not wait for its own WAL flush: the WAL is written in order, so the
+# commit of the first event sealed with a new key makes that key durable too.
+_CREATE_PG = (
+    "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), "
+    "ins AS (INSERT INTO data_keys (subject, wrapped, created_at) "
+    "SELECT * FROM unnest($1::text[], $2::bytea[], $3::timestamptz[]) "
+    "ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped) "
+    "SELECT k.subject, k.wrapped FROM data_keys AS k, cfg WHERE k.subject = ANY($1::text[]) "
+    "UNION ALL SELECT ins.subject, ins.wrapped FROM ins, cfg"
+)
+
+# The keys that are missing, inserted; RETURNING gives only those (the rest are fetched).
+_CREATE_SQLITE = (
+    "INSERT INTO data_keys (subject, wrapped, created_at) VALUES {} "
+    "ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped"
+)
+
+
+def _bytes(value: object) -> bytes | None:
+    return None if value is None else bytes(value)  # type: ignore[call-overload]
+
+
+def _subjects(type_name: str, data: Mapping[str, Any]) -> set[str]:
+    fields = PERSONAL_FIELDS.get(type_name)
+    if fields is None:
+        return set()
+    return {
+        str(data.get(subject)) for name, subject in fields.items() if data.get(name) is not None
+    }
