@@ -18,6 +18,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +82,17 @@ def _people_select(today: date) -> sa.Select[Any]:
     return people_select(today, columns_of(P, PersonRow)).where(P.c.status != UNKNOWN)
 
 
+@cache
+def _people_by_ids() -> sa.Select[Any]:
+    """``people_by_ids``' statement, built once: ``today`` and ``ids`` are bound per call."""
+    today = sa.bindparam("today", type_=P.c.latest_effective_on.type)
+    return (
+        people_select(today, columns_of(P, PersonRow))
+        .where(P.c.status != UNKNOWN)
+        .where(P.c.person_id.in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
 def _person(r: Mapping[str, Any], today: date) -> PersonRow | None:
     """A row as of ``today`` (``queries.as_of``); ``None`` for someone whose hire only
     takes effect later."""
@@ -97,8 +109,8 @@ async def people_by_ids(
     keys = keys_of(person_ids)
     if not keys:
         return {}
-    q = _people_select(today).where(P.c.person_id.in_(keys))
-    found = (_person(r, today) for r in await fetch(engine, q))
+    rows = await fetch(engine, _people_by_ids(), {"today": today, "ids": keys})
+    found = (_person(r, today) for r in rows)
     return {p.person_id: p for p in found if p is not None}
 
 
@@ -299,6 +311,16 @@ class LadderCache:
         return found
 
 
+@cache
+def _latest_versions() -> sa.Select[Any]:
+    """Track -> its latest ladder version, for the tracks bound as ``tracks`` (built once)."""
+    return (
+        sa.select(LD.c.track, sa.func.max(LD.c.version).label("version"))
+        .where(LD.c.track.in_(sa.bindparam("tracks", expanding=True)))
+        .group_by(LD.c.track)
+    )
+
+
 async def current_ladders(
     engine: AsyncEngine, tracks: Sequence[str], cache: LadderCache
 ) -> dict[str, Ladder]:
@@ -309,12 +331,8 @@ async def current_ladders(
     keys = keys_of(tracks)
     if not keys:
         return {}
-    latest = (
-        sa.select(LD.c.track, sa.func.max(LD.c.version).label("version"))
-        .where(LD.c.track.in_(keys))
-        .group_by(LD.c.track)
-    )
-    versions = {r["track"]: int(r["version"]) for r in await fetch(engine, latest)}
+    latest = await fetch(engine, _latest_versions(), {"tracks": keys})
+    versions = {r["track"]: int(r["version"]) for r in latest}
     found = {t: cache.known(t, v) for t, v in versions.items()}
     missing = [(t, v) for t, v in versions.items() if found[t] is None]
     if missing:
