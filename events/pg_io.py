@@ -18,12 +18,15 @@ stream are contiguous and append-only, so the slot after a stale head is always 
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
@@ -82,6 +85,13 @@ _INSERT_LOCKED_WITH_NODES = (
 
 PgBeforeCommit = Callable[[Any, Sequence[RecordedEvent]], Awaitable[bool]]
 """Awaited on the append's asyncpg connection with its events before ``COMMIT``."""
+Locked = tuple[list[int], list[NewRow] | None, CompactTree | None, bool]
+"""(positions, rows written, the Merkle tree after them, whether ``before_commit``
+projected them); rows and tree ``None`` for a known idempotency key."""
+Written = tuple[list[int], list[NewRow] | None, bool, CompactTree | None]
+"""What ``PgAppender.write`` answers: (positions, rows written or ``None`` for a known
+idempotency key, whether ``before_commit`` projected them, the tree after them)."""
+Job = tuple[tuple[Sequence[PlannedAppend], dict[str, str], str, str | None, datetime], Any]
 
 
 async def append(
@@ -92,46 +102,61 @@ async def append(
     key: str | None,
     now: datetime,
     before_commit: PgBeforeCommit | None = None,
-) -> tuple[list[int], list[NewRow] | None, CompactTree | None, bool]:
+) -> Locked:
     """(positions, rows written, the Merkle tree's frontier after them, whether
     ``before_commit`` projected them) or, for a known idempotency key, (positions, None,
-    None, False)."""
+    None, False): one append in its own transaction."""
     await conn.execute(BEGIN_LOCKED)
     try:
-        if key is not None:
-            known = await conn.fetchval(_KEY, key)
-            if known is not None:
-                await conn.execute("ROLLBACK")
-                return orjson.loads(known), None, None, False
-        first = await conn.fetchrow(_HEADS, plans[0].stream)
-        heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
-        for plan in plans[1:]:
-            head = await conn.fetchrow(_STREAM_HEAD, plan.stream)
-            heads.append((0, None) if head is None else (head[0], head[1]))
-        recorded_at = next_recorded_at(now, first[1])
-        rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
-        size = first[0] or 0
-        keys = frontier(size)
-        stored = first[4] or []
-        found = dict(zip(keys, stored, strict=True)) if len(stored) == len(keys) else {}
-        tree, nodes = grow(size, found, row_leaves(rows))
-        columns = [list(c) for c in zip(*rows, strict=True)]  # NewRow is in column order
-        await conn.execute(_INSERT, *columns, *[list(c) for c in zip(*nodes, strict=True)])
-        positions = [r.position for r in rows]
-        if key is not None:
-            await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
-        projected = before_commit is not None and await before_commit(
-            conn, [r.recorded() for r in rows]
-        )
-        await conn.execute("COMMIT")
-    except asyncpg.UniqueViolationError as exc:
-        await conn.execute("ROLLBACK")
-        if exc.constraint_name == "uq_events_event_id":
-            raise DuplicateEventId("an event id in this append is already recorded") from exc
-        raise
+        done = await append_locked(conn, plans, meta, meta_json, key, now, before_commit)
+        await conn.execute("ROLLBACK" if done[1] is None else "COMMIT")
     except BaseException:
         await _abandon(conn)
         raise
+    return done
+
+
+async def append_locked(
+    conn: Any,
+    plans: Sequence[PlannedAppend],
+    meta: dict[str, str],
+    meta_json: str,
+    key: str | None,
+    now: datetime,
+    before_commit: PgBeforeCommit | None = None,
+) -> Locked:
+    """``append``'s work in ``conn``'s open transaction, which holds the advisory lock:
+    the idempotency key, the heads (read in the transaction, so they include the appends
+    it already holds), the expected versions, the rows and nodes, ``before_commit``."""
+    if key is not None:
+        known = await conn.fetchval(_KEY, key)
+        if known is not None:
+            return orjson.loads(known), None, None, False
+    first = await conn.fetchrow(_HEADS, plans[0].stream)
+    heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
+    for plan in plans[1:]:
+        head = await conn.fetchrow(_STREAM_HEAD, plan.stream)
+        heads.append((0, None) if head is None else (head[0], head[1]))
+    recorded_at = next_recorded_at(now, first[1])
+    rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
+    size = first[0] or 0
+    keys = frontier(size)
+    stored = first[4] or []
+    found = dict(zip(keys, stored, strict=True)) if len(stored) == len(keys) else {}
+    tree, nodes = grow(size, found, row_leaves(rows))
+    columns = [list(c) for c in zip(*rows, strict=True)]  # NewRow is in column order
+    try:
+        await conn.execute(_INSERT, *columns, *[list(c) for c in zip(*nodes, strict=True)])
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "uq_events_event_id":
+            raise DuplicateEventId("an event id in this append is already recorded") from exc
+        raise
+    positions = [r.position for r in rows]
+    if key is not None:
+        await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
+    projected = before_commit is not None and await before_commit(
+        conn, [r.recorded() for r in rows]
+    )
     return positions, rows, tree, projected
 
 
@@ -147,11 +172,104 @@ async def _abandon(conn: Any) -> None:
 class PgAppender:
     """Appends on PostgreSQL, remembering the heads its own appends left (see module doc)."""
 
+    MAX_BATCH = 256
+
     def __init__(self) -> None:
         self._log: tuple[int, datetime, CompactTree] | None = None
         self._streams: dict[str, tuple[int, str]] = {}
         self.before_commit: PgBeforeCommit | None = None
         """Run with each append's events before its ``COMMIT`` (``events.inline``)."""
+        self._jobs: deque[Job] = deque()
+        self._drainer: asyncio.Task[None] | None = None
+        self.commits = 0
+        """Transactions committed by ``write`` (fewer than appends when grouped)."""
+
+    async def write(
+        self,
+        engine: AsyncEngine,
+        plans: Sequence[PlannedAppend],
+        meta: dict[str, str],
+        meta_json: str,
+        key: str | None,
+        now: datetime,
+    ) -> Written:
+        """Group commit: queue the append; one task writes the queued appends in ONE
+        transaction (one advisory lock, one ``COMMIT``), each under its own savepoint, so
+        an append that fails (a version conflict, a duplicate event id) is rolled back
+        alone and its neighbours commit. Positions stay gap-free and in commit order: the
+        batch is written in queue order under the lock. A lone append is written as
+        ``append`` writes it."""
+        future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
+        self._jobs.append(((plans, meta, meta_json, key, now), future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(engine))
+        return await future
+
+    async def _drain(self, engine: AsyncEngine) -> None:
+        while self._jobs:
+            batch: list[Job] = []
+            while self._jobs and len(batch) < self.MAX_BATCH:
+                job = self._jobs.popleft()
+                if not job[1].done():  # a caller that gave up (cancelled) never started
+                    batch.append(job)
+            if not batch:
+                continue
+            try:
+                async with engine.connect() as conn:
+                    raw = (await conn.get_raw_connection()).driver_connection
+                    outcomes = await self._write_batch(raw, batch)
+            except BaseException as exc:
+                self.forget()
+                for _, future in batch:
+                    _settle(future, None, exc)
+                if not isinstance(exc, Exception):
+                    for _, future in self._jobs:
+                        _settle(future, None, exc)
+                    self._jobs.clear()
+                    raise
+                continue
+            for (_, future), (written, error) in zip(batch, outcomes, strict=True):
+                _settle(future, written, error)
+
+    async def _write_batch(
+        self, conn: Any, batch: list[Job]
+    ) -> list[tuple[Written | None, BaseException | None]]:
+        if len(batch) == 1:
+            try:
+                written = await self.append(conn, *batch[0][0])
+            except Exception as exc:
+                return [(None, exc)]
+            self.commits += 1
+            return [(written, None)]
+        outcomes: list[tuple[Locked | None, BaseException | None]] = []
+        await conn.execute(BEGIN_LOCKED)
+        try:
+            for args, _ in batch:
+                await conn.execute("SAVEPOINT one_append")
+                try:
+                    done = await append_locked(conn, *args, self.before_commit)
+                except Exception as exc:
+                    await conn.execute("ROLLBACK TO SAVEPOINT one_append")
+                    await conn.execute("RELEASE SAVEPOINT one_append")
+                    outcomes.append((None, exc))
+                    continue
+                await conn.execute("RELEASE SAVEPOINT one_append")
+                outcomes.append((done, None))
+            await conn.execute("COMMIT")
+        except BaseException:
+            await _abandon(conn)
+            raise
+        self.commits += 1
+        answers: list[tuple[Written | None, BaseException | None]] = []
+        for done, error in outcomes:
+            if done is None:
+                answers.append((None, error))
+                continue
+            positions, rows, tree, projected = done
+            if rows is not None and tree is not None:
+                self._remember(rows, tree)
+            answers.append(((positions, rows, projected, tree), None))
+        return answers
 
     async def append(
         self,
@@ -161,16 +279,17 @@ class PgAppender:
         meta_json: str,
         key: str | None,
         now: datetime,
-    ) -> tuple[list[int], list[NewRow] | None, bool]:
-        """(positions, rows written, whether ``before_commit`` projected them) or, for a
-        known idempotency key, (positions, None, False). With ``before_commit`` every append
-        takes the transaction (the read models are written in it, which costs less than the
-        second transaction the one-round-trip append leaves to the catch-up)."""
+    ) -> Written:
+        """(positions, rows written, whether ``before_commit`` projected them, the tree
+        after them) or, for a known idempotency key, (positions, None, False, None). With
+        ``before_commit`` every append takes the transaction (the read models are written
+        in it, which costs less than the second transaction the one-round-trip append
+        leaves to the catch-up)."""
         one = key is None and len(plans) == 1 and len(plans[0].events) == 1
         if one and self.before_commit is None:
             row = await self._append_one(conn, plans[0], meta, meta_json, now)
             if row is not None:
-                return [row.position], [row], False
+                return [row.position], [row], False, self.last_tree
         try:
             positions, rows, tree, projected = await append(
                 conn, plans, meta, meta_json, key, now, self.before_commit
@@ -180,7 +299,7 @@ class PgAppender:
             raise
         if rows is not None and tree is not None:
             self._remember(rows, tree)
-        return positions, rows, projected
+        return positions, rows, projected, tree
 
     @property
     def last_tree(self) -> CompactTree | None:
@@ -227,3 +346,16 @@ class PgAppender:
             raise
         self._remember(rows, tree)
         return rows[0]
+
+
+def _settle(
+    future: asyncio.Future[Written], written: Written | None, error: BaseException | None
+) -> None:
+    if future.done():  # the caller gave up waiting
+        return
+    if isinstance(error, asyncio.CancelledError):
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    elif written is not None:
+        future.set_result(written)

@@ -13,7 +13,6 @@ gap-free and follow commit order; a reader tailing ``read_all`` never skips one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -114,7 +113,6 @@ class SqlEventStore:
         self._sql = sqlite_io.READS if self._sqlite is not None else pg_io.READS
         self._owns_engine = owns_engine
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._append_lock = asyncio.Lock()
         self._closed = False
         self._last_tree: CompactTree | None = None
 
@@ -169,12 +167,10 @@ class SqlEventStore:
                 plans, meta, meta_json, key, self._clock()
             )
         else:
-            async with self._append_lock, self.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                positions, rows, projected = await self._pg.append(
-                    raw.driver_connection, plans, meta, meta_json, key, self._clock()
-                )
-                tree_after = self._pg.last_tree
+            # Group commit: appends queued while a batch commits share the next one.
+            positions, rows, projected, tree_after = await self._pg.write(
+                self.engine, plans, meta, meta_json, key, self._clock()
+            )
             recorded = None if rows is None else [r.recorded() for r in rows]
         if recorded is not None and tree_after is not None:
             last = self._last_tree
