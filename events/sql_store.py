@@ -182,6 +182,13 @@ class SqlEventStore:
             await self._notify(recorded)
         return Appended(tuple(positions), tuple(recorded), replayed=False, projected=projected)
 
+    def commit_without_fsync(self) -> None:
+        """For bulk sample data (``ladder demo``): SQLite commits stop waiting for the disk
+        (``synchronous = NORMAL`` in WAL mode). A commit still survives the process being
+        killed, not a power cut. Call before the first append; PostgreSQL is unchanged."""
+        if self._sqlite is not None:
+            self._sqlite.durable = False
+
     def project_inline(
         self, *, sqlite: BeforeCommit | None = None, postgres: PgBeforeCommit | None = None
     ) -> None:
