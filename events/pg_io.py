@@ -29,7 +29,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.encoding import PlannedAppend
-from events.errors import DuplicateEventId
+from events.errors import DuplicateEventId, WrongExpectedVersion
 from events.merkle import CompactTree
 from events.port import ANY, RecordedEvent
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
@@ -91,7 +91,8 @@ projected them); rows and tree ``None`` for a known idempotency key."""
 Written = tuple[list[int], list[NewRow] | None, bool, CompactTree | None]
 """What ``PgAppender.write`` answers: (positions, rows written or ``None`` for a known
 idempotency key, whether ``before_commit`` projected them, the tree after them)."""
-Job = tuple[tuple[Sequence[PlannedAppend], dict[str, str], str, str | None, datetime], Any]
+Args = tuple[Sequence[PlannedAppend], dict[str, str], str, str | None, datetime]
+Job = tuple[Args, Any]
 
 
 async def append(
@@ -194,11 +195,12 @@ class PgAppender:
         now: datetime,
     ) -> Written:
         """Group commit: queue the append; one task writes the queued appends in ONE
-        transaction (one advisory lock, one ``COMMIT``), each under its own savepoint, so
-        an append that fails (a version conflict, a duplicate event id) is rolled back
-        alone and its neighbours commit. Positions stay gap-free and in commit order: the
-        batch is written in queue order under the lock. A lone append is written as
-        ``append`` writes it."""
+        transaction (one advisory lock, one ``COMMIT``), in queue order, so positions stay
+        gap-free and in commit order. Each append keeps its own checks: a version conflict
+        is found before it writes anything and fails it alone; any later failure (a
+        duplicate event id) aborts the transaction, and the batch is then written again
+        one append per transaction, so only the one at fault fails. A lone append is
+        written as ``append`` writes it."""
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
         self._jobs.append(((plans, meta, meta_json, key, now), future))
         if self._drainer is None or self._drainer.done():
@@ -235,27 +237,25 @@ class PgAppender:
         self, conn: Any, batch: list[Job]
     ) -> list[tuple[Written | None, BaseException | None]]:
         if len(batch) == 1:
-            try:
-                written = await self.append(conn, *batch[0][0])
-            except Exception as exc:
-                return [(None, exc)]
-            self.commits += 1
-            return [(written, None)]
+            return [await self._alone(conn, batch[0][0])]
         outcomes: list[tuple[Locked | None, BaseException | None]] = []
         await conn.execute(BEGIN_LOCKED)
         try:
             for args, _ in batch:
-                await conn.execute("SAVEPOINT one_append")
                 try:
                     done = await append_locked(conn, *args, self.before_commit)
-                except Exception as exc:
-                    await conn.execute("ROLLBACK TO SAVEPOINT one_append")
-                    await conn.execute("RELEASE SAVEPOINT one_append")
+                except WrongExpectedVersion as exc:
+                    # Found before this append wrote anything: the transaction is intact.
                     outcomes.append((None, exc))
                     continue
-                await conn.execute("RELEASE SAVEPOINT one_append")
                 outcomes.append((done, None))
             await conn.execute("COMMIT")
+        except Exception:
+            # Something failed past its checks (a duplicate event id...), which aborts the
+            # transaction: nothing of the batch was written. Write each append on its own,
+            # in queue order, so that only the one at fault fails.
+            await _abandon(conn)
+            return [await self._alone(conn, args) for args, _ in batch]
         except BaseException:
             await _abandon(conn)
             raise
@@ -270,6 +270,14 @@ class PgAppender:
                 self._remember(rows, tree)
             answers.append(((positions, rows, projected, tree), None))
         return answers
+
+    async def _alone(self, conn: Any, args: Args) -> tuple[Written | None, BaseException | None]:
+        try:
+            written = await self.append(conn, *args)
+        except Exception as exc:
+            return None, exc
+        self.commits += 1
+        return written, None
 
     async def append(
         self,
