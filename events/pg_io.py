@@ -3,7 +3,9 @@
 An append is four round trips: ``BEGIN`` with the advisory lock, the heads (with the
 Merkle tree's frontier), the insert (the rows and the Merkle nodes they complete),
 ``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes appends,
-so ``max(position) + 1`` is gap-free and in commit order.
+so ``max(position) + 1`` is gap-free and in commit order. Group commit
+(``PgAppender.write``): appends that queue while a batch commits are written together in
+the next transaction, one ``BEGIN``, lock and ``COMMIT`` for all of them.
 
 ``PgAppender`` remembers the heads its appends left (the log's last position and time,
 its Merkle frontier, each stream's last version and hash), so a single event appended
@@ -261,11 +263,11 @@ class PgAppender:
             raise
         self.commits += 1
         answers: list[tuple[Written | None, BaseException | None]] = []
-        for done, error in outcomes:
-            if done is None:
+        for outcome, error in outcomes:
+            if outcome is None:
                 answers.append((None, error))
                 continue
-            positions, rows, tree, projected = done
+            positions, rows, tree, projected = outcome
             if rows is not None and tree is not None:
                 self._remember(rows, tree)
             answers.append(((positions, rows, projected, tree), None))
