@@ -233,21 +233,23 @@ async def list_people(
     ladders = await _ladders(engine) if needs_ladders(filters, order) else {}
     sort = _order(order, ladders)
     batch = limit if filters.ready is None else max(limit, READY_BATCH)
-    q = _filtered(filters, today).add_columns(*(c.label(f"_k{i}") for i, c in enumerate(sort)))
+    names = [f"_k{i}" for i in range(len(sort))]
+    q = _filtered(filters, today).add_columns(
+        *(c.label(n) for c, n in zip(sort, names, strict=True))
+    )
     q = q.order_by(*sort).limit(batch)
     found: list[RosterEntry] = []
     while True:
         rows = await fetch(engine, q if after is None else q.where(after_key(sort, after)))
         for r in rows:
-            key = tuple(r[f"_k{i}"] for i in range(len(sort)))
             values = as_of(r, today)
             if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
-                person = PersonRow(**{name: values[name] for name in _PERSON_FIELDS})
-                found.append(RosterEntry(person, key))
+                person = PersonRow(*[values[name] for name in _PERSON_FIELDS])
+                found.append(RosterEntry(person, tuple([r[n] for n in names])))
         if len(found) >= limit or len(rows) < batch:
             return found[:limit]
         last = rows[-1]
-        after = tuple(last[f"_k{i}"] for i in range(len(sort)))
+        after = tuple([last[n] for n in names])
 
 
 def needs_ladders(filters: PeopleFilter, order: PeopleOrder) -> bool:
