@@ -48,6 +48,9 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> DemoOutcome:
 
     runtime = await bootstrap(url, today=lambda: DEMO_TODAY, start_projector=False, listen=False)
     try:
+        # Sample data, one transaction per command: commits need not wait for the disk
+        # (a power cut may lose the last few, which running the demo again writes).
+        runtime.store.commit_without_fsync()
         # Its own service: no read-model catch-up after every command (done once below).
         service = CareerService(runtime.store, today=lambda: DEMO_TODAY)
         ladder = (await service.ladders()).get("product") or default_ladder()

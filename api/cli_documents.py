@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from graphql import ExecutableDefinitionNode, GraphQLError, parse, validate
 
 from api.cli_errors import Exit, fail, guard, out
-from api.documents import DocumentsFileError, TrustedDocuments
 from api.settings import get_settings
+
+if TYPE_CHECKING:  # graphql and Strawberry load only for these commands, not every CLI run
+    from api.documents import TrustedDocuments
 
 documents = typer.Typer(
     help="Trusted documents: register GraphQL documents clients may send (by text or id).",
@@ -32,6 +33,8 @@ def _registry_path(option: Path | None) -> Path:
 
 
 def _load(path: Path) -> TrustedDocuments:
+    from api.documents import DocumentsFileError, TrustedDocuments
+
     try:
         return TrustedDocuments.load(path)
     except DocumentsFileError as exc:
@@ -40,6 +43,8 @@ def _load(path: Path) -> TrustedDocuments:
 
 def _check(file: Path, text: str) -> None:
     """The document parses and is valid against this server's schema."""
+    from graphql import GraphQLError, parse, validate
+
     from api.schema import build_schema  # the whole schema, loaded only for this command
 
     try:
@@ -74,6 +79,8 @@ def add(
 @documents.command("list")
 def list_documents(documents_file: DocumentsFile = None) -> None:
     """Every registered document's id and its operations."""
+    from graphql import ExecutableDefinitionNode, parse
+
     for key, text in _load(_registry_path(documents_file)).items():
         names = [
             d.name.value if isinstance(d, ExecutableDefinitionNode) and d.name else "anonymous"

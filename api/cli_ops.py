@@ -17,9 +17,7 @@ from sqlalchemy.engine import make_url
 
 from api.cli_errors import Exit, err_console, fail, guard, out, run
 from api.cli_support import DatabaseUrl, database_url, existing_database, progress_bar
-from api.documents import DocumentsFileError, TrustedDocuments
 from api.logs import logging_config
-from api.protocol import TimedHttpToolsProtocol
 from api.settings import DEV_TOKEN_SECRET, Settings, get_settings
 from api.startup import StartupSummary
 from events.checkpoints import Lag, lag
@@ -63,6 +61,9 @@ def serve(
     GraphQL (and GraphiQL in development) at /graphql, probes at /healthz and /readyz.
     """
     import uvicorn
+
+    from api.documents import DocumentsFileError, TrustedDocuments
+    from api.protocol import TimedHttpToolsProtocol
 
     settings = guard(get_settings)
     if (reason := settings.insecure()) is not None:

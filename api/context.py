@@ -33,10 +33,10 @@ V = TypeVar("V")
 
 @runtime_checkable
 class AppServices(Protocol):
-    """What the app needs from the composition root (``events`` bootstrap).
+    """What the app itself needs from the composition root: the readiness probes.
 
-    The teammate wiring the store adds the event store, application service and read-model
-    queries here as attributes; the API only relies on :meth:`ready` so far.
+    ``api.services.RuntimeServices`` is the one implementation; resolvers reach its store,
+    ``CareerService`` and read-model queries through ``api.services.read_services``.
     """
 
     async def ready(self) -> bool:

@@ -67,6 +67,8 @@ class CostCalculator:
         }
         self._memo: dict[tuple[str, str, bool], int] = {}
         self._visiting: set[str] = set()
+        self.read: set[str] = set()
+        """The variables the cost depends on (those giving a page size)."""
 
     def operation(self, operation: OperationDefinitionNode) -> int:
         root = self.schema.get_root_type(operation.operation)
@@ -134,8 +136,9 @@ class CostCalculator:
             if isinstance(value, IntValueNode):
                 return max(0, int(value.value))
             if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                if isinstance(given, int) and not isinstance(given, bool):
+                self.read.add(value.name.value)
+                given = page_value(self.variables.get(value.name.value))
+                if given is not None:
                     return max(0, given)
         return self.default_page
 
@@ -148,9 +151,26 @@ def query_cost(
     default_page: int,
 ) -> int:
     """The cost of the operation a request runs (0 if there is none to pick)."""
+    return costed(schema, document, operation_name, variables, default_page)[0]
+
+
+def costed(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    default_page: int,
+) -> tuple[int, frozenset[str]]:
+    """``query_cost``, and the names of the variables it depends on (a cache key's)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
     if len(operations) != 1:
-        return 0
-    return CostCalculator(schema, document, variables, default_page).operation(operations[0])
+        return 0, frozenset()
+    calculator = CostCalculator(schema, document, variables, default_page)
+    return calculator.operation(operations[0]), frozenset(calculator.read)
+
+
+def page_value(value: object) -> int | None:
+    """What a variable means to the cost: a page size, or ``None`` (the default page)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -85,6 +85,7 @@ from domain.text import unstorable
 
 _WS_SUBJECT = "ladder.ws_subject"
 _OUTBOX = "ladder.outbox"
+_EVENT_STREAM = "ladder.event_stream"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
 
@@ -451,7 +452,9 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPProblem(
                 405, "Use GET (queries) or POST.", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"}
             )
-        if self._event_stream(request):
+        event_stream = self._event_stream(request)
+        request.scope[_EVENT_STREAM] = event_stream
+        if event_stream:
             media_type: str | None = EVENT_STREAM
         else:
             media_type = negotiate(request.headers.get("accept"))
@@ -490,6 +493,11 @@ class GraphQLView(GraphQL[Context, None]):
     def _event_stream(self, request: Request) -> bool:
         """The client asks for server-sent events (``Accept: text/event-stream``)."""
         return self._get_stream_transport_from_headers(request.headers) is not None
+
+    def _asks_event_stream(self, request: Request) -> bool:
+        """``_event_stream``, as ``_check_request`` found it for this request."""
+        found = request.scope.get(_EVENT_STREAM)
+        return self._event_stream(request) if found is None else bool(found)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -687,7 +695,7 @@ class GraphQLView(GraphQL[Context, None]):
             response=response if isinstance(response, Response) else None,
             metrics=self.state.metrics,
             record=request_record(request.scope),
-            event_stream=isinstance(request, Request) and self._event_stream(request),
+            event_stream=isinstance(request, Request) and self._asks_event_stream(request),
         )
         if isinstance(request, Request):
             try:

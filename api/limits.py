@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -43,7 +43,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
-from api.cost import COST_LIMIT_EXCEEDED, query_cost
+from api.cost import COST_LIMIT_EXCEEDED, costed, page_value, query_cost
 from domain.text import unstorable
 
 DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
@@ -189,18 +189,21 @@ class NoIntrospectionRule(ValidationRule):
             )
 
 
-class _LRU:
+V = TypeVar("V")
+
+
+class _LRU(Generic[V]):
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._data: OrderedDict[Any, tuple[GraphQLError, ...]] = OrderedDict()
+        self._data: OrderedDict[Any, V] = OrderedDict()
 
-    def get(self, key: Any) -> tuple[GraphQLError, ...] | None:
+    def get(self, key: Any) -> V | None:
         value = self._data.get(key)
         if value is not None:
             self._data.move_to_end(key)
         return value
 
-    def put(self, key: Any, value: tuple[GraphQLError, ...]) -> None:
+    def put(self, key: Any, value: V) -> None:
         if self.maxsize <= 0:
             return
         self._data[key] = value
@@ -244,7 +247,9 @@ class RequestLimits:
             return parse(query, max_tokens=max_tokens)
 
         self._parse = lru_cache(maxsize=self.parser_cache_size)(_parse)
-        self._validated = _LRU(self.validation_cache_size)
+        self._validated: _LRU[tuple[GraphQLError, ...]] = _LRU(self.validation_cache_size)
+        self._cost_inputs: _LRU[frozenset[str]] = _LRU(self.validation_cache_size)
+        self._costs: _LRU[int] = _LRU(self.validation_cache_size)
 
     def parse(self, query: str) -> DocumentNode:
         """Parse (cached); raises ``GraphQLSyntaxError``, including for too many tokens."""
@@ -270,6 +275,29 @@ class RequestLimits:
             )
             self._validated.put(key, errors)
         return list(errors)
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> int:
+        """The operation's cost, computed once per document, operation and page sizes
+        given in variables (the only variables a cost depends on)."""
+        given = variables or {}
+        names = self._cost_inputs.get((query, operation_name))
+        if names is not None:
+            key = (query, operation_name, *sorted((n, page_value(given.get(n))) for n in names))
+            found = self._costs.get(key)
+            if found is not None:
+                return found
+        cost, names = costed(schema, document, operation_name, variables, self.default_page)
+        self._cost_inputs.put((query, operation_name), names)
+        key = (query, operation_name, *sorted((n, page_value(given.get(n))) for n in names))
+        self._costs.put(key, cost)
+        return cost
 
 
 class LimitsExtension(SchemaExtension):
@@ -309,13 +337,19 @@ class LimitsExtension(SchemaExtension):
 
     def _check_cost(self, document: DocumentNode) -> list[GraphQLError]:
         context = self.execution_context
-        self.cost = query_cost(
-            context.schema._schema,
-            document,
-            context.operation_name,
-            context.variables,
-            self.limits.default_page,
-        )
+        query = context.query
+        if query is None:
+            self.cost = query_cost(
+                context.schema._schema,
+                document,
+                context.operation_name,
+                context.variables,
+                self.limits.default_page,
+            )
+        else:
+            self.cost = self.limits.cost(
+                context.schema._schema, query, document, context.operation_name, context.variables
+            )
         limit = self.limits.max_cost
         if self.cost <= limit:
             return []

@@ -99,6 +99,10 @@ class ObserveRequests:
             reached = record.operation_type != NO_OPERATION
             name = record.operation_name if reached else NO_OPERATION
             self.metrics.observe_request(name, record.operation_type, record.status, seconds)
+        quiet = record.path in QUIET_PATHS and record.status < 400
+        level = logging.DEBUG if quiet else logging.INFO
+        if not access_log.isEnabledFor(level):
+            return  # nothing would be written: build no line
         fields: dict[str, Any] = {
             "request_id": record.request_id,
             "method": record.method,
@@ -118,8 +122,7 @@ class ObserveRequests:
                 for e in record.errors
             )
         text += f" id={record.request_id}"
-        quiet = record.path in QUIET_PATHS and record.status < 400
-        access_log.log(logging.DEBUG if quiet else logging.INFO, text, extra={"fields": fields})
+        access_log.log(level, text, extra={"fields": fields})
 
 
 def _root_field(operation: OperationDefinitionNode) -> str:

@@ -169,7 +169,7 @@ def active_on(
             raise errors.EffectiveDateAfterDeparture(
                 f"{on} is after the departure on {departed_on}", field=date_field, ids=ids
             )
-        raise errors.PersonDeparted(
+        raise errors.PersonDepartedError(
             f"person {person_id} departed on {departed_on}; only a rehire or a correction "
             "can be recorded",
             field=field,

@@ -46,8 +46,9 @@ class PersonAlreadyExists(LadderError):
     default_field = "personId"
 
 
-class PersonDeparted(LadderError):
-    """A departed person takes only a rehire and corrections."""
+class PersonDepartedError(LadderError):
+    """A departed person takes only a rehire and corrections (named apart from the
+    ``PersonDeparted`` event)."""
 
     code = "PERSON_DEPARTED"
     default_field = "personId"
@@ -300,7 +301,7 @@ __all__ = [
     "NotALateralMove",
     "NotAPromotion",
     "PersonAlreadyExists",
-    "PersonDeparted",
+    "PersonDepartedError",
     "PersonNotDeparted",
     "PersonNotFound",
     "RequirementNotMet",

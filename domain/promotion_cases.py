@@ -284,7 +284,7 @@ def decide_nomination(
         )
     career = checks.existing(person, pid)
     if career.status != ACTIVE:
-        raise errors.PersonDeparted(f"person {pid} is not employed", ids=ids)
+        raise errors.PersonDepartedError(f"person {pid} is not employed", ids=ids)
     if open_case is not None and open_case != command.case_id:
         raise NominationAlreadyOpen(
             f"person {pid} already has an undecided case {open_case}",

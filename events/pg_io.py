@@ -3,7 +3,9 @@
 An append is four round trips: ``BEGIN`` with the advisory lock, the heads (with the
 Merkle tree's frontier), the insert (the rows and the Merkle nodes they complete),
 ``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes appends,
-so ``max(position) + 1`` is gap-free and in commit order.
+so ``max(position) + 1`` is gap-free and in commit order. Group commit
+(``PgAppender.write``): appends that queue while a batch commits are written together in
+the next transaction, one ``BEGIN``, lock and ``COMMIT`` for all of them.
 
 ``PgAppender`` remembers the heads its appends left (the log's last position and time,
 its Merkle frontier, each stream's last version and hash), so a single event appended
@@ -18,16 +20,19 @@ stream are contiguous and append-only, so the slot after a stale head is always 
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.conditions import AppendCondition
 from events.encoding import PlannedAppend
-from events.errors import DuplicateEventId
+from events.errors import DuplicateEventId, WrongExpectedVersion
 from events.merkle import CompactTree
 from events.port import ANY, RecordedEvent
 from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
@@ -83,6 +88,21 @@ _INSERT_LOCKED_WITH_NODES = (
 
 PgBeforeCommit = Callable[[Any, Sequence[RecordedEvent]], Awaitable[bool]]
 """Awaited on the append's asyncpg connection with its events before ``COMMIT``."""
+Locked = tuple[list[int], list[NewRow] | None, CompactTree | None, bool]
+"""(positions, rows written, the Merkle tree after them, whether ``before_commit``
+projected them); rows and tree ``None`` for a known idempotency key."""
+Written = tuple[list[int], list[NewRow] | None, bool, CompactTree | None]
+"""What ``PgAppender.write`` answers: (positions, rows written or ``None`` for a known
+idempotency key, whether ``before_commit`` projected them, the tree after them)."""
+Args = tuple[
+    Sequence[PlannedAppend],
+    dict[str, str],
+    str,
+    str | None,
+    datetime,
+    Sequence[AppendCondition],
+]
+Job = tuple[Args, Any]
 
 
 async def append(
@@ -94,48 +114,81 @@ async def append(
     now: datetime,
     before_commit: PgBeforeCommit | None = None,
     conditions: Sequence[AppendCondition] = (),
-) -> tuple[list[int], list[NewRow] | None, CompactTree | None, bool]:
+) -> Locked:
     """(positions, rows written, the Merkle tree's frontier after them, whether
     ``before_commit`` projected them) or, for a known idempotency key, (positions, None,
-    None, False)."""
+    None, False): one append in its own transaction."""
     await conn.execute(BEGIN_LOCKED)
     try:
-        if key is not None:
-            known = await conn.fetchval(_KEY, key)
-            if known is not None:
-                await conn.execute("ROLLBACK")
-                return orjson.loads(known), None, None, False
-        for condition in conditions:  # under the advisory lock: nothing can slip in after
-            await condition.check_postgres(conn)
-        first = await conn.fetchrow(_HEADS, plans[0].stream)
-        heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
-        for plan in plans[1:]:
-            head = await conn.fetchrow(_STREAM_HEAD, plan.stream)
-            heads.append((0, None) if head is None else (head[0], head[1]))
-        recorded_at = next_recorded_at(now, first[1])
-        rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
-        size = first[0] or 0
-        keys = frontier(size)
-        stored = first[4] or []
-        found = dict(zip(keys, stored, strict=True)) if len(stored) == len(keys) else {}
-        tree, nodes = grow(size, found, row_leaves(rows))
-        columns = [list(c) for c in zip(*rows, strict=True)]  # NewRow is in column order
-        await conn.execute(_INSERT, *columns, *[list(c) for c in zip(*nodes, strict=True)])
-        positions = [r.position for r in rows]
-        if key is not None:
-            await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
-        projected = before_commit is not None and await before_commit(
-            conn, [r.recorded() for r in rows]
+        done = await append_locked(
+            conn, plans, meta, meta_json, key, now, before_commit, conditions
         )
-        await conn.execute("COMMIT")
-    except asyncpg.UniqueViolationError as exc:
-        await conn.execute("ROLLBACK")
-        if exc.constraint_name == "uq_events_event_id":
-            raise DuplicateEventId("an event id in this append is already recorded") from exc
-        raise
+        await conn.execute("ROLLBACK" if done[1] is None else "COMMIT")
+    except Refused as refused:
+        await _abandon(conn)
+        raise refused.reason from None
     except BaseException:
         await _abandon(conn)
         raise
+    return done
+
+
+class Refused(Exception):
+    """An append's condition refused it before it wrote anything (the transaction is
+    intact, so a shared one goes on with the other appends): ``reason`` says why."""
+
+    def __init__(self, reason: Exception) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+async def append_locked(
+    conn: Any,
+    plans: Sequence[PlannedAppend],
+    meta: dict[str, str],
+    meta_json: str,
+    key: str | None,
+    now: datetime,
+    before_commit: PgBeforeCommit | None = None,
+    conditions: Sequence[AppendCondition] = (),
+) -> Locked:
+    """``append``'s work in ``conn``'s open transaction, which holds the advisory lock:
+    the idempotency key, the heads (read in the transaction, so they include the appends
+    it already holds), the expected versions, the rows and nodes, ``before_commit``."""
+    if key is not None:
+        known = await conn.fetchval(_KEY, key)
+        if known is not None:
+            return orjson.loads(known), None, None, False
+    for condition in conditions:  # under the advisory lock: nothing can slip in after
+        try:
+            await condition.check_postgres(conn)
+        except Exception as exc:
+            raise Refused(exc) from exc
+    first = await conn.fetchrow(_HEADS, plans[0].stream)
+    heads: list[tuple[int, str | None]] = [(first[2] or 0, first[3])]
+    for plan in plans[1:]:
+        head = await conn.fetchrow(_STREAM_HEAD, plan.stream)
+        heads.append((0, None) if head is None else (head[0], head[1]))
+    recorded_at = next_recorded_at(now, first[1])
+    rows = build_rows(plans, heads, first[0] or 0, recorded_at, meta, meta_json)
+    size = first[0] or 0
+    keys = frontier(size)
+    stored = first[4] or []
+    found = dict(zip(keys, stored, strict=True)) if len(stored) == len(keys) else {}
+    tree, nodes = grow(size, found, row_leaves(rows))
+    columns = [list(c) for c in zip(*rows, strict=True)]  # NewRow is in column order
+    try:
+        await conn.execute(_INSERT, *columns, *[list(c) for c in zip(*nodes, strict=True)])
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "uq_events_event_id":
+            raise DuplicateEventId("an event id in this append is already recorded") from exc
+        raise
+    positions = [r.position for r in rows]
+    if key is not None:
+        await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
+    projected = before_commit is not None and await before_commit(
+        conn, [r.recorded() for r in rows]
+    )
     return positions, rows, tree, projected
 
 
@@ -151,11 +204,118 @@ async def _abandon(conn: Any) -> None:
 class PgAppender:
     """Appends on PostgreSQL, remembering the heads its own appends left (see module doc)."""
 
+    MAX_BATCH = 256
+
     def __init__(self) -> None:
         self._log: tuple[int, datetime, CompactTree] | None = None
         self._streams: dict[str, tuple[int, str]] = {}
         self.before_commit: PgBeforeCommit | None = None
         """Run with each append's events before its ``COMMIT`` (``events.inline``)."""
+        self._jobs: deque[Job] = deque()
+        self._drainer: asyncio.Task[None] | None = None
+        self.commits = 0
+        """Transactions committed by ``write`` (fewer than appends when grouped)."""
+
+    async def write(
+        self,
+        engine: AsyncEngine,
+        plans: Sequence[PlannedAppend],
+        meta: dict[str, str],
+        meta_json: str,
+        key: str | None,
+        now: datetime,
+        conditions: Sequence[AppendCondition] = (),
+    ) -> Written:
+        """Group commit: queue the append; one task writes the queued appends in ONE
+        transaction (one advisory lock, one ``COMMIT``), in queue order, so positions stay
+        gap-free and in commit order. Each append keeps its own checks: a version conflict
+        is found before it writes anything and fails it alone; any later failure (a
+        duplicate event id) aborts the transaction, and the batch is then written again
+        one append per transaction, so only the one at fault fails. A lone append is
+        written as ``append`` writes it."""
+        future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
+        self._jobs.append(((plans, meta, meta_json, key, now, conditions), future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(engine))
+        return await future
+
+    async def _drain(self, engine: AsyncEngine) -> None:
+        while self._jobs:
+            batch: list[Job] = []
+            while self._jobs and len(batch) < self.MAX_BATCH:
+                job = self._jobs.popleft()
+                if not job[1].done():  # a caller that gave up (cancelled) never started
+                    batch.append(job)
+            if not batch:
+                continue
+            try:
+                async with engine.connect() as conn:
+                    raw = (await conn.get_raw_connection()).driver_connection
+                    outcomes = await self._write_batch(raw, batch)
+            except BaseException as exc:
+                self.forget()
+                for _, future in batch:
+                    _settle(future, None, exc)
+                if not isinstance(exc, Exception):
+                    for _, future in self._jobs:
+                        _settle(future, None, exc)
+                    self._jobs.clear()
+                    raise
+                continue
+            for (_, future), (written, error) in zip(batch, outcomes, strict=True):
+                _settle(future, written, error)
+
+    async def _write_batch(
+        self, conn: Any, batch: list[Job]
+    ) -> list[tuple[Written | None, BaseException | None]]:
+        if len(batch) == 1:
+            return [await self._alone(conn, batch[0][0])]
+        outcomes: list[tuple[Locked | None, BaseException | None]] = []
+        await conn.execute(BEGIN_LOCKED)
+        try:
+            for args, _ in batch:
+                try:
+                    plans, meta, meta_json, key, now, conditions = args
+                    done = await append_locked(
+                        conn, plans, meta, meta_json, key, now, self.before_commit, conditions
+                    )
+                except WrongExpectedVersion as exc:
+                    # Found before this append wrote anything: the transaction is intact.
+                    outcomes.append((None, exc))
+                    continue
+                except Refused as refused:  # likewise
+                    outcomes.append((None, refused.reason))
+                    continue
+                outcomes.append((done, None))
+            await conn.execute("COMMIT")
+        except Exception:
+            # Something failed past its checks (a duplicate event id...), which aborts the
+            # transaction: nothing of the batch was written. Write each append on its own,
+            # in queue order, so that only the one at fault fails.
+            await _abandon(conn)
+            return [await self._alone(conn, args) for args, _ in batch]
+        except BaseException:
+            await _abandon(conn)
+            raise
+        self.commits += 1
+        answers: list[tuple[Written | None, BaseException | None]] = []
+        for outcome, error in outcomes:
+            if outcome is None:
+                answers.append((None, error))
+                continue
+            positions, rows, tree, projected = outcome
+            if rows is not None and tree is not None:
+                self._remember(rows, tree)
+            answers.append(((positions, rows, projected, tree), None))
+        return answers
+
+    async def _alone(self, conn: Any, args: Args) -> tuple[Written | None, BaseException | None]:
+        try:
+            written = await self.append(conn, *args)
+        except Exception as exc:
+            return None, exc
+        self.commits += 1
+        return written, None
 
     async def append(
         self,
@@ -166,16 +326,17 @@ class PgAppender:
         key: str | None,
         now: datetime,
         conditions: Sequence[AppendCondition] = (),
-    ) -> tuple[list[int], list[NewRow] | None, bool]:
-        """(positions, rows written, whether ``before_commit`` projected them) or, for a
-        known idempotency key, (positions, None, False). With ``before_commit`` every append
-        takes the transaction (the read models are written in it, which costs less than the
-        second transaction the one-round-trip append leaves to the catch-up)."""
+    ) -> Written:
+        """(positions, rows written, whether ``before_commit`` projected them, the tree
+        after them) or, for a known idempotency key, (positions, None, False, None). With
+        ``before_commit`` every append takes the transaction (the read models are written
+        in it, which costs less than the second transaction the one-round-trip append
+        leaves to the catch-up)."""
         one = key is None and not conditions and len(plans) == 1 and len(plans[0].events) == 1
         if one and self.before_commit is None:
             row = await self._append_one(conn, plans[0], meta, meta_json, now)
             if row is not None:
-                return [row.position], [row], False
+                return [row.position], [row], False, self.last_tree
         try:
             positions, rows, tree, projected = await append(
                 conn, plans, meta, meta_json, key, now, self.before_commit, conditions
@@ -185,7 +346,7 @@ class PgAppender:
             raise
         if rows is not None and tree is not None:
             self._remember(rows, tree)
-        return positions, rows, projected
+        return positions, rows, projected, tree
 
     @property
     def last_tree(self) -> CompactTree | None:
@@ -232,3 +393,16 @@ class PgAppender:
             raise
         self._remember(rows, tree)
         return rows[0]
+
+
+def _settle(
+    future: asyncio.Future[Written], written: Written | None, error: BaseException | None
+) -> None:
+    if future.done():  # the caller gave up waiting
+        return
+    if isinstance(error, asyncio.CancelledError):
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    elif written is not None:
+        future.set_result(written)

@@ -13,7 +13,6 @@ gap-free and follow commit order; a reader tailing ``read_all`` never skips one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -122,7 +121,6 @@ class SqlEventStore:
         self._sql = sqlite_io.READS if self._sqlite is not None else pg_io.READS
         self._owns_engine = owns_engine
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._append_lock = asyncio.Lock()
         self._closed = False
         self._last_tree: CompactTree | None = None
 
@@ -186,12 +184,10 @@ class SqlEventStore:
                 plans, meta, meta_json, key, self._clock(), conditions
             )
         else:
-            async with self._append_lock, self.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                positions, rows, projected = await self._pg.append(
-                    raw.driver_connection, plans, meta, meta_json, key, self._clock(), conditions
-                )
-                tree_after = self._pg.last_tree
+            # Group commit: appends queued while a batch commits share the next one.
+            positions, rows, projected, tree_after = await self._pg.write(
+                self.engine, plans, meta, meta_json, key, self._clock(), conditions
+            )
             recorded = None if rows is None else [r.recorded() for r in rows]
         if recorded is not None and tree_after is not None:
             last = self._last_tree
@@ -204,6 +200,13 @@ class SqlEventStore:
         if self.listeners:
             await self._notify(recorded)
         return Appended(tuple(positions), tuple(recorded), replayed=False, projected=projected)
+
+    def commit_without_fsync(self) -> None:
+        """For bulk sample data (``ladder demo``): SQLite commits stop waiting for the disk
+        (``synchronous = NORMAL`` in WAL mode). A commit still survives the process being
+        killed, not a power cut. Call before the first append; PostgreSQL is unchanged."""
+        if self._sqlite is not None:
+            self._sqlite.durable = False
 
     def project_inline(
         self, *, sqlite: BeforeCommit | None = None, postgres: PgBeforeCommit | None = None

@@ -180,6 +180,13 @@ class SqliteWriter:
         self._closed = False
         self.commits = 0
         """Transactions committed (fewer than appends when they were grouped)."""
+        self.durable = True
+        """``synchronous = FULL``: every commit waits for the disk. ``False`` is ``NORMAL``
+        (from the next batch on): a commit survives the process, not a power cut."""
+        self._durable = True
+        self.synchronous = 2
+        """The writer connection's ``PRAGMA synchronous`` as SQLite reports it (2 FULL,
+        1 NORMAL)."""
         self.last_tree: CompactTree | None = None
         """The Merkle tree as the last committed append left it (its size and root are a
         true tree head of the log, whatever was appended since)."""
@@ -192,6 +199,12 @@ class SqliteWriter:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA secure_delete = ON")  # freed bytes zeroed (erasure)
             self._conn = conn
+            self._durable = True
+            self.synchronous = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+        if self._durable != self.durable:
+            self._conn.execute(f"PRAGMA synchronous = {'FULL' if self.durable else 'NORMAL'}")
+            self._durable = self.durable
+            self.synchronous = int(self._conn.execute("PRAGMA synchronous").fetchone()[0])
         return self._conn
 
     async def append(

@@ -83,9 +83,12 @@ class Person(Node):
     @field(description="The current level, from the track's current ladder.")
     def level(self) -> Level | None:
         # Resolved synchronously: the ladder came with the row (one batch per request).
-        if self._ladder is None or not self._ladder.has_level(self.level_key):
-            return None
-        return Level.from_domain(self._ladder.level(self.level_key), self._ladder)
+        ladder = self._ladder
+        if ladder is not None:
+            for level in ladder.levels:  # one pass (has_level then level() would be two)
+                if level.key == self.level_key:
+                    return Level.from_domain(level, ladder)
+        return None
 
     @field(description="The current manager; null if none or not visible to you.")
     async def manager(self, info: Info) -> Person | None:

@@ -18,6 +18,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,6 +84,17 @@ def _people_select(today: date) -> sa.Select[Any]:
     return people_select(today, columns_of(P, PersonRow)).where(P.c.status != UNKNOWN)
 
 
+@cache
+def _people_by_ids() -> sa.Select[Any]:
+    """``people_by_ids``' statement, built once: ``today`` and ``ids`` are bound per call."""
+    today = sa.bindparam("today", type_=P.c.latest_effective_on.type)
+    return (
+        people_select(today, columns_of(P, PersonRow))
+        .where(P.c.status != UNKNOWN)
+        .where(P.c.person_id.in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
 def _person(r: Mapping[str, Any], today: date) -> PersonRow | None:
     """A row as of ``today`` (``queries.as_of``); ``None`` for someone whose hire only
     takes effect later."""
@@ -99,8 +111,8 @@ async def people_by_ids(
     keys = keys_of(person_ids)
     if not keys:
         return {}
-    q = _people_select(today).where(P.c.person_id.in_(keys))
-    found = (_person(r, today) for r in await fetch(engine, q))
+    rows = await fetch(engine, _people_by_ids(), {"today": today, "ids": keys})
+    found = (_person(r, today) for r in rows)
     return {p.person_id: p for p in found if p is not None}
 
 
@@ -233,21 +245,23 @@ async def list_people(
     ladders = await _ladders(engine) if needs_ladders(filters, order) else {}
     sort = _order(order, ladders)
     batch = max(limit, READY_BATCH) if filters.by_readiness else limit
-    q = _filtered(filters, today).add_columns(*(c.label(f"_k{i}") for i, c in enumerate(sort)))
+    names = [f"_k{i}" for i in range(len(sort))]
+    q = _filtered(filters, today).add_columns(
+        *(c.label(n) for c, n in zip(sort, names, strict=True))
+    )
     q = q.order_by(*sort).limit(batch)
     found: list[RosterEntry] = []
     while True:
         rows = await fetch(engine, q if after is None else q.where(after_key(sort, after)))
         for r in rows:
-            key = tuple(r[f"_k{i}"] for i in range(len(sort)))
             values = as_of(r, today)
             if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
-                person = PersonRow(**{name: values[name] for name in _PERSON_FIELDS})
-                found.append(RosterEntry(person, key))
+                person = PersonRow(*[values[name] for name in _PERSON_FIELDS])
+                found.append(RosterEntry(person, tuple([r[n] for n in names])))
         if len(found) >= limit or len(rows) < batch:
             return found[:limit]
         last = rows[-1]
-        after = tuple(last[f"_k{i}"] for i in range(len(sort)))
+        after = tuple([last[n] for n in names])
 
 
 def needs_ladders(filters: PeopleFilter, order: PeopleOrder) -> bool:
@@ -311,6 +325,16 @@ class LadderCache:
         return found
 
 
+@cache
+def _latest_versions() -> sa.Select[Any]:
+    """Track -> its latest ladder version, for the tracks bound as ``tracks`` (built once)."""
+    return (
+        sa.select(LD.c.track, sa.func.max(LD.c.version).label("version"))
+        .where(LD.c.track.in_(sa.bindparam("tracks", expanding=True)))
+        .group_by(LD.c.track)
+    )
+
+
 async def current_ladders(
     engine: AsyncEngine, tracks: Sequence[str], cache: LadderCache
 ) -> dict[str, Ladder]:
@@ -321,12 +345,8 @@ async def current_ladders(
     keys = keys_of(tracks)
     if not keys:
         return {}
-    latest = (
-        sa.select(LD.c.track, sa.func.max(LD.c.version).label("version"))
-        .where(LD.c.track.in_(keys))
-        .group_by(LD.c.track)
-    )
-    versions = {r["track"]: int(r["version"]) for r in await fetch(engine, latest)}
+    latest = await fetch(engine, _latest_versions(), {"tracks": keys})
+    versions = {r["track"]: int(r["version"]) for r in latest}
     found = {t: cache.known(t, v) for t, v in versions.items()}
     missing = [(t, v) for t, v in versions.items() if found[t] is None]
     if missing:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -24,10 +25,16 @@ from events.sealing import Sealer, is_sealed, subject_of
 P = tables.people
 
 
+@cache
+def _with_email() -> sa.Select[Any]:
+    """The statement, built once (every hire asks it): the address is bound per call."""
+    return sa.select(P.c.person_id).where(sa.func.lower(P.c.email) == sa.bindparam("email"))
+
+
 async def people_with_email(engine: AsyncEngine, email: str) -> set[UUID]:
     """Ids of the people whose email is ``email``, ignoring case."""
-    q = sa.select(P.c.person_id).where(sa.func.lower(P.c.email) == email.strip().lower())
-    return {UUID(str(r["person_id"])) for r in await fetch(engine, q)}
+    rows = await fetch(engine, _with_email(), {"email": email.strip().lower()})
+    return {UUID(str(r["person_id"])) for r in rows}
 
 
 # The read model answers up to the people projection's checkpoint; the events after it

@@ -72,9 +72,11 @@ def _today(today: date | None) -> date:
 # --- statements ----------------------------------------------------------------------------
 
 
-async def fetch(engine: AsyncEngine, query: sa.Select[Any]) -> list[Mapping[str, Any]]:
+async def fetch(
+    engine: AsyncEngine, query: sa.Select[Any], params: Mapping[str, Any] | None = None
+) -> list[Mapping[str, Any]]:
     """The rows of one statement (``events.fast_reads``: one thread hop on SQLite)."""
-    return await fetch_rows(engine, query)
+    return await fetch_rows(engine, query, params)
 
 
 async def count(engine: AsyncEngine, query: sa.Select[Any]) -> int:
@@ -113,7 +115,9 @@ def _limit(first: int) -> int:
     return max(1, min(first, MAX_PAGE))
 
 
-def people_select(today: date, columns: Iterable[sa.Column[Any]]) -> sa.Select[Any]:
+def people_select(
+    today: date | sa.BindParameter[date], columns: Iterable[sa.Column[Any]]
+) -> sa.Select[Any]:
     """``columns`` of the people rows, plus ``facts`` on the rows with facts effective after
     ``today`` (``as_of`` derives those again), NULL on the others."""
     future = sa.case((P.c.latest_effective_on > today, P.c.facts), else_=sa.null())

@@ -248,6 +248,21 @@ async def test_every_answer_reports_its_cost(client: httpx.AsyncClient) -> None:
     assert body["extensions"]["cost"] == {"requested": 200, "limit": 3000}
 
 
+async def test_a_cached_cost_still_follows_the_page_size_each_request_gives(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "query($n: Int) { people(first: $n) { edges { node { name level { title } } } } }"
+    costs = []
+    for n in (50, 10, 50):
+        body = await gql(client, query, {"n": n})
+        assert "errors" not in body
+        costs.append(body["extensions"]["cost"]["requested"])
+    assert costs == [200, 40, 200]
+    refused = await gql(client, query, {"n": 1000})
+    assert refused["errors"][0]["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+    assert refused["errors"][0]["extensions"]["cost"] == 4000
+
+
 async def test_of_thirty_identical_requests_exactly_one_writes_and_the_rest_say_replayed(
     server: LiveServer, database: str
 ) -> None:

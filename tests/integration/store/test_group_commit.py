@@ -1,29 +1,32 @@
-"""SQLite group commit: appends queued while the writer is busy share one transaction and
-one fsync, yet each keeps its own expected-version check and fails alone."""
+"""Group commit (SQLite's writer thread, PostgreSQL's batching appender): appends queued
+while a batch commits share one transaction and one fsync, yet each keeps its own
+expected-version check and fails alone."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from uuid import uuid4
 
-from events.db import create_engine
-from events.errors import WrongExpectedVersion
+from events.errors import DuplicateEventId, WrongExpectedVersion
 from events.migrate import migrate
 from events.port import NO_STREAM, Metadata, NewEvent, StreamAppend
-from events.sql_store import SqlEventStore
+from events.sql_store import SqlEventStore, create_store
 
 
 def event() -> NewEvent:
     return NewEvent("Noted", {"n": 1}, event_id=uuid4())
 
 
+def commits(store: SqlEventStore) -> int:
+    writer = store._sqlite
+    return writer.commits if writer is not None else store._pg.commits
+
+
 async def test_concurrent_appends_commit_together_and_a_conflict_fails_only_itself(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'group.db'}")
-    await migrate(engine)
-    store = SqlEventStore(engine)
+    await migrate(db_url)
+    store = await create_store(db_url, migrate=False)
     try:
         distinct = [
             store.write([StreamAppend(f"note-{i}", [event()], NO_STREAM)]) for i in range(60)
@@ -50,8 +53,26 @@ async def test_concurrent_appends_commit_together_and_a_conflict_fails_only_itse
         positions = [e.position for e in await store.read_all(0, 1000)]
         assert positions == list(range(1, 62 + 1))  # gap-free, in commit order
         assert (await store.verify()).ok
-        writer = store._sqlite
-        assert writer is not None and writer.commits < 75  # some appends shared a commit
+        assert commits(store) < 75  # some appends shared a commit
     finally:
         await store.close()
-        await engine.dispose()
+
+
+async def test_a_duplicate_event_id_fails_only_its_own_append_in_a_shared_commit(
+    db_url: str,
+) -> None:
+    await migrate(db_url)
+    store = await create_store(db_url, migrate=False)
+    try:
+        taken = event()
+        await store.write([StreamAppend("note-first", [taken], NO_STREAM)])
+        batch = [store.write([StreamAppend(f"note-{i}", [event()], NO_STREAM)]) for i in range(5)]
+        again = store.write([StreamAppend("note-again", [taken], NO_STREAM)])
+        results = await asyncio.gather(*batch, again, return_exceptions=True)
+        assert all(not isinstance(r, BaseException) for r in results[:5])
+        assert isinstance(results[5], DuplicateEventId)
+        positions = [e.position for e in await store.read_all(0, 100)]
+        assert positions == list(range(1, 7))
+        assert (await store.verify()).ok
+    finally:
+        await store.close()
