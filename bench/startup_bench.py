@@ -50,7 +50,7 @@ def serve_ready(url: str, timeout: float = 300.0) -> tuple[float, list[str]]:
     """Seconds from starting ``ladder serve`` on ``url`` to ``/readyz`` 200; its output."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LADDER_LOG_FORMAT": "text"}
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve"]
+    cmd = [sys.executable, "-c", "from api.cli.main import main; main()", "serve"]
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         server = subprocess.Popen(

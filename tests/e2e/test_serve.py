@@ -21,7 +21,7 @@ import pytest
 from tests.e2e.conftest import LiveServer
 from tests.e2e.multiprocess_support import REPO_ROOT, free_port
 
-LADDER = "from api.cli import app; app()"  # this checkout's CLI, whatever is installed
+LADDER = "from api.cli.main import app; app()"  # this checkout's CLI, whatever is installed
 QUERY = {"query": 'query Ladder { ladder(track: "product") { name } }'}
 
 

@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from api.cli_exports import ROSTER_COLUMNS
+from api.cli.exports import ROSTER_COLUMNS
 from tests.e2e.queries.seed import TODAY, Seeded
 from tests.integration.cli.helpers import with_db
 

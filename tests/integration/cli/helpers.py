@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from events.db import create_engine, write_engine
 from events.sql_store import SqlEventStore
 

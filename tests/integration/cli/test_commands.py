@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from api.auth import Role, decode_token
-from api.cli_errors import EXIT_CODES
+from api.cli.errors import EXIT_CODES
 from api.schema_export import export_sdl
 from api.settings import Settings
 from tests.integration.cli.helpers import count, ladder, with_db

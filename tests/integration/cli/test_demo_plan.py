@@ -6,13 +6,13 @@ from uuid import UUID
 
 import pytest
 
+from api.cli.demo_plan import DEMO_TODAY, Fix, plan_demo
 from domain import commands as c
 from domain import events as ev
 from domain.checks import DecisionContext
 from domain.ladder import default_ladder
 from domain.org_chart import check_manager, manager_named, manager_on
 from domain.person import PersonState, decide, decide_mentorship, fold
-from events.demo import DEMO_TODAY, Fix, plan_demo
 
 
 def _decide_all(people: int, seed: int) -> dict[UUID, list[ev.PersonEvent]]:

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID
 
-from api.cli_exports import HISTORY_COLUMNS, ROSTER_COLUMNS
+from api.cli.exports import HISTORY_COLUMNS, ROSTER_COLUMNS
 from events.db import create_engine
 from events.sql_store import SqlEventStore
 from events.timetravel import census_as_of

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from api.cli_exports import spreadsheet_safe
+from api.cli.exports import spreadsheet_safe
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """``ladder demo``: record a sample organisation through the domain commands.
 
-The same seed gives the same log (see ``events.demo``); the commands are decided with the
+The same seed gives the same log (see ``api.cli.demo_plan``); the commands are decided with the
 demo's fixed "today" so that corrections record the same date on every run. Each command is
 its own transaction with an idempotency key: Ctrl-C leaves whole commands only, and running
 the same command again continues where it stopped.
@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 
-from api.cli_errors import err_console, out, run
-from api.cli_support import DatabaseUrl, database_url, progress_bar
+from api.cli.demo_plan import DEMO_TODAY, DemoOutcome, plan_demo, run_demo
+from api.cli.errors import err_console, out, run
+from api.cli.support import DatabaseUrl, database_url, progress_bar
 from domain.ladder import default_ladder
-from events.demo import DEMO_TODAY, DemoOutcome, plan_demo, run_demo
 from events.service import CareerService
 
 

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli_errors import Exit, fail, out, run
-from api.cli_support import DatabaseUrl, database_url, existing_database, progress_bar
+from api.cli.errors import Exit, fail, out, run
+from api.cli.support import DatabaseUrl, database_url, existing_database, progress_bar
 from events.db import create_engine
 from events.migrate import migrate
 from events.transfer import StoreNotEmpty, TransferError, TransferResult, export_log, import_log

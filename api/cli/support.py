@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
 
-from api.cli_errors import Exit, bad_setting, err_console, fail
+from api.cli.errors import Exit, bad_setting, err_console, fail
 from api.moments import parse_moment
 from api.settings import get_settings
 from events.db import normalize_url

@@ -16,8 +16,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli_errors import Exit, fail, guard, out, run
-from api.cli_support import DatabaseUrl, existing_database
+from api.cli.errors import Exit, fail, guard, out, run
+from api.cli.support import DatabaseUrl, existing_database
 from api.settings import get_settings
 from events.db import create_engine
 from events.merkle import ProofError, verify_consistency

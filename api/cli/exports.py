@@ -23,8 +23,8 @@ from uuid import UUID
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.cli_errors import Exit, fail, out, run
-from api.cli_support import DatabaseUrl, existing_database, parse_date
+from api.cli.errors import Exit, fail, out, run
+from api.cli.support import DatabaseUrl, existing_database, parse_date
 from events.db import create_engine
 from events.readmodels.emails import people_with_email
 from events.readmodels.exports import EVERYONE, HistoryLine, RosterLine, history, roster

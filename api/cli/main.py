@@ -13,20 +13,20 @@ from typing import Annotated
 
 import typer
 
-from api import (
-    cli_audit,
-    cli_demo,
-    cli_documents,
-    cli_erasure,
-    cli_exports,
-    cli_keys,
-    cli_ops,
-    cli_people,
-    cli_proofs,
-    cli_transfer,
-)
 from api.auth import MAX_SUBJECT, Role, mint_token
-from api.cli_errors import EPILOG, Exit, OneLineErrors, fail, guard
+from api.cli import (
+    audit,
+    demo,
+    documents,
+    erasure,
+    exports,
+    keys,
+    ops,
+    people,
+    proofs,
+    transfer,
+)
+from api.cli.errors import EPILOG, Exit, OneLineErrors, fail, guard
 from api.settings import get_settings
 
 app = typer.Typer(
@@ -86,16 +86,16 @@ def schema() -> None:
     print(guard(export_sdl), end="")
 
 
-cli_ops.register(app)
-cli_documents.register(app)
-cli_demo.register(app)
-cli_people.register(app)
-cli_exports.register(app)
-cli_audit.register(app)
-cli_keys.register(app)
-cli_proofs.register(app)
-cli_transfer.register(app)
-cli_erasure.register(app)
+ops.register(app)
+documents.register(app)
+demo.register(app)
+people.register(app)
+exports.register(app)
+audit.register(app)
+keys.register(app)
+proofs.register(app)
+transfer.register(app)
+erasure.register(app)
 app.command(rich_help_panel="Develop")(token)
 app.command(rich_help_panel="Develop")(schema)
 

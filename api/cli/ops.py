@@ -15,8 +15,8 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from api.cli_errors import Exit, err_console, fail, guard, out, run
-from api.cli_support import DatabaseUrl, database_url, existing_database, progress_bar
+from api.cli.errors import Exit, err_console, fail, guard, out, run
+from api.cli.support import DatabaseUrl, database_url, existing_database, progress_bar
 from api.logs import logging_config
 from api.settings import DEV_TOKEN_SECRET, Settings, get_settings
 from api.startup import StartupSummary

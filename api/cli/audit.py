@@ -18,9 +18,9 @@ from uuid import UUID
 import orjson
 import typer
 
-from api.cli_errors import Exit, fail, out, run
-from api.cli_keys import load_checkpoint_log, load_checkpoints
-from api.cli_support import DatabaseUrl, existing_database, parse_date, parse_time, progress_bar
+from api.cli.errors import Exit, fail, out, run
+from api.cli.keys import load_checkpoint_log, load_checkpoints
+from api.cli.support import DatabaseUrl, existing_database, parse_date, parse_time, progress_bar
 from domain.career import Career
 from domain.serialization import from_data, person_stream
 from domain.state import PersonState, evolve

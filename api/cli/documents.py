@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.cli_errors import Exit, fail, guard, out
+from api.cli.errors import Exit, fail, guard, out
 from api.settings import get_settings
 
 if TYPE_CHECKING:  # graphql and Strawberry load only for these commands, not every CLI run

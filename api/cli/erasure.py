@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli_errors import Exit, fail, out, run
-from api.cli_support import DatabaseUrl, database_url
+from api.cli.errors import Exit, fail, out, run
+from api.cli.support import DatabaseUrl, database_url
 from domain import commands as c
 from domain.errors import InvalidInput, PersonNotFound
 from domain.personal_data import ERASURE_REASONS, PersonalDataAlreadyErased

@@ -11,9 +11,9 @@ from uuid import UUID
 import orjson
 import typer
 
-from api.cli_errors import Exit, fail, out, run
-from api.cli_keys import load_checkpoint, load_signer, load_verifier, read_text, write_atomically
-from api.cli_support import DatabaseUrl, existing_database
+from api.cli.errors import Exit, fail, out, run
+from api.cli.keys import load_checkpoint, load_signer, load_verifier, read_text, write_atomically
+from api.cli.support import DatabaseUrl, existing_database
 from domain.serialization import person_stream
 from events.bundle import BundleError, build_bundle, verify_bundle
 from events.db import create_engine

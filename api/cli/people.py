@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli_errors import Exit, fail, out, run
-from api.cli_support import DatabaseUrl, database_url
+from api.cli.errors import Exit, fail, out, run
+from api.cli.support import DatabaseUrl, database_url
 from events.onboarding import ImportReport, import_people
 
 

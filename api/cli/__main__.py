@@ -1,0 +1,5 @@
+"""``python -m api.cli``: the ``ladder`` command."""
+
+from api.cli.main import main
+
+main()
