@@ -9,7 +9,9 @@ joins a read that started after everything it must see). Positions are gap-free 
 commit order, so reading by position never skips an event and never yields one twice, at
 the switch from replay to live or anywhere.
 
-:class:`Visibility` checks each event against the subscriber's rights before it is sent.
+:class:`Visibility` checks each event against the subscriber's rights before it is sent;
+:func:`visibility_class` says which subscribers see alike (they share the execution of a
+result, ``api.fanout``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ class Visibility:
             self._reports = frozenset(await self.services.reports_of(self.me))
             self._fetched_at = now
         return person_id in self._reports
+
+
+def visibility_class(principal: Principal) -> tuple[str, str]:
+    """Subscribers of one class see exactly the same people, in which events reach them
+    (:class:`Visibility`) and in what the fields of a result show (``api.scopes``): HR and
+    auditors everyone (kept apart by role all the same), anyone else by who they are (a
+    manager: themselves and their reports; an employee: themselves)."""
+    if principal.can_read_everything:
+        return (principal.role.value, "*")
+    return (principal.role.value, subject_id(principal))
 
 
 ReadKey = tuple[EventStore, int, int, tuple[str, ...] | None]

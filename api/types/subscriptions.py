@@ -20,6 +20,7 @@ from strawberry.scalars import JSON
 from api.auth import Role
 from api.context import Info
 from api.errors import ApiError, Forbidden
+from api.fanout import shareable
 from api.scopes import parse_id
 from api.services import read_services
 from api.streaming import (
@@ -95,6 +96,7 @@ def _graphql_name(field: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+@shareable
 @strawberry.type(
     description=(
         "One step in the life of a promotion, as the log recorded it: the promotion "
@@ -179,6 +181,7 @@ class PromotionEvent:
         )
 
 
+@shareable
 @strawberry.type(description="One event of a person's stream, as the log recorded it.")
 class CareerLogEvent:
     position: int = strawberry.field(description="Global log position: resume after it.")
