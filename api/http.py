@@ -307,7 +307,7 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
             # A shared result: its payload was encoded once for every subscriber; only
             # the envelope (``next`` or legacy ``data``, this operation's id) is ours.
             head = orjson.dumps({"id": message.get("id"), "type": message.get("type")})
-            self.outbox().put(f"{head[:-1].decode()},\"payload\":{payload}}}")
+            self.outbox().put(f'{head[:-1].decode()},"payload":{payload}}}')
             return
         encoded = self.view.encode_json(message)
         self.outbox().put(encoded if isinstance(encoded, str) else encoded.decode())
