@@ -23,12 +23,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from inspect import isawaitable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import orjson
-from graphql import ExecutionResult, OperationDefinitionNode, print_ast
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    print_ast,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.auth import Principal
@@ -78,10 +87,12 @@ def encoded_payload(payload: object) -> str | None:
 
 
 class Counts:
-    """Executions run and results reused (for tests and benchmarks; any thread)."""
+    """Executions run, results reused, events fanned out by hubs (``api.hub``), for
+    tests and benchmarks (read from any thread)."""
 
     executions = 0
     reused = 0
+    hub_events = 0
 
 
 COUNTS = Counts()
@@ -176,6 +187,37 @@ def _document_text(operation: OperationDefinitionNode, fragments: dict[str, Any]
     return print_ast(operation) + "".join(print_ast(fragments[f]) for f in sorted(fragments))
 
 
+def _variables_in(node: Node, found: set[str]) -> None:
+    if isinstance(node, VariableNode):
+        found.add(node.name.value)
+        return
+    for key in node.keys:
+        value = getattr(node, key, None)
+        for child in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(child, Node):
+                _variables_in(child, found)
+
+
+def selection_variables(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> set[str]:
+    """The variables an event's execution can depend on: all but those only in the
+    arguments of the root field (they choose the events, e.g. ``afterPosition``; each
+    event's execution passes the event through that field)."""
+    found: set[str] = set()
+    for directive in operation.directives or ():
+        _variables_in(directive, found)
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            for directive in selection.directives or ():
+                _variables_in(directive, found)
+            if selection.selection_set is not None:
+                _variables_in(selection.selection_set, found)
+        else:
+            _variables_in(selection, found)
+    for fragment in fragments.values():
+        _variables_in(fragment, found)
+    return found
+
+
 def group_of(
     operation: OperationDefinitionNode,
     fragments: dict[str, Any],
@@ -183,17 +225,26 @@ def group_of(
     principal: Principal | None,
     owner: object,
 ) -> Hashable | None:
-    """Who shares a result: the same document, operation, variables and visibility class
-    (and server, ``owner``); ``None`` when nothing may be shared."""
+    """Who shares a result: the same document and operation, the same values of the
+    variables the selection uses, the same visibility class (and server, ``owner``);
+    ``None`` when nothing may be shared."""
     if principal is None:
         return None
+    used = selection_variables(operation, fragments)
     try:
-        coded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        coded = orjson.dumps(
+            {k: v for k, v in variables.items() if k in used}, option=orjson.OPT_SORT_KEYS
+        )
     except TypeError:
         return None
     name = operation.name.value if operation.name else None
     text = _document_text(operation, fragments)
     return (id(owner), text, name, coded, visibility_class(principal))
+
+
+EXECUTOR: ContextVar[SharedEventExecutor | None] = ContextVar("executor", default=None)
+"""The executor of the subscription whose task this is, set when graphql-core builds it
+(``api.hub`` executes the subscription's live events with it)."""
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -202,7 +253,13 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     _group: Hashable | None = None
     _grouped = False
 
-    def build_per_event_executor(self, payload: Any) -> Any:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            EXECUTOR.set(self)
+
+    def share_group(self) -> Hashable | None:
+        """The group of subscribers whose results this executor's are (``group_of``)."""
         if not self._grouped:
             context = self.context_value
             self._group = group_of(
@@ -213,6 +270,10 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
                 getattr(context, "services", None),
             )
             self._grouped = True
+        return self._group
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        self.share_group()
         return super().build_per_event_executor(payload)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -220,4 +281,6 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         if group is None or type(event) not in _SHAREABLE:
             return super().execute_operation(serially)
         run = super().execute_operation
-        return shared_executions().result(group, int(event.position), lambda: run(serially))
+        # A subscription event's execution never yields incremental results.
+        execute = cast("Callable[[bool | None], ExecutionResult | Awaitable[ExecutionResult]]", run)
+        return shared_executions().result(group, int(event.position), lambda: execute(serially))

@@ -70,13 +70,13 @@ from api.graphiql import graphiql_page
 from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observe import RequestRecord, request_record
-from api.outbox import Outbox
+from api.outbox import OUTBOX_KEY, Outbox
 from api.settings import Settings
 from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
 
 _WS_SUBJECT = "ladder.ws_subject"
-_OUTBOX = "ladder.outbox"
+_OUTBOX = OUTBOX_KEY
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
 

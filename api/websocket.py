@@ -41,6 +41,18 @@ Set in the connection's task just before the operation's task is created, which 
 """
 
 
+OPERATION: ContextVar[tuple[str, str] | None] = ContextVar("operation", default=None)
+"""The operation's id and the type of its result messages (``next``, legacy ``data``),
+set like :data:`SUBSCRIBED_AT`: a subscription's live results may be written to the
+connection's outbox directly (``api.fanout``)."""
+
+
+def mark_operation(message: Any, result_type: str) -> None:
+    """Remember the operation's id and result message type for its task."""
+    op_id = message.get("id") if isinstance(message, dict) else None
+    OPERATION.set((op_id, result_type) if isinstance(op_id, str) else None)
+
+
 async def fix_start(context: Context) -> None:
     """Remember where the log ends now, for the operation about to be started."""
     services = context.services
@@ -70,6 +82,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_subscribe(self, message: Any) -> None:
         await fix_start(self.context)
+        mark_operation(message, "next")
         await super().handle_subscribe(message)
 
     async def _close_when_expired(self, delay: float) -> None:
@@ -97,6 +110,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def handle_start(self, message: Any) -> None:
         await fix_start(self.context)
+        mark_operation(message, "data")
         await super().handle_start(message)
 
     async def _close_when_expired(self, delay: float) -> None:

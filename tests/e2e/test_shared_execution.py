@@ -92,14 +92,16 @@ async def test_subscribers_with_the_same_document_share_one_execution_per_event(
             for protocol in [TRANSPORT_WS, LEGACY_WS] * 4
         ]
         await asyncio.sleep(0.3)  # every subscription follows the log
-        before = COUNTS.executions
+        before, written = COUNTS.executions, COUNTS.hub_events
         await promote(client, person, "pm", TODAY - timedelta(days=30))
         await promote(client, person, "senior_pm", TODAY - timedelta(days=20))
         received = [await messages(ws, "promotions", 2) for ws in sockets]
         executed = COUNTS.executions - before
+        hub_writes = COUNTS.hub_events - written
     assert all(got == received[0] for got in received)
     assert [m["toLevelKey"] for m in received[0]] == ["pm", "senior_pm"]
     assert executed == 2  # one per event, not one per event and subscriber
+    assert hub_writes == 2  # live: written once per event by the group's hub
 
 
 async def test_different_variables_are_executed_apart_and_each_gets_its_own_result(
