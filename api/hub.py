@@ -30,10 +30,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import orjson
-from graphql import ExecutionResult
+from graphql import ExecutionResult, FieldNode, OperationDefinitionNode
 
 from api.errors import internal_error, shape_error
 from api.fanout import COUNTS, EXECUTOR, encoded_payload
+from api.metrics import Metrics
 from api.outbox import Outbox, outbox_of
 from api.streaming import follow
 from events.notifier import Notifier
@@ -42,6 +43,12 @@ from events.port import EventStore, RecordedEvent
 Root = Callable[[RecordedEvent], Awaitable[object | None]]
 """A subscription's event for a log event, or ``None`` when it is not for the subscriber
 (the rights check, the subscription's own filters)."""
+
+
+def _root_field(operation: OperationDefinitionNode) -> str:
+    """The label ``api.observe`` counts a subscription's messages under."""
+    first = operation.selection_set.selections[0]
+    return first.name.value if isinstance(first, FieldNode) else "fragment"
 
 
 class Member:
@@ -77,6 +84,12 @@ class Hub:
         """Every event up to here is on the outbox of every member that should have it."""
         self.delivered = 0
         """Messages written (for tests and benchmarks)."""
+        metrics = getattr(executor.context_value, "metrics", None)
+        self._messages = (
+            metrics.subscription_messages.labels(_root_field(executor.operation), "websocket")
+            if isinstance(metrics, Metrics)
+            else None
+        )
         self._task = asyncio.create_task(self._run(types, keep, store, notifier, start))
 
     def join(self, member: Member) -> bool:
@@ -111,11 +124,15 @@ class Hub:
                 source = await self.root(event)
                 if source is not None:
                     payload = await self._payload(source)
+                    sent = 0
                     for member in self.members:
                         if member.after < event.position:
                             member.outbox.put(f"{member.prefix}{payload}}}")
-                            self.delivered += 1
+                            sent += 1
+                    self.delivered += sent
                     COUNTS.hub_events += 1
+                    if self._messages is not None:
+                        self._messages.inc(sent)
                 self.handled = event.position
         except asyncio.CancelledError:
             raise

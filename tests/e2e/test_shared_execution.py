@@ -104,6 +104,30 @@ async def test_subscribers_with_the_same_document_share_one_execution_per_event(
     assert hub_writes == 2  # live: written once per event by the group's hub
 
 
+async def test_subscribers_resuming_from_different_positions_share_the_live_events(
+    server: LiveServer, client: httpx.AsyncClient, database: str
+) -> None:
+    start = await log_position(database)
+    person = (await hire(client, level="apm", prior_years=20))["personId"]
+    first = await promote(client, person, "pm", TODAY - timedelta(days=30))
+    async with (
+        subscribed(server, PROMOTIONS, {"after": start}) as early,
+        subscribed(server, PROMOTIONS, {"after": first["position"]}, protocol=LEGACY_WS) as late,
+    ):
+        replayed = (await next_data(early, timeout=10.0))["promotions"]
+        await asyncio.sleep(0.3)
+        before, fanned = COUNTS.executions, COUNTS.hub_events
+        await promote(client, person, "senior_pm", TODAY - timedelta(days=20))
+        await promote(client, person, "group_pm", TODAY - timedelta(days=10))
+        live_early = await messages(early, "promotions", 2)
+        live_late = await messages(late, "promotions", 2)
+        executed, hub_events = COUNTS.executions - before, COUNTS.hub_events - fanned
+    assert replayed["position"] == first["position"]
+    assert live_early == live_late
+    assert [m["toLevelKey"] for m in live_late] == ["senior_pm", "group_pm"]
+    assert (executed, hub_events) == (2, 2)  # `afterPosition` chooses events, not results
+
+
 async def test_different_variables_are_executed_apart_and_each_gets_its_own_result(
     server: LiveServer, client: httpx.AsyncClient, database: str
 ) -> None:
