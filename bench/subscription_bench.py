@@ -370,7 +370,8 @@ SAMPLE_MESSAGE = json.dumps(
 
 # --- many subscribers: client processes on the other core -------------------------------
 
-WORKER_BATCH = 200
+WORKER_BATCH = 50
+"""Connections a client process opens at once (the server must answer each init in 10 s)."""
 
 
 async def worker(args: argparse.Namespace) -> None:
@@ -499,6 +500,8 @@ class Workers:
             line = await asyncio.wait_for(self.replies.get(), 900)
             if line == "ready":
                 ready += 1
+            elif line == "exited":
+                raise RuntimeError("a client process failed")
 
     async def _read(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
@@ -510,6 +513,7 @@ class Workers:
                 self.changed.set()
             else:
                 await self.replies.put(line)
+        await self.replies.put("exited")
 
     async def reached_all(self, positions: list[int], timeout: float) -> None:
         deadline = time.monotonic() + timeout
