@@ -15,6 +15,19 @@ Beside it, in the same run, a raw baseline: a bare Starlette WebSocket endpoint 
 uvicorn in a subprocess that sends the same JSON message to the same number of clients
 when told to over HTTP (no GraphQL, no database, no per-subscriber cursor). The client
 side (one asyncio process) is the same for both, so its own cost is in both figures.
+
+Two more modes put the server on core 0 and the clients in ``--processes`` asyncio
+processes on core 1 (``taskset``), and raise the open-files limit as needed:
+
+    python bench/subscription_bench.py --mode idle --subscribers 10000 --rounds 5
+    python bench/subscription_bench.py --mode burst --subscribers 1000 [--rate 50 --seconds 10]
+
+* ``idle``: N subscriptions held open (the server's RSS before and while holding them),
+  then promotions one at a time, commit -> arrival at all N, beside the bare broadcast to
+  N clients driven the same way;
+* ``burst``: ``rate`` promotions a second for ``seconds`` (different people; a person's
+  promotions in order), then a check that every subscriber received every promotion, in
+  order, none twice (printed), and the latencies during the burst.
 """
 
 from __future__ import annotations
