@@ -73,18 +73,19 @@ from api.auth import TokenKeys, decode_token, token_from_authorization, token_fr
 from api.context import AppServices, Context
 from api.documents import PERSISTED_DOCUMENT_NOT_FOUND, TrustedDocuments
 from api.errors import INTERNAL, Unauthenticated, internal_error
+from api.fanout import encoded_payload
 from api.graphiql import graphiql_page
 from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.middleware import BodyTooLarge
 from api.observe import RequestRecord, request_record
-from api.outbox import Outbox
+from api.outbox import OUTBOX_KEY, Outbox
 from api.settings import Settings
 from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
 
 _WS_SUBJECT = "ladder.ws_subject"
-_OUTBOX = "ladder.outbox"
+_OUTBOX = OUTBOX_KEY
 _EVENT_STREAM = "ladder.event_stream"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
@@ -318,6 +319,13 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
         await asyncio.sleep(0)
 
     def _put(self, message: Mapping[str, object]) -> None:
+        payload = encoded_payload(message.get("payload"))
+        if payload is not None and len(message) == 3:
+            # A shared result: its payload was encoded once for every subscriber; only
+            # the envelope (``next`` or legacy ``data``, this operation's id) is ours.
+            head = orjson.dumps({"id": message.get("id"), "type": message.get("type")})
+            self.outbox().put(f'{head[:-1].decode()},"payload":{payload}}}')
+            return
         encoded = self.view.encode_json(message)
         self.outbox().put(encoded if isinstance(encoded, str) else encoded.decode())
 

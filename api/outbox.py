@@ -21,6 +21,8 @@ from contextlib import suppress
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+OUTBOX_KEY = "ladder.outbox"
+"""Where a connection's :class:`Outbox` is kept in its ASGI scope."""
 SLOW_CONSUMER_CLOSE_CODE = 4503
 SLOW_CONSUMER_CLOSE_REASON = "Too slow: resume with afterPosition"
 
@@ -112,3 +114,10 @@ class Outbox:
         if self._closing is not None:
             with suppress(BaseException):
                 await self._closing
+
+
+def outbox_of(ws: object) -> Outbox | None:
+    """The outgoing queue of WebSocket ``ws``, once it has one."""
+    scope = getattr(ws, "scope", None)
+    found = scope.get(OUTBOX_KEY) if isinstance(scope, dict) else None
+    return found if isinstance(found, Outbox) else None

@@ -21,6 +21,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from api.documents import TrustedDocuments, TrustedDocumentsExtension
 from api.errors import ErrorShaping
+from api.fanout import SharedEventExecutor
 from api.limits import LimitsExtension, RequestLimits
 from api.moments import DATETIME_DESCRIPTION, parse_moment
 from api.observe import OperationObserver
@@ -172,6 +173,7 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
         scalar_overrides={datetime: DATETIME},
+        execution_context_class=SharedEventExecutor,
     )
     schema.limits = limits
     return schema

@@ -9,7 +9,9 @@ joins a read that started after everything it must see). Positions are gap-free 
 commit order, so reading by position never skips an event and never yields one twice, at
 the switch from replay to live or anywhere.
 
-:class:`Visibility` checks each event against the subscriber's rights before it is sent.
+:class:`Visibility` checks each event against the subscriber's rights before it is sent;
+:func:`visibility_class` says which subscribers see alike (they share the execution of a
+result, ``api.fanout``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ class Visibility:
             self._reports = frozenset(await self.services.reports_of(self.me))
             self._fetched_at = now
         return person_id in self._reports
+
+
+def visibility_class(principal: Principal) -> tuple[str, str]:
+    """Subscribers of one class see exactly the same people, in which events reach them
+    (:class:`Visibility`) and in what the fields of a result show (``api.scopes``): HR and
+    auditors everyone (kept apart by role all the same), anyone else by who they are (a
+    manager: themselves and their reports; an employee: themselves)."""
+    if principal.can_read_everything:
+        return (principal.role.value, "*")
+    return (principal.role.value, subject_id(principal))
 
 
 ReadKey = tuple[EventStore, int, int, tuple[str, ...] | None]
@@ -109,12 +121,15 @@ async def follow(
     *,
     types: Sequence[str] | None = None,
     batch_size: int = 500,
+    on_idle: Callable[[int], bool] | None = None,
 ) -> AsyncIterator[RecordedEvent]:
     """Events after ``after_position`` (of ``types``, passing ``keep``), then live ones.
 
     Inside the log's shared tail (``api.tail``) the events come from memory, read once per
     wake-up for every follower; behind it, from the follower's own (shared) reads. Runs
-    until the consumer stops.
+    until the consumer stops, or until ``on_idle`` returns true: it is called, before
+    waiting for new events, with the position everything up to which was yielded or passed
+    over (the log's end as the tail knows it).
     """
     position = after_position
     wanted = None if types is None else frozenset(types)
@@ -132,6 +147,8 @@ async def follow(
             else:
                 events, reached = found
                 if not events:
+                    if on_idle is not None and on_idle(position):
+                        return
                     await tail.grown(position)
                     continue
             for event in events:
@@ -161,18 +178,24 @@ async def start_position(services: RuntimeServices, after_position: int | None) 
 
 
 async def follow_types(
-    context: Context, after_position: int, types: Sequence[str]
+    context: Context,
+    after_position: int,
+    types: Sequence[str],
+    on_idle: Callable[[int], bool] | None = None,
 ) -> AsyncIterator[RecordedEvent]:
     """Events of ``types`` after ``after_position``, replayed then live."""
     services = read_services(context)
     async for event in follow(
-        services.store, after_position, services.runtime.notifier, types=types
+        services.store, after_position, services.runtime.notifier, types=types, on_idle=on_idle
     ):
         yield event
 
 
 async def follow_stream(
-    context: Context, stream: str, after_position: int
+    context: Context,
+    stream: str,
+    after_position: int,
+    on_idle: Callable[[int], bool] | None = None,
 ) -> AsyncIterator[RecordedEvent]:
     """Events of one stream after ``after_position``, replayed then live.
 
@@ -193,5 +216,6 @@ async def follow_stream(
         resume_from,
         services.runtime.notifier,
         lambda e: e.stream == stream,
+        on_idle=on_idle,
     ):
         yield event

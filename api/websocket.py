@@ -21,6 +21,7 @@ from contextlib import suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -30,6 +31,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from api.auth import LEEWAY
 from api.context import Context
 from api.services import RuntimeServices
+from events.port import EventStore
 
 TOKEN_EXPIRED_CLOSE_CODE = 4401
 EXPIRED_CLOSE_REASON = "Token expired"
@@ -41,11 +43,80 @@ Set in the connection's task just before the operation's task is created, which 
 """
 
 
+OPERATION: ContextVar[tuple[str, str] | None] = ContextVar("operation", default=None)
+"""The operation's id and the type of its result messages (``next``, legacy ``data``),
+set like :data:`SUBSCRIBED_AT`: a subscription's live results may be written to the
+connection's outbox directly (``api.fanout``)."""
+
+
+def mark_operation(message: Any, result_type: str) -> None:
+    """Remember the operation's id and result message type for its task."""
+    op_id = message.get("id") if isinstance(message, dict) else None
+    OPERATION.set((op_id, result_type) if isinstance(op_id, str) else None)
+
+
+class LastPosition:
+    """``store.last_position()`` for many subscribe messages at once: each caller gets a
+    read that started after it asked (so it sees every event committed before), and the
+    callers who ask while a read runs share the next one; a burst of subscribes costs two
+    queries at a time, not one each."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._running: asyncio.Future[int] | None = None
+        self._next: asyncio.Future[int] | None = None
+
+    async def read(self) -> int:
+        if self._running is None:
+            return await asyncio.shield(self._start())
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            self._next.add_done_callback(_retrieved)
+        return await asyncio.shield(self._next)
+
+    def _start(self) -> asyncio.Future[int]:
+        running = asyncio.ensure_future(self.store.last_position())
+        running.add_done_callback(self._finished)
+        self._running = running
+        return running
+
+    def _finished(self, done: asyncio.Future[int]) -> None:
+        _retrieved(done)
+        self._running = None
+        waiting, self._next = self._next, None
+        if waiting is None:
+            return
+
+        def hand_over(read: asyncio.Future[int]) -> None:
+            if waiting.done():
+                return
+            if read.cancelled():
+                waiting.cancel()
+            elif (error := read.exception()) is not None:
+                waiting.set_exception(error)
+            else:
+                waiting.set_result(read.result())
+
+        self._start().add_done_callback(hand_over)
+
+
+def _retrieved(done: asyncio.Future[int]) -> None:
+    if not done.cancelled():
+        done.exception()
+
+
+_LAST_POSITIONS: WeakKeyDictionary[EventStore, LastPosition] = WeakKeyDictionary()
+
+
 async def fix_start(context: Context) -> None:
     """Remember where the log ends now, for the operation about to be started."""
     services = context.services
     if isinstance(services, RuntimeServices):
-        SUBSCRIBED_AT.set(await services.store.last_position())
+        store = services.store
+        reads = _LAST_POSITIONS.get(store)
+        if reads is None:
+            reads = _LAST_POSITIONS[store] = LastPosition(store)
+        SUBSCRIBED_AT.set(await reads.read())
 
 
 def seconds_left(context: Context) -> float | None:
@@ -70,6 +141,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_subscribe(self, message: Any) -> None:
         await fix_start(self.context)
+        mark_operation(message, "next")
         await super().handle_subscribe(message)
 
     async def _close_when_expired(self, delay: float) -> None:
@@ -97,6 +169,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def handle_start(self, message: Any) -> None:
         await fix_start(self.context)
+        mark_operation(message, "data")
         await super().handle_start(message)
 
     async def _close_when_expired(self, delay: float) -> None:

@@ -20,6 +20,8 @@ from strawberry.scalars import JSON
 from api.auth import Role
 from api.context import Info
 from api.errors import ApiError, Forbidden
+from api.fanout import shareable
+from api.hub import fan_out
 from api.scopes import parse_id
 from api.services import read_services
 from api.streaming import (
@@ -33,6 +35,7 @@ from api.streaming import (
 from api.types.ladder import Level, level_in_version
 from api.types.mutations.common import person_global_id, resolved_field
 from api.types.person import Person, person_or_none
+from api.websocket import OPERATION
 from domain.reversals import ChangeKind, PromotionChange
 from events.port import RecordedEvent
 from events.reversals import PROMOTION_CHANGE_TYPES, promotion_change_of
@@ -95,6 +98,7 @@ def _graphql_name(field: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+@shareable
 @strawberry.type(
     description=(
         "One step in the life of a promotion, as the log recorded it: the promotion "
@@ -179,6 +183,7 @@ class PromotionEvent:
         )
 
 
+@shareable
 @strawberry.type(description="One event of a person's stream, as the log recorded it.")
 class CareerLogEvent:
     position: int = strawberry.field(description="Global log position: resume after it.")
@@ -226,18 +231,32 @@ class CareerSubscription:
         if manager:
             types = (*types, *(t for t in ORG_CHART_TYPES if t not in types))
         after = await start_position(services, after_position)
-        async for event in follow_types(context, after, types):
+
+        async def promotion(event: RecordedEvent) -> PromotionEvent | None:
             if manager and event.type in ORG_CHART_TYPES:
                 visibility.org_chart_changed()
             if event.type not in PROMOTION_CHANGE_TYPES:
-                continue
+                return None
             owner = owner_of(event)
             if owner is None or not await visibility.can_see(owner):
-                continue
+                return None
             change = await _promotion_change(services.store, event)
             if change is None or (track is not None and change.promotion.track != track):
-                continue
-            yield PromotionEvent.from_change(event, change)
+                return None
+            return PromotionEvent.from_change(event, change)
+
+        async for source in fan_out(
+            lambda on_idle: follow_types(context, after, types, on_idle),
+            promotion,
+            feed=("promotions", track),
+            websocket=context.request,
+            operation=OPERATION.get(),
+            types=types,
+            keep=None,
+            store=services.store,
+            notifier=services.runtime.notifier,
+        ):
+            yield cast("PromotionEvent", source)
 
     @subscription(
         "Every event of one person's stream after `afterPosition` (default: from now on), "
@@ -255,7 +274,23 @@ class CareerSubscription:
         if not await visibility.can_see(raw):
             raise Forbidden("You may not follow this person's events.", field="personId")
         after = await start_position(services, after_position)
-        async for event in follow_stream(context, f"person-{raw}", after):
+        stream = f"person-{raw}"
+
+        async def career_event(event: RecordedEvent) -> CareerLogEvent | None:
             # Rights can change while the subscription runs (a manager loses a report).
-            if await visibility.can_see(raw):
-                yield CareerLogEvent.from_recorded(event, raw)
+            if event.stream != stream or not await visibility.can_see(raw):
+                return None
+            return CareerLogEvent.from_recorded(event, raw)
+
+        async for source in fan_out(
+            lambda on_idle: follow_stream(context, stream, after, on_idle),
+            career_event,
+            feed=("careerEvents", raw),
+            websocket=context.request,
+            operation=OPERATION.get(),
+            types=None,
+            keep=lambda e: e.stream == stream,
+            store=services.store,
+            notifier=services.runtime.notifier,
+        ):
+            yield cast("CareerLogEvent", source)

@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
+from api.fanout import COUNTS
 from api.outbox import SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_CLOSE_REASON
 from api.services import runtime_services
 from events.db import create_engine
@@ -175,3 +176,29 @@ async def gql_position(client: httpx.AsyncClient) -> int:
     position = response.json()["data"]["logPosition"]
     assert isinstance(position, int)
     return position
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_live_member_of_a_shared_group_that_stops_reading_is_closed_alone(
+    server: LiveServer, database: str, protocol: str
+) -> None:
+    async with server.client() as client:
+        start = await gql_position(client)
+        async with (
+            stalled_client(server, BIG, start, protocol) as slow,
+            subscribed(server, BIG, {"after": start}, protocol=protocol) as fast,
+        ):
+            await asyncio.sleep(0.3)  # both caught up: live events reach them from one hub
+            fanned = COUNTS.hub_events
+            await promote_many(client, 3)
+            live = await promotion_positions(database, start)
+            assert await positions(fast, len(live)) == live
+            assert COUNTS.hub_events - fanned == len(live)
+            seen = await read_until_closed(slow)
+            assert slow.close_code == SLOW_CONSUMER_CLOSE_CODE
+            assert seen == live[: len(seen)]
+            assert len(seen) < len(live)
+            # The hub goes on for the member that reads.
+            await promote_many(client, 1)
+            more = await promotion_positions(database, live[-1])
+            assert await positions(fast, len(more)) == more
