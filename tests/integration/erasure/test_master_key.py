@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from events.sealing import MASTER_KEY_ENV, MasterKeyError, master_key_for, new_master_key
+from events.sealing import (
+    MASTER_KEY_ENV,
+    MasterKeyError,
+    configure_master_key,
+    master_key_for,
+    new_master_key,
+)
+
+
+@pytest.fixture(autouse=True)
+def no_configured_key() -> Iterator[None]:
+    """These tests are about the environment and the key file: forget a key an earlier
+    test's settings configured for the process (and configure none after them)."""
+    configure_master_key(None)
+    yield
+    configure_master_key(None)
 
 
 def test_development_without_a_key_makes_one_file_beside_the_database_and_keeps_it(
