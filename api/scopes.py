@@ -37,7 +37,7 @@ PersonIdArg = Annotated[
     strawberry.ID,
     strawberry.argument(description="A Person's global ID (`Person.id`), or its UUID."),
 ]
-"""An argument naming a person: the global ID, or the bare UUID (``parse_id``)."""
+"""An argument naming a person: the global ID, or the bare UUID (``parse_id_text``)."""
 OptionalPersonIdArg = Annotated[
     strawberry.ID | None,
     strawberry.argument(description="A Person's global ID (`Person.id`), or its UUID."),
@@ -63,7 +63,7 @@ def _canonical_uuid(value: str) -> str | None:
         return None
 
 
-def parse_id(value: str, *, type_name: str = PERSON, field: str = "personId") -> str:
+def parse_id_text(value: str, *, type_name: str = PERSON, field: str = "personId") -> str:
     """The raw UUID an id argument names, as a lowercase string.
 
     Accepts the object's global ID (``Person``'s for people) or, for convenience in

@@ -1,7 +1,7 @@
 """The concrete ``AppServices``: what the API uses of a bootstrapped ``Runtime``.
 
 ``RuntimeServices`` exposes the runtime (store, application service, projector) and the
-read-model queries bound to the runtime's engine (:class:`ReadQueries`). Build it with
+read-model queries bound to the runtime's engine (:class:`ReadModelQueries`). Build it with
 :func:`runtime_services`, the app's default bootstrap::
 
     app = create_app(settings, bootstrap=runtime_services)   # lifespan opens and closes it
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(eq=False)
-class ReadQueries:
+class ReadModelQueries:
     """The read-model queries bound to one engine.
 
     The ``*_batch`` methods have the shape a DataLoader wants (keys in, one value per key
@@ -172,7 +172,7 @@ class ReadQueries:
 
     async def career_history(
         self, person_id: str, *, as_of: date | None, known_at: datetime | None
-    ) -> api_history.CareerHistory | None:
+    ) -> api_history.CareerHistoryView | None:
         return await api_history.career_history(
             self.store, UUID(person_id), as_of=as_of, known_at=known_at
         )
@@ -198,11 +198,11 @@ class RuntimeServices:
     signer: NoteSigner | None = None
     log_problem: str | None = None
     """Set at start when the log's tail does not hold against the last checkpoint."""
-    queries: ReadQueries = field(init=False)
+    queries: ReadModelQueries = field(init=False)
     _versions: dict[tuple[str, int], Ladder] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.queries = ReadQueries(self.runtime.engine, self.runtime.store, self.today)
+        self.queries = ReadModelQueries(self.runtime.engine, self.runtime.store, self.today)
 
     @property
     def store(self) -> SqlEventStore:

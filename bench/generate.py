@@ -1,6 +1,6 @@
 """Generate an org of N people (about 10 events each) into an event log, fast.
 
-Every event is decided by the domain (``tests.unit.projections.histories.Simulator``
+Every event is decided by the domain (``domain.simulation.Simulator``
 runs ``decide`` / ``decide_mentorship`` on in-memory states, so the rules hold: the
 ladder's order and experience minimums, one level change per day, no overlapping
 rotations, mentor capacity and seniority, corrections of existing facts only). The
@@ -9,8 +9,8 @@ effective-date order.
 
 The org is a tree with eight reports per manager; seniority follows depth, managers
 mentor a third of their reports, and only people without reports leave (and some come
-back). Run: ``python bench/generate.py --people 10000 --url sqlite:///org.db``, or
-``python bench/generate.py --people 121000 --cache bench/.cache`` to make (once) and reuse
+back). Run: ``python -m bench.generate --people 10000 --url sqlite:///org.db``, or
+``python -m bench.generate --people 121000 --cache bench/.cache`` to make (once) and reuse
 an SQLite file of that org (121,000 people: just over 1,000,000 events).
 """
 
@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import random
-import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -28,16 +27,14 @@ from functools import partial
 from pathlib import Path
 from uuid import UUID, uuid4
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from domain import commands as cmd
 from domain import events as ev
 from domain.serialization import stream_for, to_data, type_name
+from domain.simulation import Simulator
 from events.db import create_engine
 from events.migrate import migrate
 from events.port import Metadata, NewEvent, StreamAppend
 from events.sql_store import SqlEventStore
-from tests.unit.projections.histories import Simulator
 
 TODAY = date(2025, 6, 30)
 FIRST_HIRE = date(2015, 1, 5)

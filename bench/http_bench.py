@@ -1,6 +1,6 @@
 """HTTP benchmark with a C load generator: the served API beside hand-written floors.
 
-Run: ``python bench/http_bench.py`` (``--backend postgres``, ``--people 100000``,
+Run: ``python -m bench.http_bench`` (``--backend postgres``, ``--people 100000``,
 ``--duration 10``). It generates an org (``bench/generate.py``; cached in ``bench/.data``
 for SQLite), starts ONE server process pinned to CPU 0 (``taskset -c 0``) serving the real
 app with two bare routes beside ``/graphql`` (``bench/http_server.py``: hand-written
@@ -33,8 +33,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.auth import Role, mint_token
 from events.db import create_engine

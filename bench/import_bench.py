@@ -1,6 +1,6 @@
 """Bulk onboarding benchmark: ``import-people`` of N rows beside the raw store's floor.
 
-Run: ``python bench/import_bench.py`` (``--rows 10000``). On a fresh SQLite file each
+Run: ``python -m bench.import_bench`` (``--rows 10000``). On a fresh SQLite file each
 time, it prints rows/s for:
 
 * ``import``: ``events.onboarding.import_people`` on a CSV of N generated rows (a VP,
@@ -20,13 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from domain.onboarding import read_rows
 from events.bootstrap import bootstrap

@@ -1,6 +1,6 @@
 """What the Merkle tree costs and what its proofs cost.
 
-Run: ``python bench/merkle_bench.py`` (``--help`` for sizes and backends). Prints, per
+Run: ``python -m bench.merkle_bench`` (``--help`` for sizes and backends). Prints, per
 backend:
 
 * appends of 1 and of 100 events per transaction by the store, beside the same store
@@ -21,7 +21,6 @@ import asyncio
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,8 +32,6 @@ from uuid import uuid4
 
 import orjson
 import psycopg
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from events import pg_io, sqlite_io
 from events.bundle import build_bundle, verify_bundle

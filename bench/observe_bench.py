@@ -1,6 +1,6 @@
 """What observing a request costs: the access record, metrics and the access-log line.
 
-Run: ``python bench/observe_bench.py``. Times ``ObserveRequests.finish`` (metrics recorded;
+Run: ``python -m bench.observe_bench``. Times ``ObserveRequests.finish`` (metrics recorded;
 the access line filtered out by the log level, then formatted as JSON into memory) and one
 ``/metrics`` render, beside the cost of a bare ``logging`` call that is filtered out.
 """
@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-import sys
 import timeit
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.logs import JsonFormatter
 from api.metrics import Metrics

@@ -1,6 +1,6 @@
 """Read-model benchmark: rebuild speed beside the raw read of the same rows, query latency.
 
-Run: ``python bench/readmodel_bench.py --people 10000`` (or ``--people 10000,100000``).
+Run: ``python -m bench.readmodel_bench --people 10000`` (or ``--people 10000,100000``).
 For each size it generates the org once (``bench/generate.py``; cached in ``--dir``) on
 SQLite, then prints, in the same run:
 
@@ -24,7 +24,6 @@ import asyncio
 import random
 import sqlite3
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -32,8 +31,6 @@ from pathlib import Path
 from uuid import UUID
 
 import orjson
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate import generate
 from domain.serialization import TYPE_NAMES

@@ -1,6 +1,6 @@
 """Full rebuild at a million events: rate beside the raw read, peak memory, writers held.
 
-Run: ``python bench/rebuild_bench.py`` (``--people 121000``: 1,006,000-odd events; the org
+Run: ``python -m bench.rebuild_bench`` (``--people 121000``: 1,006,000-odd events; the org
 is generated once into ``--cache`` by ``bench/generate.py`` and reused). In one run, on
 SQLite, it prints:
 
@@ -27,14 +27,11 @@ import asyncio
 import logging
 import multiprocessing
 import resource
-import sys
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate import cached
 from bench.readmodel_bench import raw_read

@@ -1,6 +1,6 @@
 """Serve-ready time: ``ladder serve`` started, ``/readyz`` polled until it answers 200.
 
-Run: ``python bench/startup_bench.py`` (``--people 121000``: the org of
+Run: ``python -m bench.startup_bench`` (``--people 121000``: the org of
 ``bench/generate.py``, 1,006,000-odd events, made once into ``--cache``). Before timing,
 the read models are made current (a rebuild the first time, a catch-up after). It then
 prints, in the same run, the seconds from starting ``ladder serve`` to the first 200 of
@@ -27,8 +27,6 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate import cached
 from bench.rebuild_bench import some_people, write_some

@@ -1,6 +1,6 @@
 """Event store benchmark: our store beside the raw driver and the ``eventsourcing`` library.
 
-Run: ``python bench/store_bench.py`` (``--help`` for sizes and backends). For SQLite and
+Run: ``python -m bench.store_bench`` (``--help`` for sizes and backends). For SQLite and
 PostgreSQL it prints events/s for appends of 1 and of 100 events per transaction and for
 ``read_all`` (decoding included) over ``--read-events`` events, each beside the raw
 driver (sqlite3 / asyncpg, same rows, same durability) and ``eventsourcing`` 9.x used as
@@ -17,7 +17,6 @@ import asyncio
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -29,9 +28,6 @@ from uuid import uuid4
 import asyncpg
 import orjson
 import psycopg
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 

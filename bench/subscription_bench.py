@@ -1,6 +1,6 @@
 """How long a promotion takes to reach N connected WebSocket subscribers.
 
-    python bench/subscription_bench.py --subscribers 1000 [--rounds 20] [--database-url URL]
+    python -m bench.subscription_bench --subscribers 1000 [--rounds 20] [--database-url URL]
 
 Starts the real app under uvicorn in a subprocess (a fresh SQLite file unless
 ``--database-url`` is given), connects N ``graphql-transport-ws`` clients subscribed to
@@ -19,8 +19,8 @@ side (one asyncio process) is the same for both, so its own cost is in both figu
 Two more modes put the server on core 0 and the clients in ``--processes`` asyncio
 processes on core 1 (``taskset``), and raise the open-files limit as needed:
 
-    python bench/subscription_bench.py --mode idle --subscribers 10000 --rounds 5
-    python bench/subscription_bench.py --mode burst --subscribers 1000 [--rate 50 --seconds 10]
+    python -m bench.subscription_bench --mode idle --subscribers 10000 --rounds 5
+    python -m bench.subscription_bench --mode burst --subscribers 1000 [--rate 50 --seconds 10]
 
 * ``idle``: N subscriptions held open (the server's RSS before and while holding them),
   then promotions one at a time, commit -> arrival at all N, beside the bare broadcast to
@@ -115,7 +115,6 @@ def free_port() -> int:
 
 
 def token(role: str, subject: str) -> str:
-    sys.path.insert(0, str(ROOT))
     from api.auth import mint_token
 
     return mint_token(SECRET, role, subject, timedelta(hours=2))

@@ -1,7 +1,7 @@
 """Corrections and rescinds: fixing the record without rewriting it.
 
 Only career facts of the same person can be corrected or rescinded (see
-``events.CAREER_FACT_TYPES``). A correction names fields of the target and their new JSON
+``domain.events.CAREER_FACT_TYPES``). A correction names fields of the target and their new JSON
 values; it must parse, keep the types of the fields, and leave a career that still makes
 sense: the corrected (or rescinded) timeline is folded again with ``derive_career`` and
 any problem it did not have before refuses the command. A hire cannot be rescinded (the

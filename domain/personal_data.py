@@ -10,7 +10,7 @@ A mentorship is recorded in both people's streams; its ``goals`` and ``outcome``
 mentee's development, so both copies seal them under the mentee's key (``mentee_id``).
 
 A new event type with free text or contact details must be declared here;
-``tests/unit/test_personal_data.py`` fails for an undeclared field with a suspicious name.
+``tests/unit/domain/test_personal_data.py`` fails for an undeclared field with a suspicious name.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId, WrongExpectedVersion
 from events.merkle import CompactTree
 from events.port import ANY, RecordedEvent
-from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+from events.rows import EventReadSql, NewRow, build_rows, next_recorded_at
 from events.tree import frontier, grow, row_leaf, row_leaves
 
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
@@ -52,7 +52,7 @@ _SELECT = (
     "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
     "recorded_at, hash, prev_hash FROM events"
 )
-READS = ReadQueries(
+READS = EventReadSql(
     read_stream=f"{_SELECT} WHERE stream = $1 AND version >= $2 AND version <= $3 ORDER BY version",
     read_all=f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2",
     read_all_types=f"{_SELECT} WHERE position > $1 AND type = ANY($2) ORDER BY position LIMIT $3",

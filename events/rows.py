@@ -39,7 +39,7 @@ COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class ReadQueries:
+class EventReadSql:
     """A backend's read statements (parameters in order)."""
 
     read_stream: str  # stream, from_version, to_version

@@ -28,7 +28,7 @@ from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
 from events.merkle import CompactTree
 from events.port import RecordedEvent
-from events.rows import NewRow, ReadQueries, build_rows, next_recorded_at
+from events.rows import EventReadSql, NewRow, build_rows, next_recorded_at
 from events.tree import frontier, grow, row_leaves
 
 _INSERT = (
@@ -42,7 +42,7 @@ _SELECT = (
 _TYPES_FILTER = (
     " WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?"
 )
-READS = ReadQueries(
+READS = EventReadSql(
     read_stream=f"{_SELECT} WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version",
     read_all=f"{_SELECT} WHERE position > ? ORDER BY position LIMIT ?",
     # types arrive as one JSON array, so the statement text never changes.

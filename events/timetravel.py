@@ -91,7 +91,10 @@ class HistoryFact:
 
 
 @dataclass(frozen=True, slots=True)
-class CareerHistory:
+class CareerFactsAsOf:
+    """Every career fact of a person as known at ``known_at``, each marked corrected,
+    rescinded and effective on ``as_of``, with the career they add up to."""
+
     person_id: UUID
     as_of: date | None
     known_at: datetime | None
@@ -100,12 +103,12 @@ class CareerHistory:
     """Every career fact known at ``known_at``, in effective order."""
 
 
-async def career_history(
+async def career_facts_as_of(
     store: EventStore,
     person_id: UUID,
     as_of: date | None = None,
     known_at: datetime | None = None,
-) -> CareerHistory | None:
+) -> CareerFactsAsOf | None:
     """The person's career facts as known at ``known_at``, marked effective on ``as_of``."""
     events = known_by(await store.read_stream(person_stream(person_id)), known_at)
     state = fold_recorded(events)
@@ -134,7 +137,7 @@ async def career_history(
             )
         )
     facts.sort(key=lambda f: (f.effective_on, f.position))
-    return CareerHistory(person_id, as_of, known_at, career, tuple(facts))
+    return CareerFactsAsOf(person_id, as_of, known_at, career, tuple(facts))
 
 
 @dataclass(frozen=True, slots=True)

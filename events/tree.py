@@ -3,7 +3,8 @@
 Each committed append also writes, in the same transaction, the nodes its events
 complete (``events.merkle``): their leaf hashes and every interior node they close.
 To do that it reads the tree's frontier (``range_nodes(0, size)``, at most log2(n)
-rows). Roots of any size and proofs read O(log n) nodes (``TreeReader``).
+rows). Roots of any size and proofs read O(log n) nodes (``root_at``, ``inclusion_proof``,
+``consistency_proof``).
 
 The leaf of an event hashes ``events.hashing.entry_bytes`` of the row as stored: its
 data and metadata JSON text parsed, so the append, the migration that backfills an

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.fields import field
-from api.scopes import NotFound, PersonIdArg, parse_id, require_auditor
+from api.scopes import NotFound, PersonIdArg, parse_id_text, require_auditor
 from api.services import read_services
 from events.port import ChainBreak as StoreChainBreak
 from events.port import RecordedEvent, VerifyResult
@@ -105,7 +105,7 @@ class AuditQuery:
     @field(description="Every event of a person's stream (HR and auditors).")
     async def audit_trail(self, info: Info, person_id: PersonIdArg) -> AuditTrail:
         require_auditor(info.context, "audit trails")
-        raw = parse_id(person_id)
+        raw = parse_id_text(person_id)
         view = await read_services(info.context).queries.audit_trail(raw)
         if view is None:
             raise NotFound("No events are recorded for this person.", field="personId")

@@ -16,12 +16,11 @@ from strawberry.scalars import JSON
 from api import loaders
 from api.context import Context, Info
 from api.fields import field
-from api.scopes import NotFound, PersonIdArg, parse_id, require_person
+from api.scopes import NotFound, PersonIdArg, parse_id_text, require_person
 from api.services import read_services
 from api.types.ladder import Level, level_in_version
 from domain.career import LevelChange
-from events.readmodels.api_history import CareerHistory as HistoryView
-from events.readmodels.api_history import FactView
+from events.readmodels.api_history import CareerHistoryView, FactView
 from events.readmodels.views import TimelineEntry, utc
 
 if TYPE_CHECKING:
@@ -192,7 +191,7 @@ class CareerHistory:
         )
 
     @classmethod
-    def from_view(cls, view: HistoryView, today: date) -> CareerHistory:
+    def from_view(cls, view: CareerHistoryView, today: date) -> CareerHistory:
         career = view.career
         return cls(
             person_id=strawberry.ID(view.person_id),
@@ -226,7 +225,7 @@ class CareerQuery:
         as_of: date | None = None,
         known_at: datetime | None = None,
     ) -> CareerHistory:
-        raw = parse_id(person_id)
+        raw = parse_id_text(person_id)
         await require_person(info.context, raw)
         return await history_of(info.context, raw, as_of, known_at)
 

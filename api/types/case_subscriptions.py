@@ -14,7 +14,7 @@ import strawberry
 
 from api.context import Info
 from api.fields import field
-from api.scopes import parse_id
+from api.scopes import parse_id_text
 from api.services import read_services
 from api.streaming import follow_types, start_position
 from api.types.mutations.common import person_global_id
@@ -71,7 +71,9 @@ class PromotionCaseSubscription:
         context = info.context
         context.require_principal()
         _check_after(after_position)
-        cycle = None if cycle_id is None else parse_id(cycle_id, type_name=CYCLE, field="cycleId")
+        cycle = (
+            None if cycle_id is None else parse_id_text(cycle_id, type_name=CYCLE, field="cycleId")
+        )
         services = read_services(context)
         viewer = await case_viewer(context)
         after = await start_position(services, after_position)

@@ -11,7 +11,7 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import OptionalPersonIdArg, can_see, parse_id, visible_people
+from api.scopes import OptionalPersonIdArg, can_see, parse_id_text, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
@@ -86,8 +86,8 @@ class MentorshipQuery:
         limit = page_size(first, context.settings)
         key = decode_cursor(MENTORSHIPS, after, (date, str))
         filters = MentorshipFilter(
-            mentor_id=None if mentor_id is None else parse_id(mentor_id, field="mentorId"),
-            mentee_id=None if mentee_id is None else parse_id(mentee_id, field="menteeId"),
+            mentor_id=None if mentor_id is None else parse_id_text(mentor_id, field="mentorId"),
+            mentee_id=None if mentee_id is None else parse_id_text(mentee_id, field="menteeId"),
             active=active,
             involving=visible,
         )
@@ -111,7 +111,7 @@ class MentorshipQuery:
 async def _mentorship_node(context: Context, raw_id: str) -> Mentorship | None:
     context.require_principal()
     row = await loaders.mentorships(context).load(
-        parse_id(raw_id, type_name="Mentorship", field="id")
+        parse_id_text(raw_id, type_name="Mentorship", field="id")
     )
     if row is None:
         return None

@@ -18,7 +18,7 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import InvalidArgument, PersonIdArg, can_see, parse_id, visible_people
+from api.scopes import InvalidArgument, PersonIdArg, can_see, parse_id_text, visible_people
 from api.services import read_services
 from api.types.career import CareerEvent, CareerHistory, history_or_none
 from api.types.connection import Connection, connection, decode_cursor, page_size
@@ -233,7 +233,7 @@ class PersonQuery:
     @field(description="A person by ID (global ID or UUID); null if unknown or not yours to see.")
     async def person(self, info: Info, id: PersonIdArg) -> Person | None:
         info.context.require_principal()
-        return await person_or_none(info.context, parse_id(id, field="id"))
+        return await person_or_none(info.context, parse_id_text(id, field="id"))
 
     @field(description="People you may see, in `orderBy` order, with keyset pagination.")
     async def people(
@@ -293,7 +293,7 @@ class PersonQuery:
             )
         visible = await visible_people(context)
         if manager_id is not None:
-            boss = parse_id(manager_id, field="managerId")
+            boss = parse_id_text(manager_id, field="managerId")
             chart = await loaders.org_chart(context).load(as_of or read_services(context).today())
             below = frozenset(reports_in(chart, boss, None if all_reports else 1))
             visible = below if visible is None else visible & below
@@ -336,4 +336,4 @@ class PersonQuery:
 @node_resolver("Person")
 async def _person_node(context: Context, raw_id: str) -> Person | None:
     context.require_principal()
-    return await person_or_none(context, parse_id(raw_id, field="id"))
+    return await person_or_none(context, parse_id_text(raw_id, field="id"))

@@ -19,7 +19,7 @@ from api.auth import Role
 from api.context import Context, Info
 from api.fields import field
 from api.relay import encode_global_id, node_resolver
-from api.scopes import OptionalPersonIdArg, parse_id, subject_id, visible_people
+from api.scopes import OptionalPersonIdArg, parse_id_text, subject_id, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
@@ -295,7 +295,7 @@ def _state(value: PromotionCaseState | None) -> str | None:
 class PromotionCaseQuery:
     @field(description="A promotion case, or null if there is none you may see.")
     async def promotion_case(self, info: Info, id: strawberry.ID) -> PromotionCase | None:
-        raw = parse_id(id, type_name=CASE, field="id")
+        raw = parse_id_text(id, type_name=CASE, field="id")
         return await case_for(info.context, raw)
 
     @field(
@@ -322,8 +322,8 @@ class PromotionCaseQuery:
             to_level=level,
             cycle_id=None
             if cycle_id is None
-            else parse_id(cycle_id, type_name=CYCLE, field="cycleId"),
-            person_id=None if person_id is None else parse_id(person_id),
+            else parse_id_text(cycle_id, type_name=CYCLE, field="cycleId"),
+            person_id=None if person_id is None else parse_id_text(person_id),
             viewer=viewer,
         )
         rows = await cq.list_cases(
@@ -355,7 +355,7 @@ class PromotionCaseQuery:
         context = info.context
         viewer = await case_viewer(context)
         services = read_services(context)
-        raw = parse_id(cycle_id, type_name=CYCLE, field="cycleId")
+        raw = parse_id_text(cycle_id, type_name=CYCLE, field="cycleId")
         view = await cq.calibration(
             services.queries.engine, raw, level, today=services.today(), viewer=viewer
         )
@@ -397,13 +397,13 @@ async def case_for(context: Context, raw: str) -> PromotionCase | None:
 
 @node_resolver(CASE)
 async def _case_node(context: Context, raw_id: str) -> PromotionCase | None:
-    return await case_for(context, parse_id(raw_id, type_name=CASE, field="id"))
+    return await case_for(context, parse_id_text(raw_id, type_name=CASE, field="id"))
 
 
 @node_resolver(CYCLE)
 async def _cycle_node(context: Context, raw_id: str) -> PromotionCycle | None:
     context.require_principal()
     row = await cq.get_cycle(
-        read_services(context).queries.engine, parse_id(raw_id, type_name=CYCLE, field="id")
+        read_services(context).queries.engine, parse_id_text(raw_id, type_name=CYCLE, field="id")
     )
     return None if row is None else PromotionCycle.from_row(row)

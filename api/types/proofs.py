@@ -19,7 +19,7 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.fields import field
-from api.scopes import InvalidArgument, NotFound, PersonIdArg, parse_id, require_auditor
+from api.scopes import InvalidArgument, NotFound, PersonIdArg, parse_id_text, require_auditor
 from api.services import read_services
 from events.bundle import BundleError
 from events.merkle import ProofError
@@ -99,7 +99,7 @@ class ProofQuery:
         checkpoint: CheckpointArg = None,
     ) -> AuditProof:
         require_auditor(info.context, "audit proofs")
-        raw = parse_id(person_id)
+        raw = parse_id_text(person_id)
         try:
             bundle, signed = await read_services(info.context).audit_bundle(raw, checkpoint)
         except (CheckpointError, BundleError) as exc:

@@ -15,7 +15,7 @@ import strawberry
 from api import loaders
 from api.context import Context, Info
 from api.fields import field
-from api.scopes import NotFound, PersonIdArg, can_see, parse_id, require_person
+from api.scopes import NotFound, PersonIdArg, can_see, parse_id_text, require_person
 from api.services import read_services
 from api.types.ladder import Level
 from domain import readiness as domain_readiness
@@ -101,7 +101,7 @@ async def readiness_of(context: Context, person_id: str) -> PromotionReadiness |
 class ReadinessQuery:
     @field(description="What a person still needs for the next level, as of today.")
     async def promotion_readiness(self, info: Info, person_id: PersonIdArg) -> PromotionReadiness:
-        raw = parse_id(person_id)
+        raw = parse_id_text(person_id)
         await require_person(info.context, raw)
         found = await readiness_of(info.context, raw)
         if found is None:

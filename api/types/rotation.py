@@ -11,7 +11,7 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
-from api.scopes import InvalidArgument, OptionalPersonIdArg, can_see, parse_id, visible_people
+from api.scopes import InvalidArgument, OptionalPersonIdArg, can_see, parse_id_text, visible_people
 from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
@@ -98,7 +98,7 @@ class RotationQuery:
                 )
             ending_by = services.today() + timedelta(days=ending_within_days)
         filters = RotationFilter(
-            person_id=None if person_id is None else parse_id(person_id),
+            person_id=None if person_id is None else parse_id_text(person_id),
             active=active,
             ending_by=ending_by,
             visible_to=visible,
@@ -122,7 +122,9 @@ class RotationQuery:
 @node_resolver("Rotation")
 async def _rotation_node(context: Context, raw_id: str) -> Rotation | None:
     context.require_principal()
-    row = await loaders.rotations(context).load(parse_id(raw_id, type_name="Rotation", field="id"))
+    row = await loaders.rotations(context).load(
+        parse_id_text(raw_id, type_name="Rotation", field="id")
+    )
     if row is None or not await can_see(context, str(row.person_id)):
         return None
     return Rotation.from_row(row)

@@ -19,10 +19,10 @@ from strawberry.scalars import JSON
 
 from api.auth import Role
 from api.context import Info
-from api.errors import ApiError, Forbidden
+from api.errors import Forbidden
 from api.fanout import shareable
 from api.hub import fan_out
-from api.scopes import parse_id
+from api.scopes import InvalidArgument, parse_id_text
 from api.services import read_services
 from api.streaming import (
     ORG_CHART_TYPES,
@@ -59,10 +59,6 @@ async def _promotion_change(store: SqlEventStore, event: RecordedEvent) -> Promo
             known.clear()
         known[event.position] = await promotion_change_of(store, event)
     return known[event.position]
-
-
-class InvalidArgument(ApiError):
-    code = "INVALID_ARGUMENT"
 
 
 def subscription(description: str) -> Callable[[F], F]:
@@ -268,7 +264,7 @@ class CareerSubscription:
         context = info.context
         principal = context.require_principal()
         _check_after(after_position)
-        raw = parse_id(person_id, field="personId")
+        raw = parse_id_text(person_id, field="personId")
         services = read_services(context)
         visibility = Visibility(principal, services)
         if not await visibility.can_see(raw):

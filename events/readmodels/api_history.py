@@ -42,7 +42,10 @@ class FactView:
 
 
 @dataclass(frozen=True, slots=True)
-class CareerHistory:
+class CareerHistoryView:
+    """What the API's ``careerHistory`` shows: the career effective on ``as_of`` as the
+    log knew it at ``known_at``, and the standing facts it was derived from."""
+
     person_id: str
     as_of: date | None
     known_at: datetime | None
@@ -60,7 +63,7 @@ async def career_history(
     *,
     as_of: date | None = None,
     known_at: datetime | None = None,
-) -> CareerHistory | None:
+) -> CareerHistoryView | None:
     """``None`` when the log (as known at ``known_at``) has no hire for the person."""
     recorded = known_by(await store.read_stream(person_stream(person_id)), known_at)
     state = fold_recorded(recorded)
@@ -94,7 +97,7 @@ async def career_history(
         )
     # Stream order breaks ties between facts of one day, as the recorded order did.
     facts.sort(key=lambda f: (f.effective_on, f.stream_version))
-    return CareerHistory(
+    return CareerHistoryView(
         person_id=str(person_id),
         as_of=as_of,
         known_at=known_at,

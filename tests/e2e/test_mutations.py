@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.scopes import parse_id
+from api.scopes import parse_id_text
 from events.db import create_engine
 from events.sql_store import SqlEventStore
 from tests.e2e.conftest import LiveServer, mint
@@ -466,7 +466,7 @@ async def test_the_current_expected_version_lets_the_write_through(
 
 
 def _uuid(global_or_raw: str) -> str:
-    return parse_id(global_or_raw)
+    return parse_id_text(global_or_raw)
 
 
 async def test_the_log_records_who_wrote_under_which_request_and_key(

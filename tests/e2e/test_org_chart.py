@@ -196,9 +196,9 @@ async def chart_of(
 
 
 def uuid_of(global_id: str) -> str:
-    from api.scopes import parse_id
+    from api.scopes import parse_id_text
 
-    return parse_id(global_id)
+    return parse_id_text(global_id)
 
 
 async def test_direct_reports_and_reports_by_depth_follow_the_chart_as_of_a_date(

@@ -132,9 +132,9 @@ async def team(client: httpx.AsyncClient) -> tuple[str, str, str]:
 
 
 def raw(global_or_uuid: str) -> str:
-    from api.scopes import parse_id
+    from api.scopes import parse_id_text
 
-    return parse_id(global_or_uuid)
+    return parse_id_text(global_or_uuid)
 
 
 async def open_cycle(client: httpx.AsyncClient, reviewers: list[str]) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from api.auth import Role
 from api.fanout import COUNTS, SHARE_SECONDS
-from api.scopes import parse_id
+from api.scopes import parse_id_text
 from tests.e2e.conftest import LiveServer, mint
 from tests.e2e.live_api import (
     HR,
@@ -163,14 +163,14 @@ async def test_subscribers_who_see_differently_each_get_their_own_correct_stream
         "hr": HR,
         "hr too": HR,
         "auditor": mint(Role.AUDITOR, "auditor-1"),
-        "manager": mint(Role.MANAGER, parse_id(manager_id)),
-        "report": mint(Role.EMPLOYEE, parse_id(report)),
-        "report again": mint(Role.EMPLOYEE, parse_id(report)),
-        "stranger": mint(Role.EMPLOYEE, parse_id(stranger)),
+        "manager": mint(Role.MANAGER, parse_id_text(manager_id)),
+        "report": mint(Role.EMPLOYEE, parse_id_text(report)),
+        "report again": mint(Role.EMPLOYEE, parse_id_text(report)),
+        "stranger": mint(Role.EMPLOYEE, parse_id_text(stranger)),
     }
 
     def name_of(person_id: str) -> str:
-        return f"Person {parse_id(person_id)[:8]}"
+        return f"Person {parse_id_text(person_id)[:8]}"
 
     counts = {"hr": 2, "hr too": 2, "auditor": 2, "stranger": 1}
     together: dict[str, list[dict[str, Any]]] = {}
@@ -221,8 +221,8 @@ async def test_career_events_are_shared_per_person_and_checked_per_subscriber(
     followers = [
         (HR, report),
         (HR, report),
-        (mint(Role.MANAGER, parse_id(manager_id)), report),
-        (mint(Role.EMPLOYEE, parse_id(report)), report),
+        (mint(Role.MANAGER, parse_id_text(manager_id)), report),
+        (mint(Role.EMPLOYEE, parse_id_text(report)), report),
         (HR, other),
     ]
     async with AsyncExitStack() as stack:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.scopes import parse_id
+from api.scopes import parse_id_text
 from tests.e2e.conftest import LiveServer, mint
 from tests.e2e.live_api import HR, TODAY, backend_url, hire, log_position, promote, runtime_server
 from tests.e2e.multiprocess_support import REPO_ROOT
@@ -173,7 +173,7 @@ async def test_each_promotion_is_checked_against_the_subscriber_rights(
     stranger = (await hire(client, level="apm", prior_years=20))["personId"]
     await climb(client, stranger, 1)
     await climb(client, me, 1)
-    token = mint(Role.EMPLOYEE, parse_id(me))
+    token = mint(Role.EMPLOYEE, parse_id_text(me))
     async with sse(server, PROMOTIONS, {"after": start}, token=token) as stream:
         [mine] = await stream.promotions(1)
         assert await stream.nothing_more()

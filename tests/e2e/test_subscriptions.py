@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from api.auth import Role
-from api.scopes import parse_id
+from api.scopes import parse_id_text
 from events.db import create_engine
 from events.sql_store import SqlEventStore
 from tests.e2e.conftest import LiveServer, mint
@@ -172,8 +172,8 @@ async def test_each_promotion_is_checked_against_the_subscriber_rights(
     await climb(client, stranger, 1)
     seen: dict[str, list[str]] = {}
     for name, token in {
-        "employee": mint(Role.EMPLOYEE, parse_id(report)),
-        "manager": mint(Role.MANAGER, parse_id(manager)),
+        "employee": mint(Role.EMPLOYEE, parse_id_text(report)),
+        "manager": mint(Role.MANAGER, parse_id_text(manager)),
         "auditor": mint(Role.AUDITOR, "auditor-1"),
     }.items():
         async with subscribed(

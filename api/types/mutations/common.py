@@ -65,7 +65,7 @@ class IdempotencyKeyReused(ApiError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
-class InvalidInput(ApiError):
+class InvalidMutationInput(ApiError):
     code = "VALIDATION_ERROR"
 
 
@@ -116,21 +116,21 @@ def expected_version_field(stream: str = "the person's stream") -> Any:
 # --- input parsing ------------------------------------------------------------------------
 
 
-def parse_id(value: str, type_name: str, field: str) -> uuid.UUID:
+def parse_id_uuid(value: str, type_name: str, field: str) -> uuid.UUID:
     """A UUID from ``type_name``'s global ID or a bare UUID (as the queries accept them);
     ``INVALID_ID`` naming ``field`` otherwise."""
-    return uuid.UUID(scopes.parse_id(value.strip(), type_name=type_name, field=field))
+    return uuid.UUID(scopes.parse_id_text(value.strip(), type_name=type_name, field=field))
 
 
-def parse_optional_id(value: str | None, type_name: str, field: str) -> uuid.UUID | None:
-    return None if value is None else parse_id(value, type_name, field)
+def parse_optional_id_uuid(value: str | None, type_name: str, field: str) -> uuid.UUID | None:
+    return None if value is None else parse_id_uuid(value, type_name, field)
 
 
 def parse_idempotency_key(value: str | None) -> str | None:
     if value is None:
         return None
     if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH or not _IDEMPOTENCY_KEY.match(value):
-        raise InvalidInput(
+        raise InvalidMutationInput(
             f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters.",
             field="idempotencyKey",
         )
@@ -155,7 +155,7 @@ def scoped_key(principal: Principal, key: str | None) -> str | None:
 
 def parse_expected_version(value: int | None) -> int | None:
     if value is not None and value < 0:
-        raise InvalidInput(
+        raise InvalidMutationInput(
             "expectedVersion must be 0 (a new stream) or more.", field="expectedVersion"
         )
     return value
@@ -169,7 +169,7 @@ async def person_from_global_id(context: Context, global_id: str | None) -> Pers
     """The ``Person`` a payload names, as the caller may see it."""
     if global_id is None:
         return None
-    return await person_or_none(context, str(parse_id(global_id, "Person", "personId")))
+    return await person_or_none(context, str(parse_id_uuid(global_id, "Person", "personId")))
 
 
 # --- the write ----------------------------------------------------------------------------

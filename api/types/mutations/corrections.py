@@ -10,12 +10,12 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.types.mutations.common import (
-    InvalidInput,
+    InvalidMutationInput,
     PersonPayloadBase,
     expected_version_field,
     idempotency_key_field,
     mutation,
-    parse_id,
+    parse_id_uuid,
 )
 from api.types.mutations.write import write
 from domain import commands as c
@@ -32,7 +32,7 @@ def snake_case(name: str) -> str:
 def changes_of(value: object) -> dict[str, Any]:
     """The changes keyed as the event data is (``effectiveOn`` becomes ``effective_on``)."""
     if not isinstance(value, dict) or not value:
-        raise InvalidInput(
+        raise InvalidMutationInput(
             'changes must be an object of field names and new values, e.g. {"effectiveOn": '
             '"2024-03-01"}.',
             field="changes",
@@ -41,7 +41,7 @@ def changes_of(value: object) -> dict[str, Any]:
     for key, new in value.items():
         name = snake_case(str(key))
         if name in changes:
-            raise InvalidInput(f"changes names {name!r} twice.", field="changes")
+            raise InvalidMutationInput(f"changes names {name!r} twice.", field="changes")
         changes[name] = new
     return changes
 
@@ -64,8 +64,8 @@ class CorrectEventInput:
 
     def command(self) -> c.CorrectEvent:
         return c.CorrectEvent(
-            person_id=parse_id(self.person_id, "Person", "personId"),
-            target_event_id=parse_id(self.target_event_id, EVENT_ID_TYPES, "targetEventId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
+            target_event_id=parse_id_uuid(self.target_event_id, EVENT_ID_TYPES, "targetEventId"),
             changes=changes_of(self.changes),
             reason=self.reason,
         )
@@ -86,8 +86,8 @@ class RescindEventInput:
 
     def command(self) -> c.RescindEvent:
         return c.RescindEvent(
-            person_id=parse_id(self.person_id, "Person", "personId"),
-            target_event_id=parse_id(self.target_event_id, EVENT_ID_TYPES, "targetEventId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
+            target_event_id=parse_id_uuid(self.target_event_id, EVENT_ID_TYPES, "targetEventId"),
             reason=self.reason,
         )
 

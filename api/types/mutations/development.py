@@ -16,8 +16,8 @@ from api.types.mutations.common import (
     expected_version_field,
     idempotency_key_field,
     mutation,
-    parse_id,
-    parse_optional_id,
+    parse_id_uuid,
+    parse_optional_id_uuid,
 )
 from api.types.mutations.write import write
 from domain import commands as c
@@ -38,8 +38,8 @@ class StartRotationInput:
 
     def command(self) -> c.StartRotation:
         return c.StartRotation(
-            person_id=parse_id(self.person_id, "Person", "personId"),
-            rotation_id=parse_optional_id(self.rotation_id, "Rotation", "rotationId")
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
+            rotation_id=parse_optional_id_uuid(self.rotation_id, "Rotation", "rotationId")
             or uuid.uuid4(),
             host_team=self.host_team,
             development_area=self.development_area,
@@ -59,8 +59,8 @@ class EndRotationInput:
 
     def command(self) -> c.EndRotation:
         return c.EndRotation(
-            person_id=parse_id(self.person_id, "Person", "personId"),
-            rotation_id=parse_id(self.rotation_id, "Rotation", "rotationId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
+            rotation_id=parse_id_uuid(self.rotation_id, "Rotation", "rotationId"),
             effective_on=self.effective_on,
             outcome=self.outcome,
         )
@@ -101,7 +101,7 @@ class RecordTrainingInput:
 
     def command(self) -> c.RecordTraining:
         return c.RecordTraining(
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             program=self.program,
             effective_on=self.effective_on,
             development_area=self.development_area,

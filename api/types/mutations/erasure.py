@@ -12,7 +12,7 @@ from api.types.mutations.common import (
     expected_version_field,
     idempotency_key_field,
     mutation,
-    parse_id,
+    parse_id_uuid,
 )
 from api.types.mutations.write import write
 from domain import commands as c
@@ -42,7 +42,7 @@ class ErasePersonalDataInput:
 
     def command(self) -> c.ErasePersonalData:
         return c.ErasePersonalData(
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             reason=self.reason.value,
             reference=self.reference,
         )

@@ -13,8 +13,8 @@ from api.types.mutations.common import (
     expected_version_field,
     idempotency_key_field,
     mutation,
-    parse_id,
-    parse_optional_id,
+    parse_id_uuid,
+    parse_optional_id_uuid,
 )
 from api.types.mutations.write import write
 from domain import commands as c
@@ -43,14 +43,14 @@ class HirePersonInput:
 
     def command(self) -> c.HirePerson:
         return c.HirePerson(
-            person_id=parse_optional_id(self.person_id, "Person", "personId") or uuid.uuid4(),
+            person_id=parse_optional_id_uuid(self.person_id, "Person", "personId") or uuid.uuid4(),
             name=self.name,
             email=self.email,
             track=self.track,
             level=self.level,
             hired_on=self.hired_on,
             prior_years=self.prior_years,
-            manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+            manager_id=parse_optional_id_uuid(self.manager_id, "Person", "managerId"),
             experience_exception=self.experience_exception,
         )
 
@@ -70,7 +70,7 @@ class RecordDepartureInput:
 
     def command(self) -> c.RecordDeparture:
         return c.RecordDeparture(
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             effective_on=self.effective_on,
             reason=self.reason,
         )
@@ -98,11 +98,11 @@ class RehirePersonInput:
 
     def command(self) -> c.RehirePerson:
         return c.RehirePerson(
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             effective_on=self.effective_on,
             track=self.track,
             level=self.level,
-            manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+            manager_id=parse_optional_id_uuid(self.manager_id, "Person", "managerId"),
             experience_exception=self.experience_exception,
         )
 
@@ -122,8 +122,8 @@ class ChangeManagerInput:
 
     def command(self) -> c.ChangeManager:
         return c.ChangeManager(
-            person_id=parse_id(self.person_id, "Person", "personId"),
-            manager_id=parse_optional_id(self.manager_id, "Person", "managerId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
+            manager_id=parse_optional_id_uuid(self.manager_id, "Person", "managerId"),
             effective_on=self.effective_on,
         )
 

@@ -9,7 +9,7 @@ import strawberry
 from api.context import Info
 from api.types.ladder import Ladder
 from api.types.mutations.common import (
-    InvalidInput,
+    InvalidMutationInput,
     MutationPayload,
     Written,
     expected_version_field,
@@ -93,7 +93,7 @@ class PublishLadderInput:
         mapping: dict[str, str] = {}
         for step in self.level_mapping:
             if step.from_level in mapping:
-                raise InvalidInput(
+                raise InvalidMutationInput(
                     f"levelMapping names {step.from_level!r} twice.", field="levelMapping"
                 )
             mapping[step.from_level] = step.to_level

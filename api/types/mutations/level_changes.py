@@ -8,12 +8,12 @@ import strawberry
 
 from api.context import Info
 from api.types.mutations.common import (
-    InvalidInput,
+    InvalidMutationInput,
     PersonPayloadBase,
     expected_version_field,
     idempotency_key_field,
     mutation,
-    parse_id,
+    parse_id_uuid,
 )
 from api.types.mutations.write import write
 from domain import commands as c
@@ -29,7 +29,7 @@ def evidence_by_area(items: list[EvidenceInput]) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in items:
         if item.area in found:
-            raise InvalidInput(f"evidence lists {item.area!r} twice.", field="evidence")
+            raise InvalidMutationInput(f"evidence lists {item.area!r} twice.", field="evidence")
         found[item.area] = item.text
     return found
 
@@ -50,7 +50,7 @@ class RecordPromotionInput:
 
     def command(self) -> c.RecordPromotion:
         return c.RecordPromotion(
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             to_level=self.to_level,
             effective_on=self.effective_on,
             rationale=self.rationale,
@@ -75,7 +75,7 @@ class RecordDemotionInput:
 
     def command(self) -> c.RecordDemotion:
         return c.RecordDemotion(
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             to_level=self.to_level,
             effective_on=self.effective_on,
             reason=self.reason,
@@ -99,7 +99,7 @@ class RecordLateralMoveInput:
 
     def command(self) -> c.RecordLateralMove:
         return c.RecordLateralMove(
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             to_track=self.to_track,
             to_level=self.to_level,
             effective_on=self.effective_on,

@@ -16,8 +16,8 @@ from api.types.mutations.common import (
     expected_version_field,
     idempotency_key_field,
     mutation,
-    parse_id,
-    parse_optional_id,
+    parse_id_uuid,
+    parse_optional_id_uuid,
     person_from_global_id,
     person_global_id,
     resolved_field,
@@ -45,10 +45,10 @@ class StartMentorshipInput:
 
     def command(self) -> c.StartMentorship:
         return c.StartMentorship(
-            mentee_id=parse_id(self.mentee_id, "Person", "menteeId"),
-            mentorship_id=parse_optional_id(self.mentorship_id, "Mentorship", "mentorshipId")
+            mentee_id=parse_id_uuid(self.mentee_id, "Person", "menteeId"),
+            mentorship_id=parse_optional_id_uuid(self.mentorship_id, "Mentorship", "mentorshipId")
             or uuid.uuid4(),
-            mentor_id=parse_id(self.mentor_id, "Person", "mentorId"),
+            mentor_id=parse_id_uuid(self.mentor_id, "Person", "mentorId"),
             effective_on=self.effective_on,
             goals=tuple(self.goals),
             allow_reverse=self.allow_reverse,
@@ -66,8 +66,8 @@ class EndMentorshipInput:
 
     def command(self) -> c.EndMentorship:
         return c.EndMentorship(
-            person_id=parse_id(self.person_id, "Person", "personId"),
-            mentorship_id=parse_id(self.mentorship_id, "Mentorship", "mentorshipId"),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
+            mentorship_id=parse_id_uuid(self.mentorship_id, "Mentorship", "mentorshipId"),
             effective_on=self.effective_on,
             outcome=self.outcome,
         )

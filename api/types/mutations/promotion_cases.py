@@ -32,9 +32,9 @@ from api.types.mutations.common import (
     idempotency_key_field,
     mutation,
     parse_expected_version,
-    parse_id,
+    parse_id_uuid,
     parse_idempotency_key,
-    parse_optional_id,
+    parse_optional_id_uuid,
     resolved_field,
     scoped_key,
 )
@@ -199,7 +199,7 @@ class PromotionCasePayload(MutationPayload):
 
 
 def _ids(values: list[strawberry.ID], field: str) -> tuple[uuid.UUID, ...]:
-    return tuple(parse_id(v, "Person", field) for v in values)
+    return tuple(parse_id_uuid(v, "Person", field) for v in values)
 
 
 @strawberry.input(description="Open a promotion cycle (HR); nominations join it.")
@@ -219,7 +219,7 @@ class OpenPromotionCycleInput:
 
     def command(self, actor: cc.Actor) -> cc.OpenPromotionCycle:
         return cc.OpenPromotionCycle(
-            cycle_id=parse_optional_id(self.cycle_id, CYCLE, "cycleId") or uuid.uuid4(),
+            cycle_id=parse_optional_id_uuid(self.cycle_id, CYCLE, "cycleId") or uuid.uuid4(),
             name=self.name,
             closes_on=self.closes_on,
             reviewer_ids=_ids(self.reviewer_ids, "reviewerIds"),
@@ -234,7 +234,7 @@ class ClosePromotionCycleInput:
     expected_version: int | None = expected_version_field("the cycles stream")
 
     def command(self, actor: cc.Actor) -> cc.ClosePromotionCycle:
-        return cc.ClosePromotionCycle(parse_id(self.cycle_id, CYCLE, "cycleId"), actor)
+        return cc.ClosePromotionCycle(parse_id_uuid(self.cycle_id, CYCLE, "cycleId"), actor)
 
 
 @strawberry.input(description="Nominate someone you manage (or, as HR, anyone) for promotion.")
@@ -251,8 +251,8 @@ class NominateForPromotionInput:
 
     def command(self, actor: cc.Actor) -> cc.NominateForPromotion:
         return cc.NominateForPromotion(
-            case_id=parse_optional_id(self.case_id, CASE, "caseId") or uuid.uuid4(),
-            person_id=parse_id(self.person_id, "Person", "personId"),
+            case_id=parse_optional_id_uuid(self.case_id, CASE, "caseId") or uuid.uuid4(),
+            person_id=parse_id_uuid(self.person_id, "Person", "personId"),
             to_level=self.to_level,
             rationale=self.rationale,
             evidence=evidence_by_area(self.evidence),
@@ -270,7 +270,7 @@ class AddEvidenceInput:
 
     def command(self, actor: cc.Actor) -> cc.AddPromotionEvidence:
         return cc.AddPromotionEvidence(
-            parse_id(self.case_id, CASE, "caseId"), self.area, self.text, actor
+            parse_id_uuid(self.case_id, CASE, "caseId"), self.area, self.text, actor
         )
 
 
@@ -283,7 +283,9 @@ class NamePromotionReviewersInput:
 
     def command(self, actor: cc.Actor) -> cc.NamePromotionReviewers:
         return cc.NamePromotionReviewers(
-            parse_id(self.case_id, CASE, "caseId"), _ids(self.reviewer_ids, "reviewerIds"), actor
+            parse_id_uuid(self.case_id, CASE, "caseId"),
+            _ids(self.reviewer_ids, "reviewerIds"),
+            actor,
         )
 
 
@@ -297,7 +299,10 @@ class ReviewPromotionInput:
 
     def command(self, actor: cc.Actor) -> cc.ReviewPromotion:
         return cc.ReviewPromotion(
-            parse_id(self.case_id, CASE, "caseId"), self.recommendation.value, self.comment, actor
+            parse_id_uuid(self.case_id, CASE, "caseId"),
+            self.recommendation.value,
+            self.comment,
+            actor,
         )
 
 
@@ -325,7 +330,7 @@ class DecidePromotionInput:
 
     def command(self, actor: cc.Actor) -> cc.DecidePromotion:
         return cc.DecidePromotion(
-            case_id=parse_id(self.case_id, CASE, "caseId"),
+            case_id=parse_id_uuid(self.case_id, CASE, "caseId"),
             approve=self.decision is PromotionDecision.APPROVE,
             actor=actor,
             effective_on=self.effective_on,
@@ -342,7 +347,9 @@ class WithdrawNominationInput:
     expected_version: int | None = expected_version_field("the case's stream")
 
     def command(self, actor: cc.Actor) -> cc.WithdrawNomination:
-        return cc.WithdrawNomination(parse_id(self.case_id, CASE, "caseId"), self.reason, actor)
+        return cc.WithdrawNomination(
+            parse_id_uuid(self.case_id, CASE, "caseId"), self.reason, actor
+        )
 
 
 @strawberry.type

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.simulation import KINDS, Simulator, simulate
 from events.db import create_engine
 from events.migrate import migrate
 from events.projections import ALL
@@ -18,7 +19,7 @@ from events.projector import Projector
 from events.readmodels import tables
 from events.sql_store import SqlEventStore
 from tests.integration.readmodels.builders import record
-from tests.unit.projections.histories import KINDS, Simulator, operations, simulate
+from tests.unit.projections.histories import operations
 
 TABLES = (tables.people, tables.timeline, tables.mentorships, tables.rotations)
 

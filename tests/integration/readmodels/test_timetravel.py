@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.sql_store import SqlEventStore
-from events.timetravel import career_history, census_as_of, person_as_of
+from events.timetravel import career_facts_as_of, census_as_of, person_as_of
 from tests.integration.readmodels.builders import Person, record
 
 DEC_31 = date(2023, 12, 31)
@@ -70,8 +70,8 @@ async def test_career_history_marks_corrected_facts_only_once_the_correction_is_
     clocked: SqlEventStore, clock: Clock
 ) -> None:
     ada = await history_with_a_late_correction(clocked, clock)
-    then = await career_history(clocked, ada.person_id, as_of=DEC_31, known_at=JAN_10)
-    now = await career_history(clocked, ada.person_id, as_of=DEC_31)
+    then = await career_facts_as_of(clocked, ada.person_id, as_of=DEC_31, known_at=JAN_10)
+    now = await career_facts_as_of(clocked, ada.person_id, as_of=DEC_31)
     assert then is not None and now is not None
     assert [(f.type, f.corrected, f.effective) for f in then.facts] == [
         ("PersonHired", False, True),

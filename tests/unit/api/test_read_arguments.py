@@ -9,7 +9,7 @@ import pytest
 
 from api.errors import InvalidGlobalId
 from api.relay import encode_global_id
-from api.scopes import parse_id
+from api.scopes import parse_id_text
 from api.settings import Settings
 from api.types.connection import (
     DEFAULT_PAGE_SIZE,
@@ -101,8 +101,8 @@ def test_a_page_knows_whether_more_rows_follow() -> None:
 
 
 def test_a_person_id_is_a_global_id_or_a_uuid() -> None:
-    assert parse_id(encode_global_id("Person", UUID_TEXT)) == UUID_TEXT
-    assert parse_id(UUID_TEXT.upper()) == UUID_TEXT
+    assert parse_id_text(encode_global_id("Person", UUID_TEXT)) == UUID_TEXT
+    assert parse_id_text(UUID_TEXT.upper()) == UUID_TEXT
 
 
 @pytest.mark.parametrize(
@@ -111,6 +111,6 @@ def test_a_person_id_is_a_global_id_or_a_uuid() -> None:
 )
 def test_anything_else_is_an_invalid_id_naming_the_argument(value: str) -> None:
     with pytest.raises(InvalidGlobalId) as caught:
-        parse_id(value, field="mentorId")
+        parse_id_text(value, field="mentorId")
     assert caught.value.code == "INVALID_ID"
     assert caught.value.field == "mentorId"

@@ -12,7 +12,7 @@ from api.auth import Principal, Role
 from api.errors import ApiError, InvalidGlobalId
 from api.relay import encode_global_id
 from api.streaming import SharedReads
-from api.types.mutations.common import parse_id, parse_idempotency_key, scoped_key
+from api.types.mutations.common import parse_id_uuid, parse_idempotency_key, scoped_key
 from api.types.mutations.corrections import changes_of
 from events.port import RecordedEvent
 
@@ -20,8 +20,10 @@ UUID_TEXT = "6f1c2a9e-0c4e-4d8e-9a63-1f2b3c4d5e6f"
 
 
 def test_a_person_id_may_be_a_global_id_or_a_bare_uuid() -> None:
-    assert str(parse_id(UUID_TEXT, "Person", "personId")) == UUID_TEXT
-    assert str(parse_id(encode_global_id("Person", UUID_TEXT), "Person", "personId")) == UUID_TEXT
+    assert str(parse_id_uuid(UUID_TEXT, "Person", "personId")) == UUID_TEXT
+    assert (
+        str(parse_id_uuid(encode_global_id("Person", UUID_TEXT), "Person", "personId")) == UUID_TEXT
+    )
 
 
 @pytest.mark.parametrize(
@@ -29,7 +31,7 @@ def test_a_person_id_may_be_a_global_id_or_a_bare_uuid() -> None:
 )
 def test_anything_else_is_an_invalid_id_naming_the_field(value: str) -> None:
     with pytest.raises(InvalidGlobalId) as raised:
-        parse_id(value, "Person", "mentorId")
+        parse_id_uuid(value, "Person", "mentorId")
     assert raised.value.field == "mentorId"
 
 

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from domain import commands as cmd
 from domain.readiness import readiness
+from domain.simulation import BASE, Simulator, simulate
 from domain.state import fold
 from events.projections import people, replay
 from events.readmodels.views import PersonView
 from tests.unit.projections.envelopes import envelopes
-from tests.unit.projections.histories import BASE, Simulator, operations, simulate
+from tests.unit.projections.histories import operations
 
 TOLERANCE = 1e-6
 DAYS = st.lists(st.integers(-400, 7 * 365), min_size=1, max_size=10)

@@ -10,13 +10,14 @@ from hypothesis import strategies as st
 from domain import commands as cmd
 from domain import events as ev
 from domain.readiness import readiness
+from domain.simulation import TODAY, Simulator, simulate
 from domain.state import fold
 from events.projections import ALL, people, replay, rotations, timeline
 from events.projections.base import Projection, Row, Workspace
 from events.readmodels.queries import readiness_of
 from events.readmodels.views import PersonView
 from tests.unit.projections.envelopes import envelopes
-from tests.unit.projections.histories import TODAY, Simulator, operations, simulate
+from tests.unit.projections.histories import operations
 
 
 def incrementally(projection: Projection, envs: list[Any], batch: int) -> dict[object, Row]:

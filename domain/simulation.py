@@ -1,0 +1,237 @@
+"""Valid career histories, decided by the domain itself.
+
+``Simulator`` runs commands through ``decide`` / ``decide_mentorship`` against in-memory
+states and keeps what the rules accept (a refused command is dropped), so any sequence
+of operations becomes a history the real service could have written. Each accepted
+command is one atomic append (``groups``). The tests drive it with a hypothesis strategy
+of operations (``tests/unit/projections/histories.py``); ``bench/generate.py`` drives it
+with ``random``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain import commands as cmd
+from domain import events as ev
+from domain.checks import DecisionContext
+from domain.errors import LadderError
+from domain.ladder import Ladder, default_ladder
+from domain.mentoring import decide_mentorship
+from domain.rules import decide
+from domain.state import PersonState, evolve
+
+BASE = date(2019, 1, 1)
+TODAY = date(2025, 6, 30)
+
+
+@dataclass
+class Simulator:
+    ladder: Ladder = field(default_factory=default_ladder)
+    today: date = TODAY
+    states: dict[UUID, PersonState] = field(default_factory=dict)
+    people: list[UUID] = field(default_factory=list)
+    groups: list[list[ev.PersonEvent]] = field(default_factory=list)
+    """Each accepted command's events: one atomic (possibly two-stream) append."""
+    mentorships: list[tuple[UUID, UUID]] = field(default_factory=list)
+    """(mentorship id, mentee id) of every mentorship started."""
+    rotations: list[tuple[UUID, UUID]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.ctx = DecisionContext(self.today, {self.ladder.track: self.ladder}, max_mentees=5)
+
+    @property
+    def events(self) -> list[ev.PersonEvent]:
+        return [e for group in self.groups for e in group]
+
+    def state(self, person_id: UUID) -> PersonState:
+        return self.states.get(person_id, PersonState())
+
+    def _keep(self, events: list[ev.PersonEvent]) -> list[ev.PersonEvent]:
+        for e in events:
+            self.states[e.person_id] = evolve(self.state(e.person_id), e)
+        if events:
+            self.groups.append(events)
+        return events
+
+    def run(self, command: cmd.PersonCommand) -> list[ev.PersonEvent]:
+        """Decide ``command``; keep and return its events ([] when a rule refuses it)."""
+        try:
+            events = decide(self.state(command.person_id), command, self.ctx)
+        except LadderError:
+            return []
+        return self._keep(list(events))
+
+    def mentor(self, command: cmd.StartMentorship | cmd.EndMentorship) -> list[ev.PersonEvent]:
+        if isinstance(command, cmd.StartMentorship):
+            mentor_id, mentee_id = command.mentor_id, command.mentee_id
+        else:
+            mentee_id = command.person_id
+            found = self.state(mentee_id).mentor_of(command.mentorship_id)
+            if found is None:
+                return []
+            mentor_id = found
+        try:
+            a, b = decide_mentorship(
+                self.state(mentor_id), self.state(mentee_id), command, self.ctx
+            )
+        except LadderError:
+            return []
+        return self._keep([*a, *b])
+
+    # --- operations by index (what the strategies and the generator draw) -------------------
+
+    def hire(self, day: date, rank: int, prior_years: float, manager: int | None) -> UUID:
+        pid = uuid4()
+        level = self.ladder.levels[min(rank, len(self.ladder.levels)) - 1]
+        n = len(self.people)
+        if self.run(
+            cmd.HirePerson(
+                person_id=pid,
+                name=f"Person {n:06d}",
+                email=f"person{n}@example.com",
+                track=self.ladder.track,
+                level=level.key,
+                hired_on=day,
+                prior_years=max(prior_years, float(level.min_years)),
+                manager_id=self.people[manager % n] if manager is not None and n else None,
+            )
+        ):
+            self.people.append(pid)
+        return pid
+
+    def promote(self, pid: UUID, day: date, exception: bool = False) -> None:
+        career = self.state(pid).career
+        upper = (
+            self.ladder.next_level(career.level) if self.ladder.has_level(career.level) else None
+        )
+        if upper is None:
+            return
+        self.run(
+            cmd.RecordPromotion(
+                person_id=pid,
+                to_level=upper.key,
+                effective_on=day,
+                rationale="Delivered products that met their business goals.",
+                evidence={"business_impact": "Launched on time."},
+                experience_exception="Exceptional launch." if exception else None,
+            )
+        )
+
+    def apply(self, op: tuple[Any, ...]) -> None:
+        """One drawn operation: ``(kind, person index, day offset, extra index)``."""
+        kind, who, offset, extra = op
+        day = BASE + timedelta(days=offset)
+        if kind == "hire" or not self.people:
+            self.hire(day, 1 + extra % 4, float(extra % 7), extra if extra % 3 else None)
+            return
+        pid = self.people[who % len(self.people)]
+        other = self.people[extra % len(self.people)]
+        state = self.state(pid)
+        if kind == "promote":
+            self.promote(pid, day, exception=extra % 2 == 0)
+        elif kind == "train":
+            self.run(cmd.RecordTraining(person_id=pid, program="Lead", effective_on=day))
+        elif kind == "rotate":
+            rid = uuid4()
+            end = day + timedelta(days=30 + extra % 120)
+            started = cmd.StartRotation(
+                rotation_id=rid,
+                person_id=pid,
+                host_team="Growth",
+                development_area="role_rotation",
+                effective_on=day,
+                planned_end_on=end,
+            )
+            if self.run(started):
+                self.rotations.append((rid, pid))
+        elif kind == "end_rotation" and self.rotations:
+            rid, owner = self.rotations[extra % len(self.rotations)]
+            self.run(
+                cmd.EndRotation(
+                    rotation_id=rid, person_id=owner, effective_on=day, outcome="Shipped."
+                )
+            )
+        elif kind == "mentor":
+            mid = uuid4()
+            if self.mentor(
+                cmd.StartMentorship(
+                    mentorship_id=mid,
+                    mentor_id=other,
+                    mentee_id=pid,
+                    effective_on=day,
+                    goals=("grow",),
+                    allow_reverse=extra % 2 == 0,
+                )
+            ):
+                self.mentorships.append((mid, pid))
+        elif kind == "end_mentorship" and self.mentorships:
+            mid, mentee = self.mentorships[extra % len(self.mentorships)]
+            self.mentor(
+                cmd.EndMentorship(
+                    mentorship_id=mid, person_id=mentee, effective_on=day, outcome="Goals met."
+                )
+            )
+        elif kind == "depart":
+            self.run(cmd.RecordDeparture(person_id=pid, effective_on=day, reason="Moved abroad."))
+        elif kind == "rehire":
+            self.run(
+                cmd.RehirePerson(
+                    person_id=pid,
+                    effective_on=day,
+                    track=self.ladder.track,
+                    level=state.level or self.ladder.first_level.key,
+                    # Recorded only when the experience on the day falls short of the level.
+                    experience_exception="Rehired at their former level.",
+                )
+            )
+        elif kind == "manager":
+            self.run(
+                cmd.ChangeManager(
+                    person_id=pid, manager_id=other if other != pid else None, effective_on=day
+                )
+            )
+        elif kind in ("correct", "rescind") and state.recorded:
+            target = state.recorded[extra % len(state.recorded)]
+            if kind == "rescind":
+                self.run(
+                    cmd.RescindEvent(
+                        person_id=pid, target_event_id=target.event_id, reason="Mistake."
+                    )
+                )
+            else:
+                moved = {"effective_on": (target.effective_on + timedelta(days=3)).isoformat()}
+                self.run(
+                    cmd.CorrectEvent(
+                        person_id=pid,
+                        target_event_id=target.event_id,
+                        changes=moved,
+                        reason="Wrong date.",
+                    )
+                )
+
+
+KINDS = (
+    "hire",
+    "promote",
+    "train",
+    "rotate",
+    "end_rotation",
+    "mentor",
+    "end_mentorship",
+    "depart",
+    "rehire",
+    "manager",
+    "correct",
+    "rescind",
+)
+
+
+def simulate(ops: list[tuple[Any, ...]]) -> Simulator:
+    sim = Simulator()
+    for op in ops:
+        sim.apply(op)
+    return sim
