@@ -35,6 +35,7 @@ import orjson
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from orjson import loads
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,9 +47,11 @@ from events.schema import data_keys_table as K
 from events.sqlite_io import sqlite_text
 
 log = logging.getLogger(__name__)
+b64decode = binascii.a2b_base64
 
 SEALED = "$sealed"
-VERSION = "v1"
+VERSION = "v2"
+V1 = "v1"
 ERASED_TYPE = "PersonalDataErased"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -143,7 +146,7 @@ def subject_of(value: object) -> str | None:
         return None
     text = value[SEALED]  # type: ignore[index]
     parts = text.split(":", 3) if isinstance(text, str) else []
-    return parts[1] if len(parts) == 4 else None
+    return parts[1] if len(parts) >= 3 else None
 
 
 _KINDS: dict[type, str] = {str: "s", list: "l", dict: "d"}
@@ -202,8 +205,10 @@ class Sealer:
         fields = PERSONAL_FIELDS.get(e.type)
         if fields is None or not isinstance(e, NewEvent) or not isinstance(e.data, Mapping):
             return e
+        if SEALED in e.data:  # sealed already (an imported log)
+            return e
         data = dict(e.data)
-        eid = str(e.event_id)
+        plain: dict[str, dict[str, object]] = {}  # subject -> {path: value}
         for name, subject_field in fields.items():
             value = data.get(name)
             if value is None or is_sealed(value):
@@ -213,24 +218,36 @@ class Sealer:
                 entries = NESTED_FIELDS[e.type, name]
                 data[name] = {
                     k: (
-                        self._seal_value(subject, eid, f"{name}.{k}", v)
+                        self._mark(plain, subject, f"{name}.{k}", v)
                         if (entries is None or k in entries) and v is not None and not is_sealed(v)
                         else v
                     )
                     for k, v in value.items()
                 }
             else:
-                data[name] = self._seal_value(subject, eid, name, value)
+                data[name] = self._mark(plain, subject, name, value)
+        if plain:
+            eid = str(e.event_id).encode()
+            sealed: dict[str, str] = {}
+            for subject, values in plain.items():
+                key = self._keys.get(subject)
+                if key is None:  # never: an erased subject's values were stored empty
+                    continue
+                nonce = os.urandom(NONCE_BYTES)
+                sealed[subject] = _b64(nonce + key.encrypt(nonce, orjson.dumps(values), eid))
+            data[SEALED] = sealed
         return NewEvent(e.type, data, e.schema_version, e.event_id)
 
-    def _seal_value(self, subject: str, eid: str, path: str, value: object) -> object:
-        key = self._keys.get(subject)
+    def _mark(
+        self, plain: dict[str, dict[str, object]], subject: str, path: str, value: object
+    ) -> object:
+        """The marker left in place of ``value`` (its plaintext joins the subject's
+        ciphertext), or the empty value when the subject is erased."""
         kind = kind_of(value)
-        if key is None:  # erased: nothing personal is recorded for them any more
+        if self._keys.get(subject) is None:  # erased: nothing personal is recorded for them
             return erased_value(kind)
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = key.encrypt(nonce, orjson.dumps(value), f"{eid}:{path}".encode())
-        return {SEALED: f"{VERSION}:{subject}:{kind}:{_b64(nonce + sealed)}"}
+        plain.setdefault(subject, {})[path] = value
+        return {SEALED: f"{VERSION}:{subject}:{kind}"}
 
     # -- opening ---------------------------------------------------------------------
 
@@ -249,32 +266,91 @@ class Sealer:
     def _open(self, events: Sequence[HasData], ids: Sequence[str] | None, strict: bool) -> set[str]:
         missing: set[str] = set()
         keys = self._keys
+        fields_of = PERSONAL_FIELDS.get
         for i, e in enumerate(events):
             t = e.type
-            fields = PERSONAL_FIELDS.get(t)
+            fields = fields_of(t)
             if fields is None:
                 if t == ERASED_TYPE:
                     keys[str(e.data.get("person_id"))] = None
                 continue
             data = e.data
-            eid: str | None = None
-            for name in fields:
-                value = data.get(name)
-                if type(value) is not dict:
+            sealed = data.get(SEALED)
+            if sealed is None:
+                if fields.keys() & data.keys():  # maybe a v1 log: fields sealed one by one
+                    self._open_v1(e, i, ids, fields, keys, strict, missing)
+                continue
+            if type(sealed) is not dict:
+                del data[SEALED]
+                _empty_marked(data, t, fields)
+                continue
+            if strict:
+                absent = [s for s in sealed if s not in keys]
+                if absent:
+                    missing.update(absent)
+                    continue  # opened by the second pass, keys fetched
+            del data[SEALED]
+            eid = (ids[i] if ids is not None else str(getattr(e, "event_id"))).encode()  # noqa: B009
+            whole = True
+            for subject, text in sealed.items():
+                key = keys.get(subject)
+                if key is None:  # erased, or no key anywhere
+                    whole = False
                     continue
-                if eid is None:
-                    eid = ids[i] if ids is not None else str(getattr(e, "event_id"))  # noqa: B009
-                if SEALED in value:
-                    opened = self._open_value(value, eid, name, keys, strict, missing)
-                    if opened is not _PENDING:
-                        data[name] = opened
-                elif (t, name) in NESTED_FIELDS:  # entries sealed one by one
-                    for k, v in list(value.items()):
-                        if type(v) is dict and SEALED in v:
-                            opened = self._open_value(v, eid, f"{name}.{k}", keys, strict, missing)
-                            if opened is not _PENDING:
-                                value[k] = opened
+                try:
+                    raw = b64decode(text)
+                    values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], eid))
+                except (InvalidTag, ValueError, TypeError, binascii.Error):
+                    log.warning("the sealed data of event %s does not open", eid.decode())
+                    whole = False
+                    continue
+                if type(values) is not dict:
+                    whole = False
+                    continue
+                for path, value in values.items():
+                    if path in data:
+                        if type(data[path]) is dict:
+                            data[path] = value
+                        continue
+                    name, _, entry = path.partition(".")
+                    box = data.get(name)
+                    if type(box) is dict and type(box.get(entry)) is dict:
+                        box[entry] = value
+            if not whole:
+                _empty_marked(data, t, fields)
         return missing
+
+    def _open_v1(
+        self,
+        e: HasData,
+        i: int,
+        ids: Sequence[str] | None,
+        fields: Mapping[str, str],
+        keys: dict[str, AESGCM | None],
+        strict: bool,
+        missing: set[str],
+    ) -> None:
+        """Fields sealed one by one (``v1``, before the envelope held one ciphertext per
+        subject): each opens on its own."""
+        data = e.data
+        t = e.type
+        eid: str | None = None
+        for name in fields:
+            value = data.get(name)
+            if type(value) is not dict:
+                continue
+            if eid is None:
+                eid = ids[i] if ids is not None else str(getattr(e, "event_id"))  # noqa: B009
+            if SEALED in value:
+                opened = self._open_value(value, eid, name, keys, strict, missing)
+                if opened is not _PENDING:
+                    data[name] = opened
+            elif (t, name) in NESTED_FIELDS:  # entries sealed one by one
+                for k, v in list(value.items()):
+                    if type(v) is dict and SEALED in v:
+                        opened = self._open_value(v, eid, f"{name}.{k}", keys, strict, missing)
+                        if opened is not _PENDING:
+                            value[k] = opened
 
     def _open_value(
         self,
@@ -285,10 +361,11 @@ class Sealer:
         strict: bool,
         missing: set[str],
     ) -> object:
+        """A ``v1`` value (its own ciphertext) opened."""
         text = value[SEALED]
         parts = text.split(":", 3) if isinstance(text, str) else []
-        if len(parts) != 4 or parts[0] != VERSION:
-            return None
+        if len(parts) != 4 or parts[0] != V1:
+            return erased_value(parts[2]) if len(parts) == 3 else None
         subject, kind = parts[1], parts[2]
         if subject not in keys:
             if strict:
@@ -307,18 +384,39 @@ class Sealer:
             return erased_value(kind)
 
     def open_one(
-        self, value: object, eid: str, path: str, wrapped: Mapping[str, bytes | None]
+        self,
+        data: Mapping[str, Any],
+        value: object,
+        eid: str,
+        path: str,
+        wrapped: Mapping[str, bytes | None],
     ) -> object:
-        """One value as stored (sealed or not) opened, with keys not cached taken from
-        ``wrapped`` (subject -> wrapped key, as read by the caller's own connection, e.g.
-        a check made under the append lock); a key found nowhere opens to erased."""
+        """One value of an event's ``data`` as stored (sealed or not) opened, with keys
+        not cached taken from ``wrapped`` (subject -> wrapped key, as read by the caller's
+        own connection, e.g. a check made under the append lock); a key found nowhere
+        opens to erased. ``data`` is left as stored."""
         if type(value) is not dict or SEALED not in value:
             return value
         subject = subject_of(value)
         if subject is not None and subject not in self._keys and subject in wrapped:
             raw = wrapped[subject]
             self._keys[subject] = None if raw is None else AESGCM(self._unwrap_key(subject, raw))
-        return self._open_value(value, eid, path, self._keys, False, set())
+        text = value[SEALED]
+        if isinstance(text, str) and text.startswith(V1 + ":"):
+            return self._open_value(value, eid, path, self._keys, False, set())
+        kind = text.rsplit(":", 1)[-1] if isinstance(text, str) else "o"
+        key = None if subject is None else self._keys.get(subject)
+        sealed = data.get(SEALED)
+        blob = sealed.get(subject) if type(sealed) is dict else None
+        if key is None or not isinstance(blob, str):
+            return erased_value(kind)
+        try:
+            raw = b64decode(blob)
+            values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], eid.encode()))
+        except (InvalidTag, ValueError, TypeError, binascii.Error):
+            log.warning("the sealed data of event %s does not open", eid)
+            return erased_value(kind)
+        return values.get(path, erased_value(kind)) if type(values) is dict else erased_value(kind)
 
     # -- keys ------------------------------------------------------------------------
 
@@ -423,6 +521,30 @@ class Sealer:
 
 
 _PENDING = object()
+
+
+def _empty_marked(data: dict[str, Any], type_name: str, fields: Mapping[str, str]) -> None:
+    """Every field (or nested entry) still holding a marker set to its kind's empty
+    value: its subject is erased, or its ciphertext does not open."""
+    for name in fields:
+        value = data.get(name)
+        if type(value) is not dict:
+            continue
+        if SEALED in value:
+            data[name] = _marker_empty(value)
+        elif (type_name, name) in NESTED_FIELDS:
+            for k, v in value.items():
+                if type(v) is dict and SEALED in v:
+                    value[k] = _marker_empty(v)
+
+
+def _marker_empty(value: dict[str, Any]) -> object:
+    text = value[SEALED]
+    if not isinstance(text, str):
+        return None
+    parts = text.split(":")
+    return erased_value(parts[2]) if len(parts) >= 3 and parts[0] in (VERSION, V1) else None
+
 
 # One round trip on PostgreSQL: insert the keys that are missing, and return every wanted
 # key (those already there from the statement's snapshot, the new ones from RETURNING).
