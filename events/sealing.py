@@ -1,10 +1,15 @@
 """Personal data sealed under per-person keys, so that erasing a person is destroying a key.
 
-The fields ``domain.personal_data.PERSONAL_FIELDS`` declares are stored as an envelope
-``{"$sealed": "v1:<subject>:<kind>:<base64 nonce + ciphertext>"}``: AES-256-GCM under the
-data subject's own data key, with ``<event id>:<field>`` as associated data (a sealed value
-cannot be moved to another event or field). The event's hash and Merkle leaf cover the
-envelope, so verification never needs (or reveals) the plaintext.
+The fields ``domain.personal_data.PERSONAL_FIELDS`` declares are replaced in place by a
+marker ``{"$sealed": "v2:<subject>:<kind>"}`` (entries one by one for ``NESTED_FIELDS``),
+and the event's data gets ``"$sealed": {<subject>: <hex nonce + ciphertext>}``: per
+subject, one AES-256-GCM ciphertext of ``{<field or field.entry>: value}`` under the data
+subject's own data key, with the event id's 16 bytes as associated data (a ciphertext
+cannot be moved to another event; a value's field is inside the plaintext). One cipher
+operation per event and subject, however many fields. Opening removes the top-level
+``$sealed``. Format ``v1`` (a ciphertext per field, never shipped) is still read. The
+event's hash and Merkle leaf cover the stored form, so verification never needs (or
+reveals) the plaintext.
 
 Data keys live in ``data_keys``, each wrapped (AES-256-GCM) by the master key
 (``LADDER_MASTER_KEY``; in development a key file created beside the SQLite database, or
@@ -47,7 +52,7 @@ from events.schema import data_keys_table as K
 from events.sqlite_io import sqlite_text
 
 log = logging.getLogger(__name__)
-b64decode = binascii.a2b_base64
+unhexlify = binascii.unhexlify
 
 SEALED = "$sealed"
 VERSION = "v2"
@@ -130,10 +135,6 @@ class HasData(Protocol):
     def type(self) -> str: ...
     @property
     def data(self) -> dict[str, Any]: ...
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
 
 
 def is_sealed(value: object) -> bool:
@@ -227,14 +228,14 @@ class Sealer:
             else:
                 data[name] = self._mark(plain, subject, name, value)
         if plain:
-            eid = str(e.event_id).encode()
+            aad = e.event_id.bytes
             sealed: dict[str, str] = {}
             for subject, values in plain.items():
                 key = self._keys.get(subject)
                 if key is None:  # never: an erased subject's values were stored empty
                     continue
                 nonce = os.urandom(NONCE_BYTES)
-                sealed[subject] = _b64(nonce + key.encrypt(nonce, orjson.dumps(values), eid))
+                sealed[subject] = (nonce + key.encrypt(nonce, orjson.dumps(values), aad)).hex()
             data[SEALED] = sealed
         return NewEvent(e.type, data, e.schema_version, e.event_id)
 
@@ -284,38 +285,43 @@ class Sealer:
                 del data[SEALED]
                 _empty_marked(data, t, fields)
                 continue
-            if strict:
-                absent = [s for s in sealed if s not in keys]
-                if absent:
-                    missing.update(absent)
-                    continue  # opened by the second pass, keys fetched
-            del data[SEALED]
-            eid = (ids[i] if ids is not None else str(getattr(e, "event_id"))).encode()  # noqa: B009
-            whole = True
+            aad: bytes | None = None
+            whole, pending = True, False
             for subject, text in sealed.items():
-                key = keys.get(subject)
-                if key is None:  # erased, or no key anywhere
+                if subject not in keys:
+                    if strict:
+                        missing.add(subject)
+                        pending = True
                     whole = False
                     continue
+                key = keys[subject]
+                if key is None:  # erased
+                    whole = False
+                    continue
+                if aad is None:
+                    aad = _aad(ids[i]) if ids is not None else getattr(e, "event_id").bytes  # noqa: B009
                 try:
-                    raw = b64decode(text)
-                    values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], eid))
+                    raw = unhexlify(text)
+                    values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad))
                 except (InvalidTag, ValueError, TypeError, binascii.Error):
-                    log.warning("the sealed data of event %s does not open", eid.decode())
+                    log.warning("the sealed data of event %s does not open", _event_text(e, i, ids))
                     whole = False
                     continue
                 if type(values) is not dict:
                     whole = False
                     continue
                 for path, value in values.items():
-                    if path in data:
-                        if type(data[path]) is dict:
-                            data[path] = value
-                        continue
-                    name, _, entry = path.partition(".")
-                    box = data.get(name)
-                    if type(box) is dict and type(box.get(entry)) is dict:
-                        box[entry] = value
+                    old = data.get(path, _PENDING)
+                    if type(old) is dict:
+                        data[path] = value
+                    elif old is _PENDING:
+                        name, _, entry = path.partition(".")
+                        box = data.get(name)
+                        if type(box) is dict and type(box.get(entry)) is dict:
+                            box[entry] = value
+            if pending:
+                continue  # the second pass opens it whole, with the keys fetched
+            del data[SEALED]
             if not whole:
                 _empty_marked(data, t, fields)
         return missing
@@ -411,8 +417,8 @@ class Sealer:
         if key is None or not isinstance(blob, str):
             return erased_value(kind)
         try:
-            raw = b64decode(blob)
-            values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], eid.encode()))
+            raw = unhexlify(blob)
+            values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(eid)))
         except (InvalidTag, ValueError, TypeError, binascii.Error):
             log.warning("the sealed data of event %s does not open", eid)
             return erased_value(kind)
@@ -521,6 +527,15 @@ class Sealer:
 
 
 _PENDING = object()
+
+
+def _aad(event_id: str) -> bytes:
+    """The associated data binding a ciphertext to its event: the id's 16 bytes."""
+    return bytes.fromhex(event_id.replace("-", ""))
+
+
+def _event_text(e: HasData, i: int, ids: Sequence[str] | None) -> str:
+    return ids[i] if ids is not None else str(getattr(e, "event_id", "?"))
 
 
 def _empty_marked(data: dict[str, Any], type_name: str, fields: Mapping[str, str]) -> None:
