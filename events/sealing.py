@@ -475,15 +475,17 @@ class Sealer:
         return found
 
     async def _fetch(self, subjects: Sequence[str]) -> dict[str, bytes | None]:
-        out: dict[str, bytes | None] = {}
+        """The stored keys (or tombstones) of ``subjects``: one statement, on the driver
+        (a first read fetches every person's key it meets)."""
         async with self.engine.connect() as conn:
-            for i in range(0, len(subjects), 500):
-                chunk = subjects[i : i + 500]
-                rows = await conn.execute(
-                    sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(chunk))
-                )
-                out.update({r[0]: _bytes(r[1]) for r in rows})
-        return out
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            if self.engine.dialect.name == "postgresql":
+                rows = await driver.fetch(_FETCH_PG, list(subjects))
+            else:
+                cursor = await driver.execute(_FETCH_SQLITE, (orjson.dumps(list(subjects)).decode(),))
+                rows = await cursor.fetchall()
+                await cursor.close()
+        return {r[0]: _bytes(r[1]) for r in rows}
 
     def _wrap_key(self, subject: str, key: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -578,6 +580,12 @@ _CREATE_PG = (
 _CREATE_SQLITE = (
     "INSERT INTO data_keys (subject, wrapped, created_at) VALUES {} "
     "ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped"
+)
+
+
+_FETCH_PG = "SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])"
+_FETCH_SQLITE = (
+    "SELECT subject, wrapped FROM data_keys WHERE subject IN (SELECT value FROM json_each(?))"
 )
 
 
