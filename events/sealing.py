@@ -177,6 +177,7 @@ class Sealer:
         self._master = master or (lambda: master_key_for(engine.url))
         self._wrapper: AESGCM | None = None
         self._keys: dict[str, AESGCM | None] = {}
+        self._unsaved: dict[str, bytes] = {}
 
     def _wrap(self) -> AESGCM:
         if self._wrapper is None:
@@ -187,20 +188,54 @@ class Sealer:
 
     async def seal(self, appends: Sequence[StreamAppend]) -> list[StreamAppend]:
         """``appends`` with every personal field sealed (creating the subjects' keys)."""
+        sealed, _ = await self.seal_with_keys(appends, in_append=False)
+        return sealed
+
+    async def seal_with_keys(
+        self, appends: Sequence[StreamAppend], *, in_append: bool
+    ) -> tuple[list[StreamAppend], NewKeys | None]:
+        """``seal``; with ``in_append``, a person's key first needed by their hire is made
+        here and stored by the returned condition, in the append's own transaction (one
+        commit instead of two; ``KeyRace`` refuses the append if the subject got another
+        key meanwhile: seal again with ``in_append=False``). Keys made so but not yet
+        stored (an append that failed) travel with every later append that uses them."""
         subjects: set[str] = set()
+        hired: set[str] = set()
         for part in appends:
             for e in getattr(part, "events", None) or ():
                 if isinstance(e, NewEvent) and isinstance(e.data, Mapping):
-                    subjects.update(_subjects(e.type, e.data))
+                    found = _subjects(e.type, e.data)
+                    subjects.update(found)
+                    if in_append and e.type == "PersonHired" and SEALED not in e.data:
+                        hired.update(found)
         if not subjects:
-            return list(appends)
+            return list(appends), None
+        fresh = [s for s in hired if s not in self._keys]
+        for s in fresh:
+            key = AESGCM.generate_key(256)
+            self._unsaved[s] = self._wrap_key(s, key)
+            self._keys[s] = AESGCM(key)
         await self._load(subjects, create=True)
-        return [
+        sealed = [
             StreamAppend(
                 part.stream, [self._seal_event(e) for e in part.events], part.expected_version
             )
             for part in appends
         ]
+        unsaved = {s: self._unsaved[s] for s in subjects if s in self._unsaved}
+        return sealed, (NewKeys(unsaved) if unsaved else None)
+
+    def stored(self, keys: NewKeys) -> None:
+        """The append carrying ``keys`` committed: they are stored."""
+        for s, wrapped in keys.wrapped.items():
+            if self._unsaved.get(s) == wrapped:
+                del self._unsaved[s]
+
+    def drop(self, subjects: Iterable[str]) -> None:
+        """Forget ``subjects``' cached keys (another key was stored for them)."""
+        for s in subjects:
+            self._keys.pop(s, None)
+            self._unsaved.pop(s, None)
 
     def _seal_event(self, e: NewEvent) -> NewEvent:
         fields = PERSONAL_FIELDS.get(e.type)
@@ -482,7 +517,9 @@ class Sealer:
             if self.engine.dialect.name == "postgresql":
                 rows = await driver.fetch(_FETCH_PG, list(subjects))
             else:
-                cursor = await driver.execute(_FETCH_SQLITE, (orjson.dumps(list(subjects)).decode(),))
+                cursor = await driver.execute(
+                    _FETCH_SQLITE, (orjson.dumps(list(subjects)).decode(),)
+                )
                 rows = await cursor.fetchall()
                 await cursor.close()
         return {r[0]: _bytes(r[1]) for r in rows}
@@ -506,6 +543,7 @@ class Sealer:
         sealed for them again); True when a key was destroyed now."""
         now = datetime.now(UTC)
         self._keys[subject] = None
+        self._unsaved.pop(subject, None)
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 sa.update(K)
@@ -526,9 +564,62 @@ class Sealer:
     def forget(self) -> None:
         """Drop every cached key (tests; a process that must re-read the key table)."""
         self._keys.clear()
+        self._unsaved.clear()
 
 
 _PENDING = object()
+
+
+class KeyRace(StoreError):
+    """A key made for an append was not the one stored for its subject (another process
+    made one meanwhile, or the subject was erased): the append is refused, nothing written."""
+
+    def __init__(self, subjects: Sequence[str]) -> None:
+        super().__init__(f"another data key is stored for {len(subjects)} subject(s)")
+        self.subjects = list(subjects)
+
+
+class NewKeys:
+    """An append condition (``events.conditions``) that stores keys made for the append
+    in its own transaction, or refuses it (``KeyRace``) if another key is stored."""
+
+    __slots__ = ("wrapped",)
+
+    def __init__(self, wrapped: Mapping[str, bytes]) -> None:
+        self.wrapped = dict(wrapped)
+
+    def check_sqlite(self, conn: Any) -> None:
+        subjects = list(self.wrapped)
+        now = sqlite_text(datetime.now(UTC))
+        inserted: set[str] = set()
+        for i in range(0, len(subjects), 300):
+            chunk = subjects[i : i + 300]
+            params: list[Any] = []
+            for subject in chunk:
+                params += [subject, self.wrapped[subject], now]
+            sql = _CREATE_SQLITE.format(", ".join(["(?, ?, ?)"] * len(chunk)))
+            inserted.update(r[0] for r in conn.execute(sql, params).fetchall())
+        raced = []
+        for subject in subjects:
+            if subject not in inserted:
+                row = conn.execute(_KEY_SQLITE, (subject,)).fetchone()
+                if row is None or _bytes(row[0]) != self.wrapped[subject]:
+                    raced.append(subject)
+        if raced:
+            raise KeyRace(raced)
+
+    async def check_postgres(self, conn: Any) -> None:
+        subjects = list(self.wrapped)
+        now = datetime.now(UTC)
+        rows = await conn.fetch(
+            _INSERT_PG, subjects, [self.wrapped[s] for s in subjects], [now] * len(subjects)
+        )
+        inserted = {r[0] for r in rows}
+        rest = [s for s in subjects if s not in inserted]
+        stored = {r[0]: _bytes(r[1]) for r in await conn.fetch(_FETCH_PG, rest)} if rest else {}
+        raced = [s for s in rest if stored.get(s) != self.wrapped[s]]
+        if raced:
+            raise KeyRace(raced)
 
 
 def _aad(event_id: str) -> bytes:
@@ -583,6 +674,12 @@ _CREATE_SQLITE = (
 )
 
 
+_KEY_SQLITE = "SELECT wrapped FROM data_keys WHERE subject = ?"
+_INSERT_PG = (
+    "INSERT INTO data_keys (subject, wrapped, created_at) "
+    "SELECT * FROM unnest($1::text[], $2::bytea[], $3::timestamptz[]) "
+    "ON CONFLICT (subject) DO NOTHING RETURNING subject"
+)
 _FETCH_PG = "SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])"
 _FETCH_SQLITE = (
     "SELECT subject, wrapped FROM data_keys WHERE subject IN (SELECT value FROM json_each(?))"
