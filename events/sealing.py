@@ -289,17 +289,31 @@ class Sealer:
 
     async def open(self, events: Sequence[HasData], ids: Sequence[str] | None = None) -> None:
         """Open the sealed fields of ``events`` in place (fetching keys not cached)."""
-        missing = self._open(events, ids, strict=True)
+        later: list[int] = []
+        missing = self._open(events, ids, strict=True, later=later)
         if missing:
             await self._load(missing, create=False)
-            self._open(events, ids, strict=False)
+            self._open(
+                [events[i] for i in later],
+                None if ids is None else [ids[i] for i in later],
+                strict=False,
+            )
 
     def open_cached(self, events: Sequence[HasData], ids: Sequence[str] | None = None) -> None:
         """``open`` with cached keys only (an append's own events: sealing cached them);
         a value whose key is not cached opens to None."""
         self._open(events, ids, strict=False)
 
-    def _open(self, events: Sequence[HasData], ids: Sequence[str] | None, strict: bool) -> set[str]:
+    def _open(
+        self,
+        events: Sequence[HasData],
+        ids: Sequence[str] | None,
+        strict: bool,
+        later: list[int] | None = None,
+    ) -> set[str]:
+        """Open what the cached keys open; with ``strict``, leave the events needing a key
+        not cached as they are, their subjects in the result and their indexes in
+        ``later``."""
         missing: set[str] = set()
         keys = self._keys
         fields_of = PERSONAL_FIELDS.get
@@ -314,7 +328,9 @@ class Sealer:
             sealed = data.get(SEALED)
             if sealed is None:
                 if fields.keys() & data.keys():  # maybe a v1 log: fields sealed one by one
-                    self._open_v1(e, i, ids, fields, keys, strict, missing)
+                    left = self._open_v1(e, i, ids, fields, keys, strict, missing)
+                    if later is not None and left:
+                        later.append(i)
                 continue
             if type(sealed) is not dict:
                 del data[SEALED]
@@ -355,6 +371,8 @@ class Sealer:
                         if type(box) is dict and type(box.get(entry)) is dict:
                             box[entry] = value
             if pending:
+                if later is not None:
+                    later.append(i)
                 continue  # the second pass opens it whole, with the keys fetched
             del data[SEALED]
             if not whole:
@@ -370,12 +388,13 @@ class Sealer:
         keys: dict[str, AESGCM | None],
         strict: bool,
         missing: set[str],
-    ) -> None:
+    ) -> bool:
         """Fields sealed one by one (``v1``, before the envelope held one ciphertext per
-        subject): each opens on its own."""
+        subject): each opens on its own. True if one waits for a key not cached."""
         data = e.data
         t = e.type
         eid: str | None = None
+        left = False
         for name in fields:
             value = data.get(name)
             if type(value) is not dict:
@@ -384,14 +403,19 @@ class Sealer:
                 eid = ids[i] if ids is not None else str(getattr(e, "event_id"))  # noqa: B009
             if SEALED in value:
                 opened = self._open_value(value, eid, name, keys, strict, missing)
-                if opened is not _PENDING:
+                if opened is _PENDING:
+                    left = True
+                else:
                     data[name] = opened
             elif (t, name) in NESTED_FIELDS:  # entries sealed one by one
                 for k, v in list(value.items()):
                     if type(v) is dict and SEALED in v:
                         opened = self._open_value(v, eid, f"{name}.{k}", keys, strict, missing)
-                        if opened is not _PENDING:
+                        if opened is _PENDING:
+                            left = True
+                        else:
                             value[k] = opened
+        return left
 
     def _open_value(
         self,

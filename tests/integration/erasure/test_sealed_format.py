@@ -126,3 +126,7 @@ async def test_a_field_sealed_on_its_own_in_format_v1_still_opens(runtime: Runti
     old = Stored("DemotionRecorded", {"person_id": str(pid), "reason": {"$sealed": v1}}, event_id)
     sealer.open_cached([old])
     assert old.data["reason"] == "old text"
+    again = Stored("DemotionRecorded", {"person_id": str(pid), "reason": {"$sealed": v1}}, event_id)
+    sealer.forget()  # a fresh process: the key is fetched first
+    await sealer.open([again])
+    assert again.data["reason"] == "old text"
