@@ -1,10 +1,15 @@
 """Personal data sealed under per-person keys, so that erasing a person is destroying a key.
 
-The fields ``domain.personal_data.PERSONAL_FIELDS`` declares are stored as an envelope
-``{"$sealed": "v1:<subject>:<kind>:<base64 nonce + ciphertext>"}``: AES-256-GCM under the
-data subject's own data key, with ``<event id>:<field>`` as associated data (a sealed value
-cannot be moved to another event or field). The event's hash and Merkle leaf cover the
-envelope, so verification never needs (or reveals) the plaintext.
+The fields ``domain.personal_data.PERSONAL_FIELDS`` declares are replaced in place by a
+marker ``{"$sealed": "v2:<subject>:<kind>"}`` (entries one by one for ``NESTED_FIELDS``),
+and the event's data gets ``"$sealed": {<subject>: <hex nonce + ciphertext>}``: per
+subject, one AES-256-GCM ciphertext of ``{<field or field.entry>: value}`` under the data
+subject's own data key, with the event id's 16 bytes as associated data (a ciphertext
+cannot be moved to another event; a value's field is inside the plaintext). One cipher
+operation per event and subject, however many fields. Opening removes the top-level
+``$sealed``. Format ``v1`` (a ciphertext per field, never shipped) is still read. The
+event's hash and Merkle leaf cover the stored form, so verification never needs (or
+reveals) the plaintext.
 
 Data keys live in ``data_keys``, each wrapped (AES-256-GCM) by the master key
 (``LADDER_MASTER_KEY``; in development a key file created beside the SQLite database, or
@@ -35,6 +40,7 @@ import orjson
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from orjson import loads
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,9 +52,11 @@ from events.schema import data_keys_table as K
 from events.sqlite_io import sqlite_text
 
 log = logging.getLogger(__name__)
+unhexlify = binascii.unhexlify
 
 SEALED = "$sealed"
-VERSION = "v1"
+VERSION = "v2"
+V1 = "v1"
 ERASED_TYPE = "PersonalDataErased"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -129,10 +137,6 @@ class HasData(Protocol):
     def data(self) -> dict[str, Any]: ...
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
 def is_sealed(value: object) -> bool:
     return type(value) is dict and SEALED in value
 
@@ -143,7 +147,7 @@ def subject_of(value: object) -> str | None:
         return None
     text = value[SEALED]  # type: ignore[index]
     parts = text.split(":", 3) if isinstance(text, str) else []
-    return parts[1] if len(parts) == 4 else None
+    return parts[1] if len(parts) >= 3 else None
 
 
 _KINDS: dict[type, str] = {str: "s", list: "l", dict: "d"}
@@ -173,6 +177,7 @@ class Sealer:
         self._master = master or (lambda: master_key_for(engine.url))
         self._wrapper: AESGCM | None = None
         self._keys: dict[str, AESGCM | None] = {}
+        self._unsaved: dict[str, bytes] = {}
 
     def _wrap(self) -> AESGCM:
         if self._wrapper is None:
@@ -183,27 +188,63 @@ class Sealer:
 
     async def seal(self, appends: Sequence[StreamAppend]) -> list[StreamAppend]:
         """``appends`` with every personal field sealed (creating the subjects' keys)."""
+        sealed, _ = await self.seal_with_keys(appends, in_append=False)
+        return sealed
+
+    async def seal_with_keys(
+        self, appends: Sequence[StreamAppend], *, in_append: bool
+    ) -> tuple[list[StreamAppend], NewKeys | None]:
+        """``seal``; with ``in_append``, a person's key first needed by their hire is made
+        here and stored by the returned condition, in the append's own transaction (one
+        commit instead of two; ``KeyRace`` refuses the append if the subject got another
+        key meanwhile: seal again with ``in_append=False``). Keys made so but not yet
+        stored (an append that failed) travel with every later append that uses them."""
         subjects: set[str] = set()
+        hired: set[str] = set()
         for part in appends:
             for e in getattr(part, "events", None) or ():
                 if isinstance(e, NewEvent) and isinstance(e.data, Mapping):
-                    subjects.update(_subjects(e.type, e.data))
+                    found = _subjects(e.type, e.data)
+                    subjects.update(found)
+                    if in_append and e.type == "PersonHired" and SEALED not in e.data:
+                        hired.update(found)
         if not subjects:
-            return list(appends)
+            return list(appends), None
+        fresh = [s for s in hired if s not in self._keys]
+        for s in fresh:
+            key = AESGCM.generate_key(256)
+            self._unsaved[s] = self._wrap_key(s, key)
+            self._keys[s] = AESGCM(key)
         await self._load(subjects, create=True)
-        return [
+        sealed = [
             StreamAppend(
                 part.stream, [self._seal_event(e) for e in part.events], part.expected_version
             )
             for part in appends
         ]
+        unsaved = {s: self._unsaved[s] for s in subjects if s in self._unsaved}
+        return sealed, (NewKeys(unsaved) if unsaved else None)
+
+    def stored(self, keys: NewKeys) -> None:
+        """The append carrying ``keys`` committed: they are stored."""
+        for s, wrapped in keys.wrapped.items():
+            if self._unsaved.get(s) == wrapped:
+                del self._unsaved[s]
+
+    def drop(self, subjects: Iterable[str]) -> None:
+        """Forget ``subjects``' cached keys (another key was stored for them)."""
+        for s in subjects:
+            self._keys.pop(s, None)
+            self._unsaved.pop(s, None)
 
     def _seal_event(self, e: NewEvent) -> NewEvent:
         fields = PERSONAL_FIELDS.get(e.type)
         if fields is None or not isinstance(e, NewEvent) or not isinstance(e.data, Mapping):
             return e
+        if SEALED in e.data:  # sealed already (an imported log)
+            return e
         data = dict(e.data)
-        eid = str(e.event_id)
+        plain: dict[str, dict[str, object]] = {}  # subject -> {path: value}
         for name, subject_field in fields.items():
             value = data.get(name)
             if value is None or is_sealed(value):
@@ -213,68 +254,168 @@ class Sealer:
                 entries = NESTED_FIELDS[e.type, name]
                 data[name] = {
                     k: (
-                        self._seal_value(subject, eid, f"{name}.{k}", v)
+                        self._mark(plain, subject, f"{name}.{k}", v)
                         if (entries is None or k in entries) and v is not None and not is_sealed(v)
                         else v
                     )
                     for k, v in value.items()
                 }
             else:
-                data[name] = self._seal_value(subject, eid, name, value)
+                data[name] = self._mark(plain, subject, name, value)
+        if plain:
+            aad = e.event_id.bytes
+            sealed: dict[str, str] = {}
+            for subject, values in plain.items():
+                key = self._keys.get(subject)
+                if key is None:  # never: an erased subject's values were stored empty
+                    continue
+                nonce = os.urandom(NONCE_BYTES)
+                sealed[subject] = (nonce + key.encrypt(nonce, orjson.dumps(values), aad)).hex()
+            data[SEALED] = sealed
         return NewEvent(e.type, data, e.schema_version, e.event_id)
 
-    def _seal_value(self, subject: str, eid: str, path: str, value: object) -> object:
-        key = self._keys.get(subject)
+    def _mark(
+        self, plain: dict[str, dict[str, object]], subject: str, path: str, value: object
+    ) -> object:
+        """The marker left in place of ``value`` (its plaintext joins the subject's
+        ciphertext), or the empty value when the subject is erased."""
         kind = kind_of(value)
-        if key is None:  # erased: nothing personal is recorded for them any more
+        if self._keys.get(subject) is None:  # erased: nothing personal is recorded for them
             return erased_value(kind)
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = key.encrypt(nonce, orjson.dumps(value), f"{eid}:{path}".encode())
-        return {SEALED: f"{VERSION}:{subject}:{kind}:{_b64(nonce + sealed)}"}
+        plain.setdefault(subject, {})[path] = value
+        return {SEALED: f"{VERSION}:{subject}:{kind}"}
 
     # -- opening ---------------------------------------------------------------------
 
     async def open(self, events: Sequence[HasData], ids: Sequence[str] | None = None) -> None:
         """Open the sealed fields of ``events`` in place (fetching keys not cached)."""
-        missing = self._open(events, ids, strict=True)
+        later: list[int] = []
+        missing = self._open(events, ids, strict=True, later=later)
         if missing:
             await self._load(missing, create=False)
-            self._open(events, ids, strict=False)
+            self._open(
+                [events[i] for i in later],
+                None if ids is None else [ids[i] for i in later],
+                strict=False,
+            )
 
     def open_cached(self, events: Sequence[HasData], ids: Sequence[str] | None = None) -> None:
         """``open`` with cached keys only (an append's own events: sealing cached them);
         a value whose key is not cached opens to None."""
         self._open(events, ids, strict=False)
 
-    def _open(self, events: Sequence[HasData], ids: Sequence[str] | None, strict: bool) -> set[str]:
+    def _open(
+        self,
+        events: Sequence[HasData],
+        ids: Sequence[str] | None,
+        strict: bool,
+        later: list[int] | None = None,
+    ) -> set[str]:
+        """Open what the cached keys open; with ``strict``, leave the events needing a key
+        not cached as they are, their subjects in the result and their indexes in
+        ``later``."""
         missing: set[str] = set()
         keys = self._keys
+        fields_of = PERSONAL_FIELDS.get
         for i, e in enumerate(events):
             t = e.type
-            fields = PERSONAL_FIELDS.get(t)
+            fields = fields_of(t)
             if fields is None:
                 if t == ERASED_TYPE:
                     keys[str(e.data.get("person_id"))] = None
                 continue
             data = e.data
-            eid: str | None = None
-            for name in fields:
-                value = data.get(name)
-                if type(value) is not dict:
+            sealed = data.get(SEALED)
+            if sealed is None:
+                if fields.keys() & data.keys():  # maybe a v1 log: fields sealed one by one
+                    left = self._open_v1(e, i, ids, fields, keys, strict, missing)
+                    if later is not None and left:
+                        later.append(i)
+                continue
+            if type(sealed) is not dict:
+                del data[SEALED]
+                _empty_marked(data, t, fields)
+                continue
+            aad: bytes | None = None
+            whole, pending = True, False
+            for subject, text in sealed.items():
+                if subject not in keys:
+                    if strict:
+                        missing.add(subject)
+                        pending = True
+                    whole = False
                     continue
-                if eid is None:
-                    eid = ids[i] if ids is not None else str(getattr(e, "event_id"))  # noqa: B009
-                if SEALED in value:
-                    opened = self._open_value(value, eid, name, keys, strict, missing)
-                    if opened is not _PENDING:
-                        data[name] = opened
-                elif (t, name) in NESTED_FIELDS:  # entries sealed one by one
-                    for k, v in list(value.items()):
-                        if type(v) is dict and SEALED in v:
-                            opened = self._open_value(v, eid, f"{name}.{k}", keys, strict, missing)
-                            if opened is not _PENDING:
-                                value[k] = opened
+                key = keys[subject]
+                if key is None:  # erased
+                    whole = False
+                    continue
+                if aad is None:
+                    aad = _aad(ids[i]) if ids is not None else getattr(e, "event_id").bytes  # noqa: B009
+                try:
+                    raw = unhexlify(text)
+                    values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad))
+                except (InvalidTag, ValueError, TypeError, binascii.Error):
+                    log.warning("the sealed data of event %s does not open", _event_text(e, i, ids))
+                    whole = False
+                    continue
+                if type(values) is not dict:
+                    whole = False
+                    continue
+                for path, value in values.items():
+                    old = data.get(path, _PENDING)
+                    if type(old) is dict:
+                        data[path] = value
+                    elif old is _PENDING:
+                        name, _, entry = path.partition(".")
+                        box = data.get(name)
+                        if type(box) is dict and type(box.get(entry)) is dict:
+                            box[entry] = value
+            if pending:
+                if later is not None:
+                    later.append(i)
+                continue  # the second pass opens it whole, with the keys fetched
+            del data[SEALED]
+            if not whole:
+                _empty_marked(data, t, fields)
         return missing
+
+    def _open_v1(
+        self,
+        e: HasData,
+        i: int,
+        ids: Sequence[str] | None,
+        fields: Mapping[str, str],
+        keys: dict[str, AESGCM | None],
+        strict: bool,
+        missing: set[str],
+    ) -> bool:
+        """Fields sealed one by one (``v1``, before the envelope held one ciphertext per
+        subject): each opens on its own. True if one waits for a key not cached."""
+        data = e.data
+        t = e.type
+        eid: str | None = None
+        left = False
+        for name in fields:
+            value = data.get(name)
+            if type(value) is not dict:
+                continue
+            if eid is None:
+                eid = ids[i] if ids is not None else str(getattr(e, "event_id"))  # noqa: B009
+            if SEALED in value:
+                opened = self._open_value(value, eid, name, keys, strict, missing)
+                if opened is _PENDING:
+                    left = True
+                else:
+                    data[name] = opened
+            elif (t, name) in NESTED_FIELDS:  # entries sealed one by one
+                for k, v in list(value.items()):
+                    if type(v) is dict and SEALED in v:
+                        opened = self._open_value(v, eid, f"{name}.{k}", keys, strict, missing)
+                        if opened is _PENDING:
+                            left = True
+                        else:
+                            value[k] = opened
+        return left
 
     def _open_value(
         self,
@@ -285,10 +426,11 @@ class Sealer:
         strict: bool,
         missing: set[str],
     ) -> object:
+        """A ``v1`` value (its own ciphertext) opened."""
         text = value[SEALED]
         parts = text.split(":", 3) if isinstance(text, str) else []
-        if len(parts) != 4 or parts[0] != VERSION:
-            return None
+        if len(parts) != 4 or parts[0] != V1:
+            return erased_value(parts[2]) if len(parts) == 3 else None
         subject, kind = parts[1], parts[2]
         if subject not in keys:
             if strict:
@@ -307,18 +449,39 @@ class Sealer:
             return erased_value(kind)
 
     def open_one(
-        self, value: object, eid: str, path: str, wrapped: Mapping[str, bytes | None]
+        self,
+        data: Mapping[str, Any],
+        value: object,
+        eid: str,
+        path: str,
+        wrapped: Mapping[str, bytes | None],
     ) -> object:
-        """One value as stored (sealed or not) opened, with keys not cached taken from
-        ``wrapped`` (subject -> wrapped key, as read by the caller's own connection, e.g.
-        a check made under the append lock); a key found nowhere opens to erased."""
+        """One value of an event's ``data`` as stored (sealed or not) opened, with keys
+        not cached taken from ``wrapped`` (subject -> wrapped key, as read by the caller's
+        own connection, e.g. a check made under the append lock); a key found nowhere
+        opens to erased. ``data`` is left as stored."""
         if type(value) is not dict or SEALED not in value:
             return value
         subject = subject_of(value)
         if subject is not None and subject not in self._keys and subject in wrapped:
             raw = wrapped[subject]
             self._keys[subject] = None if raw is None else AESGCM(self._unwrap_key(subject, raw))
-        return self._open_value(value, eid, path, self._keys, False, set())
+        text = value[SEALED]
+        if isinstance(text, str) and text.startswith(V1 + ":"):
+            return self._open_value(value, eid, path, self._keys, False, set())
+        kind = text.rsplit(":", 1)[-1] if isinstance(text, str) else "o"
+        key = None if subject is None else self._keys.get(subject)
+        sealed = data.get(SEALED)
+        blob = sealed.get(subject) if type(sealed) is dict else None
+        if key is None or not isinstance(blob, str):
+            return erased_value(kind)
+        try:
+            raw = unhexlify(blob)
+            values = loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(eid)))
+        except (InvalidTag, ValueError, TypeError, binascii.Error):
+            log.warning("the sealed data of event %s does not open", eid)
+            return erased_value(kind)
+        return values.get(path, erased_value(kind)) if type(values) is dict else erased_value(kind)
 
     # -- keys ------------------------------------------------------------------------
 
@@ -371,15 +534,19 @@ class Sealer:
         return found
 
     async def _fetch(self, subjects: Sequence[str]) -> dict[str, bytes | None]:
-        out: dict[str, bytes | None] = {}
+        """The stored keys (or tombstones) of ``subjects``: one statement, on the driver
+        (a first read fetches every person's key it meets)."""
         async with self.engine.connect() as conn:
-            for i in range(0, len(subjects), 500):
-                chunk = subjects[i : i + 500]
-                rows = await conn.execute(
-                    sa.select(K.c.subject, K.c.wrapped).where(K.c.subject.in_(chunk))
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            if self.engine.dialect.name == "postgresql":
+                rows = await driver.fetch(_FETCH_PG, list(subjects))
+            else:
+                cursor = await driver.execute(
+                    _FETCH_SQLITE, (orjson.dumps(list(subjects)).decode(),)
                 )
-                out.update({r[0]: _bytes(r[1]) for r in rows})
-        return out
+                rows = await cursor.fetchall()
+                await cursor.close()
+        return {r[0]: _bytes(r[1]) for r in rows}
 
     def _wrap_key(self, subject: str, key: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -400,6 +567,7 @@ class Sealer:
         sealed for them again); True when a key was destroyed now."""
         now = datetime.now(UTC)
         self._keys[subject] = None
+        self._unsaved.pop(subject, None)
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 sa.update(K)
@@ -420,9 +588,95 @@ class Sealer:
     def forget(self) -> None:
         """Drop every cached key (tests; a process that must re-read the key table)."""
         self._keys.clear()
+        self._unsaved.clear()
 
 
 _PENDING = object()
+
+
+class KeyRace(StoreError):
+    """A key made for an append was not the one stored for its subject (another process
+    made one meanwhile, or the subject was erased): the append is refused, nothing written."""
+
+    def __init__(self, subjects: Sequence[str]) -> None:
+        super().__init__(f"another data key is stored for {len(subjects)} subject(s)")
+        self.subjects = list(subjects)
+
+
+class NewKeys:
+    """An append condition (``events.conditions``) that stores keys made for the append
+    in its own transaction, or refuses it (``KeyRace``) if another key is stored."""
+
+    __slots__ = ("wrapped",)
+
+    def __init__(self, wrapped: Mapping[str, bytes]) -> None:
+        self.wrapped = dict(wrapped)
+
+    def check_sqlite(self, conn: Any) -> None:
+        subjects = list(self.wrapped)
+        now = sqlite_text(datetime.now(UTC))
+        inserted: set[str] = set()
+        for i in range(0, len(subjects), 300):
+            chunk = subjects[i : i + 300]
+            params: list[Any] = []
+            for subject in chunk:
+                params += [subject, self.wrapped[subject], now]
+            sql = _CREATE_SQLITE.format(", ".join(["(?, ?, ?)"] * len(chunk)))
+            inserted.update(r[0] for r in conn.execute(sql, params).fetchall())
+        raced = []
+        for subject in subjects:
+            if subject not in inserted:
+                row = conn.execute(_KEY_SQLITE, (subject,)).fetchone()
+                if row is None or _bytes(row[0]) != self.wrapped[subject]:
+                    raced.append(subject)
+        if raced:
+            raise KeyRace(raced)
+
+    async def check_postgres(self, conn: Any) -> None:
+        subjects = list(self.wrapped)
+        now = datetime.now(UTC)
+        rows = await conn.fetch(
+            _INSERT_PG, subjects, [self.wrapped[s] for s in subjects], [now] * len(subjects)
+        )
+        inserted = {r[0] for r in rows}
+        rest = [s for s in subjects if s not in inserted]
+        stored = {r[0]: _bytes(r[1]) for r in await conn.fetch(_FETCH_PG, rest)} if rest else {}
+        raced = [s for s in rest if stored.get(s) != self.wrapped[s]]
+        if raced:
+            raise KeyRace(raced)
+
+
+def _aad(event_id: str) -> bytes:
+    """The associated data binding a ciphertext to its event: the id's 16 bytes."""
+    return bytes.fromhex(event_id.replace("-", ""))
+
+
+def _event_text(e: HasData, i: int, ids: Sequence[str] | None) -> str:
+    return ids[i] if ids is not None else str(getattr(e, "event_id", "?"))
+
+
+def _empty_marked(data: dict[str, Any], type_name: str, fields: Mapping[str, str]) -> None:
+    """Every field (or nested entry) still holding a marker set to its kind's empty
+    value: its subject is erased, or its ciphertext does not open."""
+    for name in fields:
+        value = data.get(name)
+        if type(value) is not dict:
+            continue
+        if SEALED in value:
+            data[name] = _marker_empty(value)
+        elif (type_name, name) in NESTED_FIELDS:
+            for k, v in value.items():
+                if type(v) is dict and SEALED in v:
+                    value[k] = _marker_empty(v)
+
+
+def _marker_empty(value: dict[str, Any]) -> object:
+    text = value[SEALED]
+    if not isinstance(text, str):
+        return None
+    parts = text.split(":")
+    return erased_value(parts[2]) if len(parts) >= 3 and parts[0] in (VERSION, V1) else None
+
 
 # One round trip on PostgreSQL: insert the keys that are missing, and return every wanted
 # key (those already there from the statement's snapshot, the new ones from RETURNING).
@@ -441,6 +695,18 @@ _CREATE_PG = (
 _CREATE_SQLITE = (
     "INSERT INTO data_keys (subject, wrapped, created_at) VALUES {} "
     "ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped"
+)
+
+
+_KEY_SQLITE = "SELECT wrapped FROM data_keys WHERE subject = ?"
+_INSERT_PG = (
+    "INSERT INTO data_keys (subject, wrapped, created_at) "
+    "SELECT * FROM unnest($1::text[], $2::bytea[], $3::timestamptz[]) "
+    "ON CONFLICT (subject) DO NOTHING RETURNING subject"
+)
+_FETCH_PG = "SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])"
+_FETCH_SQLITE = (
+    "SELECT subject, wrapped FROM data_keys WHERE subject IN (SELECT value FROM json_each(?))"
 )
 
 

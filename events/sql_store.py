@@ -41,7 +41,7 @@ from events.port import (
 )
 from events.rows import decode_rows
 from events.schema import events_table as T
-from events.sealing import Sealer
+from events.sealing import KeyRace, Sealer
 from events.sqlite_io import BeforeCommit, SqliteReader, SqliteWriter
 from events.upcasting import UpcasterRegistry, default_upcasters
 from events.verify import ChainVerifier, StoredRow
@@ -171,8 +171,31 @@ class SqlEventStore:
 
         ``conditions`` are checked under the append lock before anything is written
         (``events.conditions``); one that raises refuses the append."""
-        if self.sealer is not None:
-            appends = await self.sealer.seal(appends)
+        if self.sealer is None:
+            return await self._write(appends, metadata, conditions)
+        # On SQLite a new person's key is stored in the append's own transaction.
+        in_append = self._sqlite is not None
+        for _ in range(3):
+            sealed, keys = await self.sealer.seal_with_keys(appends, in_append=in_append)
+            try:
+                done = await self._write(
+                    sealed, metadata, conditions if keys is None else (*conditions, keys)
+                )
+            except KeyRace as race:  # another key was stored meanwhile: use that one
+                self.sealer.drop(race.subjects)
+                in_append = False
+                continue
+            if keys is not None:
+                self.sealer.stored(keys)
+            return done
+        raise StoreError("the data keys of this append kept changing")  # pragma: no cover
+
+    async def _write(
+        self,
+        appends: Sequence[StreamAppend],
+        metadata: Metadata | None,
+        conditions: Sequence[AppendCondition],
+    ) -> Appended:
         plans = plan_appends(appends)
         meta, meta_json = encode_metadata(metadata)
         key = meta.get("idempotency_key")

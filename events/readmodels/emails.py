@@ -110,7 +110,7 @@ class EmailFree:
                 address = (
                     None
                     if self.sealer is None
-                    else self.sealer.open_one(address, eid, path, wrapped)
+                    else self.sealer.open_one(data, address, eid, path, wrapped)
                 )
             if isinstance(address, str) and address.strip().lower() == self._key:
                 owners.add(str(data.get("person_id")))
