@@ -1,6 +1,6 @@
 """Sealing personal data: append and ``read_all`` with it beside the same run without it.
 
-Run: ``python bench/erasure_bench.py`` (``--help`` for sizes and backends). For each
+Run: ``python -m bench.erasure_bench`` (``--help`` for sizes and backends). For each
 backend it appends the same career events (per person: a hire with name and email, a
 promotion with rationale and evidence, a demotion, a training, a departure with a reason;
 one command = one append, as the API writes) to two fresh logs, one through a store that
@@ -17,15 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ.setdefault("LADDER_MASTER_KEY", "YmVuY2gtb25seS1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=")
 
