@@ -34,7 +34,14 @@ from domain.simulation import Simulator
 from events.db import create_engine
 from events.migrate import migrate
 from events.port import Metadata, NewEvent, StreamAppend
+from events.sealing import MASTER_KEY_ENV
 from events.sql_store import SqlEventStore
+
+# The benchmarks' orgs are sealed under one fixed master key, so a cached file opens in
+# every later run, under any name, and in the servers a benchmark starts (they inherit the
+# environment). Without it each file would get a development key file named after it,
+# which a cache's rename leaves behind. Never a key for real data.
+os.environ.setdefault(MASTER_KEY_ENV, "YmVuY2gtbWFzdGVyLWtleS1ub3QtZm9yLXJlYWwtZGE=")
 
 TODAY = date(2025, 6, 30)
 FIRST_HIRE = date(2015, 1, 5)
