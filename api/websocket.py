@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -137,19 +138,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_connection_init(message)
         left = seconds_left(self.context)
         if self.connection_acknowledged and left is not None and self._expiry is None:
-            self._expiry = asyncio.create_task(self._close_when_expired(left))
+            self._expiry = asyncio.create_task(
+                close_when_expired(
+                    left, lambda: self.operations, self.cleanup_operation, self.websocket
+                )
+            )
 
     async def handle_subscribe(self, message: Any) -> None:
         await fix_start(self.context)
         mark_operation(message, "next")
         await super().handle_subscribe(message)
-
-    async def _close_when_expired(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        for operation_id in list(self.operations):
-            await self.cleanup_operation(operation_id)
-        with suppress(RuntimeError):
-            await self.websocket.close(TOKEN_EXPIRED_CLOSE_CODE, EXPIRED_CLOSE_REASON)
 
     async def shutdown(self) -> None:
         await _stop(self._expiry)
@@ -165,23 +163,33 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_connection_init(message)
         left = seconds_left(self.context)
         if self.connection_acknowledged and left is not None and self._expiry is None:
-            self._expiry = asyncio.create_task(self._close_when_expired(left))
+            self._expiry = asyncio.create_task(
+                close_when_expired(left, lambda: self.tasks, self.cleanup_operation, self.websocket)
+            )
 
     async def handle_start(self, message: Any) -> None:
         await fix_start(self.context)
         mark_operation(message, "data")
         await super().handle_start(message)
 
-    async def _close_when_expired(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        for operation_id in list(self.tasks):
-            await self.cleanup_operation(operation_id)
-        with suppress(RuntimeError):
-            await self.websocket.close(TOKEN_EXPIRED_CLOSE_CODE, EXPIRED_CLOSE_REASON)
-
     async def cleanup(self) -> None:
         await _stop(self._expiry)
         await super().cleanup()
+
+
+async def close_when_expired(
+    delay: float,
+    operations: Callable[[], Iterable[str]],
+    cleanup: Callable[[str], Awaitable[None]],
+    websocket: Any,
+) -> None:
+    """After ``delay`` (the token's remaining life) stop every operation and close with
+    ``TOKEN_EXPIRED_CLOSE_CODE``; the same for both subprotocols."""
+    await asyncio.sleep(delay)
+    for operation_id in list(operations()):
+        await cleanup(operation_id)
+    with suppress(RuntimeError):
+        await websocket.close(TOKEN_EXPIRED_CLOSE_CODE, EXPIRED_CLOSE_REASON)
 
 
 async def _stop(task: asyncio.Task[None] | None) -> None:
