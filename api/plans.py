@@ -23,6 +23,7 @@ lists, mutations and subscriptions) are executed by graphql-core from the start.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from inspect import isawaitable, isfunction
 from operator import attrgetter
 from typing import Any, cast
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -55,6 +57,14 @@ from api.fanout import SharedEventExecutor
 
 KEPT_PLANS = 512
 """Plans remembered per process (the parse cache keeps their documents alive)."""
+
+
+VERIFY_PLANS = os.environ.get("LADDER_VERIFY_PLANS") == "1"
+"""Check every planned answer against graphql-core's (the tests set it; twice the work)."""
+
+
+class PlanMismatchError(AssertionError):
+    """A plan answered differently from graphql-core (a bug in this module)."""
 
 
 class Fallback(Exception):
@@ -451,14 +461,35 @@ class PlannedQueryExecutor(SharedEventExecutor):
         return self._planned(plan, serially)
 
     async def _planned(self, plan: Plan, serially: bool | None) -> Any:
+        expected = await self._graphql_core(serially) if VERIFY_PLANS else None
         try:
             results = await _Run(self).selection(plan, [self.root_value])
-        except Fallback as exc:
-            import os
-            import traceback
+        except Fallback:
+            return expected if expected is not None else await self._graphql_core(serially)
+        response = self.build_response(results[0])
+        if expected is not None:
+            await self._verify(response, expected, serially)
+        return self.finish(response)
 
-            if os.environ.get("PLAN_DEBUG"):
-                traceback.print_exception(exc)
-            result = super().execute_operation(serially)
-            return await result if self.is_awaitable(result) else result
-        return self.finish(self.build_response(results[0]))
+    async def _graphql_core(self, serially: bool | None) -> Any:
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
+
+    async def _verify(self, planned: Any, expected: Any, serially: bool | None) -> None:
+        """Refuse a plan's answer that differs from graphql-core's (``LADDER_VERIFY_PLANS=1``:
+        the test suite runs every query both ways). An answer that changes from one execution
+        to the next (a checkpoint signed now) is compared only when graphql-core's second
+        answer equals its first."""
+        mine, theirs = _coded(planned.data, False), _coded(expected.data, bool(expected.errors))
+        if mine == theirs:
+            return
+        again = await self._graphql_core(serially)
+        if _coded(again.data, bool(again.errors)) != theirs:
+            return  # not deterministic: nothing to compare
+        raise PlanMismatchError(
+            f"planned execution answered {mine[:2000]!r}, graphql-core {theirs[:2000]!r}"
+        )
+
+
+def _coded(data: Any, errors: bool) -> bytes:
+    return orjson.dumps({"data": data, "errors": errors})
