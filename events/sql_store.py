@@ -70,6 +70,8 @@ _KEY_SQLITE = "SELECT positions FROM idempotency_keys WHERE key = ?"
 _KEY_PG = "SELECT positions FROM idempotency_keys WHERE key = $1"
 _LAST_OF_TYPE_SQLITE = "SELECT max(position) FROM events WHERE type = ?"
 _LAST_OF_TYPE_PG = "SELECT max(position) FROM events WHERE type = $1"
+_STREAM_VERSION_SQLITE = "SELECT max(version) FROM events WHERE stream = ?"
+_STREAM_VERSION_PG = "SELECT max(version) FROM events WHERE stream = $1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,13 +358,10 @@ class SqlEventStore:
         return int(value or 0)
 
     async def stream_version(self, stream: str) -> int:
-        """The stream's last version, 0 when it does not exist."""
+        """The stream's last version, 0 when it does not exist (one index lookup, off the
+        loop on SQLite)."""
         check_stream(stream)
-        async with self.engine.connect() as conn:
-            value = await conn.scalar(
-                sa.select(sa.func.max(T.c.version)).where(T.c.stream == stream)
-            )
-        return int(value or 0)
+        return int(await self._scalar(_STREAM_VERSION_SQLITE, _STREAM_VERSION_PG, stream) or 0)
 
     # -- the Merkle tree -------------------------------------------------------------
 
