@@ -336,15 +336,19 @@ class _Run:
             return [planned.parent_type.name] * len(sources)
         get = planned.get
         if get is not None:
+            column: list[Any]
             try:
-                return [get(source) for source in sources]
+                column = [get(source) for source in sources]
             except Exception as exc:
                 raise Fallback from exc
+            if type(get) is not attrgetter:  # a method: it may hand back an awaitable
+                pending.extend((column, i, v) for i, v in enumerate(column) if isawaitable(v))
+            return column
         info, args = self._prepare(planned)
         resolve = planned.field_def.resolve
         if resolve is None:
             raise Fallback
-        column: list[Any] = []
+        column = []
         for index, source in enumerate(sources):
             try:
                 value = resolve(source, info, **args)
