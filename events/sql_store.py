@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -32,6 +31,7 @@ from events.errors import StoreError
 from events.merkle import CompactTree, ProofError
 from events.pg_io import PgBeforeCommit
 from events.port import (
+    Appended,
     ExpectedVersion,
     Metadata,
     NewEvent,
@@ -58,19 +58,6 @@ _KEY_SQLITE = "SELECT positions FROM idempotency_keys WHERE key = ?"
 _KEY_PG = "SELECT positions FROM idempotency_keys WHERE key = $1"
 _LAST_OF_TYPE_SQLITE = "SELECT max(position) FROM events WHERE type = ?"
 _LAST_OF_TYPE_PG = "SELECT max(position) FROM events WHERE type = $1"
-
-
-@dataclass(frozen=True, slots=True)
-class Appended:
-    """What one ``write`` did."""
-
-    positions: tuple[int, ...]
-    events: tuple[RecordedEvent, ...]
-    """The events as recorded (empty when ``replayed``)."""
-    replayed: bool
-    """The idempotency key was already used: nothing was written."""
-    projected: bool = False
-    """The read models already hold the events (applied in the append's transaction)."""
 
 
 _T = TypeVar("_T")
