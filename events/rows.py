@@ -124,11 +124,12 @@ class NewRow(NamedTuple):
 
     def recorded(self) -> RecordedEvent:
         """The event as a read gives it back (data and metadata decoded)."""
+        values = list(self)
+        values[DATA] = orjson.loads(self.data)
+        values[METADATA] = orjson.loads(self.metadata)
         e: RecordedEvent = _new_object(_R)
-        for setter, value in zip(_SETTERS, self, strict=True):
+        for setter, value in zip(_SETTERS, values, strict=True):
             setter(e, value)
-        _SETTERS[DATA](e, orjson.loads(self.data))
-        _SETTERS[METADATA](e, orjson.loads(self.metadata))
         return e
 
 
