@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from uuid import UUID, SafeUUID
 
 import orjson
@@ -40,9 +40,9 @@ class EventColumn:
     """Its Python type as written and verified (``NewRow``, ``StoredRow``)."""
     decoded: Any
     """Its Python type once read (``RecordedEvent``)."""
-    sqlite: str = "as is"
-    """How SQLite gives it back when it is not the stored value: ``hex`` (32 hex digits)
-    or ``naive UTC text``."""
+    sqlite: Literal["as is", "hex", "naive UTC text"] = "as is"
+    """How SQLite's driver gives it back: as stored, as 32 ``hex`` digits (a UUID), or as
+    ``naive UTC text`` (a time)."""
     entry: bool = True
     """Part of the event's Merkle entry (``events.tree.row_entry``): all but the hashes."""
 
@@ -310,14 +310,18 @@ def _decode(
 
 
 def decode_row(row: Sequence[Any], upcasters: UpcasterRegistry, *, sqlite: bool) -> RecordedEvent:
-    """One stored row to its ``RecordedEvent``, plainly: the reference ``decode_rows``
-    (the fast path) is proven equal to, on every event type, on both backends."""
-    values = dict(zip(COLUMNS, row, strict=True))
-    if sqlite:
-        values["event_id"] = UUID(hex=values["event_id"])
-        values["recorded_at"] = datetime.fromisoformat(values["recorded_at"]).replace(tzinfo=UTC)
-    values["data"] = json.loads(values["data"])
-    values["metadata"] = json.loads(values["metadata"])
+    """One stored row to its ``RecordedEvent``, plainly, each column as ``EVENT_COLUMNS``
+    describes it: the reference that ``decode_rows`` (the fast path) is proven equal to,
+    on every event type, on both backends."""
+    values: dict[str, Any] = {}
+    for column, value in zip(EVENT_COLUMNS, row, strict=True):
+        if sqlite and column.sqlite == "hex":
+            value = UUID(hex=value)
+        elif sqlite and column.sqlite == "naive UTC text":
+            value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        if column.decoded == dict[str, Any]:  # stored as JSON text
+            value = json.loads(value)
+        values[column.name] = value
     values["schema_version"], values["data"] = upcasters.upcast(
         values["type"], values["schema_version"], values["data"]
     )
