@@ -52,7 +52,9 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> DemoOutcome:
         # (a power cut may lose the last few, which running the demo again writes).
         runtime.store.commit_without_fsync()
         # Its own service: no read-model catch-up after every command (done once below).
-        service = CareerService(runtime.store, today=lambda: DEMO_TODAY)
+        service = CareerService(
+            runtime.store, runtime.engine, sealer=runtime.store.sealer, today=lambda: DEMO_TODAY
+        )
         ladder = (await service.ladders()).get("product") or default_ladder()
         plan = plan_demo(people, seed, ladder)
         with progress_bar(f"Recording the demo org (seed {seed})", quiet=quiet) as update:
