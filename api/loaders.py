@@ -8,7 +8,6 @@ shares them and a page of 100 people costs the same number of statements as a pa
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -17,7 +16,7 @@ from api.services import read_services
 from api.types.ladder import Level
 from domain.ladder import Ladder
 from events.readmodels.api_queries import PersonRow
-from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
+from events.readmodels.views import MentorshipView, PersonView, RotationView, TimelineEntry
 
 
 def people(context: Context) -> DataLoader[str, PersonRow | None]:
@@ -59,8 +58,8 @@ def org_chart(context: Context) -> DataLoader[date, dict[str, str | None]]:
     return context.loader(read_services(context).queries.org_chart_batch)
 
 
-def facts(context: Context) -> DataLoader[str, list[Any] | None]:
-    return context.loader(read_services(context).queries.facts_batch)
+def person_views(context: Context) -> DataLoader[str, PersonView | None]:
+    return context.loader(read_services(context).queries.person_views_batch)
 
 
 async def level(context: Context, track: str | None, key: str | None) -> Level | None:

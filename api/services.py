@@ -97,9 +97,9 @@ class ReadModelQueries:
         found = await api_relations.timelines(self.engine, ids)
         return [found.get(i, []) for i in ids]
 
-    async def facts_batch(self, ids: Sequence[str]) -> list[list[Any] | None]:
-        found = await api_queries.person_facts(self.engine, ids)
-        return [found.get(i) for i in ids]
+    async def person_views_batch(self, ids: Sequence[str]) -> list[views.PersonView | None]:
+        """Whole people rows (readiness columns included) as of today."""
+        return await queries.get_people(self.engine, ids, today=self.today())
 
     async def org_chart_batch(self, days: Sequence[date]) -> list[dict[str, str | None]]:
         """Day -> everyone employed that day and their manager then."""

@@ -1,14 +1,14 @@
 """``PromotionReadiness``: what a person has and still misses for the next level.
 
-Computed by the domain (``domain.readiness``) from the person's facts as the people read
-model keeps them, against the current ladder of their track, as of today.
+Read from the people read model (``events.readmodels.queries.readiness_of``: the domain's
+rules on the row's columns; a property test holds it to ``domain.readiness``), against the
+current ladder of their track, as of today.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
-from uuid import UUID
 
 import strawberry
 
@@ -18,9 +18,7 @@ from api.fields import field
 from api.scopes import NotFound, PersonIdArg, can_see, parse_id_text, require_person
 from api.services import read_services
 from api.types.ladder import Level
-from domain import readiness as domain_readiness
-from domain.serialization import from_data
-from domain.state import fold
+from events.readmodels.queries import readiness_of as readiness_view
 
 if TYPE_CHECKING:
     from api.types.person import Person
@@ -66,24 +64,18 @@ async def readiness_of(context: Context, person_id: str) -> PromotionReadiness |
     """``None`` for an unknown person, one without a hire, or out of the caller's reach."""
     if not await can_see(context, person_id):
         return None
-    facts = await loaders.facts(context).load(person_id)
-    if facts is None:
+    person = await loaders.person_views(context).load(person_id)
+    if person is None:
         return None
-    state = fold(from_data(t, data, UUID(eid)) for t, data, eid in facts)
-    career = state.career
-    if not career.exists:
-        return None
-    ladder = await loaders.ladders(context).load(career.track)
+    ladder = await loaders.ladders(context).load(person.track)
     if ladder is None:
         return None
     today = read_services(context).today()
-    found = domain_readiness.readiness(state, ladder, today)
+    found = readiness_view(person, ladder, today)
     return PromotionReadiness(
         person_id=strawberry.ID(person_id),
         as_of=today,
-        next_level=None
-        if found.next_level is None
-        else Level.from_domain(found.next_level, ladder),
+        next_level=None if found.next_level is None else Level.of(ladder, found.next_level),
         ready=found.ready,
         experience_met=found.experience_met,
         years_of_experience=round(found.years_of_experience, 2),

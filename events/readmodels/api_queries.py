@@ -367,15 +367,6 @@ async def count_people(engine: AsyncEngine, filters: PeopleFilter, *, today: dat
     return total
 
 
-async def person_facts(engine: AsyncEngine, person_ids: Sequence[str]) -> dict[str, list[Any]]:
-    """The recorded facts (``[type, data, event_id]`` each) the people rows keep."""
-    keys = keys_of(person_ids)
-    if not keys:
-        return {}
-    rows = await fetch(engine, sa.select(P.c.person_id, P.c.facts).where(P.c.person_id.in_(keys)))
-    return {r["person_id"]: list(r["facts"]) for r in rows}
-
-
 # -- ladders ----------------------------------------------------------------------------
 
 
