@@ -81,10 +81,6 @@ class PersonRow(Tenure):
 _PERSON_FIELDS = tuple(f.name for f in fields(PersonRow))
 
 
-def _people_select(today: date) -> sa.Select[Any]:
-    return people_select(today, columns_of(P, PersonRow)).where(P.c.status != UNKNOWN)
-
-
 @cache
 def _people_by_ids() -> sa.Select[Any]:
     """``people_by_ids``' statement, built once: ``today`` and ``ids`` are bound per call."""

@@ -42,7 +42,6 @@ from events.readmodels import tables
 from events.readmodels.views import (
     CensusEntry,
     ExperienceException,
-    MentorLoad,
     MentorshipView,
     Page,
     PersonView,
@@ -338,18 +337,6 @@ async def mentorships(
     return _page(await list_mentorships(engine, filters, limit=limit + 1, after=key), limit)
 
 
-async def mentor_loads(
-    engine: AsyncEngine, mentor_ids: Sequence[UUID | str] | None = None
-) -> list[MentorLoad]:
-    """Active mentees per mentor (mentors with none are left out), busiest first."""
-    count = sa.func.count().label("n")
-    q = sa.select(M.c.mentor_id, count).where(M.c.active.is_(True)).group_by(M.c.mentor_id)
-    if mentor_ids is not None:
-        q = q.where(M.c.mentor_id.in_([str(i) for i in mentor_ids]))
-    rows = await fetch(engine, q.order_by(count.desc(), M.c.mentor_id))
-    return [MentorLoad(UUID(r["mentor_id"]), r["n"]) for r in rows]
-
-
 @dataclass(frozen=True, slots=True)
 class RotationFilter:
     person_id: str | None = None
@@ -471,14 +458,3 @@ def readiness_of(person: PersonView, ladder: Ladder | None, on: date) -> Readine
         and person.rotation_id is not None
         and person.rotation_ends_on < on,
     )
-
-
-async def readiness(
-    engine: AsyncEngine, person_id: UUID | str, *, today: date | None = None
-) -> ReadinessView | None:
-    """Promotion readiness of one person (None when unknown)."""
-    on = _today(today)
-    person = await get_person(engine, person_id, today=on)
-    if person is None:
-        return None
-    return readiness_of(person, ladder_of(await ladders(engine), person.track), on)

@@ -217,12 +217,6 @@ class MentorshipView:
 
 
 @dataclass(frozen=True, slots=True)
-class MentorLoad:
-    mentor_id: UUID
-    active_mentees: int
-
-
-@dataclass(frozen=True, slots=True)
 class RotationView:
     rotation_id: UUID
     person_id: UUID

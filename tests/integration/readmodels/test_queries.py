@@ -139,14 +139,16 @@ async def test_readiness_lists_what_is_missing_for_the_next_level(
     await record(store, rotation, ada.rotation_ended(date(2023, 3, 31), rotation.rotation_id))
     await record(store, *mentorship(grace, ada, date(2023, 5, 1)))
     await projector.catch_up()
-    ready = await queries.readiness(engine, ada.person_id, today=TODAY)
-    assert ready is not None
+    person = await queries.get_person(engine, ada.person_id, today=TODAY)
+    assert person is not None
+    ladder = queries.ladder_of(await queries.ladders(engine), person.track)
+    ready = queries.readiness_of(person, ladder, TODAY)
     assert (ready.next_level, ready.experience_met) == ("pm", True)
     assert ready.missing == ("leadership_training", "performance_and_impact")
     [entry] = (await queries.mentorships(engine, mentee_id=ada.person_id)).items
     assert entry.mentor_id == grace.person_id
-    [load] = await queries.mentor_loads(engine)
-    assert (load.mentor_id, load.active_mentees) == (grace.person_id, 1)
+    mentor = await queries.get_person(engine, grace.person_id, today=TODAY)
+    assert mentor is not None and mentor.active_mentees == 1
 
 
 async def test_rotations_ending_soon_are_the_active_ones_within_the_window(
