@@ -5,7 +5,8 @@ the reset's ``ROLLBACK``: each a hop to aiosqlite's thread and back. Here a read
 a small pool of reader threads with a *synchronous* SQLAlchemy engine on the same file,
 in autocommit (one ``SELECT`` is its own consistent snapshot in WAL mode): SQLAlchemy
 still compiles (with its statement cache) and converts the values, and the event loop
-waits for one hop. PostgreSQL reads stay on the async engine (asyncpg is async already).
+waits for one hop. PostgreSQL reads stay on the async engine (asyncpg is async already), in
+autocommit: one round trip per statement.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ async def fetch_rows(
     ``params`` bind the statement's ``bindparam``s: a statement built once per process
     with them skips SQLAlchemy's construction and cache-key work on every request."""
     if not is_sqlite(engine):
-        async with engine.connect() as conn:
+        async with _autocommit(engine).connect() as conn:
             result = await conn.execute(query, params)
             return [dict(r._mapping) for r in result]
     readers = _readers.get(engine)
@@ -80,6 +81,19 @@ async def fetch_rows(
                 readers = _readers[engine] = _Readers(engine)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(readers.executor, readers.rows, query, params)
+
+
+_autocommitting: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()
+
+
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` (its pool) with connections in autocommit: one read statement is one
+    round trip, without the ``BEGIN`` before it and the ``ROLLBACK`` when the connection
+    goes back to the pool (one statement is its own snapshot either way)."""
+    found = _autocommitting.get(engine)
+    if found is None:
+        found = _autocommitting[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
 
 
 def close_readers(engine: AsyncEngine) -> None:
