@@ -1,9 +1,11 @@
-"""``ladder demo``: record a sample organisation through the domain commands.
+"""``ladder demo``: record a sample organisation, decided by the domain.
 
-The same seed gives the same log (see ``api.cli.demo_plan``); the commands are decided with the
-demo's fixed "today" so that corrections record the same date on every run. Each command is
-its own transaction with an idempotency key: Ctrl-C leaves whole commands only, and running
-the same command again continues where it stopped.
+The org is planned and decided in memory (``domain.sample_org.plan_org``: the domain's
+rules on in-memory states, every id from the seed), then appended as the service would
+have appended it, one append per command with its own idempotency key, many commands per
+transaction (``events.sample``). The read models are built once, at the end. The same
+seed gives the same log; Ctrl-C leaves whole commands only, and running the same command
+again writes what is missing.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from typing import Annotated
 
 import typer
 
-from api.cli.demo_plan import DEMO_TODAY, DemoOutcome, plan_demo, run_demo
-from api.cli.errors import err_console, out, run
+from api.cli.errors import Exit, err_console, fail, out, run
 from api.cli.support import DatabaseUrl, database_url, progress_bar
-from domain.ladder import default_ladder
-from events.service import CareerService
+from domain.sample_org import DEMO_TODAY
+from events.port import Metadata
+from events.sample import Appended
 
 
 def demo(
@@ -27,39 +29,61 @@ def demo(
     url: DatabaseUrl = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Record a realistic sample organisation through the domain commands, with progress.
+    """Record a realistic sample organisation, decided by the domain, with progress.
 
     Six years of hires, promotions that respect the ladder, mentorships, rotations,
     trainings, departures, rehires and a few corrections. The same seed gives the same log;
-    running it again with the same seed writes nothing new (idempotency keys).
+    running it again with the same seed writes nothing new (idempotency keys). The log
+    must hold no people but this demo's.
     """
-    outcome = run(_demo(database_url(url), people, seed, quiet))
+    outcome, refused = run(_demo(database_url(url), people, seed, quiet))
     out.print(
         f"recorded {outcome.events} events from {outcome.commands} commands for {people} "
         f"people (seed {seed}, today {DEMO_TODAY})",
         markup=False,
     )
-    for refused in outcome.refused:
-        err_console.print(f"warning: refused {refused}", markup=False, style="yellow")
+    for what in refused:
+        err_console.print(f"warning: refused {what}", markup=False, style="yellow")
 
 
-async def _demo(url: str, people: int, seed: int, quiet: bool) -> DemoOutcome:
+def key(seed: int, people: int, index: int) -> str:
+    """The idempotency key of the demo's ``index``-th command."""
+    return f"demo-{seed}-{people}-{index}"
+
+
+async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended, list[str]]:
+    from domain.ladder import default_ladder
+    from domain.sample_org import plan_org
     from events.bootstrap import bootstrap
+    from events.sample import append_history
 
     runtime = await bootstrap(url, today=lambda: DEMO_TODAY, start_projector=False, listen=False)
+    store = runtime.store
     try:
-        # Sample data, one transaction per command: commits need not wait for the disk
-        # (a power cut may lose the last few, which running the demo again writes).
-        runtime.store.commit_without_fsync()
-        # Its own service: no read-model catch-up after every command (done once below).
-        service = CareerService(runtime.store, today=lambda: DEMO_TODAY)
-        ladder = (await service.ladders()).get("product") or default_ladder()
-        plan = plan_demo(people, seed, ladder)
+        if await store.last_position_of("PersonHired") and (
+            await store.known_positions(key(seed, people, 0)) is None
+        ):
+            fail(
+                "the log already holds people: the demo decides its org in memory, so it "
+                "records only into a log without other people (use a new database)",
+                Exit.CONFLICT,
+            )
+        # Sample data: commits need not wait for the disk (a power cut may lose the last
+        # few, which running the demo again writes), and the read models are built once
+        # at the end instead of in every append.
+        store.commit_without_fsync()
+        store.project_inline()
+        ladder = (await runtime.service.ladders()).get("product") or default_ladder()
+        sim = plan_org(people, seed, ladder)
+
+        def metadata(index: int) -> Metadata:
+            return Metadata("demo", "hr", idempotency_key=key(seed, people, index))
+
         with progress_bar(f"Recording the demo org (seed {seed})", quiet=quiet) as update:
-            outcome = await run_demo(service, plan, progress=update)
+            outcome = await append_history(store, sim.groups, metadata, progress=update)
         with progress_bar("Building the read models", quiet=quiet) as update:
             await runtime.projector.start(progress=update)
-        return outcome
+        return outcome, sim.refused
     finally:
         await runtime.close()
 
