@@ -260,7 +260,9 @@ class _Planner:
         level = self.levels[p.rank - 1]
         # Someone promoted early on an exception comes back at that level on one again.
         exception = None if p.years(on) >= level.min_years else "Rehired at their former level."
-        if self.sim.run(c.RehirePerson(p.id, on, self.sim.ladder.track, level.key, boss, exception)):
+        if self.sim.run(
+            c.RehirePerson(p.id, on, self.sim.ladder.track, level.key, boss, exception)
+        ):
             p.departed_on, p.level_since = None, on
             self.set_manager(p, boss)
             p.periods.append((on, None))
@@ -324,7 +326,9 @@ class _Planner:
         for event_id, pid in self.rng.sample(self.promotions, min(how_many, len(self.promotions))):
             text = "Consistently operates at the next level; confirmed by the promotion panel."
             self.sim.run(
-                c.CorrectEvent(pid, event_id, {"rationale": text}, "Rationale completed after review.")
+                c.CorrectEvent(
+                    pid, event_id, {"rationale": text}, "Rationale completed after review."
+                )
             )
         taken = {event_id for event_id, _, _ in fixed}
         spare = [t for t in self.trainings if t[0] not in taken]

@@ -280,4 +280,3 @@ def simulate(ops: list[tuple[Any, ...]]) -> Simulator:
     for op in ops:
         sim.apply(op)
     return sim
-

@@ -52,13 +52,17 @@ def key(seed: int, people: int, index: int) -> str:
 
 
 async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended, list[str]]:
-    from domain.ladder import default_ladder
     from domain.sample_org import plan_org
-    from events.bootstrap import bootstrap
+    from events.bootstrap import bootstrap, publish_default_ladder
     from events.sample import append_history
+    from events.service import CareerService
 
-    runtime = await bootstrap(url, today=lambda: DEMO_TODAY, start_projector=False, listen=False)
+    runtime = await bootstrap(
+        url, today=lambda: DEMO_TODAY, start_projector=False, listen=False, publish_default=False
+    )
     store = runtime.store
+    # Its own service: no read-model catch-up after its append (all are built at the end).
+    service = CareerService(store, today=lambda: DEMO_TODAY)
     try:
         if await store.last_position_of("PersonHired") and (
             await store.known_positions(key(seed, people, 0)) is None
@@ -73,7 +77,8 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended
         # at the end instead of in every append.
         store.commit_without_fsync()
         store.project_inline()
-        ladder = (await runtime.service.ladders()).get("product") or default_ladder()
+        await publish_default_ladder(service)
+        ladder = (await service.ladders())["product"]
         sim = plan_org(people, seed, ladder)
 
         def metadata(index: int) -> Metadata:
