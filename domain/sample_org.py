@@ -127,22 +127,21 @@ class _Planner:
     def uuid(self) -> UUID:
         return UUID(int=self.rng.getrandbits(128), version=4)
 
-    def below(self, boss: UUID) -> set[UUID]:
-        """Everyone whose chain of managers reaches ``boss`` (leavers included)."""
-        found: set[UUID] = set()
-        todo = [boss]
-        while todo:
-            for report in self.reports.get(todo.pop(), ()):
-                if report not in found and report != boss:
-                    found.add(report)
-                    todo.append(report)
-        return found
+    def reports_to(self, person: UUID, boss: UUID) -> bool:
+        """Whether ``boss`` is in ``person``'s chain of managers (or is ``person``)."""
+        seen: set[UUID] = set()
+        current: UUID | None = person
+        while current is not None and current not in seen:
+            if current == boss:
+                return True
+            seen.add(current)
+            current = self.people[current].manager
+        return False
 
     def manager_for(self, p: UUID | None) -> UUID | None:
         """Someone who may manage ``p`` now: neither ``p`` nor anyone below them, so no
         chain of managers ever loops."""
-        below = self.below(p) if p is not None else set()
-        boss = self.bosses.draw(self.rng, lambda b: b.id != p and b.id not in below)
+        boss = self.bosses.draw(self.rng, lambda b: p is None or not self.reports_to(b.id, p))
         return None if boss is None else boss.id
 
     def set_manager(self, p: _Person, manager: UUID | None) -> None:
