@@ -43,3 +43,13 @@ def test_the_domain_imports_only_the_standard_library() -> None:
             if top not in sys.stdlib_module_names and top != "domain" and top != "__future__":
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")
     assert offenders == []
+
+
+def test_the_benchmarks_import_nothing_from_the_tests() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted((ROOT / "bench").rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] == "tests"
+    ]
+    assert offenders == []
