@@ -23,7 +23,8 @@ from typing import Any, Protocol
 import jwt
 
 from api.errors import Unauthenticated
-from api.roles import MAX_SUBJECT, Role
+from api.roles import MAX_SUBJECT as MAX_SUBJECT  # re-exported: one name, defined once
+from api.roles import Role as Role
 
 ALGORITHM = "HS256"
 PUBLIC_KEY_ALGORITHMS = ("RS256", "ES256", "EdDSA")

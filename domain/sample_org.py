@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import calendar
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -336,11 +336,21 @@ class _Planner:
             self.sim.run(c.RescindEvent(pid, event_id, "Recorded twice by mistake."))
 
 
-def plan_org(people: int, seed: int, ladder: Ladder | None = None) -> Simulator:
-    """The decided history of a sample org of ``people`` hires on ``ladder`` (pure)."""
+def plan_org(
+    people: int,
+    seed: int,
+    ladder: Ladder | None = None,
+    *,
+    taken: Mapping[str, UUID] | None = None,
+) -> Simulator:
+    """The decided history of a sample org of ``people`` hires on ``ladder`` (pure).
+
+    ``taken``: addresses (lower case) that people outside the org already have, by owner;
+    a hire of one of them is refused, as the service would refuse it."""
     if people < 1:
         raise ValueError("people must be at least 1")
     planner = _Planner(people, seed, ladder or default_ladder())
+    planner.sim.emails.update(taken or {})
     rng = planner.rng
     start = date(DEMO_TODAY.year - YEARS, DEMO_TODAY.month, 1)
     months = YEARS * 12

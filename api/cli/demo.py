@@ -10,15 +10,22 @@ again writes what is missing.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
 
 import typer
 
-from api.cli.errors import Exit, err_console, fail, out, run
+from api.cli.errors import err_console, out, run
 from api.cli.support import DatabaseUrl, database_url, progress_bar
+from domain.events import PersonHired
 from domain.sample_org import DEMO_TODAY
 from events.port import Metadata
 from events.sample import Appended
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from domain.simulation import Simulator
 
 
 def demo(
@@ -33,13 +40,13 @@ def demo(
 
     Six years of hires, promotions that respect the ladder, mentorships, rotations,
     trainings, departures, rehires and a few corrections. The same seed gives the same log;
-    running it again with the same seed writes nothing new (idempotency keys). The log
-    must hold no people but this demo's.
+    running it again with the same seed writes nothing new (idempotency keys).
     """
     outcome, refused = run(_demo(database_url(url), people, seed, quiet))
+    again = f"; {outcome.replayed} commands were already recorded" if outcome.replayed else ""
     out.print(
         f"recorded {outcome.events} events from {outcome.commands} commands for {people} "
-        f"people (seed {seed}, today {DEMO_TODAY})",
+        f"people (seed {seed}, today {DEMO_TODAY}){again}",
         markup=False,
     )
     for what in refused:
@@ -64,14 +71,6 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended
     # Its own service: no read-model catch-up after its append (all are built at the end).
     service = CareerService(store, today=lambda: DEMO_TODAY)
     try:
-        if await store.last_position_of("PersonHired") and (
-            await store.known_positions(key(seed, people, 0)) is None
-        ):
-            fail(
-                "the log already holds people: the demo decides its org in memory, so it "
-                "records only into a log without other people (use a new database)",
-                Exit.CONFLICT,
-            )
         # Sample data: commits need not wait for the disk (a power cut may lose the last
         # few, which running the demo again writes), and the read models are built once
         # at the end instead of in every append.
@@ -80,6 +79,13 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended
         await publish_default_ladder(service)
         ladder = (await service.ladders())["product"]
         sim = plan_org(people, seed, ladder)
+        if await store.last_position_of("PersonHired"):
+            # People already in the log (another demo's, say) keep their addresses: the
+            # org is decided again knowing which of its addresses are taken.
+            await runtime.projector.start()
+            taken = await _taken(runtime.engine, sim)
+            if taken:
+                sim = plan_org(people, seed, ladder, taken=taken)
 
         def metadata(index: int) -> Metadata:
             return Metadata("demo", "hr", idempotency_key=key(seed, people, index))
@@ -91,6 +97,20 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended
         return outcome, sim.refused
     finally:
         await runtime.close()
+
+
+async def _taken(engine: AsyncEngine, sim: Simulator) -> dict[str, UUID]:
+    """The org's addresses that someone else has in the log, by their owner."""
+    from events.readmodels.emails import people_with_email
+
+    taken: dict[str, UUID] = {}
+    for event in sim.events:
+        if isinstance(event, PersonHired):
+            address = event.email.strip().lower()
+            others = await people_with_email(engine, address) - {event.person_id}
+            if others:
+                taken[address] = min(others)
+    return taken
 
 
 def register(app: typer.Typer) -> None:

@@ -101,3 +101,10 @@ def test_the_simulator_refuses_a_manager_who_would_close_a_loop() -> None:
     report = sim.hire(date(2020, 1, 7), 1, 0.0, 0)
     assert sim.run(c.ChangeManager(boss, report, date(2020, 3, 2))) == []
     assert sim.refused == ["ChangeManager: MANAGER_CYCLE"]
+
+
+def test_an_address_someone_else_has_is_not_given_to_the_org() -> None:
+    hire = next(e for e in plan_org(20, 2).events if isinstance(e, ev.PersonHired))
+    again = plan_org(20, 2, taken={hire.email: uuid4()})
+    assert again.refused == ["HirePerson: EMAIL_ALREADY_USED"]
+    assert hire.person_id not in {e.person_id for e in again.events}
