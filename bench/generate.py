@@ -10,8 +10,8 @@ trainings, departures, rehires, a few corrections; about 6.5 events per person. 
 decided streams are appended through the store in big multi-stream batches.
 
 Run: ``python -m bench.generate --people 10000 --url sqlite:///org.db``, or
-``python -m bench.generate --people 150000 --cache bench/.cache`` to make (once) and
-reuse an SQLite file of that org (150,000 people: just under 1,000,000 events).
+``python -m bench.generate --people 155000 --cache bench/.cache`` to make (once) and
+reuse an SQLite file of that org (155,000 people: about 1,000,000 events).
 """
 
 from __future__ import annotations
