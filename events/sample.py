@@ -69,7 +69,8 @@ async def append_history(
     The history must start from streams that do not exist yet (or that earlier appends of
     the same history wrote). Raises what the store raises for the first append that
     fails (a ``WrongExpectedVersion`` if a stream moved meanwhile); the appends queued
-    before it are written."""
+    with it stand or fail each on its own, and appending the history again writes what
+    is missing."""
     commands = appends_of(groups)
     for parts in commands:
         refuse_unstorable(parts)
