@@ -57,9 +57,6 @@ class Simulator:
 
     def __post_init__(self) -> None:
         self.ctx = DecisionContext(self.today, {self.ladder.track: self.ladder}, max_mentees=5)
-        self._managers: dict[UUID, dict[date, UUID | None]] = {}
-        """``manager_on`` of each person by day, until their state changes (a chain's top
-        is in every chain below it)."""
 
     @property
     def events(self) -> list[ev.PersonEvent]:
@@ -73,7 +70,6 @@ class Simulator:
             events = [replace(e, event_id=self.new_id()) for e in events]
         for e in events:
             self.states[e.person_id] = evolve(self.state(e.person_id), e)
-            self._managers.pop(e.person_id, None)
         if events:
             self.groups.append(events)
         if isinstance(command, cmd.HirePerson):
@@ -105,10 +101,7 @@ class Simulator:
         current: UUID | None = manager_id
         while current is not None and current not in chain and len(chain) < MAX_CHAIN:
             state = chain[current] = self.state(current)
-            known = self._managers.setdefault(current, {})
-            if on not in known:
-                known[on] = manager_on(state, on) if state.exists else None
-            current = known[on]
+            current = manager_on(state, on) if state.exists else None
         return chain
 
     def mentor(self, command: cmd.StartMentorship | cmd.EndMentorship) -> list[ev.PersonEvent]:
