@@ -39,6 +39,7 @@ from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 import orjson
@@ -89,6 +90,24 @@ _OUTBOX = OUTBOX_KEY
 _EVENT_STREAM = "ladder.event_stream"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
+
+
+@lru_cache(maxsize=64)
+def _content_type(header: str) -> tuple[str, str]:
+    """``(media type, charset)`` of a ``Content-Type`` header, lower-cased (the few headers
+    clients send are parsed once)."""
+    media, params = parse_content_type(header)
+    return media.lower(), params.get("charset", "utf-8").lower()
+
+
+def _json_body(body: str | bytes) -> Any:
+    """The body's JSON: orjson, and the standard library (which the errors come from) for
+    what orjson refuses: a body that is not JSON, too deep, or with numbers orjson does
+    not take (NaN, integers past 64 bits)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 def json_depth(value: object) -> int:
@@ -480,16 +499,15 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPProblem(
                     415, "POST needs Content-Type: application/json.", "UNSUPPORTED_MEDIA_TYPE"
                 )
-            content_type, params = parse_content_type(raw)
-            charset = params.get("charset", "utf-8").lower()
-            if content_type.lower() == MULTIPART:
+            content_type, charset = _content_type(raw)
+            if content_type == MULTIPART:
                 if not any(request.headers.get(h, "").strip() for h in PREFLIGHT_HEADERS):
                     raise HTTPProblem(
                         400,
                         "A multipart upload needs a non-empty GraphQL-Require-Preflight header.",
                         "PREFLIGHT_REQUIRED",
                     )
-            elif content_type.lower() not in _JSON_REQUEST_TYPES or charset != "utf-8":
+            elif content_type not in _JSON_REQUEST_TYPES or charset != "utf-8":
                 raise HTTPProblem(
                     415,
                     "POST bodies must be JSON (Content-Type: application/json) in UTF-8.",
@@ -526,12 +544,12 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "GET":
             params: Mapping[str, object] = self.parse_query_params(request.query_params)
-        elif parse_content_type(request.content_type or "")[0].lower() == MULTIPART:
+        elif _content_type(request.content_type or "")[0] == MULTIPART:
             params = await self._multipart(request)
         else:
             body = await request.get_body()
             try:
-                parsed = json.loads(body)
+                parsed = _json_body(body)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise HTTPProblem(400, "The body is not valid JSON.", "BAD_REQUEST") from exc
             except RecursionError as exc:

@@ -21,10 +21,10 @@ from strawberry.types.scalar import ScalarDefinition
 
 from api.documents import TrustedDocuments, TrustedDocumentsExtension
 from api.errors import ErrorShaping
-from api.fanout import SharedEventExecutor
 from api.limits import LimitsExtension, RequestLimits
 from api.moments import DATETIME_DESCRIPTION, parse_moment
 from api.observe import OperationObserver
+from api.plans import PlannedQueryExecutor
 from api.settings import Settings
 from api.types.audit import AuditQuery
 from api.types.career import CareerQuery
@@ -173,7 +173,7 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
         scalar_overrides={datetime: DATETIME},
-        execution_context_class=SharedEventExecutor,
+        execution_context_class=PlannedQueryExecutor,
     )
     schema.limits = limits
     return schema

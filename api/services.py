@@ -58,6 +58,10 @@ class ReadModelQueries:
     store: SqlEventStore
     today: Callable[[], date]
     ladder_cache: LadderCache = field(default_factory=LadderCache)
+    histories: api_history.CareerHistories = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.histories = api_history.CareerHistories(self.store)
 
     # -- batches for DataLoaders ----------------------------------------------------------
 
@@ -173,9 +177,7 @@ class ReadModelQueries:
     async def career_history(
         self, person_id: str, *, as_of: date | None, known_at: datetime | None
     ) -> api_history.CareerHistoryView | None:
-        return await api_history.career_history(
-            self.store, UUID(person_id), as_of=as_of, known_at=known_at
-        )
+        return await self.histories.get(UUID(person_id), as_of=as_of, known_at=known_at)
 
     async def audit_trail(self, person_id: str) -> api_history.AuditTrail | None:
         return await api_history.audit_trail(self.store, UUID(person_id))

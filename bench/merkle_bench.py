@@ -38,6 +38,7 @@ from events.bundle import build_bundle, verify_bundle
 from events.merkle import CompactTree
 from events.port import ANY, Metadata, NewEvent, StreamAppend
 from events.publisher import CheckpointPublisher
+from events.rows import INSERT_EVENTS, pg_binds
 from events.sql_store import SqlEventStore, create_store
 from events.tlog import Checkpoint, NoteSigner, sign_checkpoint
 
@@ -46,10 +47,8 @@ META = Metadata(actor_id="bench", actor_role="hr", correlation_id="c-1")
 TEXT = "promoted after a strong half-year; mentoring two engineers; led the billing migration"
 _NO_NODES = (
     "WITH lock AS (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))) "
-    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
-    "metadata, recorded_at, hash, prev_hash) SELECT $1::bigint, $2::text, $3::bigint, "
-    "$4::uuid, $5::text, $6::integer, $7::text, $8::text, $9::timestamptz, $10::text, "
-    "$11::text FROM lock, (SELECT $12::integer[], $13::bigint[], $14::bytea[]) AS unused"
+    f"{INSERT_EVENTS} SELECT {pg_binds(arrays=False)} "
+    "FROM lock, (SELECT $12::integer[], $13::bigint[], $14::bytea[]) AS unused"
 )
 
 
@@ -58,10 +57,7 @@ def payload(i: int) -> dict[str, Any]:
 
 
 _PG_INSERT_NO_NODES = (
-    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
-    "metadata, recorded_at, hash, prev_hash) SELECT u.* FROM unnest($1::bigint[], $2::text[], "
-    "$3::bigint[], $4::uuid[], $5::text[], $6::integer[], $7::text[], $8::text[], "
-    "$9::timestamptz[], $10::text[], $11::text[]) AS u, "
+    f"{INSERT_EVENTS} SELECT u.* FROM unnest({pg_binds(arrays=True)}) AS u, "
     "(SELECT $12::integer[], $13::bigint[], $14::bytea[]) AS unused"
 )
 _PG_HEADS_NO_FRONTIER = (

@@ -40,14 +40,12 @@ from events.projections.timeline import FACT_TYPES as FACT_CLASSES
 from events.projector import Projector
 from events.readmodels import api_queries, queries
 from events.readmodels.tables import METADATA
+from events.rows import SELECT_EVENTS
 from events.sql_store import SqlEventStore
 from events.timetravel import person_as_of
 
 FACT_TYPES = {TYPE_NAMES[cls] for cls in FACT_CLASSES}
-SELECT = (
-    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
-    "recorded_at, hash, prev_hash FROM events WHERE position > ? ORDER BY position LIMIT ?"
-)
+SELECT = SELECT_EVENTS + " WHERE position > ? ORDER BY position LIMIT ?"
 
 
 def raw_read(path: Path, page: int = 20_000) -> tuple[int, float]:

@@ -33,19 +33,14 @@ from eventsourcing.domain import Aggregate, event
 
 from events.migrate import migrate
 from events.port import ANY, Metadata, NewEvent
+from events.rows import COLUMNS, INSERT_EVENTS, SELECT_EVENTS, SQLITE_BINDS
 from events.sql_store import SqlEventStore, create_store
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 TEXT = "promoted after a strong half-year; mentoring two engineers; led the billing migration"
 META = Metadata(actor_id="bench", actor_role="admin", correlation_id="c-1")
-INSERT = (
-    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
-    "metadata, recorded_at, hash, prev_hash) VALUES ({})"
-)
-SELECT = (
-    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
-    "recorded_at, hash, prev_hash FROM events WHERE position > {} ORDER BY position LIMIT {}"
-)
+INSERT = INSERT_EVENTS + " VALUES ({})"
+SELECT = SELECT_EVENTS + " WHERE position > {} ORDER BY position LIMIT {}"
 
 
 def payload(i: int) -> dict[str, Any]:
@@ -123,7 +118,7 @@ def sqlite_raw_append(path: str, txs: int, per_tx: int) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    sql = INSERT.format(", ".join("?" * 11))
+    sql = INSERT.format(SQLITE_BINDS)
     pos = (conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone() or [0])[0]
     start = time.perf_counter()
     for _ in range(txs):
@@ -156,7 +151,7 @@ async def pg_raw_append(dsn: str, schema: str, txs: int, per_tx: int) -> float:
     conn = await asyncpg.connect(
         dsn, server_settings={"search_path": schema, "synchronous_commit": "on"}
     )
-    sql = INSERT.format(", ".join(f"${i}" for i in range(1, 12)))
+    sql = INSERT.format(", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1)))
     pos = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
     start = time.perf_counter()
     for _ in range(txs):

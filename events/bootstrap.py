@@ -90,7 +90,12 @@ async def bootstrap(
         await projector.catch_up(known=events)
 
     service = CareerService(
-        store, max_mentees=max_mentees, today=today, after_append=read_your_writes
+        store,
+        engine,
+        sealer=store.sealer,
+        max_mentees=max_mentees,
+        today=today,
+        after_append=read_your_writes,
     )
     service.on_erased = Eraser(store, projector)  # after an erasure: key, read models
     runtime = Runtime(url, engine, store, service, projector, notifier)

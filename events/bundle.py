@@ -28,26 +28,22 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.merkle import ProofError, leaf_hash, verify_consistency, verify_inclusion
+from events.rows import ENTRY_COLUMNS
 from events.schema import events_table as T
 from events.tlog import Checkpoint, CheckpointError, NoteVerifier, open_checkpoint
-from events.tree import consistency_proof, inclusion_proofs, root_at, row_entry, tree_size
+from events.tree import (
+    ENTRY_SELECTION,
+    consistency_proof,
+    inclusion_proofs,
+    root_at,
+    row_entry,
+    tree_size,
+)
 from events.tree_audit import Finding
 
 FORMAT = "career-ladder-proof"
 FORMAT_VERSION = 1
-ENTRY_FIELDS = frozenset(
-    {
-        "position",
-        "event_id",
-        "stream",
-        "version",
-        "type",
-        "schema_version",
-        "data",
-        "metadata",
-        "recorded_at",
-    }
-)
+ENTRY_FIELDS = frozenset(ENTRY_COLUMNS)
 
 
 class BundleError(ValueError):
@@ -76,17 +72,7 @@ async def build_bundle(
         if await root_at(conn, size) != checkpoint.root:
             raise BundleError("the log's tree no longer matches the checkpoint: run ladder verify")
         q = (
-            sa.select(
-                T.c.position,
-                T.c.stream,
-                T.c.version,
-                T.c.event_id,
-                T.c.type,
-                T.c.schema_version,
-                T.c.data,
-                T.c["metadata"],
-                T.c.recorded_at,
-            )
+            sa.select(*ENTRY_SELECTION)
             .where(T.c.stream == stream, T.c.position <= size)
             .order_by(T.c.version)
         )

@@ -37,7 +37,7 @@ class ImportReport:
 
 
 async def _known_emails(service: CareerService) -> dict[str, UUID]:
-    rows = await fetch(service.store.engine, sa.select(P.c.email, P.c.person_id))
+    rows = await fetch(service.readmodels, sa.select(P.c.email, P.c.person_id))
     return {str(r["email"]).lower(): UUID(str(r["person_id"])) for r in rows}
 
 
@@ -80,8 +80,6 @@ async def import_rows(
     ]
     # Each address is asked again under the append lock: a hire racing the import for
     # one of its addresses cannot leave it to two people.
-    free = [
-        EmailFree(h.command.email, h.command.person_id, service.store.sealer) for h in judged.hires
-    ]
+    free = [EmailFree(h.command.email, h.command.person_id, service.sealer) for h in judged.hires]
     result = await service.execute_appends(appends, metadata=meta, conditions=free)
     return ImportReport(len(rows), (), len(appends), result.replayed, result.position)

@@ -35,27 +35,32 @@ from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId, WrongExpectedVersion
 from events.merkle import CompactTree
 from events.port import ANY, RecordedEvent
-from events.rows import EventReadSql, NewRow, build_rows, next_recorded_at
+from events.rows import (
+    INSERT_EVENTS,
+    SELECT_EVENTS,
+    EventReadSql,
+    NewRow,
+    build_rows,
+    next_recorded_at,
+    pg_binds,
+)
 from events.tree import frontier, grow, row_leaf, row_leaves
 
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
 # The rows of an append and the Merkle nodes they complete, in one statement.
 _INSERT = (
-    "WITH ev AS (INSERT INTO events (position, stream, version, event_id, type, "
-    "schema_version, data, metadata, recorded_at, hash, prev_hash) SELECT * FROM "
-    "unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::integer[], "
-    "$7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])) "
+    f"WITH ev AS ({INSERT_EVENTS} SELECT * FROM unnest({pg_binds(arrays=True)})) "  # noqa: S608
     "INSERT INTO merkle_nodes (level, idx, hash) "
     "SELECT * FROM unnest($12::integer[], $13::bigint[], $14::bytea[])"
 )
-_SELECT = (
-    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
-    "recorded_at, hash, prev_hash FROM events"
-)
 READS = EventReadSql(
-    read_stream=f"{_SELECT} WHERE stream = $1 AND version >= $2 AND version <= $3 ORDER BY version",
-    read_all=f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2",
-    read_all_types=f"{_SELECT} WHERE position > $1 AND type = ANY($2) ORDER BY position LIMIT $3",
+    read_stream=(
+        f"{SELECT_EVENTS} WHERE stream = $1 AND version >= $2 AND version <= $3 ORDER BY version"
+    ),
+    read_all=f"{SELECT_EVENTS} WHERE position > $1 ORDER BY position LIMIT $2",
+    read_all_types=(
+        f"{SELECT_EVENTS} WHERE position > $1 AND type = ANY($2) ORDER BY position LIMIT $3"
+    ),
 )
 # The log's head, its Merkle frontier (the hashes of ``range_nodes(0, size)``: node
 # ``(level, (size >> level) - 1)`` for each bit of the size, highest level first) and
@@ -76,11 +81,8 @@ _INSERT_KEY = "INSERT INTO idempotency_keys (key, positions, recorded_at) VALUES
 # The one-round-trip append also writes the Merkle nodes its event completes; they are
 # inserted only when the event row is (the join on ``ev``), under the same lock.
 _INSERT_LOCKED_WITH_NODES = (
-    "WITH lock AS (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))), "
-    "ev AS (INSERT INTO events (position, stream, version, event_id, type, schema_version, "
-    "data, metadata, recorded_at, hash, prev_hash) SELECT $1::bigint, $2::text, $3::bigint, "
-    "$4::uuid, $5::text, $6::integer, $7::text, $8::text, $9::timestamptz, $10::text, "
-    "$11::text FROM lock RETURNING position) "
+    "WITH lock AS (SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))), "  # noqa: S608
+    f"ev AS ({INSERT_EVENTS} SELECT {pg_binds(arrays=False)} FROM lock RETURNING position) "
     "INSERT INTO merkle_nodes (level, idx, hash) SELECT n.level, n.idx, n.hash FROM ev, "
     "unnest($12::integer[], $13::bigint[], $14::bytea[]) AS n(level, idx, hash)"
 )

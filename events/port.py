@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
 
+from events.conditions import AppendCondition
+
 NO_STREAM: Literal["no_stream"] = "no_stream"
 ANY: Literal["any"] = "any"
 
@@ -92,6 +94,19 @@ class RecordedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Appended:
+    """What one ``EventStore.write`` did."""
+
+    positions: tuple[int, ...]
+    events: tuple[RecordedEvent, ...]
+    """The events as recorded (empty when ``replayed``)."""
+    replayed: bool
+    """The idempotency key was already used: nothing was written."""
+    projected: bool = False
+    """The read models already hold the events (applied in the append's transaction)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChainBreak:
     """The first event of a stream whose hash or chain link does not match."""
 
@@ -138,6 +153,20 @@ class EventStore(Protocol):
         """Append to several streams in one transaction, all or nothing."""
         ...
 
+    async def write(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata | None = None,
+        conditions: Sequence[AppendCondition] = (),
+    ) -> Appended:
+        """``append_streams``, saying what happened: the events as recorded, or, when the
+        metadata's idempotency key was already used, ``replayed`` and the positions that
+        first append wrote (decided under the append lock, so exact under any race).
+        ``conditions`` are checked under the append lock before anything is written; one
+        that raises refuses the append."""
+        ...
+
     async def read_stream(
         self, stream: str, from_version: int = 1, to_version: int | None = None
     ) -> list[RecordedEvent]:
@@ -157,6 +186,10 @@ class EventStore(Protocol):
 
     async def last_position(self) -> int:
         """The highest position in the log, 0 when it is empty."""
+        ...
+
+    async def last_position_of(self, type_name: str) -> int:
+        """The position of the last event of type ``type_name``, 0 if there is none."""
         ...
 
     async def known_positions(self, key: str) -> list[int] | None:

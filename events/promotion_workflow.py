@@ -111,7 +111,7 @@ async def decide_workflow(
             command,
             ctx,
             managers=await managers_of(service, command.person_id, ctx),
-            open_case=await open_case_of(service.store.engine, str(command.person_id)),
+            open_case=await open_case_of(service.readmodels, str(command.person_id)),
         )
         return [
             StreamAppend(stream, [_encode(nominated)], _expected(case_version)),

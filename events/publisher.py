@@ -31,7 +31,7 @@ from events.schema import events_table as T
 from events.schema import merkle_table as N
 from events.sql_store import SqlEventStore
 from events.tlog import Checkpoint, CheckpointError, NoteSigner, NoteVerifier, open_checkpoint
-from events.tree import TreeDamaged, root_at, row_leaf, tree_size
+from events.tree import ENTRY_SELECTION, TreeDamaged, root_at, row_leaf, tree_size
 
 log = logging.getLogger(__name__)
 _TAIL_EVENTS = 1000
@@ -138,19 +138,7 @@ async def check_tail(engine: AsyncEngine, checkpoint: Checkpoint) -> str | None:
         first = max(0, size - _TAIL_EVENTS)
         rows = (
             await conn.execute(
-                sa.select(
-                    T.c.position,
-                    T.c.stream,
-                    T.c.version,
-                    T.c.event_id,
-                    T.c.type,
-                    T.c.schema_version,
-                    T.c.data,
-                    T.c["metadata"],
-                    T.c.recorded_at,
-                )
-                .where(T.c.position > first)
-                .order_by(T.c.position)
+                sa.select(*ENTRY_SELECTION).where(T.c.position > first).order_by(T.c.position)
             )
         ).all()
         leaves = {

@@ -1,18 +1,22 @@
-"""Building rows for an append and turning stored rows into ``RecordedEvent``s.
+"""The events row: its one column specification, building rows for an append, and
+turning stored rows into ``RecordedEvent``s.
 
-Pure functions shared by the SQLite and PostgreSQL I/O paths. Row tuples follow
-``COLUMNS`` order.
+``EVENT_COLUMNS`` names the row once; the statements (``SELECT_EVENTS``,
+``INSERT_EVENTS``, ``pg_binds``), the row tuples (``NewRow``, ``StoredRow``,
+``RecordedEvent`` fields, in ``COLUMNS`` order) and the decoders derive from it. Pure
+functions shared by the SQLite and PostgreSQL I/O paths.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from uuid import UUID, SafeUUID
 
 import orjson
@@ -23,19 +27,70 @@ from events.hashing import canonical, chain_hash
 from events.port import ANY, NO_STREAM, ExpectedVersion, RecordedEvent
 from events.upcasting import UpcasterRegistry
 
-COLUMNS = (
-    "position",
-    "stream",
-    "version",
-    "event_id",
-    "type",
-    "schema_version",
-    "data",
-    "metadata",
-    "recorded_at",
-    "hash",
-    "prev_hash",
+
+@dataclass(frozen=True, slots=True)
+class EventColumn:
+    """One column of the ``events`` table (``events.schema.EventRow`` declares its DDL)."""
+
+    name: str
+    """The column's name, and the field's in ``NewRow``, ``StoredRow``, ``RecordedEvent``."""
+    pg_type: str
+    """What a bound value is cast to on PostgreSQL (``$n::pg_type``, ``$n::pg_type[]``)."""
+    stored: Any
+    """Its Python type as written and verified (``NewRow``, ``StoredRow``)."""
+    decoded: Any
+    """Its Python type once read (``RecordedEvent``)."""
+    sqlite: Literal["as is", "hex", "naive UTC text"] = "as is"
+    """How SQLite's driver gives it back: as stored, as 32 ``hex`` digits (a UUID), or as
+    ``naive UTC text`` (a time)."""
+    entry: bool = True
+    """Part of the event's Merkle entry (``events.tree.row_entry``): all but the hashes."""
+
+
+EVENT_COLUMNS: tuple[EventColumn, ...] = (
+    EventColumn("position", "bigint", int, int),
+    EventColumn("stream", "text", str, str),
+    EventColumn("version", "bigint", int, int),
+    EventColumn("event_id", "uuid", UUID, UUID, sqlite="hex"),
+    EventColumn("type", "text", str, str),
+    EventColumn("schema_version", "integer", int, int),
+    EventColumn("data", "text", str, dict[str, Any]),  # JSON text, verbatim
+    EventColumn("metadata", "text", str, dict[str, Any]),  # JSON text, verbatim
+    EventColumn("recorded_at", "timestamptz", datetime, datetime, sqlite="naive UTC text"),
+    EventColumn("hash", "text", str, str, entry=False),
+    EventColumn("prev_hash", "text", str | None, str | None, entry=False),
 )
+
+COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
+"""The column names in row tuple order."""
+ENTRY_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS if c.entry)
+"""The leading columns a Merkle entry covers (``row[: len(ENTRY_COLUMNS)]``)."""
+
+# Each column's index in a row tuple.
+POSITION = COLUMNS.index("position")
+STREAM = COLUMNS.index("stream")
+VERSION = COLUMNS.index("version")
+EVENT_ID = COLUMNS.index("event_id")
+TYPE = COLUMNS.index("type")
+SCHEMA_VERSION = COLUMNS.index("schema_version")
+DATA = COLUMNS.index("data")
+METADATA = COLUMNS.index("metadata")
+RECORDED_AT = COLUMNS.index("recorded_at")
+HASH = COLUMNS.index("hash")
+PREV_HASH = COLUMNS.index("prev_hash")
+
+COLUMN_LIST = ", ".join(COLUMNS)
+SELECT_EVENTS = f"SELECT {COLUMN_LIST} FROM events"  # noqa: S608 (constant names)
+INSERT_EVENTS = f"INSERT INTO events ({COLUMN_LIST})"
+SQLITE_BINDS = ", ".join("?" for _ in COLUMNS)
+"""``INSERT_EVENTS`` + ``VALUES (SQLITE_BINDS)``: one row's parameters."""
+
+
+def pg_binds(*, arrays: bool) -> str:
+    """``$1::bigint, $2::text, ...``: one row's parameters cast to the column types, or
+    with ``arrays`` one array per column (``unnest(...)``)."""
+    suffix = "[]" if arrays else ""
+    return ", ".join(f"${i}::{c.pg_type}{suffix}" for i, c in enumerate(EVENT_COLUMNS, 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +106,8 @@ class NewRow(NamedTuple):
     """An events row about to be inserted, with its data still as JSON text.
 
     A named tuple, not a frozen dataclass: a large append builds one per event, and
-    the asyncpg path passes it to the driver as is.
+    the asyncpg path passes it to the driver as is. Its fields are ``EVENT_COLUMNS``
+    with their ``stored`` types, in order.
     """
 
     position: int
@@ -67,19 +123,14 @@ class NewRow(NamedTuple):
     prev_hash: str | None
 
     def recorded(self) -> RecordedEvent:
-        return make_recorded(
-            self.position,
-            self.stream,
-            self.version,
-            self.event_id,
-            self.type,
-            self.schema_version,
-            orjson.loads(self.data),
-            orjson.loads(self.metadata),
-            self.recorded_at,
-            self.hash,
-            self.prev_hash,
-        )
+        """The event as a read gives it back (data and metadata decoded)."""
+        values = list(self)
+        values[DATA] = orjson.loads(self.data)
+        values[METADATA] = orjson.loads(self.metadata)
+        e: RecordedEvent = _new_object(_R)
+        for setter, value in zip(_SETTERS, values, strict=True):
+            setter(e, value)
+        return e
 
 
 def check_expected(stream: str, expected: ExpectedVersion, actual: int) -> None:
@@ -159,50 +210,12 @@ def uuid_from_hex(value: str) -> UUID:
 
 
 _R = RecordedEvent
-_set_position = getattr(_R, "position").__set__  # noqa: B009 (slot descriptors)
-_set_stream = getattr(_R, "stream").__set__  # noqa: B009
-_set_version = getattr(_R, "version").__set__  # noqa: B009
-_set_event_id = getattr(_R, "event_id").__set__  # noqa: B009
-_set_type = getattr(_R, "type").__set__  # noqa: B009
-_set_schema_version = getattr(_R, "schema_version").__set__  # noqa: B009
-_set_data = getattr(_R, "data").__set__  # noqa: B009
-_set_metadata = getattr(_R, "metadata").__set__  # noqa: B009
-_set_recorded_at = getattr(_R, "recorded_at").__set__  # noqa: B009
-_set_hash = getattr(_R, "hash").__set__  # noqa: B009
-_set_prev_hash = getattr(_R, "prev_hash").__set__  # noqa: B009
-
-
-def make_recorded(
-    position: int,
-    stream: str,
-    version: int,
-    event_id: UUID,
-    type: str,
-    schema_version: int,
-    data: dict[str, Any],
-    metadata: dict[str, Any],
-    recorded_at: datetime,
-    hash: str,
-    prev_hash: str | None,
-) -> RecordedEvent:
-    """``RecordedEvent(...)`` without the frozen dataclass ``__init__``'s per-field lookups.
-
-    The result is an ordinary ``RecordedEvent`` (equal to one built the usual way); this
-    only matters on the read hot path, where it is a third of the decoding cost.
-    """
-    e: RecordedEvent = _new_object(_R)
-    _set_position(e, position)
-    _set_stream(e, stream)
-    _set_version(e, version)
-    _set_event_id(e, event_id)
-    _set_type(e, type)
-    _set_schema_version(e, schema_version)
-    _set_data(e, data)
-    _set_metadata(e, metadata)
-    _set_recorded_at(e, recorded_at)
-    _set_hash(e, hash)
-    _set_prev_hash(e, prev_hash)
-    return e
+# Each field's slot descriptor setter, in ``COLUMNS`` order: a ``RecordedEvent`` built
+# without the frozen dataclass ``__init__``'s per-field lookups (a third of the decoding
+# cost on the read hot path); the result equals one built the usual way.
+_SETTERS: tuple[Callable[[RecordedEvent, Any], None], ...] = tuple(
+    getattr(_R, name).__set__ for name in COLUMNS
+)
 
 
 def decode_rows(
@@ -273,37 +286,46 @@ def _decode(
     at a time with ``map`` (the per-row work runs in C: a third of the cost of a
     Python loop over rows). Events of one append share their metadata and timestamp
     text, decoded once per page; each event gets its own copy of the metadata dict.
+    ``decode_row`` is the plain equivalent.
     """
     n = len(rows)
-    pos, stream, version, event_id, type_, sv, data, meta, ts, digest, prev = zip(
-        *rows, strict=True
-    )
-    ids: Iterable[Any] = event_id
-    times: Iterable[Any] = ts
+    columns: list[Any] = list(zip(*rows, strict=True))  # tuples, then iterables
     if sqlite:
-        ids = _uuids_from_hex(event_id)
-        times = map(Memo(sqlite_time).__getitem__, ts)
-    payloads: Iterable[Any] = map(orjson.loads, data)
-    versions: Iterable[Any] = sv
+        columns[EVENT_ID] = _uuids_from_hex(columns[EVENT_ID])
+        columns[RECORDED_AT] = map(Memo(sqlite_time).__getitem__, columns[RECORDED_AT])
+    payloads: Iterable[Any] = map(orjson.loads, columns[DATA])
     if upcasters:
-        versions, payloads = _upcast(upcasters, type_, sv, payloads)
-    metas = map(dict.copy, map(Memo(orjson.loads).__getitem__, meta))
+        columns[SCHEMA_VERSION], payloads = _upcast(
+            upcasters,
+            columns[TYPE],
+            columns[SCHEMA_VERSION],
+            payloads,
+        )
+    columns[DATA] = payloads
+    columns[METADATA] = map(dict.copy, map(Memo(orjson.loads).__getitem__, columns[METADATA]))
     out: list[RecordedEvent] = list(map(_new_object, repeat(_R, n)))
-    for setter, column in (
-        (_set_position, pos),
-        (_set_stream, stream),
-        (_set_version, version),
-        (_set_event_id, ids),
-        (_set_type, type_),
-        (_set_schema_version, versions),
-        (_set_data, payloads),
-        (_set_metadata, metas),
-        (_set_recorded_at, times),
-        (_set_hash, digest),
-        (_set_prev_hash, prev),
-    ):
+    for setter, column in zip(_SETTERS, columns, strict=True):
         _consume(map(setter, out, column))
     return out
+
+
+def decode_row(row: Sequence[Any], upcasters: UpcasterRegistry, *, sqlite: bool) -> RecordedEvent:
+    """One stored row to its ``RecordedEvent``, plainly, each column as ``EVENT_COLUMNS``
+    describes it: the reference that ``decode_rows`` (the fast path) is proven equal to,
+    on every event type, on both backends."""
+    values: dict[str, Any] = {}
+    for column, value in zip(EVENT_COLUMNS, row, strict=True):
+        if sqlite and column.sqlite == "hex":
+            value = UUID(hex=value)
+        elif sqlite and column.sqlite == "naive UTC text":
+            value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        if column.decoded == dict[str, Any]:  # stored as JSON text
+            value = json.loads(value)
+        values[column.name] = value
+    values["schema_version"], values["data"] = upcasters.upcast(
+        values["type"], values["schema_version"], values["data"]
+    )
+    return RecordedEvent(**values)
 
 
 def _upcast(

@@ -16,7 +16,10 @@ from sqlmodel import Field, SQLModel
 
 
 class EventRow(SQLModel, table=True):
-    """One recorded event. Rows are never updated or deleted."""
+    """One recorded event. Rows are never updated or deleted.
+
+    The columns, in order, are ``events.rows.EVENT_COLUMNS`` (the statements, row tuples
+    and decoders derive from that; a test holds this table to it)."""
 
     __tablename__ = "events"
     __table_args__ = (

@@ -178,6 +178,9 @@ class Sealer:
         self._wrapper: AESGCM | None = None
         self._keys: dict[str, AESGCM | None] = {}
         self._unsaved: dict[str, bytes] = {}
+        self.erasures = 0
+        """Grows whenever this process learns of an erasure (or forgets its keys): what
+        was opened before may no longer be readable (``api_history.CareerHistories``)."""
 
     def _wrap(self) -> AESGCM:
         if self._wrapper is None:
@@ -323,6 +326,7 @@ class Sealer:
             if fields is None:
                 if t == ERASED_TYPE:
                     keys[str(e.data.get("person_id"))] = None
+                    self.erasures += 1
                 continue
             data = e.data
             sealed = data.get(SEALED)
@@ -567,6 +571,7 @@ class Sealer:
         sealed for them again); True when a key was destroyed now."""
         now = datetime.now(UTC)
         self._keys[subject] = None
+        self.erasures += 1
         self._unsaved.pop(subject, None)
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -587,6 +592,7 @@ class Sealer:
 
     def forget(self) -> None:
         """Drop every cached key (tests; a process that must re-read the key table)."""
+        self.erasures += 1
         self._keys.clear()
         self._unsaved.clear()
 

@@ -2,8 +2,8 @@
 
 Every write of the product goes through ``CareerService.execute``: the API's mutations
 and the imports (``ladder demo`` appends a sample org decided in memory the way this
-service appends, one command per append: ``events.sample``). It keeps ``domain`` pure (no I/O there) and
-``api`` thin (no rules there).
+service appends, one command per append: ``events.sample``). It keeps ``domain`` pure
+(no I/O there) and ``api`` thin (no rules there).
 
 Concurrency: the service appends with the version it read. When another writer got in
 first, the store raises ``WrongExpectedVersion``; the service rereads and decides again,
@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from domain import case_commands as cc
 from domain import commands as c
 from domain.checks import DecisionContext, email_set_by, email_unused
@@ -42,12 +44,12 @@ from domain.text import unstorable
 from events.conditions import AppendCondition
 from events.errors import WrongExpectedVersion
 from events.idempotency import read_positions
-from events.port import NO_STREAM, Metadata, NewEvent, RecordedEvent, StreamAppend
+from events.port import NO_STREAM, EventStore, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.promotion_workflow import decide_workflow
 from events.readmodels.emails import EmailFree, people_with_email
 from events.readmodels.occupancy import people_on_levels
 from events.readmodels.queries import level_census
-from events.sql_store import SqlEventStore
+from events.sealing import Sealer
 from events.timetravel import fold_recorded
 
 log = logging.getLogger(__name__)
@@ -117,8 +119,10 @@ class CareerService:
 
     def __init__(
         self,
-        store: SqlEventStore,
+        store: EventStore,
+        readmodels: AsyncEngine,
         *,
+        sealer: Sealer | None,
         max_mentees: int = 5,
         max_retries: int = 10,
         backoff: float = 0.005,
@@ -126,6 +130,10 @@ class CareerService:
         after_append: Callable[[Sequence[RecordedEvent]], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        self.readmodels = readmodels
+        """The read models' database (who is on a level, who has an address)."""
+        self.sealer = sealer
+        """Opens sealed addresses when the store checks one is free (``events.sealing``)."""
         self.max_mentees = max_mentees
         self.max_retries = max_retries
         self.backoff = backoff
@@ -309,9 +317,9 @@ class CareerService:
         """What the store checks again under its append lock: an address a command gives
         someone is still no one else's (two racing hires cannot both take it)."""
         if isinstance(command, c.HirePerson):
-            return [EmailFree(command.email, command.person_id, self.store.sealer)]
+            return [EmailFree(command.email, command.person_id, self.sealer)]
         if isinstance(command, c.CorrectEvent) and isinstance(command.changes.get("email"), str):
-            return [EmailFree(str(command.changes["email"]), command.person_id, self.store.sealer)]
+            return [EmailFree(str(command.changes["email"]), command.person_id, self.sealer)]
         return []
 
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
@@ -323,7 +331,7 @@ class CareerService:
             versions = await self.ladder_versions(track)
             occupied: dict[str, int] = {}
             if versions:  # a first version strands no one (and may precede the read models)
-                census = await level_census(self.store.engine, track=track)
+                census = await level_census(self.readmodels, track=track)
                 occupied = {entry.level: entry.headcount for entry in census}
             events: Sequence[DomainEvent] = decide_ladder(
                 versions[-1] if versions else None, command, ctx, occupied
@@ -344,7 +352,7 @@ class CareerService:
                 return await self._correct_mentorship(command, target, ctx, expected_version)
         events = decide(state, command, ctx)
         if (address := email_set_by(state, command)) is not None:
-            owners = await people_with_email(self.store.engine, address)
+            owners = await people_with_email(self.readmodels, address)
             email_unused(person_id, address, owners)
         checked: list[StreamAppend] = []
         if (named := manager_set_by(state, command)) is not None:
@@ -376,7 +384,7 @@ class CareerService:
         for published in events:
             if not isinstance(published, LadderPublished) or not published.level_mapping:
                 continue
-            engine = self.store.engine
+            engine = self.readmodels
             mapped = list(published.level_mapping)
             for person_id in await people_on_levels(engine, published.track, mapped):
                 state, version = await self.load_person(person_id)

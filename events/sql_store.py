@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -32,6 +31,7 @@ from events.errors import StoreError
 from events.merkle import CompactTree, ProofError
 from events.pg_io import PgBeforeCommit
 from events.port import (
+    Appended,
     ExpectedVersion,
     Metadata,
     NewEvent,
@@ -39,7 +39,7 @@ from events.port import (
     StreamAppend,
     VerifyResult,
 )
-from events.rows import decode_rows
+from events.rows import COLUMNS, decode_rows
 from events.schema import events_table as T
 from events.sealing import KeyRace, Sealer
 from events.sqlite_io import BeforeCommit, SqliteReader, SqliteWriter
@@ -52,37 +52,14 @@ _MAX_BIGINT = 2**63 - 1
 AppendListener = Callable[[list[RecordedEvent]], Awaitable[None]]
 """Awaited after each committed append with the events it wrote (not on idempotent replays)."""
 
-_COLUMNS = (
-    T.c.position,
-    T.c.stream,
-    T.c.version,
-    T.c.event_id,
-    T.c.type,
-    T.c.schema_version,
-    T.c.data,
-    T.c["metadata"],
-    T.c.recorded_at,
-    T.c.hash,
-    T.c.prev_hash,
-)
+_COLUMNS = [T.c[name] for name in COLUMNS]
 _VERIFY_BATCH = 5000
 _KEY_SQLITE = "SELECT positions FROM idempotency_keys WHERE key = ?"
 _KEY_PG = "SELECT positions FROM idempotency_keys WHERE key = $1"
 _LAST_OF_TYPE_SQLITE = "SELECT max(position) FROM events WHERE type = ?"
 _LAST_OF_TYPE_PG = "SELECT max(position) FROM events WHERE type = $1"
-
-
-@dataclass(frozen=True, slots=True)
-class Appended:
-    """What one ``write`` did."""
-
-    positions: tuple[int, ...]
-    events: tuple[RecordedEvent, ...]
-    """The events as recorded (empty when ``replayed``)."""
-    replayed: bool
-    """The idempotency key was already used: nothing was written."""
-    projected: bool = False
-    """The read models already hold the events (applied in the append's transaction)."""
+_STREAM_VERSION_SQLITE = "SELECT max(version) FROM events WHERE stream = ?"
+_STREAM_VERSION_PG = "SELECT max(version) FROM events WHERE stream = $1"
 
 
 _T = TypeVar("_T")
@@ -290,9 +267,8 @@ class SqlEventStore:
 
     async def scan(self, after_position: int, limit: int, decode: Callable[[list[Any]], _T]) -> _T:
         """``decode(rows)`` of the next ``limit`` rows of the log after ``after_position``,
-        as the driver gives them: (position, stream, version, event_id, type,
-        schema_version, data, metadata, recorded_at, hash, prev_hash), with ``event_id``
-        as 32 hex digits and ``recorded_at`` as naive UTC text on SQLite.
+        as the driver gives them: tuples in ``events.rows.COLUMNS`` order, with
+        ``event_id`` as 32 hex digits and ``recorded_at`` as naive UTC text on SQLite.
 
         For bulk readers (a read-model rebuild) that want neither ``RecordedEvent`` nor
         the hashes: no per-row objects on the way, and on SQLite the page is fetched and
@@ -356,13 +332,10 @@ class SqlEventStore:
         return int(value or 0)
 
     async def stream_version(self, stream: str) -> int:
-        """The stream's last version, 0 when it does not exist."""
+        """The stream's last version, 0 when it does not exist (one index lookup, off the
+        loop on SQLite)."""
         check_stream(stream)
-        async with self.engine.connect() as conn:
-            value = await conn.scalar(
-                sa.select(sa.func.max(T.c.version)).where(T.c.stream == stream)
-            )
-        return int(value or 0)
+        return int(await self._scalar(_STREAM_VERSION_SQLITE, _STREAM_VERSION_PG, stream) or 0)
 
     # -- the Merkle tree -------------------------------------------------------------
 
@@ -413,7 +386,7 @@ class SqlEventStore:
                     q = q.where(T.c.position > after)
                 rows = (await conn.execute(q)).all()
                 for r in rows:
-                    checker.feed(StoredRow(*r[:8], _utc(r[8]), r[9], r[10]))
+                    checker.feed(StoredRow.of(r))
                 if len(rows) < _VERIFY_BATCH:
                     break
                 after = rows[-1][0]
@@ -424,10 +397,6 @@ async def _check_size(conn: AsyncConnection, size: int) -> None:
     last = await tree.tree_size(conn)
     if size > last:
         raise ProofError(f"the log has {last} events, not {size}")
-
-
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 async def create_store(

@@ -28,25 +28,28 @@ from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
 from events.merkle import CompactTree
 from events.port import RecordedEvent
-from events.rows import EventReadSql, NewRow, build_rows, next_recorded_at
+from events.rows import (
+    INSERT_EVENTS,
+    SELECT_EVENTS,
+    SQLITE_BINDS,
+    EventReadSql,
+    NewRow,
+    build_rows,
+    next_recorded_at,
+)
 from events.tree import frontier, grow, row_leaves
 
-_INSERT = (
-    "INSERT INTO events (position, stream, version, event_id, type, schema_version, data, "
-    "metadata, recorded_at, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_SELECT = (
-    "SELECT position, stream, version, event_id, type, schema_version, data, metadata, "
-    "recorded_at, hash, prev_hash FROM events"
-)
+_INSERT = f"{INSERT_EVENTS} VALUES ({SQLITE_BINDS})"
 _TYPES_FILTER = (
     " WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?"
 )
 READS = EventReadSql(
-    read_stream=f"{_SELECT} WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version",
-    read_all=f"{_SELECT} WHERE position > ? ORDER BY position LIMIT ?",
+    read_stream=(
+        f"{SELECT_EVENTS} WHERE stream = ? AND version >= ? AND version <= ? ORDER BY version"
+    ),
+    read_all=f"{SELECT_EVENTS} WHERE position > ? ORDER BY position LIMIT ?",
     # types arrive as one JSON array, so the statement text never changes.
-    read_all_types=_SELECT + _TYPES_FILTER,
+    read_all_types=SELECT_EVENTS + _TYPES_FILTER,
 )
 _HEADS = (
     "SELECT (SELECT position FROM events ORDER BY position DESC LIMIT 1), "

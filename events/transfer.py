@@ -49,6 +49,7 @@ from events.errors import StoreError
 from events.hashing import iso_utc
 from events.merkle import CompactTree, leaf_hash
 from events.port import VerifyResult
+from events.rows import COLUMNS, ENTRY_COLUMNS
 from events.schema import data_keys_table as DK
 from events.schema import events_table as T
 from events.schema import idempotency_table as K
@@ -65,20 +66,7 @@ Progress = Callable[[int, int], None]
 
 _PG_APPEND_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_FIELDS = (
-    "position",
-    "stream",
-    "version",
-    "event_id",
-    "type",
-    "schema_version",
-    "data",
-    "metadata",
-    "recorded_at",
-    "hash",
-    "prev_hash",
-)
-_COLUMNS = [T.c[name] for name in _FIELDS]
+_COLUMNS = [T.c[name] for name in COLUMNS]
 
 
 class TransferError(StoreError):
@@ -106,23 +94,13 @@ class TransferResult:
 
 
 def _event_line(row: sa.Row[Any]) -> bytes:
-    (position, stream, version, event_id, type_, sv, data, meta, ts, digest, prev) = tuple(row)
-    return orjson.dumps(
-        {
-            "position": position,
-            "stream": stream,
-            "version": version,
-            "event_id": str(event_id),
-            "type": type_,
-            "schema_version": sv,
-            # Stored JSON text, embedded as is: the hash covers exactly this.
-            "data": orjson.Fragment(data),
-            "metadata": orjson.Fragment(meta),
-            "recorded_at": iso_utc(ts),
-            "hash": digest,
-            "prev_hash": prev,
-        }
-    )
+    line = dict(zip(COLUMNS, row, strict=True))
+    line["event_id"] = str(line["event_id"])
+    # Stored JSON text, embedded as is: the hash covers exactly this.
+    line["data"] = orjson.Fragment(line["data"])
+    line["metadata"] = orjson.Fragment(line["metadata"])
+    line["recorded_at"] = iso_utc(line["recorded_at"])
+    return orjson.dumps(line)
 
 
 async def export_log(
@@ -218,9 +196,9 @@ def _parse_event(number: int, line: bytes) -> StoredRow:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
         raise TransferError("not valid JSON", line=number) from None
-    if not isinstance(obj, dict) or set(obj) != set(_FIELDS):
+    if not isinstance(obj, dict) or set(obj) != set(COLUMNS):
         raise TransferError(
-            f"an event line has exactly the fields {', '.join(_FIELDS)}", line=number
+            f"an event line has exactly the fields {', '.join(COLUMNS)}", line=number
         )
     stream, type_ = obj["stream"], obj["type"]
     if not isinstance(stream, str) or STREAM_NAME.fullmatch(stream) is None:
@@ -286,36 +264,14 @@ class _Importer:
                 f"version {row.version}): {found.reason}",
                 line=number,
             )
-        entry = row_entry(
-            row.position,
-            row.stream,
-            row.version,
-            row.event_id,
-            row.type,
-            row.schema_version,
-            row.data,
-            row.metadata,
-            row.recorded_at,
-        )
+        entry = row_entry(*(getattr(row, name) for name in ENTRY_COLUMNS))
         for level, idx, digest in self.tree.append(leaf_hash(entry)):
             self.nodes.append({"level": level, "idx": idx, "hash": digest})
         key = orjson.loads(row.metadata).get("idempotency_key")
         if isinstance(key, str):
             positions, _ = self.keys.setdefault(key, ([], row.recorded_at))
             positions.append(row.position)
-        return {
-            "position": row.position,
-            "stream": row.stream,
-            "version": row.version,
-            "event_id": row.event_id,
-            "type": row.type,
-            "schema_version": row.schema_version,
-            "data": row.data,
-            "metadata": row.metadata,
-            "recorded_at": row.recorded_at,
-            "hash": row.hash,
-            "prev_hash": row.prev_hash,
-        }
+        return {name: getattr(row, name) for name in COLUMNS}
 
 
 async def import_log(
@@ -468,21 +424,10 @@ async def verify_log(
         async with engine.connect() as conn:
             rows = (await conn.execute(q.limit(BATCH * 5))).all()
         for r in rows:
-            checker.feed(_stored(r))
+            checker.feed(StoredRow.of(r))
         done += len(rows)
         if progress is not None:
             progress(done, max(total, done))
         if len(rows) < BATCH * 5:
             return checker.result()
         after = rows[-1][0]
-
-
-def _stored(r: sa.Row[Any]) -> StoredRow:
-    (position, stream, version, event_id, type_, sv, data, meta, ts, digest, prev) = tuple(r)
-    return StoredRow(
-        position, stream, version, event_id, type_, sv, data, meta, _utc(ts), digest, prev
-    )
-
-
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)

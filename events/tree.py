@@ -34,9 +34,13 @@ from events.merkle import (
     range_hash,
     range_nodes,
 )
-from events.rows import Memo
+from events.rows import ENTRY_COLUMNS, Memo
 from events.schema import events_table as T
 from events.schema import merkle_table as N
+
+ENTRY_SELECTION = tuple(T.c[name] for name in ENTRY_COLUMNS)
+"""The events table's columns a Merkle entry covers, in row order (``sa.select(*...)``)."""
+_ENTRY_LENGTH = len(ENTRY_COLUMNS)
 
 Node = tuple[int, int, bytes]
 """``(level, idx, hash)``: a ``merkle_nodes`` row."""
@@ -75,7 +79,7 @@ def row_entry(
 
 def row_leaf(row: Sequence[Any]) -> bytes:
     """The leaf hash of a row in ``events.rows.COLUMNS`` order (hash columns ignored)."""
-    return leaf_hash(row_entry(*row[:9]))
+    return leaf_hash(row_entry(*row[:_ENTRY_LENGTH]))
 
 
 def row_leaves(rows: Iterable[Sequence[Any]]) -> list[bytes]:
@@ -84,12 +88,13 @@ def row_leaves(rows: Iterable[Sequence[Any]]) -> list[bytes]:
     metadata = Memo(orjson.loads)
     times: dict[datetime, str] = {}
     out: list[bytes] = []
-    for r in rows:
-        at = times.get(r[8])
+    for position, stream, version, event_id, type_, sv, data, meta, ts, *_ in rows:
+        at = times.get(ts)
         if at is None:
-            at = times[r[8]] = iso_utc(r[8])
-        data = orjson.loads(r[6])
-        entry = entry_bytes_at(r[0], r[3], r[1], r[2], r[4], r[5], data, metadata[r[7]], at)
+            at = times[ts] = iso_utc(ts)
+        entry = entry_bytes_at(
+            position, event_id, stream, version, type_, sv, orjson.loads(data), metadata[meta], at
+        )
         out.append(leaf_hash(entry))
     return out
 
@@ -185,17 +190,6 @@ async def consistency_proof(conn: AsyncConnection, old: int, new: int) -> list[b
 # --- filling the table for an existing log ----------------------------------------------
 
 _BACKFILL_PAGE = 5000
-_COLUMNS = (
-    T.c.position,
-    T.c.stream,
-    T.c.version,
-    T.c.event_id,
-    T.c.type,
-    T.c.schema_version,
-    T.c.data,
-    T.c["metadata"],
-    T.c.recorded_at,
-)
 
 
 def backfill(conn: sa.Connection) -> int:
@@ -208,7 +202,7 @@ def backfill(conn: sa.Connection) -> int:
     after = 0
     while True:
         rows = conn.execute(
-            sa.select(*_COLUMNS)
+            sa.select(*ENTRY_SELECTION)
             .where(T.c.position > after)
             .order_by(T.c.position)
             .limit(_BACKFILL_PAGE)

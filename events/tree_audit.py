@@ -27,21 +27,10 @@ from events.merkle import CompactTree, NodeKey, leaf_hash
 from events.schema import events_table as T
 from events.schema import merkle_table as N
 from events.tlog import Checkpoint
-from events.tree import nodes_where, row_leaf, row_leaves
+from events.tree import ENTRY_SELECTION, nodes_where, row_leaf, row_leaves
 
 Grade = Literal["manipulation", "gap", "notice"]
 _PAGE = 2000
-_COLUMNS = (
-    T.c.position,
-    T.c.stream,
-    T.c.version,
-    T.c.event_id,
-    T.c.type,
-    T.c.schema_version,
-    T.c.data,
-    T.c["metadata"],
-    T.c.recorded_at,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +77,12 @@ async def audit_tree(
     after = 0
     node_fault = False
     while True:
-        q = sa.select(*_COLUMNS).where(T.c.position > after).order_by(T.c.position).limit(_PAGE)
+        q = (
+            sa.select(*ENTRY_SELECTION)
+            .where(T.c.position > after)
+            .order_by(T.c.position)
+            .limit(_PAGE)
+        )
         async with engine.connect() as conn:
             rows = (await conn.execute(q)).all()
         if not rows:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,11 +12,13 @@ import orjson
 
 from events.hashing import canonical, chain_hash
 from events.port import ChainBreak, VerifyResult
+from events.rows import RECORDED_AT
 
 
 @dataclass(frozen=True, slots=True)
 class StoredRow:
-    """An events row exactly as stored (data and metadata still JSON text)."""
+    """An events row exactly as stored (data and metadata still JSON text): the fields
+    of ``events.rows.EVENT_COLUMNS`` with their ``stored`` types, in order."""
 
     position: int
     stream: str
@@ -28,6 +31,14 @@ class StoredRow:
     recorded_at: datetime
     hash: str
     prev_hash: str | None
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> StoredRow:
+        """A row as SQLAlchemy reads it (``COLUMNS`` order; SQLite's times are naive UTC)."""
+        values = list(row)
+        at: datetime = values[RECORDED_AT]
+        values[RECORDED_AT] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        return cls(*values)
 
 
 class ChainVerifier:

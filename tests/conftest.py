@@ -25,6 +25,9 @@ from tests.support import create_pg_schema, drop_pg_schema, pg_schema_url, requi
 # tests (and the servers and CLI processes they start) share this one, instead of making
 # a development key file in the home directory.
 os.environ.setdefault("LADDER_MASTER_KEY", "dGVzdHMtb25seS1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=")
+# Every query answered by a plan (``api.plans``) is executed by graphql-core too and the two
+# answers compared, in this process and in the servers the tests start.
+os.environ.setdefault("LADDER_VERIFY_PLANS", "1")
 
 
 @pytest.fixture(

@@ -69,7 +69,7 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended
     )
     store = runtime.store
     # Its own service: no read-model catch-up after its append (all are built at the end).
-    service = CareerService(store, today=lambda: DEMO_TODAY)
+    service = CareerService(store, runtime.engine, sealer=store.sealer, today=lambda: DEMO_TODAY)
     try:
         # Sample data: commits need not wait for the disk (a power cut may lose the last
         # few, which running the demo again writes), and the read models are built once

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Generic, TypeVar
 
+import orjson
 import strawberry
 
 from api.errors import ApiError
@@ -83,7 +84,7 @@ def page_size(first: int | None, settings: Settings) -> int:
 
 
 def encode_cursor(kind: str, key: Key) -> str:
-    raw = json.dumps([kind, *key], separators=(",", ":")).encode()
+    raw = orjson.dumps([kind, *key])  # compact JSON, UTF-8
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 

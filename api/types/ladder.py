@@ -82,6 +82,11 @@ class DevelopmentArea:
         return cls(key=area.key, name=area.name, group=area.group, description=area.description)
 
 
+_KEPT_LADDERS = 256
+_LEVELS: dict[int, tuple[domain_ladder.Ladder, dict[str, Level]]] = {}
+"""``Level.of``'s objects per ladder (by identity; the ladder is kept to check it)."""
+
+
 @strawberry.type(description="One rung of a career ladder.")
 class Level(Node):
     node_type: ClassVar[str] = "Level"
@@ -108,6 +113,18 @@ class Level(Node):
     def next_level(self) -> Level | None:
         above = self._ladder.next_level(self.key)
         return None if above is None else Level.from_domain(above, self._ladder)
+
+    @classmethod
+    def of(cls, ladder: domain_ladder.Ladder, key: str) -> Level | None:
+        """The level ``key`` of ``ladder`` (``None`` if it has none): made once per ladder
+        and level, a ladder (a published version) never changes."""
+        levels = _LEVELS.get(id(ladder))
+        if levels is None or levels[0] is not ladder:
+            levels = (ladder, {lv.key: cls.from_domain(lv, ladder) for lv in ladder.levels})
+            if len(_LEVELS) >= _KEPT_LADDERS:
+                _LEVELS.clear()
+            _LEVELS[id(ladder)] = levels
+        return levels[1].get(key)
 
     @classmethod
     def from_domain(cls, level: domain_ladder.Level, ladder: domain_ladder.Ladder) -> Level:

@@ -84,11 +84,7 @@ class Person(Node):
     def level(self) -> Level | None:
         # Resolved synchronously: the ladder came with the row (one batch per request).
         ladder = self._ladder
-        if ladder is not None:
-            for level in ladder.levels:  # one pass (has_level then level() would be two)
-                if level.key == self.level_key:
-                    return Level.from_domain(level, ladder)
-        return None
+        return None if ladder is None else Level.of(ladder, self.level_key)
 
     @field(description="The current manager; null if none or not visible to you.")
     async def manager(self, info: Info) -> Person | None:
@@ -317,9 +313,7 @@ class PersonQuery:
             after=None if key is None else _from_cursor(key, shape),
             order=order,
         )
-        loader = loaders.people(context)
-        for entry in entries:
-            loader.prime(entry.person.person_id, entry.person)
+        loaders.people(context).prime_many({e.person.person_id: e.person for e in entries})
         tracks = sorted({entry.person.track for entry in entries})
         ladders = dict(zip(tracks, await loaders.ladders(context).load_many(tracks), strict=True))
         return connection(

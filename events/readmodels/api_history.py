@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -65,7 +66,14 @@ async def career_history(
     known_at: datetime | None = None,
 ) -> CareerHistoryView | None:
     """``None`` when the log (as known at ``known_at``) has no hire for the person."""
-    recorded = known_by(await store.read_stream(person_stream(person_id)), known_at)
+    read = await store.read_stream(person_stream(person_id))
+    return _view(read, person_id, as_of, known_at)
+
+
+def _view(
+    read: list[RecordedEvent], person_id: UUID, as_of: date | None, known_at: datetime | None
+) -> CareerHistoryView | None:
+    recorded = known_by(read, known_at)
     state = fold_recorded(recorded)
     career = state.view_on(as_of)
     if not career.exists:
@@ -105,6 +113,53 @@ async def career_history(
         career=career,
         facts=tuple(facts),
     )
+
+
+KEPT_HISTORIES = 2048
+"""Views :class:`CareerHistories` keeps (the most recently read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    version: int
+    erasures: int
+    view: CareerHistoryView | None
+
+
+class CareerHistories:
+    """:func:`career_history`, keeping the last views computed: a view is a pure function
+    of the person's stream (``as_of`` and ``known_at`` given), so it is served again while
+    the stream's version is the same and this process learnt of no erasure meanwhile (an
+    erasure elsewhere can make other people's streams read differently: a mentee's goals
+    in their mentor's stream). One index lookup instead of reading, opening and folding."""
+
+    def __init__(self, store: SqlEventStore, kept: int = KEPT_HISTORIES) -> None:
+        self.store = store
+        self.kept = kept
+        self._views: OrderedDict[tuple[UUID, date | None, datetime | None], _Kept] = OrderedDict()
+
+    async def get(
+        self, person_id: UUID, *, as_of: date | None, known_at: datetime | None
+    ) -> CareerHistoryView | None:
+        store = self.store
+        erasures = store.sealer.erasures if store.sealer is not None else 0
+        key = (person_id, as_of, known_at)
+        stream = person_stream(person_id)
+        found = self._views.get(key)
+        if (
+            found is not None
+            and found.erasures == erasures
+            and await store.stream_version(stream) == found.version
+        ):
+            self._views.move_to_end(key)
+            return found.view
+        read = await store.read_stream(stream)
+        view = _view(read, person_id, as_of, known_at)
+        self._views[key] = _Kept(read[-1].version if read else 0, erasures, view)
+        self._views.move_to_end(key)
+        if len(self._views) > self.kept:
+            self._views.popitem(last=False)
+        return view
 
 
 @dataclass(frozen=True, slots=True)

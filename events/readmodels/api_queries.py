@@ -33,6 +33,7 @@ from events.readmodels.queries import (
     as_of,
     columns_of,
     fetch,
+    like_pattern,
     name_or_email_like,
     people_select,
     readiness_of,
@@ -204,22 +205,86 @@ def _order(order: PeopleOrder, ladders: Mapping[str, Ladder]) -> tuple[sa.Column
     return (P.c.name, P.c.person_id)
 
 
-def _filtered(filters: PeopleFilter, today: date) -> sa.Select[Any]:
-    """The people rows that may match ``filters`` on ``today``: rows with future-dated facts
-    pass the SQL conditions and are matched after they are derived for today."""
-    columns = PersonView if filters.by_readiness else PersonRow
-    q = people_select(today, columns_of(P, columns)).where(P.c.status != UNKNOWN)
-    future = P.c.latest_effective_on > today
-    for column, value in ((P.c.track, filters.track), (P.c.level, filters.level)):
-        if value is not None:
-            q = q.where(sa.or_(column == value, future))
-    if filters.status is not None:
-        q = q.where(sa.or_(P.c.status == filters.status, future))
-    if filters.search:
-        q = q.where(name_or_email_like(filters.search))
-    if filters.only_ids is not None:
-        q = q.where(P.c.person_id.in_(sorted(filters.only_ids)))
+@dataclass(frozen=True, slots=True)
+class _FilterShape:
+    """Which filters a roster statement has (their values are bound per call)."""
+
+    by_readiness: bool
+    track: bool
+    level: bool
+    status: bool
+    search: bool
+    only_ids: bool
+
+    @classmethod
+    def of(cls, filters: PeopleFilter) -> _FilterShape:
+        return cls(
+            by_readiness=filters.by_readiness,
+            track=filters.track is not None,
+            level=filters.level is not None,
+            status=filters.status is not None,
+            search=bool(filters.search),
+            only_ids=filters.only_ids is not None,
+        )
+
+
+def _bound(column: sa.ColumnElement[Any], name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=column.type)
+
+
+TODAY = _bound(P.c.latest_effective_on, "today")
+
+
+@cache
+def _filtered_statement(shape: _FilterShape) -> sa.Select[Any]:
+    """The people rows that may match filters of ``shape``, built once per shape: rows with
+    future-dated facts pass the SQL conditions and are matched after they are derived for
+    ``today``."""
+    columns = PersonView if shape.by_readiness else PersonRow
+    q = people_select(TODAY, columns_of(P, columns)).where(P.c.status != UNKNOWN)
+    future = P.c.latest_effective_on > TODAY
+    for wanted, column in ((shape.track, P.c.track), (shape.level, P.c.level)):
+        if wanted:
+            q = q.where(sa.or_(column == _bound(column, column.name), future))
+    if shape.status:
+        q = q.where(sa.or_(P.c.status == _bound(P.c.status, "status"), future))
+    if shape.search:
+        q = q.where(name_or_email_like(sa.bindparam("search", type_=sa.String())))
+    if shape.only_ids:
+        q = q.where(P.c.person_id.in_(sa.bindparam("ids", expanding=True)))
     return q
+
+
+def _filtered(filters: PeopleFilter, today: date) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """The statement of the rows that may match ``filters`` on ``today``, and its values."""
+    params: dict[str, Any] = {"today": today}
+    if filters.track is not None:
+        params["track"] = filters.track
+    if filters.level is not None:
+        params["level"] = filters.level
+    if filters.status is not None:
+        params["status"] = filters.status
+    if filters.search:
+        params["search"] = like_pattern(filters.search)
+    if filters.only_ids is not None:
+        params["ids"] = sorted(filters.only_ids)
+    return _filtered_statement(_FilterShape.of(filters)), params
+
+
+@cache
+def _sorted_statement(
+    shape: _FilterShape, order: PeopleOrder, after: bool
+) -> tuple[sa.Select[Any], tuple[str, ...]]:
+    """:func:`_filtered_statement` in ``order`` (not the ladder-ranked one), after a key
+    bound as ``_a0``... and at most ``limit`` rows; with the labels of its key columns."""
+    sort = _order(order, {})
+    names = tuple(f"_k{i}" for i in range(len(sort)))
+    q = _filtered_statement(shape).add_columns(
+        *(c.label(n) for c, n in zip(sort, names, strict=True))
+    )
+    if after:
+        q = q.where(after_key(sort, [_bound(c, f"_a{i}") for i, c in enumerate(sort)]))
+    return q.order_by(*sort).limit(sa.bindparam("limit", type_=sa.Integer())), names
 
 
 READY_BATCH = 200
@@ -243,16 +308,23 @@ async def list_people(
     fill the page. Keys come from the stored columns: the order the statement sorts by.
     """
     ladders = await _ladders(engine) if needs_ladders(filters, order) else {}
-    sort = _order(order, ladders)
     batch = max(limit, READY_BATCH) if filters.by_readiness else limit
-    names = [f"_k{i}" for i in range(len(sort))]
-    q = _filtered(filters, today).add_columns(
-        *(c.label(n) for c, n in zip(sort, names, strict=True))
-    )
-    q = q.order_by(*sort).limit(batch)
+    base, params = _filtered(filters, today)
     found: list[RosterEntry] = []
     while True:
-        rows = await fetch(engine, q if after is None else q.where(after_key(sort, after)))
+        if order is PeopleOrder.LEVEL:  # ranked by the ladders: built per call
+            sort = _order(order, ladders)
+            names: tuple[str, ...] = tuple(f"_k{i}" for i in range(len(sort)))
+            q = base.add_columns(*(c.label(n) for c, n in zip(sort, names, strict=True)))
+            if after is not None:
+                q = q.where(after_key(sort, after))
+            q = q.order_by(*sort).limit(batch)
+        else:
+            q, names = _sorted_statement(_FilterShape.of(filters), order, after is not None)
+            params["limit"] = batch
+            for i, value in enumerate(after or ()):
+                params[f"_a{i}"] = value
+        rows = await fetch(engine, q, params)
         for r in rows:
             values = as_of(r, today)
             if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
@@ -281,14 +353,14 @@ async def count_people(engine: AsyncEngine, filters: PeopleFilter, *, today: dat
 
     Rows whose facts all took effect by ``today`` are counted in SQL; the others (and, with
     ``filters.by_readiness``, every row) are derived and matched as :func:`list_people` does."""
-    q = _filtered(filters, today)
-    settled = P.c.latest_effective_on <= today
+    q, params = _filtered(filters, today)
+    settled = P.c.latest_effective_on <= TODAY
     total = 0
     if not filters.by_readiness:
-        total = await queries.count(engine, q.where(settled))
+        total = await queries.count(engine, q.where(settled), params)
         q = q.where(sa.not_(settled))
     ladders = await _ladders(engine) if filters.by_readiness else {}
-    for r in await fetch(engine, q):
+    for r in await fetch(engine, q, params):
         values = as_of(r, today)
         if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
             total += 1

@@ -79,10 +79,12 @@ async def fetch(
     return await fetch_rows(engine, query, params)
 
 
-async def count(engine: AsyncEngine, query: sa.Select[Any]) -> int:
+async def count(
+    engine: AsyncEngine, query: sa.Select[Any], params: Mapping[str, Any] | None = None
+) -> int:
     """The number of rows ``query`` returns (one statement)."""
     counted = sa.select(sa.func.count().label("n")).select_from(query.subquery())
-    return int((await fetch(engine, counted))[0]["n"])
+    return int((await fetch(engine, counted, params))[0]["n"])
 
 
 def columns_of(table: sa.Table, view: type[DataclassInstance]) -> list[sa.Column[Any]]:
@@ -133,10 +135,15 @@ def as_of(row: Mapping[str, Any], today: date) -> Mapping[str, Any]:
     return {**row, **derive_columns(state.view_on(today), state)}
 
 
-def name_or_email_like(text: str) -> sa.ColumnElement[bool]:
-    """Case-insensitive substring ``text`` of the name or the email of a person."""
+def like_pattern(text: str) -> str:
+    """The ``LIKE`` pattern (escape ``\\``) matching a case-insensitive substring ``text``."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
+    return f"%{escaped}%"
+
+
+def name_or_email_like(pattern: str | sa.BindParameter[str]) -> sa.ColumnElement[bool]:
+    """The name or the email of a person matches ``pattern`` (:func:`like_pattern`),
+    lower-cased."""
     return sa.or_(
         sa.func.lower(P.c.name).like(pattern, escape="\\"),
         sa.func.lower(P.c.email).like(pattern, escape="\\"),

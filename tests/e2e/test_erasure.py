@@ -114,3 +114,40 @@ async def test_erasing_twice_or_an_unknown_person_is_refused_with_nothing_writte
         ("PERSON_NOT_FOUND", "personId")
     ]
     assert await log_position(database) == position
+
+
+HISTORY = "query($id: ID!) { person(id: $id) { careerHistory { events { type data } } } }"
+
+
+async def _started_goals(client: httpx.AsyncClient, person: str) -> list[str]:
+    body = await gql(client, HISTORY, {"id": person})
+    assert "errors" not in body, body
+    events = body["data"]["person"]["careerHistory"]["events"]
+    started = [e["data"] for e in events if e["type"] == "MentorshipStarted"]
+    assert len(started) == 1
+    goals: list[str] = started[0]["goals"]
+    return goals
+
+
+async def test_a_mentors_history_read_before_the_mentees_erasure_no_longer_shows_their_goals(
+    client: httpx.AsyncClient,
+) -> None:
+    # The mentor's stream holds the mentee's goals (sealed under the mentee's key) and does
+    # not change when the mentee is erased: a view of it read before must not be served.
+    mentor = (await hire(client, level="director", prior_years=12))["personId"]
+    mentee = (await hire(client, level="apm"))["personId"]
+    started = await run_mutation(
+        client,
+        "startMentorship",
+        {
+            "mentorId": mentor,
+            "menteeId": mentee,
+            "effectiveOn": "2026-01-05",
+            "goals": ["Run discovery alone"],
+        },
+    )
+    assert started["errors"] == [], started
+    assert await _started_goals(client, mentor) == ["Run discovery alone"]
+    assert await _started_goals(client, mentor) == ["Run discovery alone"]  # kept, served again
+    assert (await _erase(client, mentee))["errors"] == []
+    assert await _started_goals(client, mentor) == []

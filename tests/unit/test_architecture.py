@@ -53,3 +53,20 @@ def test_the_benchmarks_import_nothing_from_the_tests() -> None:
         if module.split(".")[0] == "tests"
     ]
     assert offenders == []
+
+
+def test_the_career_service_knows_the_store_only_by_its_port() -> None:
+    assert "events.sql_store" not in imported_modules(ROOT / "events" / "service.py")
+
+
+def test_only_the_store_reads_the_idempotency_records() -> None:
+    readers = {
+        str(path.relative_to(ROOT))
+        for package in ("api", "events")
+        for path in (ROOT / package).rglob("*.py")
+        if "idempotency_keys" in path.read_text() or "idempotency_table" in path.read_text()
+    }
+    store = {"events/schema.py", "events/sqlite_io.py", "events/pg_io.py", "events/sql_store.py"}
+    tools = {"events/idempotency.py", "events/transfer.py"}  # audit; export and import
+    migrations = {r for r in readers if r.startswith("events/migrations/")}
+    assert readers - migrations <= store | tools
