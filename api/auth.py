@@ -11,7 +11,6 @@ person id (``api/types/mutations/promotion_cases.py``; the rules are the domain'
 
 from __future__ import annotations
 
-import enum
 import json
 import time
 from collections import OrderedDict
@@ -24,13 +23,13 @@ from typing import Any, Protocol
 import jwt
 
 from api.errors import Unauthenticated
+from api.roles import MAX_SUBJECT as MAX_SUBJECT  # re-exported: one name, defined once
+from api.roles import Role as Role
 
 ALGORITHM = "HS256"
 PUBLIC_KEY_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 LEEWAY = timedelta(seconds=30)
 VERIFIED_TOKENS = 1024
-MAX_SUBJECT = 200
-"""Longest ``sub`` accepted: the subject is recorded as each event's actor."""
 
 
 @dataclass(frozen=True)
@@ -70,13 +69,6 @@ def load_jwks(path: Path) -> dict[str, tuple[str, Any]]:
             )
         found[key.key_id] = (algorithm, key.key)
     return found
-
-
-class Role(enum.StrEnum):
-    EMPLOYEE = "employee"
-    MANAGER = "manager"
-    HR = "hr"
-    AUDITOR = "auditor"
 
 
 class ReportsLookup(Protocol):

@@ -103,9 +103,9 @@ def sqlite_url(directory: str, name: str) -> str:
 
 
 async def pg_url(name: str) -> str:
-    from tests.support import create_pg_schema, pg_schema_url
+    from bench.pg import create_schema, pg_schema_url
 
-    return pg_schema_url(create_pg_schema(f"bench_{name}"))
+    return pg_schema_url(await create_schema(f"bench_{name}"))
 
 
 async def bench(backend: str, people: int, rounds: int) -> None:
@@ -130,10 +130,10 @@ async def bench(backend: str, people: int, rounds: int) -> None:
                     key = (sealed, kind)
                     best[key] = min(best.get(key, seconds), seconds)
     if schemas:
-        from tests.support import drop_pg_schema
+        from bench.pg import drop_schema
 
         for url in schemas:
-            drop_pg_schema(url.rsplit("%3D", 1)[-1])
+            await drop_schema(url.rsplit("%3D", 1)[-1])
     n = len(work)
     for kind in ("append", "read_all cold", "read_all warm"):
         plain, sealed_s = best[False, kind], best[True, kind]

@@ -215,9 +215,9 @@ def on_postgres(path: Path, people: list[str], every: float, rounds: int, raw: f
     """The same rebuild on PostgreSQL, on a copy of the log in a schema of its own
     (exported from the SQLite file once, imported with its hashes checked); its ratio is
     to the SQLite raw read of the same rows."""
+    from bench.pg import create_pg_schema, drop_pg_schema, pg_schema_url
     from events.migrate import migrate
     from events.transfer import export_log, import_log
-    from tests.support import create_pg_schema, drop_pg_schema, pg_schema_url
 
     export = path.with_suffix(".jsonl")
     if not export.exists():

@@ -1,26 +1,34 @@
-"""Valid career histories, decided by the domain itself.
+"""Valid career histories, decided by the domain itself: the one org generator.
 
 ``Simulator`` runs commands through ``decide`` / ``decide_mentorship`` against in-memory
-states and keeps what the rules accept (a refused command is dropped), so any sequence
-of operations becomes a history the real service could have written. Each accepted
-command is one atomic append (``groups``). The tests drive it with a hypothesis strategy
-of operations (``tests/unit/projections/histories.py``); ``bench/generate.py`` drives it
-with ``random``.
+states, with the checks the service adds around them (a new manager's chain, a unique
+email), and keeps what the rules accept (a refused command is dropped and noted), so any
+sequence of commands becomes a history the real service could have written. Each accepted
+command is one atomic append (``groups``).
+
+Two things drive it:
+
+* ``domain.sample_org.plan_org(people, seed, ladder)`` -- a realistic organisation, month by
+  month over six years: ``ladder demo``, ``bench/generate.py`` and the tests;
+* ``apply`` / ``simulate`` -- operations by index, which the hypothesis strategies of the
+  tests draw (``tests/unit/projections/histories.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from domain import commands as cmd
 from domain import events as ev
-from domain.checks import DecisionContext
+from domain.checks import DecisionContext, email_set_by, email_unused
 from domain.errors import LadderError
 from domain.ladder import Ladder, default_ladder
 from domain.mentoring import decide_mentorship
+from domain.org_chart import MAX_CHAIN, check_manager, manager_on, manager_set_by
 from domain.rules import decide
 from domain.state import PersonState, evolve
 
@@ -32,13 +40,20 @@ TODAY = date(2025, 6, 30)
 class Simulator:
     ladder: Ladder = field(default_factory=default_ladder)
     today: date = TODAY
+    new_id: Callable[[], UUID] = uuid4
+    """Where event ids (and the ids ``apply`` makes) come from: a seeded source makes the
+    whole history, ids included, the same for the same seed."""
     states: dict[UUID, PersonState] = field(default_factory=dict)
     people: list[UUID] = field(default_factory=list)
     groups: list[list[ev.PersonEvent]] = field(default_factory=list)
     """Each accepted command's events: one atomic (possibly two-stream) append."""
+    refused: list[str] = field(default_factory=list)
+    """``"<command>: <code>"`` of every command a rule refused."""
     mentorships: list[tuple[UUID, UUID]] = field(default_factory=list)
     """(mentorship id, mentee id) of every mentorship started."""
     rotations: list[tuple[UUID, UUID]] = field(default_factory=list)
+    emails: dict[str, UUID] = field(default_factory=dict)
+    """Address (lower case) -> its person, as the service's uniqueness check sees it."""
 
     def __post_init__(self) -> None:
         self.ctx = DecisionContext(self.today, {self.ladder.track: self.ladder}, max_mentees=5)
@@ -50,20 +65,44 @@ class Simulator:
     def state(self, person_id: UUID) -> PersonState:
         return self.states.get(person_id, PersonState())
 
-    def _keep(self, events: list[ev.PersonEvent]) -> list[ev.PersonEvent]:
+    def _keep(self, command: object, events: list[ev.PersonEvent]) -> list[ev.PersonEvent]:
+        if self.new_id is not uuid4:
+            events = [replace(e, event_id=self.new_id()) for e in events]
         for e in events:
             self.states[e.person_id] = evolve(self.state(e.person_id), e)
         if events:
             self.groups.append(events)
+        if isinstance(command, cmd.HirePerson):
+            self.emails[command.email.strip().lower()] = command.person_id
         return events
+
+    def _refuse(self, command: object, error: LadderError) -> list[ev.PersonEvent]:
+        self.refused.append(f"{type(command).__name__}: {error.code}")
+        return []
 
     def run(self, command: cmd.PersonCommand) -> list[ev.PersonEvent]:
         """Decide ``command``; keep and return its events ([] when a rule refuses it)."""
+        state = self.state(command.person_id)
         try:
-            events = decide(self.state(command.person_id), command, self.ctx)
-        except LadderError:
-            return []
-        return self._keep(list(events))
+            events = decide(state, command, self.ctx)
+            if (address := email_set_by(state, command)) is not None:
+                owner = self.emails.get(address.strip().lower())
+                email_unused(command.person_id, address, set() if owner is None else {owner})
+            if (named := manager_set_by(state, command)) is not None:
+                person, manager, on = named
+                check_manager(person, manager, on, self.chain(manager, on))
+        except LadderError as exc:
+            return self._refuse(command, exc)
+        return self._keep(command, list(events))
+
+    def chain(self, manager_id: UUID, on: date) -> dict[UUID, PersonState]:
+        """The states of ``manager_id`` and of everyone above them on ``on``."""
+        chain: dict[UUID, PersonState] = {}
+        current: UUID | None = manager_id
+        while current is not None and current not in chain and len(chain) < MAX_CHAIN:
+            state = chain[current] = self.state(current)
+            current = manager_on(state, on) if state.exists else None
+        return chain
 
     def mentor(self, command: cmd.StartMentorship | cmd.EndMentorship) -> list[ev.PersonEvent]:
         if isinstance(command, cmd.StartMentorship):
@@ -78,14 +117,20 @@ class Simulator:
             a, b = decide_mentorship(
                 self.state(mentor_id), self.state(mentee_id), command, self.ctx
             )
-        except LadderError:
-            return []
-        return self._keep([*a, *b])
+        except LadderError as exc:
+            return self._refuse(command, exc)
+        return self._keep(command, [*a, *b])
 
-    # --- operations by index (what the strategies and the generator draw) -------------------
+    def execute(self, command: cmd.PersonCommand) -> list[ev.PersonEvent]:
+        """``run`` or ``mentor``, whichever decides ``command``."""
+        if isinstance(command, cmd.StartMentorship | cmd.EndMentorship):
+            return self.mentor(command)
+        return self.run(command)
+
+    # --- operations by index (what the strategies draw) ------------------------------------
 
     def hire(self, day: date, rank: int, prior_years: float, manager: int | None) -> UUID:
-        pid = uuid4()
+        pid = self.new_id()
         level = self.ladder.levels[min(rank, len(self.ladder.levels)) - 1]
         n = len(self.people)
         if self.run(
@@ -136,7 +181,7 @@ class Simulator:
         elif kind == "train":
             self.run(cmd.RecordTraining(person_id=pid, program="Lead", effective_on=day))
         elif kind == "rotate":
-            rid = uuid4()
+            rid = self.new_id()
             end = day + timedelta(days=30 + extra % 120)
             started = cmd.StartRotation(
                 rotation_id=rid,
@@ -156,7 +201,7 @@ class Simulator:
                 )
             )
         elif kind == "mentor":
-            mid = uuid4()
+            mid = self.new_id()
             if self.mentor(
                 cmd.StartMentorship(
                     mentorship_id=mid,

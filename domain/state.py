@@ -155,10 +155,18 @@ class PersonState:
         return [(order[i], f) for i, f in self.facts.items()]
 
     def view_on(self, as_of: date | None) -> Career:
-        """The career as effective on ``as_of`` (None: after every effective fact)."""
-        return derive_career(
-            self.effective_pairs(), as_of=as_of, mentorships=self.mentorships.values()
-        )
+        """The career as effective on ``as_of`` (None: after every effective fact).
+
+        Kept per day, like ``career``: the state never changes, and one decision asks for
+        the same day several times (the rules, then a new manager's chain, walked again by
+        ``check_manager``)."""
+        views: dict[date | None, Career] = self.__dict__.setdefault("_views", {})
+        found = views.get(as_of)
+        if found is None:
+            found = views[as_of] = derive_career(
+                self.effective_pairs(), as_of=as_of, mentorships=self.mentorships.values()
+            )
+        return found
 
     def years_of_experience(self, on: date) -> float:
         return self.career.years_of_experience(on)

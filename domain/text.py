@@ -52,6 +52,8 @@ def unstorable(value: object, path: str = "") -> tuple[str, str] | None:
 def _unstorable_char(value: str) -> str | None:
     if "\x00" in value:
         return "holds a NUL character"
+    if value.isascii():  # no surrogate then (the usual case, checked in C)
+        return None
     for ch in value:
         if 0xD800 <= ord(ch) <= 0xDFFF:
             return f"holds an unpaired surrogate (U+{ord(ch):04X})"

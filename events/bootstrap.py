@@ -103,13 +103,8 @@ async def bootstrap(
         # Before the default ladder: publishing a ladder reads the people read model (who
         # is on which level), which must exist even when another process published first.
         await projector.start()
-    if publish_default and "product" not in await service.ladders():
-        await service.execute(
-            PublishLadder(default_ladder()),
-            metadata=Metadata(
-                actor_id="system", actor_role="system", idempotency_key="default-ladder-product"
-            ),
-        )
+    if publish_default:
+        await publish_default_ladder(service)
     if listen and not is_sqlite(engine):
         # Other processes append too: hear them, and keep this process's read models current.
         async with engine.connect() as conn:
@@ -117,6 +112,17 @@ async def bootstrap(
         await notifier.listen(engine.url, schema=str(schema) if schema else None)
         runtime.follower = asyncio.create_task(_keep_up(projector, notifier))
     return runtime
+
+
+async def publish_default_ladder(service: CareerService) -> None:
+    """Publish the default ``product`` ladder unless the log has one (once, by key)."""
+    if "product" not in await service.ladders():
+        await service.execute(
+            PublishLadder(default_ladder()),
+            metadata=Metadata(
+                actor_id="system", actor_role="system", idempotency_key="default-ladder-product"
+            ),
+        )
 
 
 async def _keep_up(projector: Projector, notifier: Notifier, poll: float = 1.0) -> None:

@@ -1,8 +1,9 @@
 """Application service: load the streams, decide, append with the expected version.
 
-Every write of the product goes through ``CareerService.execute``: the API's mutations,
-the CLI's demo generator and the imports. It keeps ``domain`` pure (no I/O there) and
-``api`` thin (no rules there).
+Every write of the product goes through ``CareerService.execute``: the API's mutations
+and the imports (``ladder demo`` appends a sample org decided in memory the way this
+service appends, one command per append: ``events.sample``). It keeps ``domain`` pure
+(no I/O there) and ``api`` thin (no rules there).
 
 Concurrency: the service appends with the version it read. When another writer got in
 first, the store raises ``WrongExpectedVersion``; the service rereads and decides again,

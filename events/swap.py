@@ -85,6 +85,14 @@ async def drop_retired(
         async with writer.connect() as conn:
             if not await _sqlite_has(conn, "table", name):
                 continue
+            some = sa.select(sa.literal(1)).select_from(sa.table(name)).limit(rows + 1)
+            counted = await conn.scalar(sa.select(sa.func.count()).select_from(some.subquery()))
+        if counted is not None and counted <= rows:
+            # Few rows (a first build, a small log): one short transaction drops it all.
+            async with writer.begin() as conn:
+                await conn.execute(sa.text(f"DROP TABLE {prep.quote(name)}"))
+            continue
+        async with writer.connect() as conn:
             found = await conn.execute(
                 sa.text(
                     "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "

@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 
-from api.auth import MAX_SUBJECT, Role, mint_token
 from api.cli import (
     audit,
     demo,
@@ -27,6 +26,7 @@ from api.cli import (
     transfer,
 )
 from api.cli.errors import EPILOG, Exit, OneLineErrors, fail, guard
+from api.roles import MAX_SUBJECT, Role
 from api.settings import get_settings
 
 app = typer.Typer(
@@ -62,6 +62,8 @@ def token(
     ttl: Annotated[str, typer.Option("--ttl", help="Lifetime: 30m, 8h, 7d...")] = "8h",
 ) -> None:
     """Mint a development bearer token signed with LADDER_TOKEN_SECRET (printed alone)."""
+    from api.auth import mint_token  # the token machinery only when a token is minted
+
     lifetime = parse_ttl(ttl)
     if not subject.strip():
         fail("--subject must not be empty", Exit.BAD_INPUT)

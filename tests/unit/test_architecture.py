@@ -45,6 +45,16 @@ def test_the_domain_imports_only_the_standard_library() -> None:
     assert offenders == []
 
 
+def test_the_benchmarks_import_nothing_from_the_tests() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted((ROOT / "bench").rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] == "tests"
+    ]
+    assert offenders == []
+
+
 def test_the_career_service_knows_the_store_only_by_its_port() -> None:
     assert "events.sql_store" not in imported_modules(ROOT / "events" / "service.py")
 

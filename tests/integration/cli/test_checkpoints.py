@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
@@ -166,7 +167,11 @@ async def append_a_forged_event(conn: AsyncConnection) -> None:
 
 
 async def swap_positions_between_two_streams(conn: AsyncConnection) -> None:
-    a, b = 10, 11
+    """Two neighbours in the log, of two streams, trade positions (each stream keeps its
+    order, so every chain still holds)."""
+    rows = (await conn.execute(sa.text("SELECT position, stream FROM events ORDER BY 1"))).all()
+    a = next(p for (p, s), (_, t) in pairwise(rows) if p >= 10 and s != t)
+    b = a + 1
     await _sql(conn, "UPDATE events SET position = -1 WHERE position = :a", a=a)
     await _sql(conn, "UPDATE events SET position = :a WHERE position = :b", a=a, b=b)
     await _sql(conn, "UPDATE events SET position = :b WHERE position = -1", b=b)

@@ -66,7 +66,8 @@ def test_the_installed_script_and_python_dash_m_agree(tmp_path: Path) -> None:
 def test_ctrl_c_leaves_whole_commands_and_the_demo_resumes(tmp_path: Path) -> None:
     db = tmp_path / "interrupted.db"
     url = f"sqlite:///{db}"
-    args = ["ladder", "demo", "--people", "25", "--seed", "5", "--database-url", url, "-q"]
+    # Big enough to be still appending when the first commands are in.
+    args = ["ladder", "demo", "--people", "2000", "--seed", "5", "--database-url", url, "-q"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(lambda: _events(db) > 20)
@@ -79,10 +80,10 @@ def test_ctrl_c_leaves_whole_commands_and_the_demo_resumes(tmp_path: Path) -> No
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
     assert with_db(url, "verify", "-q").exit_code == 0
-    resumed = with_db(url, "demo", "--people", "25", "--seed", "5", "-q")
+    resumed = with_db(url, "demo", "--people", "2000", "--seed", "5", "-q")
     assert resumed.exit_code == 0, resumed.stderr
     straight = f"sqlite:///{tmp_path / 'straight.db'}"
-    assert with_db(straight, "demo", "--people", "25", "--seed", "5", "-q").exit_code == 0
+    assert with_db(straight, "demo", "--people", "2000", "--seed", "5", "-q").exit_code == 0
     assert _normalized(url) == _normalized(straight)
 
 
