@@ -26,7 +26,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from events.bulk import chunks, insert_plan
+from events.bulk import chunks, row_inserter
 from events.port import RecordedEvent
 from events.projections.base import Envelope, Projection, Row, Workspace
 from events.readmodels.tables import Json
@@ -56,6 +56,7 @@ class _Table:
         self.results: list[Processor | None] = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.columns
         ]
+        self.insert, self.row = row_inserter(table, dialect)
 
     def load(self, conn: sqlite3.Connection, column: str, values: Sequence[object]) -> list[Row]:
         sql = self.select.format(column=column, marks=", ".join("?" * len(values)))
@@ -112,6 +113,7 @@ class InlineProjector:
         envelopes = [Envelope.of(r) for r in recorded]
         end = recorded[-1].position
         now = sqlite_text(datetime.now(UTC))
+        moves: list[tuple[object, ...]] = []
         for p in self.projections:
             envs = [e for e in envelopes if p.handles(e.type)]
             if envs:
@@ -129,9 +131,9 @@ class InlineProjector:
                 for chunk in chunks(keys):
                     conn.execute(table.delete.format(marks=", ".join("?" * len(chunk))), chunk)
                 if inserts:
-                    sql, tuples = insert_plan(p.table, inserts, self.dialect)
-                    conn.executemany(sql, tuples)
-            conn.execute(_MOVE, (end, stored[p.name][3] + len(envs), now, p.name))
+                    conn.executemany(table.insert, map(table.row, inserts))
+            moves.append((end, stored[p.name][3] + len(envs), now, p.name))
+        conn.executemany(_MOVE, moves)
 
 
 _CHECKPOINTS_PG = (
@@ -149,7 +151,8 @@ class _PgTable:
     """One read-model table's statements for raw ``asyncpg`` (values come back as Python
     types already, except the JSON kept as text)."""
 
-    def __init__(self, table: sa.Table) -> None:
+    def __init__(self, table: sa.Table, dialect: Dialect) -> None:
+        self.insert, self.row = row_inserter(table, dialect)
         self.columns = [c.name for c in table.columns]
         names = ", ".join(f'"{c}"' for c in self.columns)
         self.pk = table.primary_key.columns[0].name
@@ -178,7 +181,7 @@ class PgInlineProjector:
     def __init__(self, projections: Sequence[Projection], dialect: Dialect) -> None:
         self.projections = tuple(sorted(projections, key=lambda p: p.name))
         self.dialect = dialect
-        self._tables = {p.name: _PgTable(p.table) for p in self.projections}
+        self._tables = {p.name: _PgTable(p.table, dialect) for p in self.projections}
 
     async def __call__(self, conn: Any, recorded: Sequence[RecordedEvent]) -> bool:
         if not recorded:
@@ -224,8 +227,7 @@ class PgInlineProjector:
                 if keys:
                     await conn.execute(table.delete, keys)
                 if inserts:
-                    sql, tuples = insert_plan(p.table, inserts, self.dialect)
-                    await conn.executemany(sql, tuples)
+                    await conn.executemany(table.insert, [table.row(r) for r in inserts])
         names = [p.name for p in self.projections]
         await conn.execute(_MOVE_PG, end, datetime.now(UTC), names, counts)
 
