@@ -123,6 +123,7 @@ class SqlEventStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._closed = False
         self._last_tree: CompactTree | None = None
+        self._applied: Callable[[int], None] | None = None
 
     def add_listener(self, listener: AppendListener) -> None:
         self.listeners.append(listener)
@@ -220,6 +221,8 @@ class SqlEventStore:
             return Appended(tuple(positions), (), replayed=True)
         if self.sealer is not None:
             self.sealer.open_cached(recorded)
+        if projected and self._applied is not None:
+            self._applied(recorded[-1].position)
         if self.listeners:
             await self._notify(recorded)
         return Appended(tuple(positions), tuple(recorded), replayed=False, projected=projected)
@@ -232,10 +235,16 @@ class SqlEventStore:
             self._sqlite.durable = False
 
     def project_inline(
-        self, *, sqlite: BeforeCommit | None = None, postgres: PgBeforeCommit | None = None
+        self,
+        *,
+        sqlite: BeforeCommit | None = None,
+        postgres: PgBeforeCommit | None = None,
+        applied: Callable[[int], None] | None = None,
     ) -> None:
         """Run ``sqlite`` (on SQLite) or ``postgres`` (on PostgreSQL) in each append's
-        transaction before it commits (``events.inline``: the read models)."""
+        transaction before it commits (``events.inline``: the read models); ``applied``
+        is told the last position of each append it projected, once that committed."""
+        self._applied = applied
         sealer = self.sealer
         if sealer is not None and sqlite is not None:
             inner = sqlite
