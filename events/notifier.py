@@ -104,8 +104,11 @@ class Notifier:
         """Return the position once it passes ``after``, or after ``at_most`` seconds."""
         if self._position > after:
             return self._position
+        # ``asyncio.timeout``, not ``wait_for``: no inner task, so a waiter cancelled while
+        # its timeout fires stops (3.11's ``wait_for`` could leave it hanging at shutdown).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._advanced.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await self._advanced.wait()
         return self._position
 
     # --- PostgreSQL LISTEN/NOTIFY ---------------------------------------------------------
