@@ -138,8 +138,13 @@ class InlineProjector:
 
 _CHECKPOINTS_PG = (
     "SELECT name, version, position, applied_count FROM projection_checkpoints "
-    "ORDER BY name FOR UPDATE NOWAIT"
+    "ORDER BY name FOR UPDATE"
 )
+# A catch-up holds the checkpoint rows for a few milliseconds (one in this process, after
+# an append it could not project here, is the usual one): wait that long rather than
+# leave this append to a catch-up too, but not for a long catch-up in another process.
+CHECKPOINT_WAIT_MS = 250
+_SAVEPOINT_PG = f"SAVEPOINT inline_projection; SET LOCAL lock_timeout = '{CHECKPOINT_WAIT_MS}ms'"
 _MOVE_PG = (
     "UPDATE projection_checkpoints AS c SET position = $1, "
     "applied_count = c.applied_count + v.n, updated_at = $2 "
@@ -175,8 +180,8 @@ class _PgTable:
 class PgInlineProjector:
     """``InlineProjector`` on PostgreSQL: the append's events applied to the read models on
     the append's own asyncpg connection, before its ``COMMIT``, under a savepoint. The
-    checkpoint rows are locked ``NOWAIT``: when another process is catching up, the append
-    does not wait for it, it leaves the events to the catch-up."""
+    checkpoint rows are locked waiting at most ``CHECKPOINT_WAIT_MS``: a catch-up holding
+    them longer (another process far behind) leaves the events to the catch-up instead."""
 
     def __init__(self, projections: Sequence[Projection], dialect: Dialect) -> None:
         self.projections = tuple(sorted(projections, key=lambda p: p.name))
@@ -186,7 +191,7 @@ class PgInlineProjector:
     async def __call__(self, conn: Any, recorded: Sequence[RecordedEvent]) -> bool:
         if not recorded:
             return False
-        await conn.execute("SAVEPOINT inline_projection")
+        await conn.execute(_SAVEPOINT_PG)
         try:
             stored = {r[0]: tuple(r) for r in await conn.fetch(_CHECKPOINTS_PG)}
             before = recorded[0].position - 1
