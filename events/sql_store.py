@@ -174,8 +174,9 @@ class SqlEventStore:
         (``events.conditions``); one that raises refuses the append."""
         if self.sealer is None:
             return await self._write(appends, metadata, conditions)
-        # On SQLite a new person's key is stored in the append's own transaction.
-        in_append = self._sqlite is not None
+        # A new person's key is stored in the append's own transaction (no statement and,
+        # on PostgreSQL, no connection of its own before the append).
+        in_append = True
         for _ in range(3):
             sealed, keys = await self.sealer.seal_with_keys(appends, in_append=in_append)
             try:
