@@ -1,21 +1,23 @@
 """PostgreSQL I/O for the store, on the asyncpg connection under SQLAlchemy's pool.
 
-An append is four round trips: ``BEGIN`` with the advisory lock, the heads (with the
-Merkle tree's frontier), the insert (the rows and the Merkle nodes they complete),
-``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes appends,
-so ``max(position) + 1`` is gap-free and in commit order. Group commit
+An append is ``BEGIN`` with the advisory lock, its conditions (``events.conditions``: a
+new person's key, an email still free), the heads (with the Merkle tree's frontier), the
+insert (the rows and the Merkle nodes they complete), and ``COMMIT``. The
+transaction-scoped advisory lock (one per schema) serializes appends, so
+``max(position) + 1`` is gap-free and in commit order. Group commit
 (``PgAppender.write``): appends that queue while a batch commits are written together in
-the next transaction, one ``BEGIN``, lock and ``COMMIT`` for all of them.
+the next transaction, one ``BEGIN``, lock and ``COMMIT`` for all of them, and
+``before_commit`` (the inline projection) runs once for all their events.
 
 ``PgAppender`` remembers the heads its appends left (the log's last position and time,
-its Merkle frontier, each stream's last version and hash), so a single event appended
-after them is one round trip: one statement, its own transaction, that takes the same
-advisory lock and inserts the row built from the remembered heads and the Merkle nodes
-it completes. If another process appended since, the remembered heads are stale and
-the insert collides with the unique position or (stream, version) of the row that
-process wrote; the store then forgets its heads and
-takes the four-round-trip path. A stale head can never insert: the log and every
-stream are contiguous and append-only, so the slot after a stale head is always taken.
+its Merkle frontier, each stream's last version and hash), so without ``before_commit``
+a single event appended after them is one round trip: one statement, its own
+transaction, that takes the same advisory lock and inserts the row built from the
+remembered heads and the Merkle nodes it completes. If another process appended since,
+the remembered heads are stale and the insert collides with the unique position or
+(stream, version) of the row that process wrote; the store then forgets its heads and
+takes the locked path. A stale head can never insert: the log and every stream are
+contiguous and append-only, so the slot after a stale head is always taken.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 Connections come from a SQLAlchemy ``AsyncEngine`` (pooling, URLs, migrations, the
 schema); the hot paths talk to the driver underneath it (``sqlite_io``, ``pg_io``) so
-an append is one thread hop on SQLite and, on PostgreSQL, one round trip for a single
-event after the store's own last append (four otherwise; see ``pg_io``).
+an append is one thread hop on SQLite and, on PostgreSQL, one transaction of a few
+round trips (see ``pg_io``); on both, appends queued meanwhile share one commit.
 
-Appends are serialized: an in-process ``asyncio.Lock`` plus, across processes,
-SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL transaction-scoped advisory
-lock. Under that lock the next position is ``max(position) + 1``, so positions are
+Appends are serialized: one writer thread (SQLite) or one draining task (PostgreSQL) per
+store plus, across processes, SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL
+transaction-scoped advisory lock. Under that lock the next position is ``max(position) + 1``, so positions are
 gap-free and follow commit order; a reader tailing ``read_all`` never skips one.
 """
 
