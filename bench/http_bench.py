@@ -6,10 +6,12 @@ for SQLite), starts ONE server process pinned to CPU 0 (``taskset -c 0``) servin
 app with two bare routes beside ``/graphql`` (``bench/http_server.py``: hand-written
 ``sqlite3``/``asyncpg`` statements and JSON, none of the project's query code), and drives
 it with ``wrk`` pinned to CPU 1. For each read it prints our req/s beside the bare route's,
-measured in the same run. For writes (``hirePerson``, every request a new person) it prints
+measured in the same run. For writes (``hirePerson``, every request a new person; then
+``recordPromotion``, every request promoting one of those hires a level) it prints
 commands/s beside the raw durable append rate of this machine: a plain ``INSERT`` per
 transaction into a table of the same shape, ``synchronous=FULL`` (SQLite) /
-``synchronous_commit=on`` (PostgreSQL), measured in the same run.
+``synchronous_commit=on`` (PostgreSQL), measured in the same run. A write answered with
+errors is counted as ``refused``. ``--only writes`` (or ``reads``) runs half the figures.
 
 Needs the Debian packages ``wrk`` and ``util-linux`` (``taskset``).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import shutil
 import socket
@@ -47,6 +50,26 @@ PERSON = (
 )
 PEOPLE = "{ people(first: 50) { edges { node { name level { title } } } } }"
 HIRE = "mutation($i: HirePersonInput!) { hirePerson(input: $i) { position errors { code } } }"
+PROMOTE = (
+    "mutation($i: RecordPromotionInput!) "
+    "{ recordPromotion(input: $i) { position errors { code } } }"
+)
+# Each promotion round moves every hired bench person one level up, on its own date.
+ROUNDS = (("pm", "2004-01-05"), ("senior_pm", "2008-01-07"))
+# Counts the answers that are not a write (a payload with errors, a top-level error).
+REFUSALS = """
+threads = {}
+refused = 0
+setup = function(thread) table.insert(threads, thread) end
+response = function(status, headers, body)
+  if not string.find(body, '"errors":[]', 1, true) then refused = refused + 1 end
+end
+done = function(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("refused") end
+  io.write("refused: " .. n .. "\\n")
+end
+"""
 
 
 @dataclass
@@ -55,6 +78,8 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    refused: int = 0
+    requests: int = 0
 
 
 def free_port() -> int:
@@ -98,25 +123,79 @@ wrk.headers["authorization"] = "Bearer {token("bench")}"
 """
 
 
-def hire_script() -> str:
+def hire_script(salt: int) -> str:
+    """Every request hires a new person; ids ``bench_id(salt, n)``, so the promotions
+    that follow can name them."""
     body = (
         '{"query": "' + lua_escape(HIRE) + '", "variables": {"i": {"name": "Bench %d %d", '
         '"email": "bench.%d.%d@example.com", "track": "product", "level": "apm", '
-        '"hiredOn": "2020-01-06"}}}'
+        '"hiredOn": "2000-01-03", "personId": "%08x-0000-4000-8000-%012x"}}}'
     )
     return f"""
 counter = 0
-salt = 0
+salt = {salt}
 wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
 wrk.headers["authorization"] = "Bearer {token("hr-bench")}"
-setup = function(thread) thread:set("salt", math.random(1, 1000000000)) end
 request = function()
   counter = counter + 1
   return wrk.format(nil, "/graphql", nil,
-    string.format("{lua_escape(body)}", salt, counter, salt, counter))
+    string.format("{lua_escape(body)}", salt, counter, salt, counter, salt, counter))
 end
-"""
+{REFUSALS}"""
+
+
+def promote_script(ids: list[str], start: int) -> str:
+    """Every request promotes the next bench hire one level (``ROUNDS``: everyone to the
+    first level, then everyone to the next), so no person is promoted twice a round;
+    ``start`` is the number of promotions earlier runs asked for."""
+    table = ",".join(f'"{i}"' for i in ids)
+    levels = ",".join(f'{{"{level}", "{on}"}}' for level, on in ROUNDS)
+    body = (
+        '{"query": "' + lua_escape(PROMOTE) + '", "variables": {"i": {"personId": "%s", '
+        '"toLevel": "%s", "effectiveOn": "%s", "rationale": "bench"}}}'
+    )
+    return f"""
+ids = {{{table}}}
+rounds = {{{levels}}}
+counter = {start}
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.headers["authorization"] = "Bearer {token("hr-bench")}"
+request = function()
+  local i = counter % #ids
+  local r = rounds[math.floor(counter / #ids) % #rounds + 1]
+  counter = counter + 1
+  return wrk.format(nil, "/graphql", nil,
+    string.format("{lua_escape(body)}", ids[i + 1], r[1], r[2]))
+end
+{REFUSALS}"""
+
+
+def bench_hires(url: str, salts: list[int]) -> list[str]:
+    """The ids of the people the hire runs with ``salts`` hired, in hire order."""
+
+    async def read() -> list[str]:
+        import sqlalchemy as sa
+
+        engine = create_engine(url)
+        found: list[str] = []
+        try:
+            async with engine.connect() as conn:
+                for salt in salts:
+                    result = await conn.execute(
+                        sa.text(
+                            "SELECT stream FROM events WHERE type = 'PersonHired' "
+                            "AND stream LIKE :prefix ORDER BY position"
+                        ),
+                        {"prefix": f"person-{salt:08x}-%"},
+                    )
+                    found.extend(str(r[0]).removeprefix("person-") for r in result)
+        finally:
+            await engine.dispose()
+        return found
+
+    return asyncio.run(read())
 
 
 def wrk(port: int, script: str, connections: int, duration: int) -> Run:
@@ -148,7 +227,16 @@ def wrk(port: int, script: str, connections: int, duration: int) -> Run:
     p50 = _latency(out, "50%")
     p99 = _latency(out, "99%")
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Run(rps, p50, p99, int(bad.group(1)) if bad else 0)
+    refused = re.search(r"refused: (\d+)", out)
+    done = re.search(r"(\d+) requests in", out)
+    return Run(
+        rps,
+        p50,
+        p99,
+        int(bad.group(1)) if bad else 0,
+        int(refused.group(1)) if refused else 0,
+        int(done.group(1)) if done else 0,
+    )
 
 
 def _latency(out: str, pct: str) -> float:
@@ -305,6 +393,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument(
+        "--only", choices=["reads", "writes"], default=None, help="run only these figures"
+    )
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -320,17 +411,29 @@ def main() -> None:
         same = check_same_answer(port, ids[0])
         d = args.duration
         rows: list[tuple[str, Run, Run | None, str]] = []
-        for conns in (16, 1):
-            ours = wrk(port, person_script("/graphql", ids), conns, d)
-            bare = wrk(port, person_script("/bare/person", ids), conns, d)
-            rows.append((f"person {{ careerHistory }}, {conns} conn", ours, bare, "bare route"))
-        ours = wrk(port, static_script("/graphql", PEOPLE), 16, d)
-        bare = wrk(port, static_script("/bare/people", PEOPLE), 16, d)
-        rows.append(("people(first: 50), 16 conn", ours, bare, "bare route"))
-        raw = raw_append_rate(url)
-        for conns in (8, 1):
-            ours = wrk(port, hire_script(), conns, d)
-            rows.append((f"hirePerson, {conns} conn", ours, None, f"{raw:,.0f}"))
+        if args.only != "writes":
+            for conns in (16, 1):
+                ours = wrk(port, person_script("/graphql", ids), conns, d)
+                bare = wrk(port, person_script("/bare/person", ids), conns, d)
+                name = f"person {{ careerHistory }}, {conns} conn"
+                rows.append((name, ours, bare, "bare route"))
+            ours = wrk(port, static_script("/graphql", PEOPLE), 16, d)
+            bare = wrk(port, static_script("/bare/people", PEOPLE), 16, d)
+            rows.append(("people(first: 50), 16 conn", ours, bare, "bare route"))
+        if args.only != "reads":
+            # The floor of both writes: the raw durable append rate, measured in this run.
+            raw = raw_append_rate(url)
+            salts = [random.randrange(1 << 31) for _ in (8, 1)]
+            for conns, salt in zip((8, 1), salts, strict=True):
+                ours = wrk(port, hire_script(salt), conns, d)
+                rows.append((f"hirePerson, {conns} conn", ours, None, f"{raw:,.0f}"))
+            hired, asked = bench_hires(url, salts), 0
+            for conns in (8, 1):
+                ours = wrk(port, promote_script(hired, asked), conns, d)
+                # wrk counts the answered requests; the ones in flight at its stop were
+                # written too: the next run starts after them.
+                asked += ours.requests + conns
+                rows.append((f"recordPromotion, {conns} conn", ours, None, f"{raw:,.0f}"))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -348,6 +451,7 @@ def main() -> None:
         else:
             floor, ratio = f"{note} (raw durable appends/s)", o.rps / float(note.replace(",", ""))
         errs = f", {o.errors} non-2xx" if o.errors else ""
+        errs += f", {o.refused} refused" if o.refused else ""
         print(
             f"| {name} | {o.rps:,.0f} ({o.p50_ms:.2f} / {o.p99_ms:.2f}){errs} | "
             f"{floor} | {ratio:.2f} |"

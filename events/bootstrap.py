@@ -82,9 +82,13 @@ async def bootstrap(
 
     # One transaction for an append and its read models (``events.inline``).
     if is_sqlite(engine):
-        store.project_inline(sqlite=InlineProjector(ALL, engine.dialect))
+        store.project_inline(
+            sqlite=InlineProjector(ALL, engine.dialect), applied=projector.applied_inline
+        )
     else:
-        store.project_inline(postgres=PgInlineProjector(ALL, engine.dialect))
+        store.project_inline(
+            postgres=PgInlineProjector(ALL, engine.dialect), applied=projector.applied_inline
+        )
 
     async def read_your_writes(events: Sequence[RecordedEvent]) -> None:
         await projector.catch_up(known=events)

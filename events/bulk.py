@@ -81,6 +81,16 @@ def insert_plan(
     return sql, list(map(_row_maker(order, procs), ordered))
 
 
+@functools.lru_cache(maxsize=64)
+def row_inserter(table: sa.Table, dialect: Dialect) -> tuple[str, Callable[[Row], Any]]:
+    """``insert_plan``'s statement and row-to-tuple function, built once per table and
+    dialect, for the many small inserts of the write path (the inline projection); values
+    are converted as they come (nothing memoised across calls)."""
+    sql, order = insert_statement(table, dialect)
+    procs = [_bind_processor(table.c[name].type, dialect, memoised=False) for name in order]
+    return sql, _row_maker(order, procs)
+
+
 def _row_maker(order: Sequence[str], procs: Sequence[Processor | None]) -> Callable[[Row], Any]:
     """One function from a row to its tuple, each column converted as it is taken:
     ``lambda r: (r['a'], p1(r['b']), ...)``, compiled once per plan (a third of the time
@@ -123,14 +133,16 @@ def column_order(table: sa.Table, dialect: Dialect) -> list[str]:
     return list(insert_statement(table, dialect)[1])
 
 
-def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor | None:
+def _bind_processor(
+    type_: sa.types.TypeEngine[Any], dialect: Dialect, *, memoised: bool = True
+) -> Processor | None:
     """The column's bind processor, made cheap for bulk inserts: JSON coded by orjson
-    directly (not through the ``TypeDecorator`` chain), and dates and times converted
-    once per distinct value (effective dates and append times repeat across rows)."""
+    directly (not through the ``TypeDecorator`` chain), and (``memoised``) dates and times
+    converted once per distinct value (effective dates and append times repeat across rows)."""
     if isinstance(type_, Json):
         return _json_text
     proc: Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
-    if proc is None or not isinstance(type_, sa.Date | sa.DateTime):
+    if proc is None or not memoised or not isinstance(type_, sa.Date | sa.DateTime):
         return proc
     convert = proc
     cache: dict[Any, Any] = {}

@@ -98,6 +98,9 @@ def _sqlite_engine(u: URL, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+PG_POOL_SIZE = 20
+
+
 def _postgres_engine(u: URL, *, schema: str | None, **kwargs: Any) -> AsyncEngine:
     settings: dict[str, str] = {"synchronous_commit": "on"}
     options = u.query.get("options")
@@ -108,6 +111,10 @@ def _postgres_engine(u: URL, *, schema: str | None, **kwargs: Any) -> AsyncEngin
         settings["search_path"] = schema
     connect_args = dict(kwargs.pop("connect_args", {}))
     connect_args["server_settings"] = {**settings, **connect_args.get("server_settings", {})}
+    # Connections are opened on demand and kept: under load a command holds up to two
+    # (its stream and its ladders, read concurrently) and the appender one. With the
+    # default five, the overflow was opened and closed again on nearly every command.
+    kwargs.setdefault("pool_size", PG_POOL_SIZE)
     return create_async_engine(u, connect_args=connect_args, **kwargs)
 
 

@@ -26,7 +26,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from events.bulk import chunks, insert_plan
+from events.bulk import chunks, row_inserter
 from events.port import RecordedEvent
 from events.projections.base import Envelope, Projection, Row, Workspace
 from events.readmodels.tables import Json
@@ -56,6 +56,7 @@ class _Table:
         self.results: list[Processor | None] = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.columns
         ]
+        self.insert, self.row = row_inserter(table, dialect)
 
     def load(self, conn: sqlite3.Connection, column: str, values: Sequence[object]) -> list[Row]:
         sql = self.select.format(column=column, marks=", ".join("?" * len(values)))
@@ -112,6 +113,7 @@ class InlineProjector:
         envelopes = [Envelope.of(r) for r in recorded]
         end = recorded[-1].position
         now = sqlite_text(datetime.now(UTC))
+        moves: list[tuple[object, ...]] = []
         for p in self.projections:
             envs = [e for e in envelopes if p.handles(e.type)]
             if envs:
@@ -129,15 +131,20 @@ class InlineProjector:
                 for chunk in chunks(keys):
                     conn.execute(table.delete.format(marks=", ".join("?" * len(chunk))), chunk)
                 if inserts:
-                    sql, tuples = insert_plan(p.table, inserts, self.dialect)
-                    conn.executemany(sql, tuples)
-            conn.execute(_MOVE, (end, stored[p.name][3] + len(envs), now, p.name))
+                    conn.executemany(table.insert, map(table.row, inserts))
+            moves.append((end, stored[p.name][3] + len(envs), now, p.name))
+        conn.executemany(_MOVE, moves)
 
 
 _CHECKPOINTS_PG = (
     "SELECT name, version, position, applied_count FROM projection_checkpoints "
-    "ORDER BY name FOR UPDATE NOWAIT"
+    "ORDER BY name FOR UPDATE"
 )
+# A catch-up holds the checkpoint rows for a few milliseconds (one in this process, after
+# an append it could not project here, is the usual one): wait that long rather than
+# leave this append to a catch-up too, but not for a long catch-up in another process.
+CHECKPOINT_WAIT_MS = 250
+_SAVEPOINT_PG = f"SAVEPOINT inline_projection; SET LOCAL lock_timeout = '{CHECKPOINT_WAIT_MS}ms'"
 _MOVE_PG = (
     "UPDATE projection_checkpoints AS c SET position = $1, "
     "applied_count = c.applied_count + v.n, updated_at = $2 "
@@ -149,7 +156,8 @@ class _PgTable:
     """One read-model table's statements for raw ``asyncpg`` (values come back as Python
     types already, except the JSON kept as text)."""
 
-    def __init__(self, table: sa.Table) -> None:
+    def __init__(self, table: sa.Table, dialect: Dialect) -> None:
+        self.insert, self.row = row_inserter(table, dialect)
         self.columns = [c.name for c in table.columns]
         names = ", ".join(f'"{c}"' for c in self.columns)
         self.pk = table.primary_key.columns[0].name
@@ -172,18 +180,18 @@ class _PgTable:
 class PgInlineProjector:
     """``InlineProjector`` on PostgreSQL: the append's events applied to the read models on
     the append's own asyncpg connection, before its ``COMMIT``, under a savepoint. The
-    checkpoint rows are locked ``NOWAIT``: when another process is catching up, the append
-    does not wait for it, it leaves the events to the catch-up."""
+    checkpoint rows are locked waiting at most ``CHECKPOINT_WAIT_MS``: a catch-up holding
+    them longer (another process far behind) leaves the events to the catch-up instead."""
 
     def __init__(self, projections: Sequence[Projection], dialect: Dialect) -> None:
         self.projections = tuple(sorted(projections, key=lambda p: p.name))
         self.dialect = dialect
-        self._tables = {p.name: _PgTable(p.table) for p in self.projections}
+        self._tables = {p.name: _PgTable(p.table, dialect) for p in self.projections}
 
     async def __call__(self, conn: Any, recorded: Sequence[RecordedEvent]) -> bool:
         if not recorded:
             return False
-        await conn.execute("SAVEPOINT inline_projection")
+        await conn.execute(_SAVEPOINT_PG)
         try:
             stored = {r[0]: tuple(r) for r in await conn.fetch(_CHECKPOINTS_PG)}
             before = recorded[0].position - 1
@@ -193,14 +201,15 @@ class PgInlineProjector:
                     raise _Behind
             await self._apply(conn, recorded)
         except Exception as exc:
-            await conn.execute("ROLLBACK TO SAVEPOINT inline_projection")
-            await conn.execute("RELEASE SAVEPOINT inline_projection")
+            await conn.execute(
+                "ROLLBACK TO SAVEPOINT inline_projection; RELEASE SAVEPOINT inline_projection"
+            )
             if not isinstance(
                 exc, _Behind | asyncpg.LockNotAvailableError | asyncpg.UndefinedTableError
             ):
                 log.warning("inline projection failed; the catch-up applies it", exc_info=True)
             return False
-        await conn.execute("RELEASE SAVEPOINT inline_projection")
+        # Not released: the append's ``COMMIT``, next, commits it (one round trip fewer).
         return True
 
     async def _apply(self, conn: Any, recorded: Sequence[RecordedEvent]) -> None:
@@ -224,8 +233,7 @@ class PgInlineProjector:
                 if keys:
                     await conn.execute(table.delete, keys)
                 if inserts:
-                    sql, tuples = insert_plan(p.table, inserts, self.dialect)
-                    await conn.executemany(sql, tuples)
+                    await conn.executemany(table.insert, [table.row(r) for r in inserts])
         names = [p.name for p in self.projections]
         await conn.execute(_MOVE_PG, end, datetime.now(UTC), names, counts)
 

@@ -48,6 +48,9 @@ class Notifier:
         self._reconnect_delay = reconnect_delay
         self._reconnecting: asyncio.Task[None] | None = None
         self._closed = False
+        self._to_publish = 0
+        self._published = 0
+        self._publisher: asyncio.Task[None] | None = None
 
     @property
     def position(self) -> int:
@@ -71,12 +74,23 @@ class Notifier:
         woken.set()
 
     async def on_append(self, events: list[RecordedEvent]) -> None:
-        """The store's after-commit listener: ``store.add_listener(notifier.on_append)``."""
+        """The store's after-commit listener: ``store.add_listener(notifier.on_append)``.
+
+        Waiters here wake at once; other processes hear of the position from a task that
+        publishes the highest position reached (one ``pg_notify`` for the appends that
+        committed while the previous one was on its way), so no command waits for it."""
         if not events:
             return
         position = events[-1].position
         self.advance(position)
         if self._listener is not None:
+            self._to_publish = max(self._to_publish, position)
+            if self._publisher is None or self._publisher.done():
+                self._publisher = asyncio.create_task(self._publish())
+
+    async def _publish(self) -> None:
+        while self._published < self._to_publish and self._listener is not None:
+            position = self._to_publish
             try:
                 async with self._publishing:
                     await self._listener.execute(
@@ -84,13 +98,17 @@ class Notifier:
                     )
             except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
                 log.warning("could not publish position %s on %s", position, self._channel)
+            self._published = position
 
     async def wait(self, after: int, at_most: float) -> int:
         """Return the position once it passes ``after``, or after ``at_most`` seconds."""
         if self._position > after:
             return self._position
+        # ``asyncio.timeout``, not ``wait_for``: no inner task, so a waiter cancelled while
+        # its timeout fires stops (3.11's ``wait_for`` could leave it hanging at shutdown).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._advanced.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await self._advanced.wait()
         return self._position
 
     # --- PostgreSQL LISTEN/NOTIFY ---------------------------------------------------------
@@ -154,6 +172,9 @@ class Notifier:
 
     async def close(self) -> None:
         self._closed = True
+        if self._publisher is not None:  # the last positions still go out
+            with contextlib.suppress(Exception):
+                await self._publisher
         task, self._reconnecting = self._reconnecting, None
         if task is not None:
             task.cancel()

@@ -1,21 +1,23 @@
 """PostgreSQL I/O for the store, on the asyncpg connection under SQLAlchemy's pool.
 
-An append is four round trips: ``BEGIN`` with the advisory lock, the heads (with the
-Merkle tree's frontier), the insert (the rows and the Merkle nodes they complete),
-``COMMIT``. The transaction-scoped advisory lock (one per schema) serializes appends,
-so ``max(position) + 1`` is gap-free and in commit order. Group commit
+An append is ``BEGIN`` with the advisory lock, its conditions (``events.conditions``: a
+new person's key, an email still free), the heads (with the Merkle tree's frontier), the
+insert (the rows and the Merkle nodes they complete), and ``COMMIT``. The
+transaction-scoped advisory lock (one per schema) serializes appends, so
+``max(position) + 1`` is gap-free and in commit order. Group commit
 (``PgAppender.write``): appends that queue while a batch commits are written together in
-the next transaction, one ``BEGIN``, lock and ``COMMIT`` for all of them.
+the next transaction, one ``BEGIN``, lock and ``COMMIT`` for all of them, and
+``before_commit`` (the inline projection) runs once for all their events.
 
 ``PgAppender`` remembers the heads its appends left (the log's last position and time,
-its Merkle frontier, each stream's last version and hash), so a single event appended
-after them is one round trip: one statement, its own transaction, that takes the same
-advisory lock and inserts the row built from the remembered heads and the Merkle nodes
-it completes. If another process appended since, the remembered heads are stale and
-the insert collides with the unique position or (stream, version) of the row that
-process wrote; the store then forgets its heads and
-takes the four-round-trip path. A stale head can never insert: the log and every
-stream are contiguous and append-only, so the slot after a stale head is always taken.
+its Merkle frontier, each stream's last version and hash), so without ``before_commit``
+a single event appended after them is one round trip: one statement, its own
+transaction, that takes the same advisory lock and inserts the row built from the
+remembered heads and the Merkle nodes it completes. If another process appended since,
+the remembered heads are stale and the insert collides with the unique position or
+(stream, version) of the row that process wrote; the store then forgets its heads and
+takes the locked path. A stale head can never insert: the log and every stream are
+contiguous and append-only, so the slot after a stale head is always taken.
 """
 
 from __future__ import annotations
@@ -122,9 +124,9 @@ async def append(
     None, False): one append in its own transaction."""
     await conn.execute(BEGIN_LOCKED)
     try:
-        done = await append_locked(
-            conn, plans, meta, meta_json, key, now, before_commit, conditions
-        )
+        done = await append_locked(conn, plans, meta, meta_json, key, now, conditions)
+        if done[1] is not None and before_commit is not None:
+            done = (done[0], done[1], done[2], await _project(before_commit, conn, done[1]))
         await conn.execute("ROLLBACK" if done[1] is None else "COMMIT")
     except Refused as refused:
         await _abandon(conn)
@@ -151,12 +153,12 @@ async def append_locked(
     meta_json: str,
     key: str | None,
     now: datetime,
-    before_commit: PgBeforeCommit | None = None,
     conditions: Sequence[AppendCondition] = (),
 ) -> Locked:
     """``append``'s work in ``conn``'s open transaction, which holds the advisory lock:
     the idempotency key, the heads (read in the transaction, so they include the appends
-    it already holds), the expected versions, the rows and nodes, ``before_commit``."""
+    it already holds), the expected versions, the rows and nodes. The caller runs
+    ``before_commit`` (once for all the appends of its transaction)."""
     if key is not None:
         known = await conn.fetchval(_KEY, key)
         if known is not None:
@@ -188,10 +190,15 @@ async def append_locked(
     positions = [r.position for r in rows]
     if key is not None:
         await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
-    projected = before_commit is not None and await before_commit(
-        conn, [r.recorded() for r in rows]
-    )
-    return positions, rows, tree, projected
+    return positions, rows, tree, False
+
+
+async def _project(before_commit: PgBeforeCommit, conn: Any, rows: Sequence[NewRow]) -> bool:
+    """``before_commit`` on the rows a transaction wrote (contiguous in the log: a refused
+    append wrote nothing); False when it could not (the catch-up applies them then)."""
+    if not rows:
+        return False
+    return await before_commit(conn, [r.recorded() for r in rows])
 
 
 async def _abandon(conn: Any) -> None:
@@ -278,9 +285,7 @@ class PgAppender:
             for args, _ in batch:
                 try:
                     plans, meta, meta_json, key, now, conditions = args
-                    done = await append_locked(
-                        conn, plans, meta, meta_json, key, now, self.before_commit, conditions
-                    )
+                    done = await append_locked(conn, plans, meta, meta_json, key, now, conditions)
                 except WrongExpectedVersion as exc:
                     # Found before this append wrote anything: the transaction is intact.
                     outcomes.append((None, exc))
@@ -289,6 +294,13 @@ class PgAppender:
                     outcomes.append((None, refused.reason))
                     continue
                 outcomes.append((done, None))
+            if self.before_commit is not None:
+                written = [r for done, _ in outcomes if done is not None for r in done[1] or ()]
+                if await _project(self.before_commit, conn, written):
+                    outcomes = [
+                        ((d[0], d[1], d[2], True) if d is not None and d[1] else d, e)
+                        for d, e in outcomes
+                    ]
             await conn.execute("COMMIT")
         except Exception:
             # Something failed past its checks (a duplicate event id...), which aborts the

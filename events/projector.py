@@ -108,6 +108,12 @@ class Projector:
         self.last_swap: tuple[float, float] | None = None
         """When the last rebuild's swap took the lock and committed (``time.time()``)."""
 
+    def applied_inline(self, position: int) -> None:
+        """An append ending at ``position`` was applied to every projection in its own
+        committed transaction (``events.inline``, which found them all just before it):
+        a wake-up for it then needs no catch-up transaction."""
+        self.applied_to = max(self.applied_to, position)
+
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self, progress: Progress | None = None) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import case_commands as cc
 from domain import commands as c
-from domain.checks import DecisionContext, email_set_by, email_unused
+from domain.checks import DecisionContext
 from domain.errors import InvalidInput, LadderError
 from domain.events import DomainEvent, LadderPublished, MentorshipEnded, MentorshipStarted
 from domain.ladder import Ladder
@@ -46,7 +46,7 @@ from events.errors import WrongExpectedVersion
 from events.idempotency import read_positions
 from events.port import NO_STREAM, EventStore, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.promotion_workflow import decide_workflow
-from events.readmodels.emails import EmailFree, people_with_email
+from events.readmodels.emails import EmailFree
 from events.readmodels.occupancy import people_on_levels
 from events.readmodels.queries import level_census
 from events.sealing import Sealer
@@ -323,6 +323,8 @@ class CareerService:
         return []
 
     async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
+        if isinstance(command, c.PersonCommand):
+            return await self._decide_for_person(command, expected_version)
         ctx = await self.context()
         if isinstance(command, cc.PromotionWorkflowCommand):
             return await decide_workflow(self, command, ctx, expected_version)
@@ -342,18 +344,23 @@ class CareerService:
                 expected_version if expected_version is not None else len(versions),
             )
             return [ladder_append, *await self._level_moves(events)]
-        if isinstance(command, c.StartMentorship | c.EndMentorship):
-            return await self._decide_mentorship(command, ctx, expected_version)
+        return await self._decide_mentorship(command, ctx, expected_version)
+
+    async def _decide_for_person(
+        self, command: c.PersonCommand, expected_version: int | None
+    ) -> list[StreamAppend]:
+        """A command judged against one person's stream. The stream and the decision
+        context are read concurrently (two reader threads, or two connections)."""
         person_id = command.person_id
-        state, version = await self.load_person(person_id)
+        (state, version), ctx = await asyncio.gather(self.load_person(person_id), self.context())
         if isinstance(command, c.CorrectEvent):
             target = mentorship_target(state, command.target_event_id)
             if target is not None:  # one fact in two streams: corrected in both
                 return await self._correct_mentorship(command, target, ctx, expected_version)
         events = decide(state, command, ctx)
-        if (address := email_set_by(state, command)) is not None:
-            owners = await people_with_email(self.readmodels, address)
-            email_unused(person_id, address, owners)
+        # An address the command gives (``email_set_by``) is checked once, by the
+        # ``EmailFree`` condition under the append lock (``_conditions``): a check here
+        # would only ask the same question earlier, and could not settle a race.
         checked: list[StreamAppend] = []
         if (named := manager_set_by(state, command)) is not None:
             person, manager, on = named

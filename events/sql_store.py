@@ -2,13 +2,14 @@
 
 Connections come from a SQLAlchemy ``AsyncEngine`` (pooling, URLs, migrations, the
 schema); the hot paths talk to the driver underneath it (``sqlite_io``, ``pg_io``) so
-an append is one thread hop on SQLite and, on PostgreSQL, one round trip for a single
-event after the store's own last append (four otherwise; see ``pg_io``).
+an append is one thread hop on SQLite and, on PostgreSQL, one transaction of a few
+round trips (see ``pg_io``); on both, appends queued meanwhile share one commit.
 
-Appends are serialized: an in-process ``asyncio.Lock`` plus, across processes,
-SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL transaction-scoped advisory
-lock. Under that lock the next position is ``max(position) + 1``, so positions are
-gap-free and follow commit order; a reader tailing ``read_all`` never skips one.
+Appends are serialized: one writer thread (SQLite) or one draining task (PostgreSQL) per
+store plus, across processes, SQLite's ``BEGIN IMMEDIATE`` write lock or a PostgreSQL
+transaction-scoped advisory lock. Under that lock the next position is
+``max(position) + 1``, so positions are gap-free and follow commit order; a reader
+tailing ``read_all`` never skips one.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ class SqlEventStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._closed = False
         self._last_tree: CompactTree | None = None
+        self._applied: Callable[[int], None] | None = None
 
     def add_listener(self, listener: AppendListener) -> None:
         self.listeners.append(listener)
@@ -150,8 +152,9 @@ class SqlEventStore:
         (``events.conditions``); one that raises refuses the append."""
         if self.sealer is None:
             return await self._write(appends, metadata, conditions)
-        # On SQLite a new person's key is stored in the append's own transaction.
-        in_append = self._sqlite is not None
+        # A new person's key is stored in the append's own transaction (no statement and,
+        # on PostgreSQL, no connection of its own before the append).
+        in_append = True
         for _ in range(3):
             sealed, keys = await self.sealer.seal_with_keys(appends, in_append=in_append)
             try:
@@ -197,6 +200,8 @@ class SqlEventStore:
             return Appended(tuple(positions), (), replayed=True)
         if self.sealer is not None:
             self.sealer.open_cached(recorded)
+        if projected and self._applied is not None:
+            self._applied(recorded[-1].position)
         if self.listeners:
             await self._notify(recorded)
         return Appended(tuple(positions), tuple(recorded), replayed=False, projected=projected)
@@ -209,10 +214,16 @@ class SqlEventStore:
             self._sqlite.durable = False
 
     def project_inline(
-        self, *, sqlite: BeforeCommit | None = None, postgres: PgBeforeCommit | None = None
+        self,
+        *,
+        sqlite: BeforeCommit | None = None,
+        postgres: PgBeforeCommit | None = None,
+        applied: Callable[[int], None] | None = None,
     ) -> None:
         """Run ``sqlite`` (on SQLite) or ``postgres`` (on PostgreSQL) in each append's
-        transaction before it commits (``events.inline``: the read models)."""
+        transaction before it commits (``events.inline``: the read models); ``applied``
+        is told the last position of each append it projected, once that committed."""
+        self._applied = applied
         sealer = self.sealer
         if sealer is not None and sqlite is not None:
             inner = sqlite

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections import deque
@@ -74,6 +75,7 @@ def sqlite_text(ts: datetime) -> str:
 
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 READER_THREADS = 4
 
 
@@ -193,6 +195,8 @@ class SqliteWriter:
         self.last_tree: CompactTree | None = None
         """The Merkle tree as the last committed append left it (its size and root are a
         true tree head of the log, whatever was appended since)."""
+        self._tree: CompactTree | None = None
+        """The tree after this thread's last append, committed or in the open batch."""
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -271,6 +275,7 @@ class SqliteWriter:
                     continue
                 conn.execute("RELEASE one_append")
                 outcomes.append((job, done, None))
+            outcomes = self._project(conn, outcomes)
             conn.execute("COMMIT")
             self.commits += 1
             trees = [d[3] for _, d, _ in outcomes if d is not None and d[3] is not None]
@@ -279,11 +284,35 @@ class SqliteWriter:
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self._tree = None
             outcomes = [(job, None, exc) for job in batch]
         for job, written, error in outcomes:
             # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
             with contextlib.suppress(RuntimeError):
                 job.loop.call_soon_threadsafe(_settle, job.future, written, error)
+
+    def _project(
+        self,
+        conn: sqlite3.Connection,
+        outcomes: list[tuple[_Job, Written | None, BaseException | None]],
+    ) -> list[tuple[_Job, Written | None, BaseException | None]]:
+        """``before_commit`` once for the whole batch: the events its appends wrote are
+        contiguous in the log (a failed append wrote nothing), so the read models take
+        them in one pass and their checkpoints move once."""
+        recorded = [e for _, d, _ in outcomes if d is not None and d[1] for e in d[1]]
+        if self.before_commit is None or not recorded:
+            return outcomes
+        try:
+            projected = self.before_commit(conn, recorded)
+        except Exception:  # the append stands; the projector's catch-up applies them
+            log.warning("inline projection failed; the catch-up applies it", exc_info=True)
+            projected = False
+        if not projected:
+            return outcomes
+        return [
+            (job, (d[0], d[1], True, d[3]) if d is not None and d[1] is not None else d, e)
+            for job, d, e in outcomes
+        ]
 
     def _append(
         self,
@@ -338,13 +367,28 @@ class SqliteWriter:
             if "event_id" in str(exc):
                 raise DuplicateEventId("an event id in this append is already recorded") from exc
             raise
-        tree = _grow_tree(conn, last_position or 0, rows)
+        tree = self._grow_tree(conn, last_position or 0, rows)
         positions = [r.position for r in rows]
         if key is not None:
             conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
-        recorded = [r.recorded() for r in rows]
-        projected = self.before_commit is not None and self.before_commit(conn, recorded)
-        return positions, recorded, projected, tree
+        return positions, [r.recorded() for r in rows], False, tree
+
+    def _grow_tree(
+        self, conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]
+    ) -> CompactTree:
+        """Write the Merkle nodes ``rows`` complete. The frontier is the tree this thread's
+        last append left when the log has not moved since (the log is append-only and
+        gap-free, so the same size is the same tree), else read from the stored nodes."""
+        last = self._tree
+        if last is None or last.size != size:
+            tree = _grow_tree(conn, size, rows)
+        else:
+            tree = last.copy()
+            conn.executemany(
+                _INSERT_NODE, [n for leaf in row_leaves(rows) for n in tree.append(leaf)]
+            )
+        self._tree = tree
+        return tree
 
     async def close(self) -> None:
         """Write what is queued, then stop the thread (it closes its connection)."""

@@ -47,10 +47,12 @@ _SQLITE_TAIL = (
     "WHERE position > ? AND type IN ('PersonHired', 'EventCorrected')"
 )
 _SQLITE_KEY = "SELECT wrapped FROM data_keys WHERE subject = ?"
-_PG_OWNERS = "SELECT person_id FROM rm_people WHERE lower(email) = $1"
-_PG_CHECKPOINT = "SELECT position FROM projection_checkpoints WHERE name = 'people'"
-_PG_TAIL = (
-    "SELECT type, data, event_id FROM events WHERE position > $1 "
+# On PostgreSQL the owners and the tail come in one round trip (the check runs under the
+# append lock): owner rows have no type.
+_PG_OWNERS_AND_TAIL = (
+    "SELECT NULL::text, person_id::text, NULL::text FROM rm_people WHERE lower(email) = $1 "
+    "UNION ALL SELECT type, data, event_id::text FROM events WHERE position > coalesce(("
+    "SELECT position FROM projection_checkpoints WHERE name = 'people'), 0) "
     "AND type IN ('PersonHired', 'EventCorrected')"
 )
 _PG_KEYS = "SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])"
@@ -85,9 +87,13 @@ class EmailFree:
         self._judge(owners, tail, wrapped)
 
     async def check_postgres(self, conn: Any) -> None:
-        owners = {str(r[0]) for r in await conn.fetch(_PG_OWNERS, self._key)}
-        checkpoint = await conn.fetchval(_PG_CHECKPOINT)
-        tail = [(r[0], _json(r[1]), str(r[2])) for r in await conn.fetch(_PG_TAIL, checkpoint or 0)]
+        owners: set[str] = set()
+        tail: list[tuple[str, Any, str]] = []
+        for kind, value, eid in await conn.fetch(_PG_OWNERS_AND_TAIL, self._key):
+            if kind is None:
+                owners.add(value)
+            else:
+                tail.append((kind, _json(value), eid))
         subjects = sorted(_sealed_subjects(tail))
         wrapped: dict[str, bytes | None] = {}
         if subjects:

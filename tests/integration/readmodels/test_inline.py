@@ -3,6 +3,7 @@ command), and equal what a rebuild from the log gives; on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 
@@ -114,5 +115,34 @@ async def test_an_append_the_inline_path_cannot_project_still_commits_and_is_cau
                 sa.select(tables.people.c.name).where(tables.people.c.person_id == str(ada))
             )
         assert found == "Ada"
+    finally:
+        await runtime.close()
+
+
+async def test_concurrent_commands_share_one_projection_per_commit_and_need_no_catch_up(
+    db_url: str,
+) -> None:
+    runtime = await bootstrap(db_url)
+    try:
+        names = [f"Batch{i}" for i in range(12)]
+        caught_up: list[int] = []
+        catch_up = runtime.projector.catch_up
+
+        async def counted(*args: object, **kwargs: object) -> int:
+            applied = await catch_up(*args, **kwargs)  # type: ignore[arg-type]
+            caught_up.append(applied)
+            return applied
+
+        runtime.projector.catch_up = counted  # type: ignore[method-assign]
+        await asyncio.gather(*(hire(runtime, name) for name in names))
+        last = await runtime.store.last_position()
+        # Each command's events were applied in its group commit's transaction.
+        assert sum(caught_up) == 0
+        assert runtime.projector.applied_to == last
+        assert {c.position for c in await runtime.projector.checkpoints()} == {last}
+        inline = await snapshot(runtime.engine)
+        assert len(inline["rm_people"]) >= len(names)
+        await runtime.projector.rebuild()
+        assert await snapshot(runtime.engine) == inline
     finally:
         await runtime.close()
