@@ -49,7 +49,7 @@ from events.readmodels.tables import METADATA, checkpoints
 from events.rebuild_workers import Built, address, build_elsewhere, share
 from events.schema import events_table
 from events.sql_store import SqlEventStore
-from events.swap import drop_retired, index_ahead, swap_in
+from events.swap import create_next, drop_retired, index_ahead, swap_in
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -503,11 +503,8 @@ class Projector:
     ) -> tuple[dict[str, Workspace], int]:
         """Read the whole log into new tables for ``chosen`` (``<table>__next``); their
         workspaces (holding the applied counts) and the position reached."""
-        targets = {p.name: next_table(p.table) for p in chosen}
         async with self._writer.begin() as conn:
-            for t in targets.values():
-                await conn.run_sync(t.drop, checkfirst=True)
-                await conn.run_sync(t.create)
+            targets = {p.name: await create_next(conn, p) for p in chosen}
         spaces = {p.name: Workspace(p, complete=True) for p in chosen}
         if not chosen:
             return spaces, await self.store.last_position()
