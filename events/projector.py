@@ -61,7 +61,7 @@ _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() |
 # one writer's lock, and the tables are indexed as they are written (``create_next``):
 # the rows per transaction adapt so that each takes about _WRITE_SECONDS, and appends
 # wait at most that long. PostgreSQL ``COPY``s _PG_CHUNK rows at a time.
-_WRITE_SECONDS = 0.2
+_WRITE_SECONDS = 0.1
 _FIRST_CHUNK = 2_000
 _PG_CHUNK = 50_000
 
@@ -335,7 +335,7 @@ class Projector:
         *,
         progress: Progress | None = None,
         batch_size: int = 20_000,
-        max_rows_in_memory: int = 200_000,
+        max_rows_in_memory: int = 150_000,
         workers: int | None = None,
     ) -> int:
         """Rebuild projections from position 0 into fresh tables, then swap them in.
@@ -613,7 +613,7 @@ class Projector:
                         # Rows per transaction so that the next takes about _WRITE_SECONDS:
                         # a row costs more as the new table and its indexes grow.
                         wanted = int(len(chunk) * _WRITE_SECONDS / max(took, 1e-3))
-                        self._chunk_rows[target.name] = max(200, min(wanted, 4 * len(chunk)))
+                        self._chunk_rows[target.name] = max(200, min(wanted, 2 * len(chunk)))
                         await asyncio.sleep(0.005)  # one writer: a waiting append's turn
                 except TRANSIENT:
                     raise

@@ -13,6 +13,7 @@ hold writers for seconds."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,15 +96,22 @@ async def _create_ahead(conn: AsyncConnection, ix: sa.Index, target: sa.Table) -
 
 
 async def drop_retired(
-    writer: AsyncEngine, chosen: Sequence[Projection], *, rows: int = 20_000, pause: float = 0.02
+    writer: AsyncEngine,
+    chosen: Sequence[Projection],
+    *,
+    rows: int = 2_000,
+    seconds: float = 0.1,
+    pause: float = 0.02,
 ) -> None:
     """Drop the tables a SQLite swap set aside, after it, in short transactions: their
-    indexes one by one, their rows ``rows`` at a time (by rowid), then the empty table.
+    rows a few thousand at a time (by rowid, the indexes shrinking with them), then the
+    indexes and the table, empty by then.
 
-    One ``DROP TABLE`` of a million rows frees every page in one transaction and held
-    writers for over ten seconds; between these small ones, a waiting writer gets its turn
-    (``pause``: SQLite's busy handler retries on a timer, so one taken back at once could
-    starve it)."""
+    One ``DROP TABLE`` (or ``DROP INDEX``) over a million rows frees every page in one
+    transaction (and ``secure_delete`` overwrites each), which held writers for seconds.
+    The rows per step start at ``rows`` and adapt so that a step takes about ``seconds``;
+    between steps a waiting writer gets its turn (``pause``: SQLite's busy handler retries
+    on a timer, so a lock taken back at once could starve it)."""
     if writer.dialect.name != "sqlite":
         return
     prep = writer.dialect.identifier_preparer
@@ -112,28 +120,19 @@ async def drop_retired(
         async with writer.connect() as conn:
             if not await _sqlite_has(conn, "table", name):
                 continue
-            found = await conn.execute(
-                sa.text(
-                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
-                    "AND sql IS NOT NULL"
-                ),
-                {"t": name},
-            )
-            indexes = [str(n) for n in found.scalars()]
-        table = prep.quote(name)
-        for index in indexes:
-            async with writer.begin() as conn:
-                await conn.execute(sa.text(f"DROP INDEX IF EXISTS {prep.quote(index)}"))
-            await asyncio.sleep(pause)
         retired = sa.table(name)
         rowid: sa.ColumnElement[int] = sa.literal_column("rowid")
+        step = rows
         while True:
+            started = time.perf_counter()
             async with writer.begin() as conn:
                 first = await conn.scalar(sa.select(sa.func.min(rowid)).select_from(retired))
                 if first is None:
-                    await conn.execute(sa.text(f"DROP TABLE {table}"))
+                    await conn.execute(sa.text(f"DROP TABLE {prep.quote(name)}"))
                     break
-                await conn.execute(sa.delete(retired).where(rowid < first + rows))
+                await conn.execute(sa.delete(retired).where(rowid < first + step))
+            took = time.perf_counter() - started
+            step = max(200, min(int(step * seconds / max(took, 1e-3)), 2 * step))
             await asyncio.sleep(pause)
 
 
