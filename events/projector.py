@@ -340,11 +340,12 @@ class Projector:
     ) -> int:
         """Rebuild projections from position 0 into fresh tables, then swap them in.
 
-        One pass over the log: rows are kept in memory and written to the new tables (no
-        secondary indexes yet) in large transactions whenever more than
-        ``max_rows_in_memory`` are held, and dropped from memory then (a later event loads
-        back only a row that was written; bounded memory). The indexes are then built once,
-        the new tables caught up to the head, and only then is the lock taken: the swap
+        One pass over the log: rows are kept in memory and written to the new tables in
+        short transactions whenever more than ``max_rows_in_memory`` are held, and dropped
+        from memory then (a later event loads back only a row that was written; bounded
+        memory). SQLite's new tables are indexed from the start (no index build holds its
+        one writer); PostgreSQL's are indexed once, after their rows (``events.swap``).
+        The new tables are then caught up to the head, and only then is the lock taken: the swap
         (apply the few events appended meanwhile, rename, set the checkpoint) is one short
         transaction, so queries see the old tables until it commits. With ``workers`` > 1
         (default: the projector's ``rebuild_workers`` once the log is big enough) groups of
@@ -537,8 +538,9 @@ class Projector:
                 progress(position, max(last, position))
         # The rows go into the new tables before the swap, in short transactions: the new
         # tables are the rebuild's alone until then, and appends, catch-ups and queries
-        # carry on meanwhile (SQLite has one writer at a time). The indexes are built next,
-        # once; the swap then holds the lock only for the tail of the log and the renames.
+        # carry on meanwhile (SQLite has one writer at a time). PostgreSQL's indexes are
+        # built next, once (SQLite's exist already); the swap then holds the lock only for
+        # the tail of the log and the renames.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
         read_s = time.perf_counter() - started
