@@ -61,7 +61,7 @@ _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() |
 # one writer's lock, and the tables are indexed as they are written (``create_next``):
 # the rows per transaction adapt so that each takes about _WRITE_SECONDS, and appends
 # wait at most that long. PostgreSQL ``COPY``s _PG_CHUNK rows at a time.
-_WRITE_SECONDS = 0.1
+_WRITE_SECONDS = 0.15
 _FIRST_CHUNK = 2_000
 _PG_CHUNK = 50_000
 

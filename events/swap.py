@@ -99,19 +99,20 @@ async def drop_retired(
     writer: AsyncEngine,
     chosen: Sequence[Projection],
     *,
-    rows: int = 2_000,
-    seconds: float = 0.1,
+    rows: int = 20_000,
+    seconds: float = 0.15,
     pause: float = 0.02,
 ) -> None:
     """Drop the tables a SQLite swap set aside, after it, in short transactions: their
-    rows a few thousand at a time (by rowid, the indexes shrinking with them), then the
-    indexes and the table, empty by then.
+    indexes one by one, their rows a step at a time (by rowid), then the empty table.
 
-    One ``DROP TABLE`` (or ``DROP INDEX``) over a million rows frees every page in one
-    transaction (and ``secure_delete`` overwrites each), which held writers for seconds.
-    The rows per step start at ``rows`` and adapt so that a step takes about ``seconds``;
-    between steps a waiting writer gets its turn (``pause``: SQLite's busy handler retries
-    on a timer, so a lock taken back at once could starve it)."""
+    One ``DROP TABLE`` of a million rows frees every page in one transaction and held
+    writers for over ten seconds. The rows per step start at ``rows`` and adapt so that a
+    step takes about ``seconds``; between steps a waiting writer gets its turn (``pause``:
+    SQLite's busy handler retries on a timer, so a lock taken back at once could starve
+    it). (Emptying the table with its indexes in place, so that they shrink with it, was
+    tried: every deleted row then costs a random visit to each index, and a million rows
+    took over ten minutes.)"""
     if writer.dialect.name != "sqlite":
         return
     prep = writer.dialect.identifier_preparer
@@ -120,6 +121,18 @@ async def drop_retired(
         async with writer.connect() as conn:
             if not await _sqlite_has(conn, "table", name):
                 continue
+            found = await conn.execute(
+                sa.text(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
+                    "AND sql IS NOT NULL"
+                ),
+                {"t": name},
+            )
+            indexes = [str(n) for n in found.scalars()]
+        for index in indexes:
+            async with writer.begin() as conn:
+                await conn.execute(sa.text(f"DROP INDEX IF EXISTS {prep.quote(index)}"))
+            await asyncio.sleep(pause)
         retired = sa.table(name)
         rowid: sa.ColumnElement[int] = sa.literal_column("rowid")
         step = rows
