@@ -72,13 +72,22 @@ def insert_plan(
     """A bulk insert for the driver's executemany: the statement and the rows as tuples,
     each column's bind processor applied once per value (SQLAlchemy's per-row parameter
     handling dominated rebuilds)."""
+    sql, ordered, make = lazy_insert_plan(table, rows, dialect)
+    return sql, list(map(make, ordered))
+
+
+def lazy_insert_plan(
+    table: sa.Table, rows: list[Row], dialect: Dialect
+) -> tuple[str, list[Row], Callable[[Row], tuple[Any, ...]]]:
+    """``insert_plan`` with the conversion left to the caller, a chunk at a time (a
+    rebuild's flush then never holds every row's tuple and JSON text at once): the
+    statement, the rows in primary key order and the row-to-tuple function."""
     sql, order = insert_statement(table, dialect)
     procs = [_bind_processor(table.c[name].type, dialect) for name in order]
     # Rows in primary key order: the new table's b-tree is then appended to, not split
     # at random places (ids are random UUIDs), which halves SQLite's insert time.
     pk = table.primary_key.columns[0].name
-    ordered = sorted(rows, key=operator.itemgetter(pk))
-    return sql, list(map(_row_maker(order, procs), ordered))
+    return sql, sorted(rows, key=operator.itemgetter(pk)), _row_maker(order, procs)
 
 
 @functools.lru_cache(maxsize=64)

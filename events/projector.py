@@ -33,7 +33,7 @@ from events import dead_letters
 from events.bulk import (
     chunks,
     copy_rows,
-    insert_plan,
+    lazy_insert_plan,
     load_missing,
     next_table,
     page_reader,
@@ -49,7 +49,7 @@ from events.readmodels.tables import METADATA, checkpoints
 from events.rebuild_workers import Built, address, build_elsewhere, share
 from events.schema import events_table
 from events.sql_store import SqlEventStore
-from events.swap import drop_retired, index_ahead, swap_in
+from events.swap import create_next, drop_retired, index_ahead, swap_in
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -57,9 +57,13 @@ Progress = Callable[[int, int], None]
 
 _REBUILD_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(current_schema() || '.rm_rebuild'))")
 _REBUILD_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || '.rm_rebuild'))")
-# Rows per transaction when a rebuild writes its new tables: on SQLite each transaction
-# holds the one writer's lock, so appends wait at most one chunk (about 0.1 s).
-_WRITE_CHUNK = {"sqlite": 10_000, "postgresql": 50_000}
+# A rebuild writes its new tables in transactions of their own. On SQLite each holds the
+# one writer's lock, and the tables are indexed as they are written (``create_next``):
+# the rows per transaction adapt so that each takes about _WRITE_SECONDS, and appends
+# wait at most that long. PostgreSQL ``COPY``s _PG_CHUNK rows at a time.
+_WRITE_SECONDS = 0.15
+_FIRST_CHUNK = 2_000
+_PG_CHUNK = 50_000
 
 
 def _now() -> datetime:
@@ -105,6 +109,9 @@ class Projector:
         self.applied_to = 0
         """The log position every projection has reached, as far as this process knows
         (it only grows; other processes may have applied more)."""
+        self._chunk_rows: dict[str, int] = {}
+        self.longest_write = 0.0
+        """The longest transaction a rebuild's writes into its new tables took (seconds)."""
         self.last_swap: tuple[float, float] | None = None
         """When the last rebuild's swap took the lock and committed (``time.time()``)."""
 
@@ -334,16 +341,17 @@ class Projector:
         *,
         progress: Progress | None = None,
         batch_size: int = 20_000,
-        max_rows_in_memory: int = 200_000,
+        max_rows_in_memory: int = 150_000,
         workers: int | None = None,
     ) -> int:
         """Rebuild projections from position 0 into fresh tables, then swap them in.
 
-        One pass over the log: rows are kept in memory and written to the new tables (no
-        secondary indexes yet) in large transactions whenever more than
-        ``max_rows_in_memory`` are held, and dropped from memory then (a later event loads
-        back only a row that was written; bounded memory). The indexes are then built once,
-        the new tables caught up to the head, and only then is the lock taken: the swap
+        One pass over the log: rows are kept in memory and written to the new tables in
+        short transactions whenever more than ``max_rows_in_memory`` are held, and dropped
+        from memory then (a later event loads back only a row that was written; bounded
+        memory). SQLite's new tables are indexed from the start (no index build holds its
+        one writer); PostgreSQL's are indexed once, after their rows (``events.swap``).
+        The new tables are then caught up to the head, and only then is the lock taken: the swap
         (apply the few events appended meanwhile, rename, set the checkpoint) is one short
         transaction, so queries see the old tables until it commits. With ``workers`` > 1
         (default: the projector's ``rebuild_workers`` once the log is big enough) groups of
@@ -509,11 +517,8 @@ class Projector:
     ) -> tuple[dict[str, Workspace], int]:
         """Read the whole log into new tables for ``chosen`` (``<table>__next``); their
         workspaces (holding the applied counts) and the position reached."""
-        targets = {p.name: next_table(p.table) for p in chosen}
         async with self._writer.begin() as conn:
-            for t in targets.values():
-                await conn.run_sync(t.drop, checkfirst=True)
-                await conn.run_sync(t.create)
+            targets = {p.name: await create_next(conn, p) for p in chosen}
         spaces = {p.name: Workspace(p, complete=True) for p in chosen}
         if not chosen:
             return spaces, await self.store.last_position()
@@ -539,17 +544,20 @@ class Projector:
                 progress(position, max(last, position))
         # The rows go into the new tables before the swap, in short transactions: the new
         # tables are the rebuild's alone until then, and appends, catch-ups and queries
-        # carry on meanwhile (SQLite has one writer at a time). The indexes are built next,
-        # once; the swap then holds the lock only for the tail of the log and the renames.
+        # carry on meanwhile (SQLite has one writer at a time). PostgreSQL's indexes are
+        # built next, once (SQLite's exist already); the swap then holds the lock only for
+        # the tail of the log and the renames.
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
         read_s = time.perf_counter() - started
         await index_ahead(self._writer, chosen)
         log.info(
-            "rebuilt %s up to position %d: %.1f s reading and writing, %.1f s indexing",
+            "rebuilt %s up to position %d: %.1f s reading and writing (longest write "
+            "transaction %.2f s), %.1f s indexing",
             names,
             position,
             read_s,
+            self.longest_write,
             time.perf_counter() - started - read_s,
         )
         return spaces, position
@@ -591,18 +599,30 @@ class Projector:
                 async with self._writer.begin() as conn:
                     await conn.execute(sa.delete(target).where(pk.in_(chunk)))
         if inserts:
-            sql, tuples = insert_plan(target, inserts, self.engine.dialect)
+            sql, ordered, make = lazy_insert_plan(target, inserts, self.engine.dialect)
             del inserts
-            copy = not self._sqlite
-            for chunk in chunks(tuples, _WRITE_CHUNK.get(self.engine.dialect.name, 10_000)):
+            at = 0
+            while at < len(ordered):
+                size = (
+                    self._chunk_rows.get(target.name, _FIRST_CHUNK) if self._sqlite else _PG_CHUNK
+                )
+                chunk = list(map(make, ordered[at : at + size]))
+                at += size
                 try:
+                    started = time.perf_counter()
                     async with self._writer.begin() as conn:
-                        if copy:
-                            await copy_rows(conn, target, chunk)
+                        if self._sqlite:
+                            await conn.exec_driver_sql(sql, chunk)
                         else:
-                            await conn.exec_driver_sql(sql, list(chunk))
-                    if self._sqlite:  # one writer: let a waiting append have its turn
-                        await asyncio.sleep(0.005)
+                            await copy_rows(conn, target, chunk)
+                    took = time.perf_counter() - started
+                    self.longest_write = max(self.longest_write, took)
+                    if self._sqlite:
+                        # Rows per transaction so that the next takes about _WRITE_SECONDS:
+                        # a row costs more as the new table and its indexes grow.
+                        wanted = int(len(chunk) * _WRITE_SECONDS / max(took, 1e-3))
+                        self._chunk_rows[target.name] = max(200, min(wanted, 2 * len(chunk)))
+                        await asyncio.sleep(0.005)  # one writer: a waiting append's turn
                 except TRANSIENT:
                     raise
                 except Exception:

@@ -106,7 +106,11 @@ def _derive(row: Row) -> Row:
     end = state.facts.get(UUID(end_id)) if end_id is not None else None
     if not isinstance(start, ev.RoleRotationStarted):
         return {**row, "void": True}
-    ended = end if isinstance(end, ev.RoleRotationEnded) else None
+    return _columns(row, start, end if isinstance(end, ev.RoleRotationEnded) else None)
+
+
+def _columns(row: Row, start: ev.RoleRotationStarted, ended: ev.RoleRotationEnded | None) -> Row:
+    """``row`` with the columns of its (effective) start and end."""
     return {
         **row,
         "host_team": start.host_team,
@@ -125,7 +129,9 @@ def rotation_started(row: Row | None, env: Envelope) -> Row | None:
     e = env.event
     if row is not None or not isinstance(e, ev.RoleRotationStarted):
         return row
-    return _derive(
+    # A start alone folds to itself: its columns come straight from it (as ``_derive``
+    # would find them, without a fold per rotation during a rebuild).
+    return _columns(
         {
             "rotation_id": str(e.rotation_id),
             "person_id": str(e.person_id),
@@ -133,7 +139,9 @@ def rotation_started(row: Row | None, env: Envelope) -> Row | None:
             "end_event_id": None,
             "position": env.position,
             "facts": [_fact(env)],
-        }
+        },
+        e,
+        None,
     )
 
 
@@ -142,7 +150,12 @@ def rotation_ended(row: Row | None, env: Envelope) -> Row | None:
     e = env.event
     if row is None or row["end_event_id"] is not None or not isinstance(e, ev.RoleRotationEnded):
         return row
-    return _derive({**row, "end_event_id": env.id_text, "facts": [*row["facts"], _fact(env)]})
+    changed = {**row, "end_event_id": env.id_text, "facts": [*row["facts"], _fact(env)]}
+    if len(row["facts"]) == 1 and str(e.person_id) == row["person_id"]:
+        # An unfixed start and its end fold to themselves: the row holds the start's
+        # columns already, the end's come from it (no fold, as for the start).
+        return {**changed, "ended_on": e.effective_on, "outcome": e.outcome, "active": False}
+    return _derive(changed)
 
 
 @rotations.on(ev.EventCorrected, ev.EventRescinded)
