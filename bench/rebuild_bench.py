@@ -12,9 +12,11 @@ SQLite, it prints:
 * writers held at the swap (target <= 1 s), measured by a writer in another process that
   appends an event every 20 ms throughout the rebuild, projecting it inline as the server
   does, and times each append: the longest
-  append that overlapped the swap (the projector's ``last_swap`` window), and, for the
-  record, the longest append during the whole rebuild (flushes and index builds take
-  SQLite's write lock too, in transactions of their own).
+  append that overlapped the swap (the projector's ``last_swap`` window), and the longest
+  append during the whole rebuild (target <= 1 s as well: the rebuild's writes into its new
+  tables, and the emptying of the old ones after the swap, take SQLite's write lock too,
+  in transactions of their own), with the three longest and when they came, and the
+  longest of the rebuild's own write transactions.
 
 ``--postgres URL`` also copies the log into that (empty) PostgreSQL database
 (``events.transfer``) and rebuilds there, printed beside.
