@@ -468,7 +468,7 @@ class PlannedQueryExecutor(SharedEventExecutor):
         expected = await self._graphql_core(serially) if VERIFY_PLANS else None
         try:
             results = await _Run(self).selection(plan, [self.root_value])
-        except Fallback:
+        except Exception:  # Fallback, or anything graphql-core reports as a field error
             return expected if expected is not None else await self._graphql_core(serially)
         response = self.build_response(results[0])
         if expected is not None:

@@ -8,6 +8,7 @@ whole responses (data, and errors with their paths), key order included.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -73,6 +74,14 @@ class Person:
     @strawberry.field
     def broken(self) -> str:
         raise ValueError("broken on purpose")
+
+    @strawberry.field
+    def letters(self) -> list[str]:
+        def spelled() -> Iterator[str]:
+            yield from self.name[:1]
+            raise ValueError("ran out of letters")
+
+        return spelled()  # type: ignore[return-value]  # fails while it is read
 
     @strawberry.field
     def missing(self) -> str:
@@ -187,6 +196,12 @@ async def test_null_for_a_non_null_field_gets_graphql_cores_error() -> None:
     answer = await _both('{ person(name: "p1") { name missing } count }')
     assert answer["data"] == {"person": None, "count": 5}
     assert answer["errors"][0]["path"] == ["person", "missing"]
+
+
+async def test_a_list_that_fails_while_it_is_read_gets_graphql_cores_error() -> None:
+    answer = await _both('{ person(name: "p3") { name letters } }')
+    assert answer["data"] == {"person": None}
+    assert answer["errors"][0]["path"] == ["person", "letters"]
 
 
 async def test_a_missing_object_is_null() -> None:
