@@ -13,7 +13,6 @@ connections are set up for durability:
 
 from __future__ import annotations
 
-import os
 import shlex
 from typing import Any
 
@@ -63,21 +62,6 @@ def write_engine(engine: AsyncEngine) -> AsyncEngine:
     if is_sqlite(engine):
         return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
     return engine
-
-
-MAX_READER_THREADS = 4
-
-
-def reader_threads() -> int:
-    """Threads for SQLite reads: one per CPU this process may run on, at most
-    :data:`MAX_READER_THREADS`. A read is CPU work (the page cache answers it) that holds
-    the GIL while rows become Python objects, so threads beyond the CPUs only take turns:
-    on one CPU, four reader threads served a 50-person page at two thirds of one's rate."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(MAX_READER_THREADS, cpus))
 
 
 def create_engine(url: str | URL, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:

@@ -23,15 +23,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, reader_threads
+from events.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
+
+READER_THREADS = 4
 
 
 class _Readers:
     def __init__(self, engine: AsyncEngine) -> None:
         url = engine.url.set(drivername="sqlite+pysqlite")
-        threads = reader_threads()
         self.sync: Engine = sa.create_engine(
-            url, pool_size=threads, max_overflow=0, connect_args={"check_same_thread": False}
+            url, pool_size=READER_THREADS, max_overflow=0, connect_args={"check_same_thread": False}
         )
 
         @event.listens_for(self.sync, "connect")
@@ -39,7 +40,7 @@ class _Readers:
             dbapi_connection.isolation_level = None  # autocommit: no BEGIN, no ROLLBACK
             dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
-        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="readmodel-reader")
+        self.executor = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="readmodel-reader")
         self._local = threading.local()
 
     def rows(

@@ -24,7 +24,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.conditions import AppendCondition
-from events.db import SQLITE_BUSY_TIMEOUT_MS, reader_threads
+from events.db import SQLITE_BUSY_TIMEOUT_MS
 from events.encoding import PlannedAppend
 from events.errors import DuplicateEventId
 from events.merkle import CompactTree
@@ -76,6 +76,7 @@ def sqlite_text(ts: datetime) -> str:
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
+READER_THREADS = 4
 
 
 def _database(engine: AsyncEngine) -> str:
@@ -88,11 +89,9 @@ def _database(engine: AsyncEngine) -> str:
 class SqliteReader:
     """Read connections, one per reader thread, each used only from its own thread."""
 
-    def __init__(self, engine: AsyncEngine, threads: int | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, threads: int = READER_THREADS) -> None:
         self._path = _database(engine)
-        self._executor = ThreadPoolExecutor(
-            max_workers=threads or reader_threads(), thread_name_prefix="events-reader"
-        )
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="events-reader")
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
