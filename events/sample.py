@@ -31,7 +31,7 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass
-class Appended:
+class HistoryAppended:
     commands: int = 0
     """Commands whose events this call wrote."""
     events: int = 0
@@ -63,7 +63,7 @@ async def append_history(
     metadata: Callable[[int], Metadata],
     *,
     progress: Progress | None = None,
-) -> Appended:
+) -> HistoryAppended:
     """Append each group (a command's events) as one append with ``metadata(index)``.
 
     The history must start from streams that do not exist yet (or that earlier appends of
@@ -78,7 +78,7 @@ async def append_history(
         # Every person's data key made up front (one statement per few hundred people),
         # so queueing an append never waits on a key and the queue keeps the plan's order.
         await store.sealer.seal([p for parts in commands for p in parts if _hires(p)])
-    done = Appended()
+    done = HistoryAppended()
     total = len(commands)
     for start in range(0, total, WINDOW):
         window = commands[start : start + WINDOW]

@@ -20,7 +20,7 @@ from api.cli.support import DatabaseUrl, database_url, progress_bar
 from domain.events import PersonHired
 from domain.sample_org import DEMO_TODAY
 from events.port import Metadata
-from events.sample import Appended
+from events.sample import HistoryAppended
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -58,7 +58,7 @@ def key(seed: int, people: int, index: int) -> str:
     return f"demo-{seed}-{people}-{index}"
 
 
-async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[Appended, list[str]]:
+async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[HistoryAppended, list[str]]:
     from domain.sample_org import plan_org
     from events.bootstrap import bootstrap, publish_default_ladder
     from events.sample import append_history
