@@ -1,7 +1,7 @@
 """Time travel and audit reads for the API, computed from the LOG, not from read models.
 
-* ``career_history(store, person_id, as_of=, known_at=)``: the career as effective on
-  ``as_of`` and as the log knew it at ``known_at`` (events recorded later are ignored
+* ``CareerHistories(store).get(person_id, as_of=, known_at=)``: the career as effective
+  on ``as_of`` and as the log knew it at ``known_at`` (events recorded later are ignored
   before the fold), with the standing facts it was derived from.
 * ``audit_trail(store, person_id)``: every event of a person's stream with its hash chain,
   and the chain's verification.
@@ -58,21 +58,11 @@ class CareerHistoryView:
     order (same-day ones in stream order)."""
 
 
-async def career_history(
-    store: SqlEventStore,
-    person_id: UUID,
-    *,
-    as_of: date | None = None,
-    known_at: datetime | None = None,
-) -> CareerHistoryView | None:
-    """``None`` when the log (as known at ``known_at``) has no hire for the person."""
-    read = await store.read_stream(person_stream(person_id))
-    return _view(read, person_id, as_of, known_at)
-
-
-def _view(
+def career_history(
     read: list[RecordedEvent], person_id: UUID, as_of: date | None, known_at: datetime | None
 ) -> CareerHistoryView | None:
+    """The view of the person's stream ``read``; ``None`` when the log (as known at
+    ``known_at``) has no hire for the person."""
     recorded = known_by(read, known_at)
     state = fold_recorded(recorded)
     career = state.view_on(as_of)
@@ -127,9 +117,9 @@ class _Kept:
 
 
 class CareerHistories:
-    """:func:`career_history`, keeping the last views computed: a view is a pure function
-    of the person's stream (``as_of`` and ``known_at`` given), so it is served again while
-    the stream's version is the same and this process learnt of no erasure meanwhile (an
+    """:func:`career_history` of a person's stream, keeping the last views computed: a view
+    is a pure function of the stream (``as_of`` and ``known_at`` given), so it is served
+    again while the stream's version is the same and this process learnt of no erasure meanwhile (an
     erasure elsewhere can make other people's streams read differently: a mentee's goals
     in their mentor's stream). One index lookup instead of reading, opening and folding."""
 
@@ -154,7 +144,7 @@ class CareerHistories:
             self._views.move_to_end(key)
             return found.view
         read = await store.read_stream(stream)
-        view = _view(read, person_id, as_of, known_at)
+        view = career_history(read, person_id, as_of, known_at)
         self._views[key] = _Kept(read[-1].version if read else 0, erasures, view)
         self._views.move_to_end(key)
         if len(self._views) > self.kept:
