@@ -33,6 +33,14 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
+def paced(size: int, took: float, seconds: float, least: int = 200) -> int:
+    """The next step's size (rows) so that it takes about ``seconds``, from the last one
+    (``size`` rows in ``took`` seconds): at least ``least``, at most twice the last. SQLite
+    writes that hold its one writer's lock are kept short this way (a rebuild's rows, the
+    old tables' removal)."""
+    return max(least, min(int(size * seconds / max(took, 1e-3)), 2 * size))
+
+
 async def load_missing(
     conn: AsyncConnection, ws: Workspace, table: sa.Table, envs: list[Envelope]
 ) -> None:

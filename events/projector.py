@@ -36,6 +36,7 @@ from events.bulk import (
     lazy_insert_plan,
     load_missing,
     next_table,
+    paced,
     page_reader,
     write_changes,
 )
@@ -620,8 +621,7 @@ class Projector:
                     if self._sqlite:
                         # Rows per transaction so that the next takes about _WRITE_SECONDS:
                         # a row costs more as the new table and its indexes grow.
-                        wanted = int(len(chunk) * _WRITE_SECONDS / max(took, 1e-3))
-                        self._chunk_rows[target.name] = max(200, min(wanted, 2 * len(chunk)))
+                        self._chunk_rows[target.name] = paced(len(chunk), took, _WRITE_SECONDS)
                         await asyncio.sleep(0.005)  # one writer: a waiting append's turn
                 except TRANSIENT:
                     raise

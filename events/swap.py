@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from events.bulk import next_table
+from events.bulk import next_table, paced
 from events.projections.base import Projection
 
 
@@ -153,7 +153,7 @@ async def drop_retired(
                     break
                 await conn.execute(sa.delete(retired).where(rowid < first + step))
             took = time.perf_counter() - started
-            step = max(200, min(int(step * seconds / max(took, 1e-3)), 2 * step))
+            step = paced(step, took, seconds)
             await asyncio.sleep(pause)
 
 
