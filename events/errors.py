@@ -1,4 +1,5 @@
-"""Errors the event store raises. Each has a stable ``code`` and the field at fault."""
+"""Errors the event store and ``CareerService`` raise. Each has a stable ``code`` and the
+field at fault."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ class WrongExpectedVersion(StoreError):
         self.stream = stream
         self.expected = expected
         self.actual = actual
+
+
+class IdempotencyKeyReused(StoreError):
+    """The idempotency key was first used for a different operation (or another subject):
+    its first result holds no event this command is named for. Nothing is written."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    field: str | None = "idempotencyKey"
+
+    def __init__(self) -> None:
+        super().__init__("This idempotencyKey was already used for a different operation.")
 
 
 class StoreInputError(StoreError):

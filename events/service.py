@@ -12,7 +12,13 @@ refused by the rules -- never a lost or doubled write. A caller that passes its 
 ``expected_version`` gets the conflict back instead of a retry.
 
 Idempotency: a command carrying an idempotency key already recorded returns the original
-result without deciding again (deciding again could refuse, e.g. "already hired").
+result without deciding again (deciding again could refuse, e.g. "already hired"), as long
+as that result holds the event this command is named for in the stream it is judged
+against; otherwise the key was used for another operation (``IdempotencyKeyReused``).
+
+What a write means is decided here, not by its caller: ``CommandResult`` names the stream
+the command was judged against (``judged_stream``), the event it is named for
+(``domain.command_events``) and that stream's version, so the API only reports it.
 """
 
 from __future__ import annotations
@@ -21,15 +27,16 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import case_commands as cc
+from domain import case_events as ce
 from domain import commands as c
 from domain.checks import DecisionContext
+from domain.command_events import AnyCommand
 from domain.errors import InvalidInput, LadderError
 from domain.events import DomainEvent, LadderPublished, MentorshipEnded, MentorshipStarted
 from domain.ladder import Ladder
@@ -42,36 +49,20 @@ from domain.serialization import SCHEMA_VERSIONS, from_data, to_data
 from domain.state import PersonState
 from domain.text import unstorable
 from events.conditions import AppendCondition
-from events.errors import WrongExpectedVersion
+from events.errors import IdempotencyKeyReused, WrongExpectedVersion
 from events.idempotency import read_positions
 from events.port import NO_STREAM, EventStore, Metadata, NewEvent, RecordedEvent, StreamAppend
 from events.promotion_workflow import decide_workflow
 from events.readmodels.emails import EmailFree
 from events.readmodels.occupancy import people_on_levels
 from events.readmodels.queries import level_census
+from events.results import AppendResult, CommandResult, named_event
 from events.sealing import Sealer
 from events.timetravel import fold_recorded
 
 log = logging.getLogger(__name__)
 
-Command = c.Command | cc.PromotionWorkflowCommand
 LADDER_PUBLISHED = "LadderPublished"
-
-
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    """What a command wrote (or, for a repeated idempotency key, had written)."""
-
-    events: tuple[RecordedEvent, ...]
-    replayed: bool = False
-
-    @property
-    def position(self) -> int:
-        return max(e.position for e in self.events)
-
-    @property
-    def stream_version(self) -> int:
-        return self.events[-1].version
 
 
 def person_stream(person_id: UUID) -> str:
@@ -80,6 +71,21 @@ def person_stream(person_id: UUID) -> str:
 
 def ladder_stream(track: str) -> str:
     return f"ladder-{track}"
+
+
+def judged_stream(command: AnyCommand) -> str:
+    """The stream ``command`` is judged against: ``expected_version`` applies to it and
+    the event the command is named for is recorded in it. A mentorship is judged against
+    the mentee's stream, a correction against the stream of the person it names."""
+    if isinstance(command, cc.OpenPromotionCycle | cc.ClosePromotionCycle):
+        return ce.CYCLES_STREAM
+    if isinstance(command, cc.PromotionWorkflowCommand):
+        return ce.case_stream(command.case_id)
+    if isinstance(command, c.PublishLadder):
+        return ladder_stream(command.ladder.track)
+    if isinstance(command, c.StartMentorship):
+        return person_stream(command.mentee_id)
+    return person_stream(command.person_id)
 
 
 def decode(recorded: RecordedEvent) -> DomainEvent:
@@ -107,6 +113,26 @@ def refuse_unstorable(appends: Sequence[StreamAppend]) -> None:
                 path, why = found
                 field = _camel(path.split(".", 1)[0]) if path else None
                 raise InvalidInput(f"{field or 'a value'} {why}", field=field)
+
+
+def _accepted(command: AnyCommand, events: tuple[RecordedEvent, ...]) -> CommandResult:
+    """The result of a write that just happened."""
+    event = named_event(command, events, judged_stream(command))
+    if event is None:  # a decision always records its named event: a bug, not a refusal
+        raise RuntimeError(f"{type(command).__name__} wrote no event it is named for")
+    return CommandResult(event, events)
+
+
+def _replayed(
+    command: AnyCommand, events: tuple[RecordedEvent, ...], made_up_id: bool
+) -> CommandResult:
+    """The first result of a repeated idempotency key, if it is this command's: it holds
+    the event the command is named for, in the stream it is judged against (any stream
+    of that event when the command's new id was made up per request)."""
+    event = named_event(command, events, None if made_up_id else judged_stream(command))
+    if event is None:
+        raise IdempotencyKeyReused()
+    return CommandResult(event, events, replayed=True)
 
 
 def _camel(name: str) -> str:
@@ -202,28 +228,40 @@ class CareerService:
 
     async def execute(
         self,
-        command: Command,
+        command: AnyCommand,
         *,
         metadata: Metadata | None = None,
         expected_version: int | None = None,
+        made_up_id: bool = False,
     ) -> CommandResult:
         """Decide ``command`` against fresh state and append what it produces.
 
-        Raises ``domain.errors.LadderError`` when a rule refuses it and
+        ``expected_version`` applies to the stream the command is judged against
+        (``judged_stream``). ``made_up_id``: the id of what the command creates (a hire's
+        person, a nomination's case, a cycle) was made up for this request, not chosen by
+        the caller; a repeat of its idempotency key then answers about the first call's
+        person, case or cycle instead of requiring the same id.
+
+        Raises ``domain.errors.LadderError`` when a rule refuses it,
         ``WrongExpectedVersion`` on a conflict with ``expected_version`` (or when the
-        retries run out); nothing is written then.
+        retries run out) and ``IdempotencyKeyReused`` when ``metadata``'s key was first
+        used for another operation; nothing is written then.
         """
-        result = await self._execute(command, metadata, expected_version)
+        result = await self._execute(command, metadata, expected_version, made_up_id)
         if isinstance(command, c.ErasePersonalData) and self.on_erased is not None:
             await self.on_erased(command.person_id)
         return result
 
     async def _execute(
-        self, command: Command, metadata: Metadata | None, expected_version: int | None
+        self,
+        command: AnyCommand,
+        metadata: Metadata | None,
+        expected_version: int | None,
+        made_up_id: bool,
     ) -> CommandResult:
         meta = metadata or Metadata()
         if (replay := await self._replay(meta)) is not None:
-            return replay
+            return _replayed(command, replay, made_up_id)
         attempts = self.max_retries
         for attempt in range(1, attempts + 1):
             appends: list[StreamAppend] = []
@@ -242,11 +280,11 @@ class CareerService:
                 # An identical request may have won the race since the check above: its
                 # result is this request's result, not a refusal.
                 if (replay := await self._replay(meta)) is not None:
-                    return replay
+                    return _replayed(command, replay, made_up_id)
                 raise
             except WrongExpectedVersion as conflict:
                 if (replay := await self._replay(meta)) is not None:
-                    return replay
+                    return _replayed(command, replay, made_up_id)
                 # Only a stream the decision merely read (a check, no events) moved: the
                 # client's own expectedVersion still holds, so decide again as for anyone.
                 checked_only = conflict.stream in {a.stream for a in appends if not a.events}
@@ -261,10 +299,10 @@ class CareerService:
                 continue
             if appended.replayed:  # an identical request won the race to the append lock
                 events = await read_positions(self.store, appended.positions)
-                return CommandResult(tuple(events), replayed=True)
+                return _replayed(command, tuple(events), made_up_id)
             if not appended.projected:
                 await self._read_your_writes(appended.events)
-            return CommandResult(appended.events)
+            return _accepted(command, appended.events)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def execute_appends(
@@ -273,26 +311,27 @@ class CareerService:
         *,
         metadata: Metadata,
         conditions: Sequence[AppendCondition] = (),
-    ) -> CommandResult:
+    ) -> AppendResult:
         """Append streams decided by a bulk workflow (``events.onboarding``), all in one
         transaction or none; a repeat of ``metadata``'s idempotency key answers the first
         result. Raises ``WrongExpectedVersion`` when a stream moved since it was judged,
         or what a condition raises (checked under the append lock)."""
         if (replay := await self._replay(metadata)) is not None:
-            return replay
+            return AppendResult(replay, replayed=True)
         refuse_unstorable(appends)
         appended = await self.store.write(appends, metadata=metadata, conditions=conditions)
         if appended.replayed:
-            return CommandResult(
+            return AppendResult(
                 tuple(await read_positions(self.store, appended.positions)), replayed=True
             )
         if not appended.projected:
             await self._read_your_writes(appended.events)
-        return CommandResult(appended.events)
+        return AppendResult(appended.events)
 
-    async def replayed(self, metadata: Metadata) -> CommandResult | None:
-        """The first result of ``metadata``'s idempotency key, if it was used."""
-        return await self._replay(metadata)
+    async def replayed(self, metadata: Metadata) -> AppendResult | None:
+        """What ``metadata``'s idempotency key first wrote, if it was used."""
+        replay = await self._replay(metadata)
+        return None if replay is None else AppendResult(replay, replayed=True)
 
     async def _read_your_writes(self, events: Sequence[RecordedEvent]) -> None:
         """Bring the read models up to the append. The events are committed: a failure
@@ -305,15 +344,16 @@ class CareerService:
         except Exception:
             log.exception("read models did not catch up after an append")
 
-    async def _replay(self, meta: Metadata) -> CommandResult | None:
+    async def _replay(self, meta: Metadata) -> tuple[RecordedEvent, ...] | None:
+        """The events ``meta``'s idempotency key first wrote, if it was used."""
         if meta.idempotency_key is None:
             return None
         known = await self.store.known_positions(meta.idempotency_key)
         if known is None:
             return None
-        return CommandResult(tuple(await read_positions(self.store, known)), replayed=True)
+        return tuple(await read_positions(self.store, known))
 
-    def _conditions(self, command: Command) -> list[EmailFree]:
+    def _conditions(self, command: AnyCommand) -> list[EmailFree]:
         """What the store checks again under its append lock: an address a command gives
         someone is still no one else's (two racing hires cannot both take it)."""
         if isinstance(command, c.HirePerson):
@@ -322,7 +362,9 @@ class CareerService:
             return [EmailFree(str(command.changes["email"]), command.person_id, self.sealer)]
         return []
 
-    async def _decide(self, command: Command, expected_version: int | None) -> list[StreamAppend]:
+    async def _decide(
+        self, command: AnyCommand, expected_version: int | None
+    ) -> list[StreamAppend]:
         if isinstance(command, c.PersonCommand):
             return await self._decide_for_person(command, expected_version)
         ctx = await self.context()

@@ -22,7 +22,8 @@ from events.errors import WrongExpectedVersion
 from events.onboarding import import_people
 from events.port import NO_STREAM, Metadata
 from events.readmodels.emails import EmailFree, people_with_email
-from events.service import CommandResult, encode
+from events.results import CommandResult
+from events.service import encode
 from events.sql_store import SqlEventStore
 
 TODAY = date(2026, 6, 1)
