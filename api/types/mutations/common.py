@@ -2,6 +2,9 @@
 
 The resolvers put them together in one place, :func:`api.types.mutations.write.write`
 (require a writer, input -> command -> :func:`execute` -> payload or payload ``errors``).
+What a write means (the stream it is judged against, the event it is named for, whether a
+repeated idempotency key may answer it) is ``CareerService``'s: its ``CommandResult`` is
+reported as it is.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
 
@@ -23,46 +25,16 @@ from api.errors import ApiError
 from api.relay import encode_global_id
 from api.types.person import Person, person_or_none
 from api.types.user_error import UserError
-from domain import commands as c
+from domain.command_events import AnyCommand
 from events.port import Metadata, RecordedEvent
-from events.service import CareerService, CommandResult
+from events.results import CommandResult
+from events.service import CareerService
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 MAX_SUBJECT_IN_KEY = 47
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII, no spaces
-
-# The event type each command writes into the stream it is judged against; a replayed
-# idempotency key must have written it, or the key was used for another operation.
-WRITES: dict[type[object], str] = {
-    c.HirePerson: "PersonHired",
-    c.RecordPromotion: "PromotionRecorded",
-    c.RecordDemotion: "DemotionRecorded",
-    c.RecordLateralMove: "LateralMoveRecorded",
-    c.StartMentorship: "MentorshipStarted",
-    c.EndMentorship: "MentorshipEnded",
-    c.StartRotation: "RoleRotationStarted",
-    c.EndRotation: "RoleRotationEnded",
-    c.RecordTraining: "LeadershipTrainingCompleted",
-    c.RecordDeparture: "PersonDeparted",
-    c.RehirePerson: "PersonRehired",
-    c.ChangeManager: "ManagerChanged",
-    c.CorrectEvent: "EventCorrected",
-    c.RescindEvent: "EventRescinded",
-    c.PublishLadder: "LadderPublished",
-    c.ErasePersonalData: "PersonalDataErased",
-}
-
-ALSO_WRITES: dict[type[object], tuple[str, ...]] = {
-    c.CorrectEvent: ("MentorshipCorrected",),  # a correction of a mentorship's start or end
-}
-
-
-class IdempotencyKeyReused(ApiError):
-    """The key was first used for a different operation (or another person)."""
-
-    code = "IDEMPOTENCY_KEY_REUSED"
 
 
 class InvalidMutationInput(ApiError):
@@ -175,66 +147,32 @@ async def person_from_global_id(context: Context, global_id: str | None) -> Pers
 # --- the write ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
-    """A command's outcome as the payloads report it."""
-
-    result: CommandResult
-    event: RecordedEvent
-    """The event the command is named for, in the stream it was judged against."""
-
-    @property
-    def stream(self) -> str:
-        """The stream the command was judged against (``expectedVersion`` applies to it)."""
-        return self.event.stream
-
-    @property
-    def position(self) -> int:
-        return self.result.position
-
-    @property
-    def stream_version(self) -> int:
-        return max(e.version for e in self.result.events if e.stream == self.stream)
-
-
-def _check_replay(command: c.Command, result: CommandResult, stream: str | None) -> RecordedEvent:
-    """The event the command is named for; refuses a key first used for another operation."""
-    written = {WRITES[type(command)], *ALSO_WRITES.get(type(command), ())}
-    match = [
-        e for e in result.events if e.type in written and (stream is None or e.stream == stream)
-    ]
-    if not match:
-        raise IdempotencyKeyReused(
-            "This idempotencyKey was already used for a different operation.",
-            field="idempotencyKey",
-        )
-    return match[0]
-
-
 async def execute(
     context: Context,
-    command: c.Command,
+    principal: Principal,
+    command: AnyCommand,
     *,
-    stream: str | None,
     idempotency_key: str | None,
     expected_version: int | None,
-) -> Written:
-    """Run ``command`` as the calling HR user; raises client errors with nothing written.
+    made_up_id: bool = False,
+) -> CommandResult:
+    """Run ``command`` as ``principal``; raises client errors with nothing written.
 
-    ``stream`` is the stream the command is judged against (``None`` when the server
-    chose the id, as for a hire without ``personId``: it is read from the result).
+    ``made_up_id``: the id of what the command creates was made up here, not given by the
+    client (``CareerService.execute`` says what that means for a replay).
     """
-    principal = context.require_writer()
     metadata = Metadata(
         actor_id=principal.subject,
         actor_role=principal.role.value,
         correlation_id=context.request_id,
         idempotency_key=scoped_key(principal, parse_idempotency_key(idempotency_key)),
     )
-    result = await career_service(context).execute(
-        command, metadata=metadata, expected_version=parse_expected_version(expected_version)
+    return await career_service(context).execute(
+        command,
+        metadata=metadata,
+        expected_version=parse_expected_version(expected_version),
+        made_up_id=made_up_id,
     )
-    return Written(result, _check_replay(command, result, stream))
 
 
 # --- payload pieces -----------------------------------------------------------------------
@@ -283,13 +221,13 @@ class MutationPayload:
     )
 
     @classmethod
-    def accepted(cls, written: Written) -> Self:
-        """The payload of a write that happened; subclasses add what the write names."""
+    def accepted(cls, result: CommandResult) -> Self:
+        """The payload of a write that happened; subclasses add what its named event says."""
         return cls(
-            position=written.position,
-            stream_version=written.stream_version,
-            replayed=written.result.replayed,
-            events=[WrittenEvent.from_recorded(e) for e in written.result.events],
+            position=result.position,
+            stream_version=result.stream_version,
+            replayed=result.replayed,
+            events=[WrittenEvent.from_recorded(e) for e in result.events],
         )
 
     @classmethod
@@ -310,7 +248,7 @@ class PersonPayloadBase(MutationPayload):
         return await person_from_global_id(info.context, self.person_id)
 
     @classmethod
-    def accepted(cls, written: Written) -> Self:
-        payload = super().accepted(written)
-        payload.person_id = person_global_id(written.stream.removeprefix("person-"))
+    def accepted(cls, result: CommandResult) -> Self:
+        payload = super().accepted(result)
+        payload.person_id = person_global_id(result.stream.removeprefix("person-"))
         return payload

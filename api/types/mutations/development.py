@@ -12,7 +12,6 @@ from api.context import Info
 from api.relay import encode_global_id
 from api.types.mutations.common import (
     PersonPayloadBase,
-    Written,
     expected_version_field,
     idempotency_key_field,
     mutation,
@@ -21,6 +20,7 @@ from api.types.mutations.common import (
 )
 from api.types.mutations.write import write
 from domain import commands as c
+from events.results import CommandResult
 
 
 @strawberry.input(description="Send a person on a rotation to another team.")
@@ -71,9 +71,9 @@ class RotationPayloadBase(PersonPayloadBase):
     rotation_id: strawberry.ID | None = None
 
     @classmethod
-    def accepted(cls, written: Written) -> Self:
-        payload = super().accepted(written)
-        rotation = str(written.event.data["rotation_id"])
+    def accepted(cls, result: CommandResult) -> Self:
+        payload = super().accepted(result)
+        rotation = str(result.event.data["rotation_id"])
         payload.rotation_id = strawberry.ID(encode_global_id("Rotation", rotation))
         return payload
 

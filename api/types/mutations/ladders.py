@@ -11,7 +11,6 @@ from api.types.ladder import Ladder
 from api.types.mutations.common import (
     InvalidMutationInput,
     MutationPayload,
-    Written,
     expected_version_field,
     idempotency_key_field,
     mutation,
@@ -19,6 +18,7 @@ from api.types.mutations.common import (
 from api.types.mutations.write import write
 from domain import commands as c
 from domain import ladder as domain_ladder
+from events.results import CommandResult
 
 
 @strawberry.input(description="One level of a ladder, lowest rank first.")
@@ -110,9 +110,9 @@ class PublishLadderPayload(MutationPayload):
     )
 
     @classmethod
-    def accepted(cls, written: Written) -> Self:
-        payload = super().accepted(written)
-        published = domain_ladder.Ladder.from_dict(written.event.data["ladder"])
+    def accepted(cls, result: CommandResult) -> Self:
+        payload = super().accepted(result)
+        published = domain_ladder.Ladder.from_dict(result.event.data["ladder"])
         payload.ladder = Ladder.from_domain(published)
         return payload
 

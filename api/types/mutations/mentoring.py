@@ -12,7 +12,6 @@ from api.context import Info
 from api.relay import encode_global_id
 from api.types.mutations.common import (
     MutationPayload,
-    Written,
     expected_version_field,
     idempotency_key_field,
     mutation,
@@ -25,6 +24,7 @@ from api.types.mutations.common import (
 from api.types.mutations.write import write
 from api.types.person import Person
 from domain import commands as c
+from events.results import CommandResult
 
 
 @strawberry.input(description="Pair a mentor with a mentee from `effectiveOn`.")
@@ -88,9 +88,9 @@ class MentorshipPayloadBase(MutationPayload):
         return await person_from_global_id(info.context, self.mentee_id)
 
     @classmethod
-    def accepted(cls, written: Written) -> Self:
-        data = written.event.data
-        payload = super().accepted(written)
+    def accepted(cls, result: CommandResult) -> Self:
+        data = result.event.data
+        payload = super().accepted(result)
         payload.mentorship_id = strawberry.ID(
             encode_global_id("Mentorship", str(data["mentorship_id"]))
         )

@@ -24,19 +24,14 @@ from api.context import Info
 from api.errors import INTERNAL, ApiError, Forbidden, user_errors
 from api.services import read_services
 from api.types.mutations.common import (
-    IdempotencyKeyReused,
     MutationPayload,
-    Written,
-    career_service,
+    execute,
     expected_version_field,
     idempotency_key_field,
     mutation,
-    parse_expected_version,
     parse_id_uuid,
-    parse_idempotency_key,
     parse_optional_id_uuid,
     resolved_field,
-    scoped_key,
 )
 from api.types.mutations.level_changes import EvidenceInput, evidence_by_area
 from api.types.promotion_case import (
@@ -48,22 +43,10 @@ from api.types.promotion_case import (
     case_for,
 )
 from domain import case_commands as cc
-from domain import case_events as ce
-from events.port import Metadata
 from events.readmodels import case_queries as cq
+from events.results import CommandResult
 
 P = TypeVar("P", bound=MutationPayload)
-
-WRITES: dict[type[object], str] = {
-    cc.OpenPromotionCycle: "PromotionCycleOpened",
-    cc.ClosePromotionCycle: "PromotionCycleClosed",
-    cc.NominateForPromotion: "PromotionNominated",
-    cc.AddPromotionEvidence: "PromotionEvidenceAdded",
-    cc.NamePromotionReviewers: "PromotionReviewersNamed",
-    cc.ReviewPromotion: "PromotionReviewed",
-    cc.WithdrawNomination: "NominationWithdrawn",
-}
-"""The event each command writes (a decision: approved or declined)."""
 
 
 class WorkflowInput(Protocol):
@@ -84,12 +67,6 @@ def actor_of(principal: Principal) -> cc.Actor:
     return cc.Actor(principal.subject, person, hr=principal.role is Role.HR)
 
 
-def _judged(command: cc.PromotionWorkflowCommand) -> str:
-    if isinstance(command, cc.OpenPromotionCycle | cc.ClosePromotionCycle):
-        return ce.CYCLES_STREAM
-    return ce.case_stream(command.case_id)
-
-
 async def run(
     info: Info,
     input: WorkflowInput,
@@ -100,8 +77,8 @@ async def run(
 ) -> P:
     """Run ``input``'s command as the caller (one of ``roles``) and report it.
 
-    ``made_up_id``: the case or cycle id was made up here, so a replayed idempotency key
-    answers about the first call's case or cycle (found by the event type alone)."""
+    ``made_up_id``: the case or cycle id was made up here; the service then answers a
+    replayed idempotency key about the first call's case or cycle."""
     context = info.context
     outcome = INTERNAL
     try:
@@ -113,38 +90,20 @@ async def run(
             outcome = exc.code
             raise
         try:
-            command = input.command(actor_of(principal))
-            metadata = Metadata(
-                actor_id=principal.subject,
-                actor_role=principal.role.value,
-                correlation_id=context.request_id,
-                idempotency_key=scoped_key(principal, parse_idempotency_key(input.idempotency_key)),
+            result = await execute(
+                context,
+                principal,
+                input.command(actor_of(principal)),
+                idempotency_key=input.idempotency_key,
+                expected_version=input.expected_version,
+                made_up_id=made_up_id,
             )
-            result = await career_service(context).execute(
-                command,
-                metadata=metadata,
-                expected_version=parse_expected_version(input.expected_version),
-            )
-            stream = _judged(command)
-            names = (
-                ("PromotionApproved", "PromotionDeclined")
-                if isinstance(command, cc.DecidePromotion)
-                else (WRITES[type(command)],)
-            )
-            match = [
-                e for e in result.events if (made_up_id or e.stream == stream) and e.type in names
-            ]
-            if not match:
-                raise IdempotencyKeyReused(
-                    "This idempotencyKey was already used for a different operation.",
-                    field="idempotencyKey",
-                )
         except Exception as exc:
             errors = user_errors(exc)
             outcome = errors[0].code
             return payload.refused(errors)
         outcome = "ok"
-        return payload.accepted(Written(result, match[0]))
+        return payload.accepted(result)
     finally:
         context.observe_mutation(info.field_name, outcome)
 
@@ -170,9 +129,9 @@ class PromotionCyclePayload(MutationPayload):
         return None if row is None else PromotionCycle.from_row(row)
 
     @classmethod
-    def accepted(cls, written: Written) -> Self:
-        payload = super().accepted(written)
-        payload.cycle_id = strawberry.ID(str(written.event.data["cycle_id"]))
+    def accepted(cls, result: CommandResult) -> Self:
+        payload = super().accepted(result)
+        payload.cycle_id = strawberry.ID(str(result.event.data["cycle_id"]))
         return payload
 
 
@@ -189,9 +148,9 @@ class PromotionCasePayload(MutationPayload):
         return await case_for(info.context, str(self.case_id))
 
     @classmethod
-    def accepted(cls, written: Written) -> Self:
-        payload = super().accepted(written)
-        payload.case_id = strawberry.ID(str(written.event.data["case_id"]))
+    def accepted(cls, result: CommandResult) -> Self:
+        payload = super().accepted(result)
+        payload.case_id = strawberry.ID(str(result.event.data["case_id"]))
         return payload
 
 

@@ -2,7 +2,8 @@
 
 A resolver names its input and payload types and calls :func:`write`; the input knows its
 command (``command()``), the payload knows how to report a write (``accepted``) or a refusal
-(``refused``).
+(``refused``). What the write meant (the stream it was judged against, the event it is
+named for, a replay) comes back from ``CareerService.execute`` in its ``CommandResult``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from api.context import Info
 from api.errors import INTERNAL, ApiError, user_errors
 from api.types.mutations.common import MutationPayload, execute
 from domain import commands as c
-from events.service import ladder_stream, person_stream
 
 P = TypeVar("P", bound=MutationPayload)
 
@@ -32,15 +32,6 @@ class CommandInput(Protocol):
         ...
 
 
-def judged_stream(command: c.Command) -> str:
-    """The stream ``CareerService`` judges ``command`` against (``expectedVersion``'s)."""
-    if isinstance(command, c.PublishLadder):
-        return ladder_stream(command.ladder.track)
-    if isinstance(command, c.StartMentorship):
-        return person_stream(command.mentee_id)
-    return person_stream(command.person_id)
-
-
 async def write(
     info: Info, input: CommandInput, payload: type[P], *, made_up_id: bool = False
 ) -> P:
@@ -50,30 +41,30 @@ async def write(
     error. Client errors (bad input, domain rules, concurrency conflicts) become the
     payload's ``errors`` with nothing written; anything else propagates and is masked.
 
-    ``made_up_id``: the command's id was made up here (a hire without ``personId``), so a
-    replay's result is about the first call's id: its stream is read from the result.
+    ``made_up_id``: the command's id was made up here (a hire without ``personId``); the
+    service then answers a replay about the first call's person.
     """
     outcome = INTERNAL  # unless set below: the exception propagates and is masked
     try:
         try:
-            info.context.require_writer()
+            principal = info.context.require_writer()
         except ApiError as exc:
             outcome = exc.code
             raise
         try:
-            command = input.command()
-            written = await execute(
+            result = await execute(
                 info.context,
-                command,
-                stream=None if made_up_id else judged_stream(command),
+                principal,
+                input.command(),
                 idempotency_key=input.idempotency_key,
                 expected_version=input.expected_version,
+                made_up_id=made_up_id,
             )
         except Exception as exc:
             errors = user_errors(exc)
             outcome = errors[0].code
             return payload.refused(errors)
         outcome = "ok"
-        return payload.accepted(written)
+        return payload.accepted(result)
     finally:
         info.context.observe_mutation(info.field_name, outcome)
