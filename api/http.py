@@ -45,7 +45,7 @@ from typing import Any, cast
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -81,6 +81,7 @@ from api.metrics import Metrics
 from api.middleware import BodyTooLarge
 from api.observe import RequestRecord, request_record
 from api.outbox import OUTBOX_KEY, Outbox
+from api.plans import answer_planned
 from api.settings import Settings
 from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
@@ -356,6 +357,14 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+def _first_name(document: DocumentNode) -> str | None:
+    """The name of the document's first operation (the one run without ``operationName``)."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else None
+    return None
+
+
 def _too_deep() -> HTTPProblem:
     return HTTPProblem(400, f"JSON is nested deeper than {MAX_JSON_DEPTH} levels.", "JSON_TOO_DEEP")
 
@@ -393,6 +402,8 @@ class GraphQLView(GraphQL[Context, None]):
             **kwargs,
         )
         self.state = state
+        limits = getattr(schema, "limits", None)
+        self.limits = limits if isinstance(limits, RequestLimits) else None
         self._ws_open = 0
         self._ws_by_subject: Counter[str] = Counter()
         self.token_keys = TokenKeys.of(
@@ -661,6 +672,9 @@ class GraphQLView(GraphQL[Context, None]):
                 "The document has several operations: name one with `operationName`.",
                 "OPERATION_NAME_REQUIRED",
             )
+        direct = await self._answer_planned(request_data, context)
+        if direct is not None:
+            return direct
         try:
             return await self.schema.execute(
                 request_data.query,
@@ -685,6 +699,36 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPProblem(400, exc.as_http_error_reason(), "BAD_REQUEST") from exc
         except MissingQueryError as exc:
             raise HTTPProblem(400, "No GraphQL query found in the request.", "BAD_REQUEST") from exc
+
+    async def _answer_planned(
+        self, request_data: GraphQLRequestData, context: Context
+    ) -> ExecutionResult | None:
+        """A query's answer from its plan, without the schema's per-request machinery
+        (``api.plans.answer_planned``): only for a request within every limit whose plan
+        answers without an error; ``None`` otherwise, and the schema executes it."""
+        schema, limits = cast("GraphQLSchema", getattr(self.schema, "_schema", None)), self.limits
+        query = request_data.query
+        if schema is None or limits is None or query is None or self.state.documents.only_trusted:
+            return None
+        operation_name, variables = request_data.operation_name, request_data.variables
+        admitted = limits.admitted(schema, query, operation_name, variables)
+        if admitted is None:
+            return None
+        document, cost = admitted
+        data = await answer_planned(
+            schema,
+            document,
+            operation_name=operation_name,
+            variables=variables,
+            context=context,
+            operation_extensions=request_data.extensions,
+        )
+        if data is None:
+            return None
+        if context.record is not None:
+            context.record.operation_name = operation_name or _first_name(document)
+            context.record.operation_type = OperationType.QUERY.value
+        return ExecutionResult(data=data, errors=None, extensions=limits.cost_extension(cost))
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -1,4 +1,4 @@
-"""Read-model statements on SQLite in one thread hop.
+"""Read-model statements on SQLite in one thread hop (or none, for an index lookup).
 
 Through aiosqlite a read costs a pool checkout, ``BEGIN``, the statement, the fetch and
 the reset's ``ROLLBACK``: each a hop to aiosqlite's thread and back. Here a read runs on
@@ -63,12 +63,22 @@ _lock = threading.Lock()
 
 
 async def fetch_rows(
-    engine: AsyncEngine, query: sa.Executable, params: Mapping[str, Any] | None = None
+    engine: AsyncEngine,
+    query: sa.Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    point: bool = False,
 ) -> list[Mapping[str, Any]]:
     """The rows of one read statement: one thread hop on SQLite, asyncpg on PostgreSQL.
 
     ``params`` bind the statement's ``bindparam``s: a statement built once per process
-    with them skips SQLAlchemy's construction and cache-key work on every request."""
+    with them skips SQLAlchemy's construction and cache-key work on every request.
+
+    ``point``: the statement is an index lookup of a few rows (a person by id, a track's
+    ladder). On SQLite it then runs on the caller's thread, on that thread's own
+    connection: the hop to a reader thread and back (a queue, a wake-up, the loop's
+    self-pipe) costs several times such a lookup. Anything that may scan stays off the
+    event loop."""
     if not is_sqlite(engine):
         async with _autocommit(engine).connect() as conn:
             result = await conn.execute(query, params)
@@ -79,6 +89,8 @@ async def fetch_rows(
             readers = _readers.get(engine)
             if readers is None:
                 readers = _readers[engine] = _Readers(engine)
+    if point:
+        return readers.rows(query, params)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(readers.executor, readers.rows, query, params)
 
