@@ -89,6 +89,7 @@ from domain.text import unstorable
 _WS_SUBJECT = "ladder.ws_subject"
 _OUTBOX = OUTBOX_KEY
 _EVENT_STREAM = "ladder.event_stream"
+_PLANNED_TRIED = "ladder.planned_tried"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
 
@@ -109,6 +110,21 @@ def _json_body(body: str | bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return json.loads(body)
+
+
+def _json_params(body: bytes) -> Mapping[str, object]:
+    """A POST body's request object; 400 for anything else."""
+    try:
+        parsed = _json_body(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HTTPProblem(400, "The body is not valid JSON.", "BAD_REQUEST") from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    if isinstance(parsed, list):
+        raise HTTPProblem(400, "Batched requests are not supported.", "BAD_REQUEST")
+    if not isinstance(parsed, dict):
+        raise HTTPProblem(400, "The body must be a JSON object.", "BAD_REQUEST")
+    return parsed
 
 
 def json_depth(value: object) -> int:
@@ -435,7 +451,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             media_type = self._check_request(request)
             request.state.graphql_media_type = media_type
-            response = await self.run(request)
+            response = await self._post_planned(request) or await self.run(request)
             request_error = getattr(request.state, "graphql_request_error", False)
             if request_error and media_type == GRAPHQL_RESPONSE_JSON:
                 response.status_code = 400
@@ -452,6 +468,26 @@ class GraphQLView(GraphQL[Context, None]):
             await response(scope, receive, send)
         finally:
             await request.close()  # the uploaded files of a multipart request, if any
+
+    async def _post_planned(self, request: Request) -> Response | None:
+        """The response to a JSON POST of a query its plan answers (``_answer_planned``),
+        without Strawberry's per-request view machinery; ``None`` for any other request,
+        which ``run`` then serves the usual way (and reports what is wrong with it)."""
+        if (
+            self.limits is None
+            or request.method != "POST"
+            or request.scope.get(_EVENT_STREAM)
+            or _content_type(request.headers.get("content-type", ""))[0] == MULTIPART
+        ):
+            return None
+        request_data = self._request_data(_json_params(await request.body()), request.headers)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        result = await self._answer_planned(request_data, context)
+        request.scope[_PLANNED_TRIED] = True
+        if result is None:
+            return None
+        return self.create_response(await self.process_result(request, result), sub_response)
 
     def _operations(self, query: str) -> int:
         """How many operations ``query`` defines, parsed by the schema's own cached, token
@@ -558,18 +594,13 @@ class GraphQLView(GraphQL[Context, None]):
         elif _content_type(request.content_type or "")[0] == MULTIPART:
             params = await self._multipart(request)
         else:
-            body = await request.get_body()
-            try:
-                parsed = _json_body(body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise HTTPProblem(400, "The body is not valid JSON.", "BAD_REQUEST") from exc
-            except RecursionError as exc:
-                raise _too_deep() from exc
-            if isinstance(parsed, list):
-                raise HTTPProblem(400, "Batched requests are not supported.", "BAD_REQUEST")
-            if not isinstance(parsed, dict):
-                raise HTTPProblem(400, "The body must be a JSON object.", "BAD_REQUEST")
-            params = parsed
+            params = _json_params(await request.get_body())
+        return self._request_data(params, request.headers)
+
+    def _request_data(
+        self, params: Mapping[str, object], headers: Mapping[str, str]
+    ) -> GraphQLRequestData:
+        """The GraphQL request in ``params`` (a body's or a URL's), checked."""
         query, operation_name = params.get("query"), params.get("operationName")
         variables, extensions = params.get("variables"), params.get("extensions")
         if "documentId" in params:
@@ -587,7 +618,7 @@ class GraphQLView(GraphQL[Context, None]):
             variables=variables,
             extensions=extensions,
         )
-        transport = self._get_stream_transport_from_headers(request.headers)
+        transport = self._get_stream_transport_from_headers(headers)
         return GraphQLRequestData(
             query=query,
             variables=cast("dict[str, Any] | None", variables),
@@ -672,9 +703,10 @@ class GraphQLView(GraphQL[Context, None]):
                 "The document has several operations: name one with `operationName`.",
                 "OPERATION_NAME_REQUIRED",
             )
-        direct = await self._answer_planned(request_data, context)
-        if direct is not None:
-            return direct
+        if not request.scope.get(_PLANNED_TRIED):
+            direct = await self._answer_planned(request_data, context)
+            if direct is not None:
+                return direct
         try:
             return await self.schema.execute(
                 request_data.query,

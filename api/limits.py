@@ -391,6 +391,6 @@ class LimitsExtension(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         """``extensions.cost`` of queries and mutations that cost anything (a
         subscription's events do not repeat it)."""
-        if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+        if not self.cost or self.execution_context.operation_type is OperationType.SUBSCRIPTION:
             return {}
         return self.limits.cost_extension(self.cost)
