@@ -398,6 +398,10 @@ def _check_values(top: Mapping[str, object], **parts: object) -> None:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    answers_planned_queries = True
+    """Answer a planned query without the schema's per-request machinery
+    (``_answer_planned``); off, every request runs through ``Schema.execute``."""
+
     websocket_adapter_class = SizeLimitedWebSocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
@@ -740,7 +744,7 @@ class GraphQLView(GraphQL[Context, None]):
         answers without an error; ``None`` otherwise, and the schema executes it."""
         schema, limits = cast("GraphQLSchema", getattr(self.schema, "_schema", None)), self.limits
         query = request_data.query
-        if schema is None or limits is None or query is None or self.state.documents.only_trusted:
+        if not self.answers_planned_queries or schema is None or limits is None or query is None or self.state.documents.only_trusted:
             return None
         operation_name, variables = request_data.operation_name, request_data.variables
         admitted = limits.admitted(schema, query, operation_name, variables)
