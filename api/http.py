@@ -744,7 +744,13 @@ class GraphQLView(GraphQL[Context, None]):
         answers without an error; ``None`` otherwise, and the schema executes it."""
         schema, limits = cast("GraphQLSchema", getattr(self.schema, "_schema", None)), self.limits
         query = request_data.query
-        if not self.answers_planned_queries or schema is None or limits is None or query is None or self.state.documents.only_trusted:
+        if (
+            not self.answers_planned_queries
+            or schema is None
+            or limits is None
+            or query is None
+            or self.state.documents.only_trusted
+        ):
             return None
         operation_name, variables = request_data.operation_name, request_data.variables
         admitted = limits.admitted(schema, query, operation_name, variables)
