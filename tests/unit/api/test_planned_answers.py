@@ -41,8 +41,11 @@ REQUESTS: list[tuple[str, dict[str, object], dict[str, str]]] = [
 async def app_and_view() -> AsyncIterator[tuple[httpx.AsyncClient, GraphQLView]]:
     app = create_app(Settings(_env_file=None, token_secret=SECRET))
     view = next(
-        r.endpoint for r in app.routes if isinstance(getattr(r, "endpoint", None), GraphQLView)
+        getattr(r, "endpoint", None)
+        for r in app.routes
+        if isinstance(getattr(r, "endpoint", None), GraphQLView)
     )
+    assert isinstance(view, GraphQLView)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client, view
