@@ -317,7 +317,13 @@ class _Run:
         except BaseException:
             _close(pending)
             raise
-        if pending:
+        if len(pending) == 1:  # awaited in place: no task, no extra turns of the loop
+            column, index, awaitable = pending[0]
+            try:
+                column[index] = await awaitable
+            except Exception as exc:
+                raise Fallback from exc
+        elif pending:
             done = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
             for (column, index, _), value in zip(pending, done, strict=True):
                 if isinstance(value, BaseException):
