@@ -45,7 +45,7 @@ from typing import Any, cast
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -81,6 +81,7 @@ from api.metrics import Metrics
 from api.middleware import BodyTooLarge
 from api.observe import RequestRecord, request_record
 from api.outbox import OUTBOX_KEY, Outbox
+from api.plans import answer_planned
 from api.settings import Settings
 from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
@@ -88,6 +89,7 @@ from domain.text import unstorable
 _WS_SUBJECT = "ladder.ws_subject"
 _OUTBOX = OUTBOX_KEY
 _EVENT_STREAM = "ladder.event_stream"
+_PLANNED_TRIED = "ladder.planned_tried"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
 
@@ -108,6 +110,21 @@ def _json_body(body: str | bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return json.loads(body)
+
+
+def _json_params(body: bytes) -> Mapping[str, object]:
+    """A POST body's request object; 400 for anything else."""
+    try:
+        parsed = _json_body(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HTTPProblem(400, "The body is not valid JSON.", "BAD_REQUEST") from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    if isinstance(parsed, list):
+        raise HTTPProblem(400, "Batched requests are not supported.", "BAD_REQUEST")
+    if not isinstance(parsed, dict):
+        raise HTTPProblem(400, "The body must be a JSON object.", "BAD_REQUEST")
+    return parsed
 
 
 def json_depth(value: object) -> int:
@@ -356,6 +373,14 @@ class SizeLimitedWebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+def _first_name(document: DocumentNode) -> str | None:
+    """The name of the document's first operation (the one run without ``operationName``)."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else None
+    return None
+
+
 def _too_deep() -> HTTPProblem:
     return HTTPProblem(400, f"JSON is nested deeper than {MAX_JSON_DEPTH} levels.", "JSON_TOO_DEEP")
 
@@ -373,6 +398,10 @@ def _check_values(top: Mapping[str, object], **parts: object) -> None:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    answers_planned_queries = True
+    """Answer a planned query without the schema's per-request machinery
+    (``_answer_planned``); off, every request runs through ``Schema.execute``."""
+
     websocket_adapter_class = SizeLimitedWebSocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
@@ -393,6 +422,8 @@ class GraphQLView(GraphQL[Context, None]):
             **kwargs,
         )
         self.state = state
+        limits = getattr(schema, "limits", None)
+        self.limits = limits if isinstance(limits, RequestLimits) else None
         self._ws_open = 0
         self._ws_by_subject: Counter[str] = Counter()
         self.token_keys = TokenKeys.of(
@@ -424,7 +455,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             media_type = self._check_request(request)
             request.state.graphql_media_type = media_type
-            response = await self.run(request)
+            response = await self._post_planned(request) or await self.run(request)
             request_error = getattr(request.state, "graphql_request_error", False)
             if request_error and media_type == GRAPHQL_RESPONSE_JSON:
                 response.status_code = 400
@@ -441,6 +472,26 @@ class GraphQLView(GraphQL[Context, None]):
             await response(scope, receive, send)
         finally:
             await request.close()  # the uploaded files of a multipart request, if any
+
+    async def _post_planned(self, request: Request) -> Response | None:
+        """The response to a JSON POST of a query its plan answers (``_answer_planned``),
+        without Strawberry's per-request view machinery; ``None`` for any other request,
+        which ``run`` then serves the usual way (and reports what is wrong with it)."""
+        if (
+            self.limits is None
+            or request.method != "POST"
+            or request.scope.get(_EVENT_STREAM)
+            or _content_type(request.headers.get("content-type", ""))[0] == MULTIPART
+        ):
+            return None
+        request_data = self._request_data(_json_params(await request.body()), request.headers)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        result = await self._answer_planned(request_data, context)
+        request.scope[_PLANNED_TRIED] = True
+        if result is None:
+            return None
+        return self.create_response(await self.process_result(request, result), sub_response)
 
     def _operations(self, query: str) -> int:
         """How many operations ``query`` defines, parsed by the schema's own cached, token
@@ -547,18 +598,13 @@ class GraphQLView(GraphQL[Context, None]):
         elif _content_type(request.content_type or "")[0] == MULTIPART:
             params = await self._multipart(request)
         else:
-            body = await request.get_body()
-            try:
-                parsed = _json_body(body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise HTTPProblem(400, "The body is not valid JSON.", "BAD_REQUEST") from exc
-            except RecursionError as exc:
-                raise _too_deep() from exc
-            if isinstance(parsed, list):
-                raise HTTPProblem(400, "Batched requests are not supported.", "BAD_REQUEST")
-            if not isinstance(parsed, dict):
-                raise HTTPProblem(400, "The body must be a JSON object.", "BAD_REQUEST")
-            params = parsed
+            params = _json_params(await request.get_body())
+        return self._request_data(params, request.headers)
+
+    def _request_data(
+        self, params: Mapping[str, object], headers: Mapping[str, str]
+    ) -> GraphQLRequestData:
+        """The GraphQL request in ``params`` (a body's or a URL's), checked."""
         query, operation_name = params.get("query"), params.get("operationName")
         variables, extensions = params.get("variables"), params.get("extensions")
         if "documentId" in params:
@@ -576,7 +622,7 @@ class GraphQLView(GraphQL[Context, None]):
             variables=variables,
             extensions=extensions,
         )
-        transport = self._get_stream_transport_from_headers(request.headers)
+        transport = self._get_stream_transport_from_headers(headers)
         return GraphQLRequestData(
             query=query,
             variables=cast("dict[str, Any] | None", variables),
@@ -661,6 +707,10 @@ class GraphQLView(GraphQL[Context, None]):
                 "The document has several operations: name one with `operationName`.",
                 "OPERATION_NAME_REQUIRED",
             )
+        if not request.scope.get(_PLANNED_TRIED):
+            direct = await self._answer_planned(request_data, context)
+            if direct is not None:
+                return direct
         try:
             return await self.schema.execute(
                 request_data.query,
@@ -685,6 +735,42 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPProblem(400, exc.as_http_error_reason(), "BAD_REQUEST") from exc
         except MissingQueryError as exc:
             raise HTTPProblem(400, "No GraphQL query found in the request.", "BAD_REQUEST") from exc
+
+    async def _answer_planned(
+        self, request_data: GraphQLRequestData, context: Context
+    ) -> ExecutionResult | None:
+        """A query's answer from its plan, without the schema's per-request machinery
+        (``api.plans.answer_planned``): only for a request within every limit whose plan
+        answers without an error; ``None`` otherwise, and the schema executes it."""
+        schema, limits = cast("GraphQLSchema", getattr(self.schema, "_schema", None)), self.limits
+        query = request_data.query
+        if (
+            not self.answers_planned_queries
+            or schema is None
+            or limits is None
+            or query is None
+            or self.state.documents.only_trusted
+        ):
+            return None
+        operation_name, variables = request_data.operation_name, request_data.variables
+        admitted = limits.admitted(schema, query, operation_name, variables)
+        if admitted is None:
+            return None
+        document, cost = admitted
+        data = await answer_planned(
+            schema,
+            document,
+            operation_name=operation_name,
+            variables=variables,
+            context=context,
+            operation_extensions=request_data.extensions,
+        )
+        if data is None:
+            return None
+        if context.record is not None:
+            context.record.operation_name = operation_name or _first_name(document)
+            context.record.operation_type = OperationType.QUERY.value
+        return ExecutionResult(data=data, errors=None, extensions=limits.cost_extension(cost))
 
     async def process_result(
         self, request: Request, result: ExecutionResult

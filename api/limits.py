@@ -34,6 +34,7 @@ from graphql import (
     StringValueNode,
     ValidationRule,
     parse,
+    specified_rules,
     validate,
 )
 from graphql.language.visitor import SKIP, VisitorAction
@@ -52,6 +53,9 @@ INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 INVALID_CHARACTER = "INVALID_CHARACTER"
 
 Fragments = Mapping[str, FragmentDefinitionNode]
+
+STANDARD_RULES: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
+"""The rules Strawberry validates with by default (the validation cache's key has them)."""
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
@@ -276,6 +280,25 @@ class RequestLimits:
             self._validated.put(key, errors)
         return list(errors)
 
+    def admitted(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> tuple[DocumentNode, int] | None:
+        """``(document, cost)`` of a request that passes every limit with the standard
+        rules, from the caches; ``None`` when anything is refused (the schema's execution
+        then reports it, with the extensions below)."""
+        try:
+            document = self.parse(query)
+        except GraphQLError:
+            return None
+        if self.validate(schema, query, document, STANDARD_RULES):
+            return None
+        cost = self.cost(schema, query, document, operation_name, variables)
+        return None if cost > self.max_cost else (document, cost)
+
     def cost(
         self,
         schema: GraphQLSchema,
@@ -298,6 +321,10 @@ class RequestLimits:
         key = (query, operation_name, *sorted((n, page_value(given.get(n))) for n in names))
         self._costs.put(key, cost)
         return cost
+
+    def cost_extension(self, cost: int | None) -> dict[str, Any]:
+        """A response's ``extensions`` for an operation of ``cost`` (none when free)."""
+        return {"cost": {"requested": cost, "limit": self.max_cost}} if cost else {}
 
 
 class LimitsExtension(SchemaExtension):
@@ -364,7 +391,6 @@ class LimitsExtension(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         """``extensions.cost`` of queries and mutations that cost anything (a
         subscription's events do not repeat it)."""
-        context = self.execution_context
-        if not self.cost or context.operation_type is OperationType.SUBSCRIPTION:
+        if not self.cost or self.execution_context.operation_type is OperationType.SUBSCRIPTION:
             return {}
-        return {"cost": {"requested": self.cost, "limit": self.limits.max_cost}}
+        return self.limits.cost_extension(self.cost)

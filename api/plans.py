@@ -33,6 +33,7 @@ from typing import Any, cast
 
 import orjson
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -52,6 +53,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from strawberry.execution import optimized_is_awaitable
 
 from api.fanout import SharedEventExecutor
 
@@ -315,7 +317,13 @@ class _Run:
         except BaseException:
             _close(pending)
             raise
-        if pending:
+        if len(pending) == 1:  # awaited in place: no task, no extra turns of the loop
+            column, index, awaitable = pending[0]
+            try:
+                column[index] = await awaitable
+            except Exception as exc:
+                raise Fallback from exc
+        elif pending:
             done = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
             for (column, index, _), value in zip(pending, done, strict=True):
                 if isinstance(value, BaseException):
@@ -451,18 +459,36 @@ class PlannedQueryExecutor(SharedEventExecutor):
 
     plans: Plans = PLANS
 
-    def execute_operation(self, serially: bool | None = None) -> Any:
+    def _plan(self) -> Plan | None:
         operation = self.operation
         if (
             operation.operation is not OperationType.QUERY
             or self.abort_signal is not None
             or (self.middleware_manager is not None and self.middleware_manager.middlewares)
         ):
-            return super().execute_operation(serially)
-        plan = self.plans.get(self.schema, operation, self.fragment_definitions)
+            return None
+        return self.plans.get(self.schema, operation, self.fragment_definitions)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = self._plan()
         if plan is None:
             return super().execute_operation(serially)
         return self._planned(plan, serially)
+
+    async def planned_data(self) -> dict[str, Any] | None:
+        """The operation's data from its plan, or ``None`` when it has no plan or the plan
+        gave up: the caller then executes it the usual way (``answer_planned``)."""
+        plan = self._plan()
+        if plan is None:
+            return None
+        expected = await self._graphql_core(None) if VERIFY_PLANS else None
+        try:
+            results = await _Run(self).selection(plan, [self.root_value])
+        except Exception:  # Fallback, or anything graphql-core reports as a field error
+            return None
+        if expected is not None:
+            await self._verify(results[0], expected, None)
+        return results[0]
 
     async def _planned(self, plan: Plan, serially: bool | None) -> Any:
         expected = await self._graphql_core(serially) if VERIFY_PLANS else None
@@ -470,10 +496,9 @@ class PlannedQueryExecutor(SharedEventExecutor):
             results = await _Run(self).selection(plan, [self.root_value])
         except Exception:  # Fallback, or anything graphql-core reports as a field error
             return expected if expected is not None else await self._graphql_core(serially)
-        response = self.build_response(results[0])
         if expected is not None:
-            await self._verify(response, expected, serially)
-        return self.finish(response)
+            await self._verify(results[0], expected, serially)
+        return self.finish(self.build_response(results[0]))
 
     async def _graphql_core(self, serially: bool | None) -> Any:
         result = super().execute_operation(serially)
@@ -484,7 +509,7 @@ class PlannedQueryExecutor(SharedEventExecutor):
         the test suite runs every query both ways). An answer that changes from one execution
         to the next (a checkpoint signed now) is compared only when graphql-core's second
         answer equals its first."""
-        mine, theirs = _coded(planned.data, False), _coded(expected.data, bool(expected.errors))
+        mine, theirs = _coded(planned, False), _coded(expected.data, bool(expected.errors))
         if mine == theirs:
             return
         again = await self._graphql_core(serially)
@@ -493,6 +518,34 @@ class PlannedQueryExecutor(SharedEventExecutor):
         raise PlanMismatchError(
             f"planned execution answered {mine[:2000]!r}, graphql-core {theirs[:2000]!r}"
         )
+
+
+async def answer_planned(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    context: Any,
+    operation_extensions: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """The data of a valid document's query when its plan answers it, without the schema's
+    per-request machinery; ``None`` for anything else (a mutation, no plan, variables that
+    do not coerce, a plan that gave up): the caller executes the request the usual way,
+    which reports what went wrong exactly as before. Nothing was written either way."""
+    built = PlannedQueryExecutor.build(
+        schema,
+        document,
+        None,
+        context,
+        variables,
+        operation_name,
+        is_awaitable=cast("Any", optimized_is_awaitable),
+        operation_extensions=operation_extensions,
+    )
+    if isinstance(built, list):
+        return None
+    return await cast("PlannedQueryExecutor", built).planned_data()
 
 
 def _coded(data: Any, errors: bool) -> bytes:

@@ -1,4 +1,4 @@
-"""Read-model statements on SQLite in one thread hop.
+"""Read-model statements on SQLite in one thread hop (or none, for an index lookup).
 
 Through aiosqlite a read costs a pool checkout, ``BEGIN``, the statement, the fetch and
 the reset's ``ROLLBACK``: each a hop to aiosqlite's thread and back. Here a read runs on
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple, cast
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
@@ -43,19 +44,108 @@ class _Readers:
         self.executor = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="readmodel-reader")
         self._local = threading.local()
 
-    def rows(
-        self, query: sa.Executable, params: Mapping[str, Any] | None
-    ) -> list[Mapping[str, Any]]:
-        conn = getattr(self._local, "conn", None)
+    def _conn(self) -> sa.Connection:
+        conn: sa.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self.sync.connect().execution_options(
                 isolation_level="AUTOCOMMIT"
             )
-        return [dict(r._mapping) for r in conn.execute(query, params)]
+        return conn
+
+    def rows(
+        self, query: sa.Executable, params: Mapping[str, Any] | None
+    ) -> list[Mapping[str, Any]]:
+        return [dict(r._mapping) for r in self._conn().execute(query, params)]
+
+    def point_rows(
+        self, query: sa.Executable, params: Mapping[str, Any] | None
+    ) -> list[Mapping[str, Any]]:
+        """``rows`` through the driver: the statement as SQLAlchemy compiled it for this
+        shape of parameters (``_RawRead``), the values and the rows converted by the
+        same type processors, without a SQLAlchemy execution per call."""
+        given = params or {}
+        raw = _raw_read(self.sync.dialect, query, given)
+        driver: Any = self._conn().connection.dbapi_connection
+        rows = driver.execute(raw.sql, [value(given) for value in raw.values]).fetchall()
+        keys, results = raw.keys, raw.results
+        return [
+            {k: v if f is None else f(v) for k, f, v in zip(keys, results, row, strict=True)}
+            for row in rows
+        ]
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
         self.sync.dispose()
+
+
+class _RawRead(NamedTuple):
+    """A read statement as SQLAlchemy compiles it for SQLite and one shape of parameters
+    (how many values each expanding ``IN`` has): its SQL, how to get each positional value
+    from the call's parameters (with the bind type's conversion), the result keys and
+    each column's result conversion (dates, booleans, JSON), ``None`` where there is none."""
+
+    sql: str
+    values: tuple[Callable[[Mapping[str, Any]], Any], ...]
+    keys: tuple[str, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _value(name: str, index: int | None, convert: Callable[[Any], Any] | None) -> Any:
+    def value(params: Mapping[str, Any]) -> Any:
+        given = params[name] if index is None else params[name][index]
+        return given if convert is None or given is None else convert(given)
+
+    return value
+
+
+def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda _params: value
+
+
+_raw_reads: OrderedDict[tuple[Any, ...], _RawRead] = OrderedDict()
+KEPT_RAW_READS = 256
+
+
+def _raw_read(dialect: sa.Dialect, query: sa.Executable, params: Mapping[str, Any]) -> _RawRead:
+    """``query`` compiled for ``params``' shape, once (statements built once per process
+    are the ones read this way; the cache keeps the last ``KEPT_RAW_READS``)."""
+    shape = tuple(
+        (name, len(value)) for name, value in params.items() if isinstance(value, list | tuple)
+    )
+    key = (query, shape)
+    found = _raw_reads.get(key)
+    if found is not None:
+        return found
+    compiled: Any = cast("Any", query).compile(dialect=dialect)
+    expanded = compiled.construct_expanded_state(dict(params))
+    expansion = {
+        name: (base, index)
+        for base, names in expanded.parameter_expansion.items()
+        for index, name in enumerate(names)
+    }
+    binds = compiled._bind_processors
+    values: list[Callable[[Mapping[str, Any]], Any]] = []
+    for name in expanded.positiontup:
+        if name in expansion:
+            base, index = expansion[name]
+            values.append(_value(base, index, binds.get(base)))
+        elif name in params:
+            values.append(_value(name, None, binds.get(name)))
+        else:  # a literal the statement binds itself
+            convert = binds.get(name)
+            literal = expanded.parameters[name]
+            values.append(_constant(literal if convert is None else convert(literal)))
+    columns = compiled._result_columns
+    found = _RawRead(
+        sql=expanded.statement,
+        values=tuple(values),
+        keys=tuple(c.keyname for c in columns),
+        results=tuple(c.type._cached_result_processor(dialect, None) for c in columns),
+    )
+    _raw_reads[key] = found
+    if len(_raw_reads) > KEPT_RAW_READS:
+        _raw_reads.popitem(last=False)
+    return found
 
 
 _readers: WeakKeyDictionary[AsyncEngine, _Readers] = WeakKeyDictionary()
@@ -63,12 +153,22 @@ _lock = threading.Lock()
 
 
 async def fetch_rows(
-    engine: AsyncEngine, query: sa.Executable, params: Mapping[str, Any] | None = None
+    engine: AsyncEngine,
+    query: sa.Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    point: bool = False,
 ) -> list[Mapping[str, Any]]:
     """The rows of one read statement: one thread hop on SQLite, asyncpg on PostgreSQL.
 
     ``params`` bind the statement's ``bindparam``s: a statement built once per process
-    with them skips SQLAlchemy's construction and cache-key work on every request."""
+    with them skips SQLAlchemy's construction and cache-key work on every request.
+
+    ``point``: the statement is an index lookup of a few rows (a person by id, a track's
+    ladder). On SQLite it then runs on the caller's thread, on that thread's own
+    connection: the hop to a reader thread and back (a queue, a wake-up, the loop's
+    self-pipe) costs several times such a lookup. Anything that may scan stays off the
+    event loop."""
     if not is_sqlite(engine):
         async with _autocommit(engine).connect() as conn:
             result = await conn.execute(query, params)
@@ -79,6 +179,8 @@ async def fetch_rows(
             readers = _readers.get(engine)
             if readers is None:
                 readers = _readers[engine] = _Readers(engine)
+    if point:
+        return readers.point_rows(query, params)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(readers.executor, readers.rows, query, params)
 

@@ -261,7 +261,7 @@ class SqlEventStore:
         """Events of ``stream`` with ``from_version <= version <= to_version``."""
         check_stream(stream)
         last = _MAX_BIGINT if to_version is None else to_version
-        return await self._fetch(self._sql.read_stream, stream, from_version, last)
+        return await self._fetch(self._sql.read_stream, stream, from_version, last, point=True)
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, types: Sequence[str] | None = None
@@ -292,9 +292,14 @@ class SqlEventStore:
             rows = await raw.fetch(self._sql.read_all, after_position, limit)
         return decode(list(rows))
 
-    async def _fetch(self, sql: str, *params: Any) -> list[RecordedEvent]:
+    async def _fetch(self, sql: str, *params: Any, point: bool = False) -> list[RecordedEvent]:
+        """The events ``sql`` selects; a ``point`` read (one stream, by its index) runs on
+        SQLite on the caller's thread (``SqliteReader.fetch_now``)."""
         if self._reader is not None:
-            events = await self._reader.fetch(sql, params, self._decode_sqlite)
+            if point:
+                events = self._reader.fetch_now(sql, params, self._decode_sqlite)
+            else:
+                events = await self._reader.fetch(sql, params, self._decode_sqlite)
         else:
             async with self.engine.connect() as conn:
                 raw: Any = (await conn.get_raw_connection()).driver_connection
@@ -327,10 +332,11 @@ class SqlEventStore:
         return int(await self._scalar(_LAST_OF_TYPE_SQLITE, _LAST_OF_TYPE_PG, type_name) or 0)
 
     async def _scalar(self, sqlite_sql: str, pg_sql: str, *params: Any) -> Any:
-        """The first column of the first row (None without one), through the driver: a
-        reader thread on SQLite, asyncpg on PostgreSQL."""
+        """The first column of the first row (None without one) of an index lookup,
+        through the driver: on the caller's thread on SQLite (``SqliteReader.fetch_now``),
+        asyncpg on PostgreSQL."""
         if self._reader is not None:
-            return await self._reader.fetch(
+            return self._reader.fetch_now(
                 sqlite_sql, params, lambda rows: rows[0][0] if rows else None
             )
         async with self.engine.connect() as conn:

@@ -114,6 +114,12 @@ class SqliteReader:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._fetch, sql, params, decode)
 
+    def fetch_now(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
+        """``fetch`` on the caller's thread, on its own connection: for an index lookup of
+        a few rows (one stream, one key), which costs less than the hop to a reader
+        thread and back. Anything that may scan goes through ``fetch``."""
+        return self._fetch(sql, params, decode)
+
     def _fetch(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
         return decode(self._connection().execute(sql, params).fetchall())
 

@@ -42,6 +42,8 @@ from events.readmodels.views import CensusEntry, PersonView, Tenure
 
 MAX_KEYS = 1000
 """At most this many keys per batch (under SQLite's and asyncpg's parameter limits)."""
+POINT_KEYS = 100
+"""A batch of up to this many keys is a ``point`` read (``events.fast_reads``)."""
 
 P = tables.people
 LD = tables.ladders
@@ -108,7 +110,9 @@ async def people_by_ids(
     keys = keys_of(person_ids)
     if not keys:
         return {}
-    rows = await fetch(engine, _people_by_ids(), {"today": today, "ids": keys})
+    rows = await fetch(
+        engine, _people_by_ids(), {"today": today, "ids": keys}, point=len(keys) <= POINT_KEYS
+    )
     found = (_person(r, today) for r in rows)
     return {p.person_id: p for p in found if p is not None}
 
@@ -404,7 +408,7 @@ async def current_ladders(
     keys = keys_of(tracks)
     if not keys:
         return {}
-    latest = await fetch(engine, _latest_versions(), {"tracks": keys})
+    latest = await fetch(engine, _latest_versions(), {"tracks": keys}, point=True)
     versions = {r["track"]: int(r["version"]) for r in latest}
     found = {t: cache.known(t, v) for t, v in versions.items()}
     missing = [(t, v) for t, v in versions.items() if found[t] is None]

@@ -33,7 +33,7 @@ def _with_email() -> sa.Select[Any]:
 
 async def people_with_email(engine: AsyncEngine, email: str) -> set[UUID]:
     """Ids of the people whose email is ``email``, ignoring case."""
-    rows = await fetch(engine, _with_email(), {"email": email.strip().lower()})
+    rows = await fetch(engine, _with_email(), {"email": email.strip().lower()}, point=True)
     return {UUID(str(r["person_id"])) for r in rows}
 
 

@@ -72,10 +72,15 @@ def _today(today: date | None) -> date:
 
 
 async def fetch(
-    engine: AsyncEngine, query: sa.Select[Any], params: Mapping[str, Any] | None = None
+    engine: AsyncEngine,
+    query: sa.Select[Any],
+    params: Mapping[str, Any] | None = None,
+    *,
+    point: bool = False,
 ) -> list[Mapping[str, Any]]:
-    """The rows of one statement (``events.fast_reads``: one thread hop on SQLite)."""
-    return await fetch_rows(engine, query, params)
+    """The rows of one statement (``events.fast_reads``: one thread hop on SQLite, none
+    for a ``point`` lookup of a few rows by an index)."""
+    return await fetch_rows(engine, query, params, point=point)
 
 
 async def count(
