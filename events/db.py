@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
@@ -115,7 +116,27 @@ def _postgres_engine(u: URL, *, schema: str | None, **kwargs: Any) -> AsyncEngin
     # (its stream and its ladders, read concurrently) and the appender one. With the
     # default five, the overflow was opened and closed again on nearly every command.
     kwargs.setdefault("pool_size", PG_POOL_SIZE)
-    return create_async_engine(u, connect_args=connect_args, **kwargs)
+    engine = create_async_engine(u, connect_args=connect_args, **kwargs)
+    if not u.query and set(connect_args) == {"server_settings"}:
+        _pg_connect[engine] = {
+            "host": u.host,
+            "port": u.port,
+            "user": u.username,
+            "password": u.password,
+            "database": u.database,
+            "server_settings": dict(connect_args["server_settings"]),
+        }
+    return engine
+
+
+_pg_connect: WeakKeyDictionary[AsyncEngine, dict[str, Any]] = WeakKeyDictionary()
+
+
+def pg_connect_kwargs(engine: AsyncEngine) -> dict[str, Any] | None:
+    """``asyncpg.connect`` arguments that open a connection like the engine's own (its
+    host, database and server settings); ``None`` for an engine not made here or whose
+    URL carries more than ``events.db`` knows how to pass on."""
+    return _pg_connect.get(engine)
 
 
 def _parse_pg_options(options: str) -> dict[str, str]:

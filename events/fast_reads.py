@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NamedTuple, cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
+from events.pg_reads import pg_point_rows
 
 READER_THREADS = 4
 
@@ -60,34 +62,58 @@ class _Readers:
     def point_rows(
         self, query: sa.Executable, params: Mapping[str, Any] | None
     ) -> list[Mapping[str, Any]]:
-        """``rows`` through the driver: the statement as SQLAlchemy compiled it for this
-        shape of parameters (``_RawRead``), the values and the rows converted by the
-        same type processors, without a SQLAlchemy execution per call."""
+        """``rows`` through the driver (``_RawRead``): no SQLAlchemy execution per call."""
         given = params or {}
         raw = _raw_read(self.sync.dialect, query, given)
         driver: Any = self._conn().connection.dbapi_connection
-        rows = driver.execute(raw.sql, [value(given) for value in raw.values]).fetchall()
-        keys, results = raw.keys, raw.results
-        return [
-            {k: v if f is None else f(v) for k, f, v in zip(keys, results, row, strict=True)}
-            for row in rows
-        ]
+        return raw.rows(driver.execute(raw.sql, raw.args(given)).fetchall())
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
         self.sync.dispose()
 
 
-class _RawRead(NamedTuple):
-    """A read statement as SQLAlchemy compiles it for SQLite and one shape of parameters
-    (how many values each expanding ``IN`` has): its SQL, how to get each positional value
-    from the call's parameters (with the bind type's conversion), the result keys and
-    each column's result conversion (dates, booleans, JSON), ``None`` where there is none."""
+@dataclass
+class _RawRead:
+    """A read statement as SQLAlchemy compiles it for a dialect and one shape of
+    parameters (how many values each expanding ``IN`` has): its SQL, how to get each
+    positional value from the call's parameters (with the bind type's conversion), the
+    result keys and column types, whose conversions (dates, booleans, JSON) are found
+    once per shape of the driver's column types."""
 
+    dialect: sa.Dialect
     sql: str
     values: tuple[Callable[[Mapping[str, Any]], Any], ...]
     keys: tuple[str, ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    types: tuple[Any, ...]
+    coltypes: tuple[Any, ...] | None = None
+    """The driver's column types, once a read asked for them (PostgreSQL)."""
+    _results: dict[tuple[Any, ...], tuple[Callable[[Any], Any] | None, ...]] = field(
+        default_factory=dict
+    )
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        """The positional values for ``params``."""
+        return [value(params) for value in self.values]
+
+    def rows(
+        self, records: Sequence[Any], coltypes: tuple[Any, ...] | None = None
+    ) -> list[Mapping[str, Any]]:
+        """The driver's records as SQLAlchemy would return them (keyed, converted);
+        ``coltypes``: the driver's type of each column where its conversions depend on
+        it (asyncpg's type oids; SQLite has none)."""
+        shape = coltypes or (None,) * len(self.keys)
+        results = self._results.get(shape)
+        if results is None:
+            results = self._results[shape] = tuple(
+                t._cached_result_processor(self.dialect, c)
+                for t, c in zip(self.types, shape, strict=True)
+            )
+        keys = self.keys
+        return [
+            {k: v if f is None else f(v) for k, f, v in zip(keys, results, row, strict=True)}
+            for row in records
+        ]
 
 
 def _value(name: str, index: int | None, convert: Callable[[Any], Any] | None) -> Any:
@@ -112,7 +138,7 @@ def _raw_read(dialect: sa.Dialect, query: sa.Executable, params: Mapping[str, An
     shape = tuple(
         (name, len(value)) for name, value in params.items() if isinstance(value, list | tuple)
     )
-    key = (query, shape)
+    key = (dialect.name, query, shape)
     found = _raw_reads.get(key)
     if found is not None:
         return found
@@ -137,10 +163,11 @@ def _raw_read(dialect: sa.Dialect, query: sa.Executable, params: Mapping[str, An
             values.append(_constant(literal if convert is None else convert(literal)))
     columns = compiled._result_columns
     found = _RawRead(
+        dialect=dialect,
         sql=expanded.statement,
         values=tuple(values),
         keys=tuple(c.keyname for c in columns),
-        results=tuple(c.type._cached_result_processor(dialect, None) for c in columns),
+        types=tuple(c.type for c in columns),
     )
     _raw_reads[key] = found
     if len(_raw_reads) > KEPT_RAW_READS:
@@ -165,11 +192,23 @@ async def fetch_rows(
     with them skips SQLAlchemy's construction and cache-key work on every request.
 
     ``point``: the statement is an index lookup of a few rows (a person by id, a track's
-    ladder). On SQLite it then runs on the caller's thread, on that thread's own
-    connection: the hop to a reader thread and back (a queue, a wake-up, the loop's
-    self-pipe) costs several times such a lookup. Anything that may scan stays off the
-    event loop."""
+    ladder). It then runs through the driver as SQLAlchemy compiled it (``_RawRead``):
+    on SQLite on the caller's thread, on that thread's own connection (the hop to a
+    reader thread and back — a queue, a wake-up, the loop's self-pipe — costs several
+    times such a lookup; anything that may scan stays off the event loop), on
+    PostgreSQL on a pool of plain asyncpg connections (``events.pg_reads``)."""
     if not is_sqlite(engine):
+        if point:
+            given = params or {}
+            raw = _raw_read(engine.dialect, query, given)
+            found = await pg_point_rows(
+                engine, raw.sql, raw.args(given), types=raw.coltypes is None
+            )
+            if found is not None:
+                records, coltypes = found
+                if coltypes is not None:
+                    raw.coltypes = coltypes
+                return raw.rows(records, raw.coltypes)
         async with _autocommit(engine).connect() as conn:
             result = await conn.execute(query, params)
             return [dict(r._mapping) for r in result]

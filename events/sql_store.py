@@ -31,6 +31,7 @@ from events.encoding import check_stream, encode_metadata, plan_appends
 from events.errors import StoreError
 from events.merkle import CompactTree, ProofError
 from events.pg_io import PgBeforeCommit
+from events.pg_reads import pg_point_rows
 from events.port import (
     Appended,
     ExpectedVersion,
@@ -294,16 +295,21 @@ class SqlEventStore:
 
     async def _fetch(self, sql: str, *params: Any, point: bool = False) -> list[RecordedEvent]:
         """The events ``sql`` selects; a ``point`` read (one stream, by its index) runs on
-        SQLite on the caller's thread (``SqliteReader.fetch_now``)."""
+        SQLite on the caller's thread (``SqliteReader.fetch_now``), on PostgreSQL on a
+        point-read connection (``events.pg_reads``)."""
         if self._reader is not None:
             if point:
                 events = self._reader.fetch_now(sql, params, self._decode_sqlite)
             else:
                 events = await self._reader.fetch(sql, params, self._decode_sqlite)
         else:
-            async with self.engine.connect() as conn:
-                raw: Any = (await conn.get_raw_connection()).driver_connection
-                rows = await raw.fetch(sql, *params)
+            found = await pg_point_rows(self.engine, sql, params) if point else None
+            if found is not None:
+                rows: Any = found[0]
+            else:
+                async with self.engine.connect() as conn:
+                    raw: Any = (await conn.get_raw_connection()).driver_connection
+                    rows = await raw.fetch(sql, *params)
             events = decode_rows(rows, self.upcasters, sqlite=False)
         if self.sealer is not None and events:
             await self.sealer.open(events)
@@ -334,11 +340,14 @@ class SqlEventStore:
     async def _scalar(self, sqlite_sql: str, pg_sql: str, *params: Any) -> Any:
         """The first column of the first row (None without one) of an index lookup,
         through the driver: on the caller's thread on SQLite (``SqliteReader.fetch_now``),
-        asyncpg on PostgreSQL."""
+        a point-read connection on PostgreSQL (``events.pg_reads``)."""
         if self._reader is not None:
             return self._reader.fetch_now(
                 sqlite_sql, params, lambda rows: rows[0][0] if rows else None
             )
+        found = await pg_point_rows(self.engine, pg_sql, params)
+        if found is not None:
+            return found[0][0][0] if found[0] else None
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
             return await raw.fetchval(pg_sql, *params)
