@@ -89,7 +89,6 @@ from domain.text import unstorable
 _WS_SUBJECT = "ladder.ws_subject"
 _OUTBOX = OUTBOX_KEY
 _EVENT_STREAM = "ladder.event_stream"
-_PLANNED_TRIED = "ladder.planned_tried"
 MAX_JSON_DEPTH = 32
 """Deepest nesting of ``variables`` and ``extensions`` (a GraphQL input is far shallower)."""
 
@@ -455,7 +454,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             media_type = self._check_request(request)
             request.state.graphql_media_type = media_type
-            response = await self._post_planned(request) or await self.run(request)
+            response = await self._post_json(request) or await self.run(request)
             request_error = getattr(request.state, "graphql_request_error", False)
             if request_error and media_type == GRAPHQL_RESPONSE_JSON:
                 response.status_code = 400
@@ -473,13 +472,13 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             await request.close()  # the uploaded files of a multipart request, if any
 
-    async def _post_planned(self, request: Request) -> Response | None:
-        """The response to a JSON POST of a query its plan answers (``_answer_planned``),
-        without Strawberry's per-request view machinery; ``None`` for any other request,
-        which ``run`` then serves the usual way (and reports what is wrong with it)."""
+    async def _post_json(self, request: Request) -> Response | None:
+        """The response to a JSON POST (a query or a mutation), served here without
+        Strawberry's per-request view machinery: the request data checked once, one
+        context, ``_execute``; ``None`` for any other request (GET, an upload, server-sent
+        events), which Strawberry's ``run`` serves."""
         if (
-            self.limits is None
-            or request.method != "POST"
+            request.method != "POST"
             or request.scope.get(_EVENT_STREAM)
             or _content_type(request.headers.get("content-type", ""))[0] == MULTIPART
         ):
@@ -487,10 +486,7 @@ class GraphQLView(GraphQL[Context, None]):
         request_data = self._request_data(_json_params(await request.body()), request.headers)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
-        result = await self._answer_planned(request_data, context)
-        request.scope[_PLANNED_TRIED] = True
-        if result is None:
-            return None
+        result = await self._execute(request_data, context, get=False)
         return self.create_response(await self.process_result(request, result), sub_response)
 
     def _operations(self, query: str) -> int:
@@ -697,7 +693,13 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        get = request_adapter.method == "GET"
+        return await self._execute(request_data, context, get=request_adapter.method == "GET")
+
+    async def _execute(
+        self, request_data: GraphQLRequestData, context: Context, *, get: bool
+    ) -> ExecutionResult:
+        """One request's result: a planned query's answer (``_answer_planned``), else the
+        schema's execution; a query only over GET."""
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
         query = request_data.query
         if request_data.operation_name is None and query and self._operations(query) > 1:
@@ -707,14 +709,13 @@ class GraphQLView(GraphQL[Context, None]):
                 "The document has several operations: name one with `operationName`.",
                 "OPERATION_NAME_REQUIRED",
             )
-        if not request.scope.get(_PLANNED_TRIED):
-            direct = await self._answer_planned(request_data, context)
-            if direct is not None:
-                return direct
+        direct = await self._answer_planned(request_data, context)
+        if direct is not None:
+            return direct
         try:
             return await self.schema.execute(
                 request_data.query,
-                root_value=root_value,
+                root_value=None,
                 variable_values=request_data.variables,
                 context_value=context,
                 operation_name=request_data.operation_name,

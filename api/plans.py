@@ -53,6 +53,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from graphql.utilities import get_operation_ast
 from strawberry.execution import optimized_is_awaitable
 
 from api.fanout import SharedEventExecutor
@@ -533,6 +534,9 @@ async def answer_planned(
     per-request machinery; ``None`` for anything else (a mutation, no plan, variables that
     do not coerce, a plan that gave up): the caller executes the request the usual way,
     which reports what went wrong exactly as before. Nothing was written either way."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None  # before coercing any variable: a mutation is executed as before
     built = PlannedQueryExecutor.build(
         schema,
         document,
