@@ -5,12 +5,13 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events import projector as projector_module
 from events import swap
 from events.db import create_engine
 from events.projections import ALL, people
+from events.projections.base import Projection
 from events.projector import Projector
 from events.readmodels import tables
 from events.sql_store import SqlEventStore
@@ -281,11 +282,10 @@ async def test_a_first_build_on_sqlite_fills_the_empty_tables_as_a_rebuild_would
     await record(store, *mentorship(ada, bob, date(2021, 3, 1)))
     await record(store, ada.promoted(date(2022, 1, 3), "apm", "pm"))
     made: list[str] = []
-    create_next = projector_module.create_next
 
-    async def recording(conn: object, p: object) -> sa.Table:
-        made.append(p.name)  # type: ignore[attr-defined]
-        return await create_next(conn, p)  # type: ignore[arg-type]
+    async def recording(conn: AsyncConnection, p: Projection) -> sa.Table:
+        made.append(p.name)
+        return await swap.create_next(conn, p)
 
     monkeypatch.setattr(projector_module, "create_next", recording)
     projector = Projector(engine, store, ALL)
