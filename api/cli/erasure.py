@@ -15,7 +15,7 @@ import typer
 
 from api.cli.errors import Exit, fail, out, run
 from api.cli.support import DatabaseUrl, database_url
-from domain.personal_data import ERASURE_REASONS
+from domain.erasure_reasons import ERASURE_REASONS
 
 if TYPE_CHECKING:
     from domain import commands as c
