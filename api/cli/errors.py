@@ -150,15 +150,16 @@ def bad_setting(exc: ValidationError) -> str:
 
 
 def _classify(exc: BaseException) -> tuple[str, Exit]:
-    # Imported only when something failed: ``ladder --help`` loads no database driver.
+    if isinstance(exc, CliError):
+        return exc.message, exc.code
+    # Imported only when something else failed: ``ladder --help`` (or a usage error)
+    # loads no database driver.
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError
 
     from domain.errors import LadderError
     from events.errors import StoreError, StoreInputError
 
-    if isinstance(exc, CliError):
-        return exc.message, exc.code
     if isinstance(exc, ValidationError):
         return bad_setting(exc), Exit.USAGE
     if isinstance(exc, ArgumentError):
