@@ -22,6 +22,7 @@ from typing import Final
 from domain import commands as cmd
 from domain import errors
 from domain import events as ev
+from domain.erasure_reasons import ERASURE_REASONS as ERASURE_REASONS  # the rule's codes
 from domain.state import PersonState
 
 PERSONAL_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
@@ -75,14 +76,6 @@ NOT_PERSONAL: Final[Mapping[str, frozenset[str]]] = {
 }
 """Fields that look personal by name but are not (a code, a ticket id, a cycle's name,
 a token subject)."""
-
-ERASURE_REASONS: Final[Mapping[str, str]] = {
-    "SUBJECT_REQUEST": "The person asked for erasure (GDPR article 17).",
-    "RETENTION_EXPIRED": "The retention period for the person's data ended.",
-    "LEGAL_OBLIGATION": "A law or a court order requires the erasure.",
-    "CONSENT_WITHDRAWN": "The person withdrew the consent the data was kept on.",
-}
-"""The reasons an erasure may record: codes, so the erasure event holds no free text."""
 
 MAX_REFERENCE = 80
 

@@ -357,7 +357,8 @@ class Projector:
         transaction, so queries see the old tables until it commits. With ``workers`` > 1
         (default: the projector's ``rebuild_workers`` once the log is big enough) groups of
         projections are built in other processes at the same time
-        (``events.rebuild_workers``).
+        (``events.rebuild_workers``). On SQLite a projection never built whose table is
+        empty (a new database) is built in that table, with no swap (``_unbuilt``).
         Returns the position the rebuilt projections reached.
         """
         wanted = set(names) if names is not None else {p.name for p in self.projections}
@@ -388,17 +389,21 @@ class Projector:
         async with self._writer.begin() as conn:
             await conn.run_sync(METADATA.create_all)
             await dead_letters.clear_pending(conn, [p.name for p in chosen])
+            unbuilt = await self._unbuilt(conn, chosen)
         await drop_retired(self._writer, chosen)  # what an interrupted swap left
         wanted = self.rebuild_workers if workers is None else workers
         big = workers is not None or await self.store.last_position() >= self.parallel_from
         here, away = share(chosen, wanted if big else 1, self.store, self.engine)
+        in_place = frozenset(p.name for p in here if p.name in unbuilt)
         elsewhere = (
             asyncio.ensure_future(self._build_away(away, batch_size, max_rows_in_memory))
             if away
             else None
         )
         try:
-            spaces, position = await self._build(here, progress, batch_size, max_rows_in_memory)
+            spaces, position = await self._build(
+                here, progress, batch_size, max_rows_in_memory, in_place
+            )
             reached = {p.name: position for p in here}
             if elsewhere is not None:
                 more, reached_there = await elsewhere
@@ -408,7 +413,7 @@ class Projector:
             if elsewhere is not None and not elsewhere.done():
                 elsewhere.cancel()
                 await asyncio.gather(elsewhere, return_exceptions=True)
-        targets = {p.name: next_table(p.table) for p in chosen}
+        targets = {p.name: p.table if p.name in in_place else next_table(p.table) for p in chosen}
         types = set(self._types(chosen))
         position = min(reached.values(), default=position)
         # Bring the new tables up to the head before taking the lock (appends went on while
@@ -428,7 +433,8 @@ class Projector:
                 position = records[-1].position
             for p in chosen:
                 await dead_letters.write_each(conn, spaces[p.name], targets[p.name])
-                await swap_in(conn, p, targets[p.name])
+                if p.name not in in_place:
+                    await swap_in(conn, p, targets[p.name])
                 await conn.execute(
                     sa.update(checkpoints)
                     .where(checkpoints.c.name == p.name)
@@ -447,11 +453,34 @@ class Projector:
             position,
             self.last_swap[1] - locked,
         )
-        await drop_retired(self._writer, chosen)
+        await drop_retired(self._writer, [p for p in chosen if p.name not in in_place])
         last = max(reached.values(), default=position)
         if progress is not None:
             progress(max(position, last), max(position, last))
         return max(position, last)
+
+    async def _unbuilt(self, conn: AsyncConnection, chosen: Sequence[Projection]) -> set[str]:
+        """On SQLite, the projections of ``chosen`` never built (no checkpoint) whose table
+        is empty: a new database, a projection added since. They are built in their own
+        table, not in a ``__next`` one swapped in after (SQLite indexes new tables from the
+        start anyway, so the rows cost the same). Until the rebuild writes its checkpoint,
+        nothing else writes that table: catch-ups and the inline projector skip a
+        projection without one. PostgreSQL keeps the ``__next`` tables, indexed once
+        after their rows."""
+        if not self._sqlite:
+            return set()
+        names = [p.name for p in chosen]
+        result = await conn.execute(
+            sa.select(checkpoints.c.name).where(checkpoints.c.name.in_(names))
+        )
+        built = set(result.scalars())
+        unbuilt: set[str] = set()
+        for p in chosen:
+            if p.name in built:
+                continue
+            if await conn.scalar(sa.select(sa.literal(1)).select_from(p.table).limit(1)) is None:
+                unbuilt.add(p.name)
+        return unbuilt
 
     async def _catch_up_new(
         self,
@@ -515,11 +544,16 @@ class Projector:
         progress: Progress | None,
         batch_size: int,
         max_rows_in_memory: int,
+        in_place: frozenset[str] = frozenset(),
     ) -> tuple[dict[str, Workspace], int]:
-        """Read the whole log into new tables for ``chosen`` (``<table>__next``); their
+        """Read the whole log into new tables for ``chosen`` (``<table>__next``; their own
+        table for those ``in_place``, never built and empty: ``_unbuilt``); their
         workspaces (holding the applied counts) and the position reached."""
         async with self._writer.begin() as conn:
-            targets = {p.name: await create_next(conn, p) for p in chosen}
+            targets = {
+                p.name: p.table if p.name in in_place else await create_next(conn, p)
+                for p in chosen
+            }
         spaces = {p.name: Workspace(p, complete=True) for p in chosen}
         if not chosen:
             return spaces, await self.store.last_position()
@@ -551,7 +585,7 @@ class Projector:
         for p in chosen:
             await self._flush(spaces[p.name], targets[p.name])
         read_s = time.perf_counter() - started
-        await index_ahead(self._writer, chosen)
+        await index_ahead(self._writer, [p for p in chosen if p.name not in in_place])
         log.info(
             "rebuilt %s up to position %d: %.1f s reading and writing (longest write "
             "transaction %.2f s), %.1f s indexing",

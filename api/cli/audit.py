@@ -12,7 +12,7 @@ import base64
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import orjson
@@ -21,19 +21,14 @@ import typer
 from api.cli.errors import Exit, fail, out, run
 from api.cli.keys import load_checkpoint_log, load_checkpoints
 from api.cli.support import DatabaseUrl, existing_database, parse_date, parse_time, progress_bar
-from domain.career import Career
-from domain.serialization import from_data, person_stream
-from domain.state import PersonState, evolve
-from events.db import create_engine
-from events.encoding import STREAM_NAME
-from events.idempotency import audit_keys
-from events.port import ChainBreak, RecordedEvent, VerifyResult
-from events.projections import ALL
-from events.readmodel_audit import audit_read_models
-from events.sql_store import SqlEventStore
-from events.tlog import Checkpoint
-from events.transfer import verify_log
-from events.tree_audit import Finding, TreeReport, audit_tree
+
+if TYPE_CHECKING:
+    from domain.career import Career
+    from domain.state import PersonState
+    from events.port import ChainBreak, RecordedEvent, VerifyResult
+    from events.sql_store import SqlEventStore
+    from events.tlog import Checkpoint
+    from events.tree_audit import TreeReport
 
 _PAGE = 5000
 
@@ -94,6 +89,8 @@ def verify(
     chain, a deleted tail or a rewritten history shows there). Exits 1 and names what
     is wrong, one finding a line, graded manipulation / gap / notice.
     """
+    from events.encoding import STREAM_NAME
+
     if stream is not None and STREAM_NAME.fullmatch(stream) is None:
         fail(f"{stream!r} is not a stream name (category-id, e.g. person-<uuid>)", Exit.USAGE)
     if stream is not None and (checkpoints or checkpoint_log):
@@ -128,6 +125,14 @@ def report_root(report: TreeReport | None) -> str:
 async def _verify(
     url: str, stream: str | None, signed: list[Checkpoint], quiet: bool, read_models: bool
 ) -> tuple[VerifyResult, TreeReport | None]:
+    from events.db import create_engine
+    from events.idempotency import audit_keys
+    from events.projections import ALL
+    from events.readmodel_audit import audit_read_models
+    from events.sql_store import SqlEventStore
+    from events.transfer import verify_log
+    from events.tree_audit import Finding, audit_tree
+
     engine = create_engine(url)
     try:
         with progress_bar("Verifying", quiet=quiet) as update:
@@ -185,6 +190,11 @@ def replay(
 async def _replay(
     url: str, person: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, Any]:
+    from domain.serialization import from_data, person_stream
+    from domain.state import PersonState, evolve
+    from events.db import create_engine
+    from events.sql_store import SqlEventStore
+
     engine = create_engine(url)
     try:
         store = SqlEventStore(engine)

@@ -17,15 +17,12 @@ import typer
 
 from api.cli.errors import err_console, out, run
 from api.cli.support import DatabaseUrl, database_url, progress_bar
-from domain.events import PersonHired
-from domain.sample_org import DEMO_TODAY
-from events.port import Metadata
-from events.sample import HistoryAppended
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from domain.simulation import Simulator
+    from events.sample import HistoryAppended
 
 
 def demo(
@@ -42,6 +39,8 @@ def demo(
     trainings, departures, rehires and a few corrections. The same seed gives the same log;
     running it again with the same seed writes nothing new (idempotency keys).
     """
+    from domain.sample_org import DEMO_TODAY
+
     outcome, refused = run(_demo(database_url(url), people, seed, quiet))
     again = f"; {outcome.replayed} commands were already recorded" if outcome.replayed else ""
     out.print(
@@ -59,8 +58,9 @@ def key(seed: int, people: int, index: int) -> str:
 
 
 async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[HistoryAppended, list[str]]:
-    from domain.sample_org import plan_org
+    from domain.sample_org import DEMO_TODAY, plan_org
     from events.bootstrap import bootstrap, publish_default_ladder
+    from events.port import Metadata
     from events.sample import append_history
     from events.service import CareerService
 
@@ -101,6 +101,7 @@ async def _demo(url: str, people: int, seed: int, quiet: bool) -> tuple[HistoryA
 
 async def _taken(engine: AsyncEngine, sim: Simulator) -> dict[str, UUID]:
     """The org's addresses that someone else has in the log, by their owner."""
+    from domain.events import PersonHired
     from events.readmodels.emails import people_with_email
 
     taken: dict[str, UUID] = {}

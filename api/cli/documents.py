@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from api.cli.errors import Exit, fail, guard, out
-from api.settings import get_settings
 
 if TYPE_CHECKING:  # graphql and Strawberry load only for these commands, not every CLI run
     from api.documents import TrustedDocuments
@@ -29,6 +28,8 @@ DocumentsFile = Annotated[
 
 
 def _registry_path(option: Path | None) -> Path:
+    from api.settings import get_settings
+
     return option or Path(guard(get_settings).documents_file)
 
 
@@ -46,6 +47,7 @@ def _check(file: Path, text: str) -> None:
     from graphql import GraphQLError, parse, validate
 
     from api.schema import build_schema  # the whole schema, loaded only for this command
+    from api.settings import get_settings
 
     try:
         document = parse(text)

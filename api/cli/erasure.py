@@ -9,18 +9,17 @@ an unknown person exits 3.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.errors import Exit, fail, out, run
 from api.cli.support import DatabaseUrl, database_url
-from domain import commands as c
-from domain.errors import InvalidInput, PersonNotFound
-from domain.personal_data import ERASURE_REASONS, PersonalDataAlreadyErased
-from events.port import Metadata
-from events.reseal import ResealReport
-from events.sealing import new_master_key
+from domain.erasure_reasons import ERASURE_REASONS
+
+if TYPE_CHECKING:
+    from domain import commands as c
+    from events.reseal import ResealReport
 
 
 def erase_command(
@@ -35,6 +34,8 @@ def erase_command(
     actor: Annotated[str, typer.Option("--actor", help="Recorded as who erased.")] = "cli",
 ) -> None:
     """Erase a person's personal data for good: name, email, free text (GDPR art. 17)."""
+    from domain import commands as c
+
     try:
         pid = uuid.UUID(person_id.strip())
     except ValueError:
@@ -45,7 +46,10 @@ def erase_command(
 
 
 async def _erase(url: str, command: c.ErasePersonalData, actor: str) -> int:
+    from domain.errors import InvalidInput, PersonNotFound
+    from domain.personal_data import PersonalDataAlreadyErased
     from events.bootstrap import bootstrap
+    from events.port import Metadata
 
     runtime = await bootstrap(url, listen=False)
     try:
@@ -65,6 +69,8 @@ async def _erase(url: str, command: c.ErasePersonalData, actor: str) -> int:
 
 def master_key_command() -> None:
     """Print a new random master key (base64) for LADDER_MASTER_KEY."""
+    from events.sealing import new_master_key
+
     print(new_master_key())
 
 

@@ -7,7 +7,6 @@ exit code (``EXIT_CODES``, shown in ``ladder --help``). ``LADDER_DEBUG=1`` adds 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import sqlite3
@@ -15,16 +14,14 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine
 from enum import IntEnum
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from typer.core import TyperGroup
 
-from domain.errors import LadderError
-from events.errors import StoreError, StoreInputError
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 T = TypeVar("T")
 
@@ -124,6 +121,8 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 
 def _unreachable(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
     state = _sqlstate(exc)
     if state is not None and state.startswith(_CONNECT_SQLSTATES):
         return True
@@ -153,6 +152,14 @@ def bad_setting(exc: ValidationError) -> str:
 def _classify(exc: BaseException) -> tuple[str, Exit]:
     if isinstance(exc, CliError):
         return exc.message, exc.code
+    # Imported only when something else failed: ``ladder --help`` (or a usage error)
+    # loads no database driver.
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError
+
+    from domain.errors import LadderError
+    from events.errors import StoreError, StoreInputError
+
     if isinstance(exc, ValidationError):
         return bad_setting(exc), Exit.USAGE
     if isinstance(exc, ArgumentError):
@@ -195,6 +202,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     On Ctrl-C the task is cancelled, so the open transaction rolls back: the jobs here
     write in transactions (or to a temporary file renamed at the end).
     """
+    import asyncio  # only the commands that touch a database run a loop
+
     try:
         return asyncio.run(coro)
     except KeyboardInterrupt:

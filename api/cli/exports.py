@@ -17,19 +17,18 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.cli.errors import Exit, fail, out, run
 from api.cli.support import DatabaseUrl, existing_database, parse_date
-from events.db import create_engine
-from events.readmodels.emails import people_with_email
-from events.readmodels.exports import EVERYONE, HistoryLine, RosterLine, history, roster
-from events.readmodels.queries import get_person
-from events.readmodels.views import utc
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from events.readmodels.exports import HistoryLine, RosterLine
 
 ROSTER_COLUMNS = (
     "person_id", "name", "email", "status", "track", "level_key", "level_title",
@@ -80,6 +79,8 @@ def roster_row(line: RosterLine) -> dict[str, object]:
 
 
 def history_row(line: HistoryLine) -> dict[str, object]:
+    from events.readmodels.views import utc
+
     e = line.event
     return {
         "person_id": line.person.person_id,
@@ -118,6 +119,8 @@ async def _write(
     pages: Callable[[Any], AsyncIterator[Iterable[Any]]],
     row: Callable[[Any], dict[str, object]],
 ) -> int:
+    from events.db import create_engine
+
     engine = create_engine(url)
     written = 0
     try:
@@ -151,6 +154,8 @@ def export_roster(
     url: DatabaseUrl = None,
 ) -> None:
     """Everyone on the roster on --as-of, by name, one row each (columns in docs/cli.md)."""
+    from events.readmodels.exports import roster
+
     day = parse_date(as_of, "--as-of") or datetime.now(UTC).date()
     database = existing_database(url)
     count = run(_write(database, file, ROSTER_COLUMNS, lambda e: roster(e, as_of=day), roster_row))
@@ -180,6 +185,8 @@ def export_history(
 
 
 async def _export_history(url: str, person: str | None, file: Path) -> int:
+    from events.readmodels.exports import history
+
     ids: list[str] | None = None
     if person is not None:
         ids = [await _resolve(url, person)]
@@ -188,6 +195,8 @@ async def _export_history(url: str, person: str | None, file: Path) -> int:
 
 async def _resolve(url: str, person: str) -> str:
     """The id of ``person`` (a UUID, or the email of exactly one person)."""
+    from events.db import create_engine
+
     engine = create_engine(url)
     try:
         found = await _people_named(engine, person)
@@ -201,6 +210,10 @@ async def _resolve(url: str, person: str) -> str:
 
 
 async def _people_named(engine: AsyncEngine, person: str) -> list[str]:
+    from events.readmodels.emails import people_with_email
+    from events.readmodels.exports import EVERYONE
+    from events.readmodels.queries import get_person
+
     try:
         person_id = str(UUID(person))
     except ValueError:

@@ -12,25 +12,19 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.errors import Exit, fail, guard, out, run
 from api.cli.support import DatabaseUrl, existing_database
-from api.settings import get_settings
-from events.db import create_engine
-from events.merkle import ProofError, verify_consistency
-from events.publisher import read_checkpoint_log
-from events.sql_store import SqlEventStore
-from events.tlog import (
-    Checkpoint,
-    CheckpointError,
-    NoteSigner,
-    NoteVerifier,
-    open_checkpoint,
-    sign_checkpoint,
-)
+
+if TYPE_CHECKING:
+    from events.sql_store import SqlEventStore
+    from events.tlog import Checkpoint, NoteSigner, NoteVerifier
+
+# The signing and database machinery is imported by the functions that use it: every
+# command module imports this one, and ``ladder --help`` imports every command module.
 
 
 def read_text(path: Path, what: str) -> str:
@@ -43,6 +37,8 @@ def read_text(path: Path, what: str) -> str:
 
 
 def load_verifier(path: Path) -> NoteVerifier:
+    from events.tlog import CheckpointError, NoteVerifier
+
     try:
         return NoteVerifier.parse(read_text(path, "public key"))
     except CheckpointError as exc:
@@ -50,6 +46,9 @@ def load_verifier(path: Path) -> NoteVerifier:
 
 
 def load_signer(path: Path | None) -> NoteSigner:
+    from api.settings import get_settings
+    from events.tlog import CheckpointError, NoteSigner
+
     if path is None:
         configured = guard(get_settings).checkpoint_key
         if configured is None:
@@ -63,6 +62,8 @@ def load_signer(path: Path | None) -> NoteSigner:
 
 def load_checkpoint(path: Path, verifier: NoteVerifier) -> Checkpoint:
     """A checkpoint file whose signature checks out; a bad one fails verification."""
+    from events.tlog import CheckpointError, open_checkpoint
+
     try:
         return open_checkpoint(read_text(path, "checkpoint"), verifier)
     except CheckpointError as exc:
@@ -79,6 +80,9 @@ def load_checkpoints(paths: list[Path], public_key: Path | None) -> list[Checkpo
 
 
 def load_checkpoint_log(path: Path, public_key: Path | None) -> list[Checkpoint]:
+    from events.publisher import read_checkpoint_log
+    from events.tlog import CheckpointError
+
     if public_key is None:
         fail("--checkpoint-log needs --public-key", Exit.USAGE)
     verifier = load_verifier(public_key)
@@ -118,6 +122,8 @@ def keygen(
     ],
 ) -> None:
     """Make an Ed25519 key pair for signing checkpoints; refuses to overwrite a key."""
+    from events.tlog import CheckpointError, NoteSigner
+
     try:
         signer = NoteSigner.generate(name)
     except CheckpointError as exc:
@@ -172,6 +178,10 @@ def checkpoint(
 async def _checkpoint(
     url: str, signer: NoteSigner, previous: Checkpoint | None
 ) -> tuple[str, Checkpoint]:
+    from events.db import create_engine
+    from events.sql_store import SqlEventStore
+    from events.tlog import Checkpoint, sign_checkpoint
+
     engine = create_engine(url)
     try:
         store = SqlEventStore(engine)
@@ -186,6 +196,8 @@ async def _checkpoint(
 
 
 async def _extends(store: SqlEventStore, previous: Checkpoint, size: int, root: bytes) -> None:
+    from events.merkle import ProofError, verify_consistency
+
     if previous.size > size:
         fail(
             f"the log has {size} events but the last checkpoint covers {previous.size}: "

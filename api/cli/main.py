@@ -3,6 +3,10 @@
 Every command has ``--help``. The database comes from ``--database-url``, else
 ``LADDER_DATABASE_URL`` / ``DATABASE_URL`` (or ``.env``), else ``sqlite:///ladder.db``.
 Errors print one line on stderr and exit with a documented code (``ladder --help``).
+
+Every command module is imported here (Typer reads their options), so they stay light:
+each command imports the store, the server or the schema it needs in its own body, and
+``ladder --help`` or ``ladder demo`` loads no GraphQL, Starlette or uvicorn.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from api.cli import (
 )
 from api.cli.errors import EPILOG, Exit, OneLineErrors, fail, guard
 from api.roles import MAX_SUBJECT, Role
-from api.settings import get_settings
 
 app = typer.Typer(
     name="ladder",
@@ -63,6 +66,7 @@ def token(
 ) -> None:
     """Mint a development bearer token signed with LADDER_TOKEN_SECRET (printed alone)."""
     from api.auth import mint_token  # the token machinery only when a token is minted
+    from api.settings import get_settings
 
     lifetime = parse_ttl(ttl)
     if not subject.strip():

@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import logging.config
 import os
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from api.cli.errors import Exit, err_console, fail, guard, out, run
 from api.cli.support import DatabaseUrl, database_url, existing_database, progress_bar
-from api.logs import logging_config
-from api.settings import DEV_TOKEN_SECRET, Settings, get_settings
-from api.startup import StartupSummary
-from events.checkpoints import Lag, lag
-from events.db import create_engine, normalize_url
-from events.dead_letters import degraded, list_dead_letters
-from events.migrate import current_revision, migrate
-from events.projections import ALL
-from events.projector import Projector
-from events.publisher import check_tail, read_checkpoint_log
-from events.readmodels.tables import METADATA
-from events.sealing import configure_master_key
-from events.sql_store import SqlEventStore
-from events.tlog import CheckpointError, NoteSigner
+
+if TYPE_CHECKING:
+    from api.settings import Settings
+    from events.checkpoints import Lag
+
+# The server, the store and the projector are imported by the commands that use them
+# (``ladder --help`` imports this module).
 
 
 def _backend(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from events.db import normalize_url
+
     return make_url(normalize_url(url)).get_backend_name()
 
 
@@ -60,10 +52,17 @@ def serve(
 
     GraphQL (and GraphiQL in development) at /graphql, probes at /healthz and /readyz.
     """
+    import logging
+    import logging.config
+
     import uvicorn
 
     from api.documents import DocumentsFileError, TrustedDocuments
+    from api.logs import logging_config
     from api.protocol import TimedHttpToolsProtocol
+    from api.settings import DEV_TOKEN_SECRET, get_settings
+    from api.startup import StartupSummary
+    from events.sealing import configure_master_key
 
     settings = guard(get_settings)
     if (reason := settings.insecure()) is not None:
@@ -144,6 +143,7 @@ async def _prepare(url: str) -> tuple[int, list[Lag]]:
     worker starts (workers then only catch up, instead of racing to rebuild); return the
     log's position and the read models' lag for the start-up summary."""
     from events.bootstrap import bootstrap
+    from events.checkpoints import lag
 
     runtime = await bootstrap(url, start_projector=False, listen=False)
     try:
@@ -171,6 +171,9 @@ def migrate_command(url: DatabaseUrl = None) -> None:
 
 
 async def _migrate(url: str) -> tuple[str | None, str | None]:
+    from events.db import create_engine
+    from events.migrate import current_revision, migrate
+
     engine = create_engine(url)
     try:
         before = await current_revision(engine)
@@ -212,6 +215,9 @@ def rebuild(
     With LADDER_CHECKPOINT_KEY and LADDER_CHECKPOINT_LOG set, a log whose tail does not hold
     against the last checkpoint is refused (exit 6) unless --unverified.
     """
+    from api.settings import get_settings
+    from events.projections import ALL
+
     names = sorted(p.name for p in ALL)
     if projection is not None and projection not in names:
         fail(f"no projection {projection!r} (known: {', '.join(names)})", Exit.NOT_FOUND)
@@ -238,6 +244,14 @@ def rebuild(
 async def _rebuild(
     url: str, names: list[str], quiet: bool, workers: int | None
 ) -> tuple[int, dict[str, int]]:
+    from events.db import create_engine
+    from events.dead_letters import degraded
+    from events.migrate import migrate
+    from events.projections import ALL
+    from events.projector import Projector
+    from events.readmodels.tables import METADATA
+    from events.sql_store import SqlEventStore
+
     engine = create_engine(url)
     try:
         await migrate(engine)
@@ -261,6 +275,8 @@ def projections(
     """Each read model's status (version, position, events behind, dead letters), then the
     dead letters: events a projection could not apply and skipped. `ladder rebuild` with
     fixed code applies them and clears the list."""
+    from rich.table import Table
+
     status, letters = run(_projections(existing_database(url)))
     if as_json:
         print(orjson.dumps({"projections": status, "deadLetters": letters}).decode())
@@ -285,6 +301,13 @@ def projections(
 
 
 async def _projections(url: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    from events.db import create_engine
+    from events.dead_letters import degraded, list_dead_letters
+    from events.projections import ALL
+    from events.projector import Projector
+    from events.readmodels.tables import METADATA
+    from events.sql_store import SqlEventStore
+
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
@@ -329,6 +352,12 @@ async def _projections(url: str) -> tuple[list[dict[str, object]], list[dict[str
 
 async def _tail_problem(url: str, settings: Settings) -> str | None:
     """What is wrong with the log's tail against the last logged checkpoint, if any."""
+    import asyncio
+
+    from events.db import create_engine
+    from events.publisher import check_tail, read_checkpoint_log
+    from events.tlog import CheckpointError, NoteSigner
+
     if settings.checkpoint_key is None or settings.checkpoint_log is None:
         return None
     path = Path(settings.checkpoint_log)

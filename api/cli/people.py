@@ -8,13 +8,15 @@ one transaction, managers before their reports. The same file again writes nothi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.errors import Exit, fail, out, run
 from api.cli.support import DatabaseUrl, database_url
-from events.onboarding import ImportReport, import_people
+
+if TYPE_CHECKING:
+    from events.onboarding import ImportReport
 
 
 def import_people_command(
@@ -56,6 +58,7 @@ def import_people_command(
 
 async def _import(url: str, text: str, actor: str, dry_run: bool) -> ImportReport:
     from events.bootstrap import bootstrap
+    from events.onboarding import import_people
 
     runtime = await bootstrap(url, listen=False)
     try:

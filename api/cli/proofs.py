@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import orjson
@@ -14,11 +14,9 @@ import typer
 from api.cli.errors import Exit, fail, out, run
 from api.cli.keys import load_checkpoint, load_signer, load_verifier, read_text, write_atomically
 from api.cli.support import DatabaseUrl, existing_database
-from domain.serialization import person_stream
-from events.bundle import BundleError, build_bundle, verify_bundle
-from events.db import create_engine
-from events.sql_store import SqlEventStore
-from events.tlog import Checkpoint, NoteSigner, sign_checkpoint
+
+if TYPE_CHECKING:
+    from events.tlog import Checkpoint, NoteSigner
 
 KeyOption = Annotated[
     Path | None,
@@ -58,6 +56,8 @@ def prove(
     url: DatabaseUrl = None,
 ) -> None:
     """Write a self-contained proof bundle of one person's events (JSON)."""
+    from domain.serialization import person_stream
+
     try:
         stream = person_stream(UUID(person))
     except ValueError:
@@ -86,6 +86,11 @@ async def _prove(
     earlier: list[Checkpoint],
 ) -> dict[str, Any]:
     """The bundle against the ``given`` checkpoint, or the current head signed by ``signer``."""
+    from events.bundle import BundleError, build_bundle
+    from events.db import create_engine
+    from events.sql_store import SqlEventStore
+    from events.tlog import Checkpoint, sign_checkpoint
+
     engine = create_engine(url)
     try:
         if given is None and signer is not None:
@@ -124,6 +129,8 @@ def verify_proof(
     Prints one line per finding (manipulation / gap / notice); exits 1 on any
     manipulation or gap.
     """
+    from events.bundle import BundleError, verify_bundle
+
     verifier = load_verifier(public_key)
     earlier = load_checkpoint(after, verifier) if after is not None else None
     try:

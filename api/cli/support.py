@@ -1,5 +1,9 @@
 """What the ``ladder`` commands share besides errors: the database URL, dates and times
 from options, and progress bars (on stderr, only on a terminal).
+
+Light to import: every command module imports it to declare its options, and ``ladder
+--help`` imports every command module. Settings, SQLAlchemy and Rich's progress bars are
+imported by the functions that use them.
 """
 
 from __future__ import annotations
@@ -11,14 +15,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.engine import make_url
 
 from api.cli.errors import Exit, bad_setting, err_console, fail
 from api.moments import parse_moment
-from api.settings import get_settings
-from events.db import normalize_url
 
 DatabaseUrl = Annotated[
     str | None,
@@ -35,6 +34,10 @@ def database_url(option: str | None) -> str:
     """``--database-url``, else the settings (environment, ``.env``), else ``ladder.db``."""
     if option:
         return option
+    from pydantic import ValidationError
+
+    from api.settings import get_settings
+
     try:
         return get_settings().database_url
     except ValidationError as exc:
@@ -44,6 +47,10 @@ def database_url(option: str | None) -> str:
 def existing_database(option: str | None) -> str:
     """``database_url(option)``, refusing an SQLite file that does not exist (read commands
     must not create an empty database as a side effect)."""
+    from sqlalchemy.engine import make_url
+
+    from events.db import normalize_url
+
     url = database_url(option)
     try:
         parsed = make_url(normalize_url(url))
@@ -86,6 +93,14 @@ def parse_time(value: str | None, option: str) -> datetime | None:
 @contextmanager
 def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar on stderr; yields ``update(done, total)``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

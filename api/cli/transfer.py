@@ -8,15 +8,15 @@ malformed or tampered file is refused, naming the line, and nothing is written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.errors import Exit, fail, out, run
 from api.cli.support import DatabaseUrl, database_url, existing_database, progress_bar
-from events.db import create_engine
-from events.migrate import migrate
-from events.transfer import StoreNotEmpty, TransferError, TransferResult, export_log, import_log
+
+if TYPE_CHECKING:
+    from events.transfer import TransferResult
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
@@ -36,6 +36,9 @@ def export(
 
 
 async def _export(url: str, file: Path, quiet: bool) -> TransferResult:
+    from events.db import create_engine
+    from events.transfer import export_log
+
     engine = create_engine(url)
     try:
         with progress_bar("Exporting", quiet=quiet) as update:
@@ -64,6 +67,10 @@ def import_(
 
 
 async def _import(url: str, file: Path, quiet: bool) -> TransferResult:
+    from events.db import create_engine
+    from events.migrate import migrate
+    from events.transfer import StoreNotEmpty, TransferError, import_log
+
     engine = create_engine(url)
     try:
         await migrate(engine)
