@@ -15,11 +15,10 @@ from api.context import Context
 from api.services import read_services
 from api.types.ladder import Level
 from domain.ladder import Ladder
-from events.readmodels.api_queries import PersonRow
 from events.readmodels.views import MentorshipView, PersonView, RotationView, TimelineEntry
 
 
-def people(context: Context) -> DataLoader[str, PersonRow | None]:
+def people(context: Context) -> DataLoader[str, PersonView | None]:
     return context.loader(read_services(context).queries.people_batch)
 
 
@@ -56,10 +55,6 @@ def timeline(context: Context) -> DataLoader[str, list[TimelineEntry]]:
 def org_chart(context: Context) -> DataLoader[date, dict[str, str | None]]:
     """Day -> everyone employed that day and their manager then (one statement a day)."""
     return context.loader(read_services(context).queries.org_chart_batch)
-
-
-def person_views(context: Context) -> DataLoader[str, PersonView | None]:
-    return context.loader(read_services(context).queries.person_views_batch)
 
 
 async def level(context: Context, track: str | None, key: str | None) -> Level | None:

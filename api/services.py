@@ -34,8 +34,8 @@ from events.bundle import build_bundle
 from events.migrate import current_revision, head_revision
 from events.publisher import CheckpointPublisher, check_tail, read_checkpoint_log
 from events.readmodels import api_history, api_queries, api_relations, org_chart, queries, views
-from events.readmodels.api_queries import LadderCache, PersonRow
-from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
+from events.readmodels.api_queries import LadderCache
+from events.readmodels.views import MentorshipView, PersonView, RotationView, TimelineEntry
 from events.service import CareerService
 from events.sql_store import SqlEventStore
 from events.tlog import Checkpoint, CheckpointError, NoteSigner, open_checkpoint, sign_checkpoint
@@ -65,7 +65,7 @@ class ReadModelQueries:
 
     # -- batches for DataLoaders ----------------------------------------------------------
 
-    async def people_batch(self, ids: Sequence[str]) -> list[PersonRow | None]:
+    async def people_batch(self, ids: Sequence[str]) -> list[PersonView | None]:
         found = await api_queries.people_by_ids(self.engine, ids, today=self.today())
         return [found.get(i) for i in ids]
 
@@ -96,10 +96,6 @@ class ReadModelQueries:
     async def timeline_batch(self, ids: Sequence[str]) -> list[list[TimelineEntry]]:
         found = await api_relations.timelines(self.engine, ids)
         return [found.get(i, []) for i in ids]
-
-    async def person_views_batch(self, ids: Sequence[str]) -> list[views.PersonView | None]:
-        """Whole people rows (readiness columns included) as of today."""
-        return await queries.get_people(self.engine, ids, today=self.today())
 
     async def org_chart_batch(self, days: Sequence[date]) -> list[dict[str, str | None]]:
         """Day -> everyone employed that day and their manager then."""

@@ -29,8 +29,9 @@ from api.types.rotation import Rotation
 from domain.ladder import Ladder
 from domain.org_chart import reports_in
 from domain.readiness import MISSING_KEYS
-from events.readmodels.api_queries import PeopleFilter, PeopleKey, PersonRow
+from events.readmodels.api_queries import PeopleFilter, PeopleKey
 from events.readmodels.api_queries import PeopleOrder as PeopleSort
+from events.readmodels.views import PersonView
 
 
 @strawberry.enum(description="Whether a person works here now.")
@@ -56,14 +57,14 @@ class Person(Node):
         description="Their personal data was erased (`erasePersonalData`): `name`, `email` "
         "and the free text of their events read as empty; levels and dates stay.",
     )
-    _row: strawberry.Private[PersonRow]
+    _row: strawberry.Private[PersonView]
     _ladder: strawberry.Private[Ladder | None]
 
     def raw_id(self) -> str:
         return str(self.person_id)
 
     @classmethod
-    def from_row(cls, row: PersonRow, ladder: Ladder | None) -> Person:
+    def from_row(cls, row: PersonView, ladder: Ladder | None) -> Person:
         """``ladder`` is the current ladder of the person's track (it gives ``level``)."""
         return cls(
             person_id=strawberry.ID(row.person_id),

@@ -64,7 +64,7 @@ async def readiness_of(context: Context, person_id: str) -> PromotionReadiness |
     """``None`` for an unknown person, one without a hire, or out of the caller's reach."""
     if not await can_see(context, person_id):
         return None
-    person = await loaders.person_views(context).load(person_id)
+    person = await loaders.people(context).load(person_id)
     if person is None:
         return None
     ladder = await loaders.ladders(context).load(person.track)

@@ -8,15 +8,15 @@ are capped well below), so a page of 100 people costs what a page of 10 costs.
 
 Rows leave as frozen dataclasses. Lists are paged with keyset cursors: the caller passes
 the sort key of the last row it saw (``after``) and gets at most ``limit`` rows after it.
-People are the API's own rows (``PersonRow``, string ids), built from the same statement
-and the same derivation for today as ``queries``' ``PersonView``.
+People leave as ``views.PersonView``, derived for today as ``queries.get_people`` derives
+them (``queries.as_of``).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -38,7 +38,7 @@ from events.readmodels.queries import (
     people_select,
     readiness_of,
 )
-from events.readmodels.views import CensusEntry, PersonView, Tenure
+from events.readmodels.views import CensusEntry, PersonView
 
 MAX_KEYS = 1000
 """At most this many keys per batch (under SQLite's and asyncpg's parameter limits)."""
@@ -57,53 +57,29 @@ def keys_of(values: Iterable[str]) -> list[str]:
 # -- people -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PersonRow(Tenure):
-    person_id: str
-    name: str
-    email: str
-    track: str
-    level: str
-    status: str
-    manager_id: str | None
-    hired_on: date
-    departed_on: date | None
-    experience_years: float
-    experience_since: date | None
-    level_since: date
-    rotation_id: str | None
-    active_mentees: int
-    last_position: int
-    erased: bool = False
-    """Their personal data was erased: ``name`` and ``email`` are empty."""
-
-
-_PERSON_FIELDS = tuple(f.name for f in fields(PersonRow))
-
-
 @cache
 def _people_by_ids() -> sa.Select[Any]:
     """``people_by_ids``' statement, built once: ``today`` and ``ids`` are bound per call."""
     today = sa.bindparam("today", type_=P.c.latest_effective_on.type)
     return (
-        people_select(today, columns_of(P, PersonRow))
+        people_select(today, columns_of(P, PersonView))
         .where(P.c.status != UNKNOWN)
         .where(P.c.person_id.in_(sa.bindparam("ids", expanding=True)))
     )
 
 
-def _person(r: Mapping[str, Any], today: date) -> PersonRow | None:
+def _person(r: Mapping[str, Any], today: date) -> PersonView | None:
     """A row as of ``today`` (``queries.as_of``); ``None`` for someone whose hire only
     takes effect later."""
     values = as_of(r, today)
     if values["status"] == UNKNOWN:
         return None
-    return PersonRow(**{name: values[name] for name in _PERSON_FIELDS})
+    return PersonView.from_row(values)
 
 
 async def people_by_ids(
     engine: AsyncEngine, person_ids: Sequence[str], *, today: date
-) -> dict[str, PersonRow]:
+) -> dict[str, PersonView]:
     """The people with these ids as of ``today`` (unknown ids are absent)."""
     keys = keys_of(person_ids)
     if not keys:
@@ -158,23 +134,22 @@ class RosterEntry:
     """A person and their sort key, taken from the stored row so that it follows the order
     of the SQL statement even for a row derived again for today."""
 
-    person: PersonRow
+    person: PersonView
     key: PeopleKey
 
 
 def _matches(
-    values: Mapping[str, Any], filters: PeopleFilter, ladders: Mapping[str, Ladder], today: date
+    person: PersonView, filters: PeopleFilter, ladders: Mapping[str, Ladder], today: date
 ) -> bool:
     if not (
-        (filters.track is None or values["track"] == filters.track)
-        and (filters.level is None or values["level"] == filters.level)
-        and (filters.status is None or values["status"] == filters.status)
+        (filters.track is None or person.track == filters.track)
+        and (filters.level is None or person.level == filters.level)
+        and (filters.status is None or person.status == filters.status)
     ):
         return False
     if not filters.by_readiness:
         return True
-    view = PersonView.from_row(values)
-    found = readiness_of(view, ladders.get(view.track), today)
+    found = readiness_of(person, ladders.get(person.track), today)
     if filters.ready is not None and found.ready is not filters.ready:
         return False
     return filters.missing is None or filters.missing in found.missing
@@ -236,8 +211,7 @@ def _filtered_statement(shape: _FilterShape) -> sa.Select[Any]:
     """The people rows that may match filters of ``shape``, built once per shape: rows with
     future-dated facts pass the SQL conditions and are matched after they are derived for
     ``today``."""
-    columns = PersonView if shape.by_readiness else PersonRow
-    q = people_select(TODAY, columns_of(P, columns)).where(P.c.status != UNKNOWN)
+    q = people_select(TODAY, columns_of(P, PersonView)).where(P.c.status != UNKNOWN)
     future = P.c.latest_effective_on > TODAY
     for wanted, column in ((shape.track, P.c.track), (shape.level, P.c.level)):
         if wanted:
@@ -322,9 +296,8 @@ async def list_people(
                 params[f"_a{i}"] = value
         rows = await fetch(engine, q, params)
         for r in rows:
-            values = as_of(r, today)
-            if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
-                person = PersonRow(*[values[name] for name in _PERSON_FIELDS])
+            person = _person(r, today)
+            if person is not None and _matches(person, filters, ladders, today):
                 found.append(RosterEntry(person, tuple([r[n] for n in names])))
         if len(found) >= limit or len(rows) < batch:
             return found[:limit]
@@ -357,8 +330,8 @@ async def count_people(engine: AsyncEngine, filters: PeopleFilter, *, today: dat
         q = q.where(sa.not_(settled))
     ladders = await _ladders(engine) if filters.by_readiness else {}
     for r in await fetch(engine, q, params):
-        values = as_of(r, today)
-        if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
+        person = _person(r, today)
+        if person is not None and _matches(person, filters, ladders, today):
             total += 1
     return total
 
