@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from starlette.requests import Request
@@ -21,6 +21,7 @@ from strawberry.dataloader import DataLoader
 
 from api.auth import Principal
 from api.errors import Forbidden, Unauthenticated
+from api.services import AppServices as AppServices  # re-exported for api.http
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,29 +32,13 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-@runtime_checkable
-class AppServices(Protocol):
-    """What the app itself needs from the composition root: the readiness probes.
-
-    ``api.services.RuntimeServices`` is the one implementation; resolvers reach its store,
-    ``CareerService`` and read-model queries through ``api.services.read_services``.
-    """
-
-    async def ready(self) -> bool:
-        """True when the database answers and its migrations are at head."""
-        ...
-
-    async def degraded(self) -> dict[str, int]:
-        """Read models with dead letters (events they skipped), and how many each."""
-        ...
-
-
 @dataclass
 class Context:
     settings: Settings
     request_id: str
     principal: Principal | None = None
     services: AppServices | None = None
+    """The read models, ``CareerService`` and the store (``None``: an app with no database)."""
     request: Request | WebSocket | None = None
     response: Response | None = None
     # Set by Strawberry from the WebSocket ``connection_init`` payload.
@@ -95,8 +80,10 @@ class Context:
             self.metrics.mutation_outcome(mutation, outcome)
 
     def require_services(self) -> AppServices:
+        """The services behind this operation; a bug (masked as INTERNAL) when the app
+        runs without them (no database wired)."""
         if self.services is None:
-            raise RuntimeError("the application services are not wired")
+            raise RuntimeError("the application services are not wired into this app")
         return self.services
 
     def require_principal(self) -> Principal:

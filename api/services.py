@@ -1,12 +1,12 @@
-"""The concrete ``AppServices``: what the API uses of a bootstrapped ``Runtime``.
+"""``AppServices``: what the API uses of a bootstrapped ``Runtime``.
 
-``RuntimeServices`` exposes the runtime (store, application service, projector) and the
+``AppServices`` exposes the runtime (store, ``CareerService``, projector) and the
 read-model queries bound to the runtime's engine (:class:`ReadModelQueries`). Build it with
 :func:`runtime_services`, the app's default bootstrap::
 
     app = create_app(settings, bootstrap=runtime_services)   # lifespan opens and closes it
 
-Resolvers reach it through :func:`read_services` (``info.context``), never a global.
+Resolvers reach it through ``info.context.require_services()``, never a global.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.context import Context
 from api.errors import ApiError
 from api.settings import Settings
 from domain.ladder import Ladder
@@ -184,8 +183,9 @@ def _utc_today() -> date:
 
 
 @dataclass
-class RuntimeServices:
-    """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`.
+class AppServices:
+    """The application's services over a bootstrapped :class:`events.bootstrap.Runtime`:
+    what ``/readyz`` asks (:meth:`ready`, :meth:`degraded`) and what resolvers use.
 
     ``signer`` signs checkpoints (``LADDER_CHECKPOINT_KEY``); without one the API serves
     no checkpoints and no proofs.
@@ -226,11 +226,11 @@ class RuntimeServices:
         return head_revision()
 
     async def current_ladder(self, track: str) -> Ladder | None:
-        """The latest published ladder of ``track`` (``api.types.ladder.LadderLookup``)."""
+        """The latest published ladder of ``track``."""
         return (await self.queries.ladders_batch([track]))[0]
 
     async def ladder_version(self, track: str, version: int) -> Ladder | None:
-        """Version ``version`` of ``track``'s ladder (``api.types.ladder.LadderVersions``).
+        """Version ``version`` of ``track``'s ladder.
 
         Published versions never change, so they are kept for the life of the process.
         """
@@ -280,7 +280,7 @@ class RuntimeServices:
 
 
 @asynccontextmanager
-async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]:
+async def runtime_services(settings: Settings) -> AsyncIterator[AppServices]:
     """Bootstrap the runtime on ``settings.database_url`` and close it on exit."""
     from events.bootstrap import bootstrap  # the composition root, loaded when serving
 
@@ -289,7 +289,7 @@ async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]
         text = await asyncio.to_thread(Path(settings.checkpoint_key).read_text, encoding="utf-8")
         signer = NoteSigner.parse(text)
     runtime = await bootstrap(settings.database_url, max_mentees=settings.max_mentees)
-    services = RuntimeServices(runtime, signer=signer)
+    services = AppServices(runtime, signer=signer)
     relaxed: asyncio.Task[None] | None = None
     try:
         if signer is not None and settings.checkpoint_log is not None:
@@ -312,7 +312,7 @@ async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]
 
 
 async def publish_checkpoints(
-    services: RuntimeServices, signer: NoteSigner, path: Path, *, wait: bool = True
+    services: AppServices, signer: NoteSigner, path: Path, *, wait: bool = True
 ) -> CheckpointPublisher | None:
     """Check the log's tail against the checkpoint log, then sign appends into it: each
     append waits for its checkpoint (``wait``), or the caller runs the relaxed mode.
@@ -344,15 +344,3 @@ class ProofsUnavailable(ApiError):
     """The server holds no checkpoint key."""
 
     code = "PROOFS_UNAVAILABLE"
-
-
-class ReadModelUnavailable(RuntimeError):
-    """The app runs without a database (no services were wired)."""
-
-
-def read_services(context: Context) -> RuntimeServices:
-    """The services behind ``context``; a bug (masked as INTERNAL) when none are wired."""
-    services = context.services
-    if not isinstance(services, RuntimeServices):
-        raise ReadModelUnavailable("the read models are not wired into this app")
-    return services

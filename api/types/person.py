@@ -19,7 +19,6 @@ from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
 from api.scopes import InvalidArgument, PersonIdArg, can_see, parse_id_text, visible_people
-from api.services import read_services
 from api.types.career import CareerEvent, CareerHistory, history_or_none
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
@@ -98,7 +97,7 @@ class Person(Node):
         "(the same figure as `careerHistory(asOf:)`, readiness and `ladder replay`)."
     )
     async def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
-        services = read_services(info.context)
+        services = info.context.require_services()
         on = as_of or services.today()
         if self._row.experience_exact_on(on):
             return round(self._row.years_of_experience(on), 2)
@@ -111,7 +110,7 @@ class Person(Node):
 
     @field(description="Days since the current level took effect.")
     def days_in_level(self, info: Info) -> int:
-        return self._row.days_in_level(read_services(info.context).today())
+        return self._row.days_in_level(info.context.require_services().today())
 
     @field(description="The rotation running now, if any.")
     async def active_rotation(self, info: Info) -> Rotation | None:
@@ -184,7 +183,7 @@ async def people_below(
     context: Context, manager_id: str, depth: int | None, as_of: date | None
 ) -> list[Person]:
     """The people below ``manager_id`` on ``as_of`` (default today) whom the caller may see."""
-    on = as_of or read_services(context).today()
+    on = as_of or context.require_services().today()
     chart = await loaders.org_chart(context).load(on)
     found = await asyncio.gather(
         *(person_or_none(context, p) for p in reports_in(chart, manager_id, depth))
@@ -291,7 +290,9 @@ class PersonQuery:
         visible = await visible_people(context)
         if manager_id is not None:
             boss = parse_id_text(manager_id, field="managerId")
-            chart = await loaders.org_chart(context).load(as_of or read_services(context).today())
+            chart = await loaders.org_chart(context).load(
+                as_of or context.require_services().today()
+            )
             below = frozenset(reports_in(chart, boss, None if all_reports else 1))
             visible = below if visible is None else visible & below
         limit = page_size(first, context.settings)
@@ -307,7 +308,7 @@ class PersonQuery:
             ready=ready,
             missing=missing,
         )
-        queries = read_services(context).queries
+        queries = context.require_services().queries
         entries = await queries.list_people(
             filters,
             limit=limit + 1,
