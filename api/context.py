@@ -9,7 +9,7 @@ fresh data).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,6 +51,9 @@ class Context:
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
         default_factory=dict, repr=False
     )
+    _primed: dict[Callable[..., Any], list[Callable[[], Mapping[Any, Any]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def is_websocket(self) -> bool:
@@ -73,7 +76,23 @@ class Context:
         if existing is None:
             existing = DataLoader(load_fn=load_fn, cache=self.transport == "http")
             self._loaders[load_fn] = existing
+            for values in self._primed.pop(load_fn, ()):
+                existing.prime_many(values())
         return existing
+
+    def prime(
+        self,
+        load_fn: Callable[[list[K]], Awaitable[Sequence[V]]],
+        values: Callable[[], Mapping[K, V]],
+    ) -> None:
+        """Values ``load_fn`` would load (``values()``), for its loader to serve without
+        loading them: given to the loader now if it exists, else when it is first made, so
+        a request that never uses the loader never builds them."""
+        existing = self._loaders.get(load_fn)
+        if existing is not None:
+            existing.prime_many(values())
+        else:
+            self._primed.setdefault(load_fn, []).append(values)
 
     def observe_mutation(self, mutation: str, outcome: str) -> None:
         if self.metrics is not None:

@@ -7,6 +7,7 @@ shares them and a page of 100 people costs the same number of statements as a pa
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from strawberry.dataloader import DataLoader
@@ -21,8 +22,21 @@ def people(context: Context) -> DataLoader[str, PersonView | None]:
     return context.loader(context.require_services().queries.people_batch)
 
 
+def prime_people(context: Context, rows: Sequence[PersonView]) -> None:
+    """People already read (a page of ``people``): the ``people`` loader serves them
+    without a statement, if this request uses it at all."""
+    batch = context.require_services().queries.people_batch
+    context.prime(batch, lambda: {row.person_id: row for row in rows})
+
+
 def ladders(context: Context) -> DataLoader[str, Ladder | None]:
     return context.loader(context.require_services().queries.ladders_batch)
+
+
+def prime_ladders(context: Context, ladders: Mapping[str, Ladder | None]) -> None:
+    """Current ladders already found (``ReadModelQueries.ladders_at``): the ``ladders``
+    loader serves them without a statement, if this request uses it at all."""
+    context.prime(context.require_services().queries.ladders_batch, lambda: ladders)
 
 
 def mentored_by(context: Context) -> DataLoader[str, list[MentorshipView]]:

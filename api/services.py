@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -71,6 +71,18 @@ class ReadModelQueries:
     async def ladders_batch(self, tracks: Sequence[str]) -> list[Ladder | None]:
         found = await api_queries.current_ladders(self.engine, tracks, self.ladder_cache)
         return [found.get(t) for t in tracks]
+
+    async def ladders_at(self, versions: Mapping[str, int | None]) -> dict[str, Ladder | None]:
+        """Track -> its current ladder, given the latest version a statement just read
+        (``None``: none published): from the cache, or for a version this process has not
+        parsed yet, read as :meth:`ladders_batch` reads them (one statement)."""
+        found = {
+            t: None if v is None else self.ladder_cache.known(t, v) for t, v in versions.items()
+        }
+        missing = [t for t, v in versions.items() if v is not None and found[t] is None]
+        if missing:
+            found.update(zip(missing, await self.ladders_batch(missing), strict=True))
+        return found
 
     async def mentored_batch(self, mentor_ids: Sequence[str]) -> list[list[MentorshipView]]:
         found = await api_relations.active_mentorships_by_mentor(self.engine, mentor_ids)

@@ -39,6 +39,10 @@ class PersonStatus(enum.Enum):
     DEPARTED = "departed"
 
 
+_STATUSES = {status.value: status for status in PersonStatus}
+"""A stored status -> its enum member (a dict lookup: ``PersonStatus(value)`` costs ten)."""
+
+
 @strawberry.type(description="A person on a career ladder.")
 class Person(Node):
     node_type: ClassVar[str] = "Person"
@@ -71,7 +75,7 @@ class Person(Node):
             email=row.email,
             track=row.track,
             level_key=row.level,
-            status=PersonStatus(row.status),
+            status=_STATUSES[row.status],
             hired_on=row.hired_on,
             departed_on=row.departed_on,
             active_mentee_count=row.active_mentees,
@@ -315,9 +319,9 @@ class PersonQuery:
             after=None if key is None else _from_cursor(key, shape),
             order=order,
         )
-        loaders.people(context).prime_many({e.person.person_id: e.person for e in entries})
-        tracks = sorted({entry.person.track for entry in entries})
-        ladders = dict(zip(tracks, await loaders.ladders(context).load_many(tracks), strict=True))
+        loaders.prime_people(context, [e.person for e in entries])
+        ladders = await queries.ladders_at({e.person.track: e.ladder_version for e in entries})
+        loaders.prime_ladders(context, ladders)
         return connection(
             entries,
             kind=kind,

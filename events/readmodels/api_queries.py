@@ -136,6 +136,10 @@ class RosterEntry:
 
     person: PersonView
     key: PeopleKey
+    ladder_version: int | None
+    """The latest published version of the ladder of the person's track when the row was
+    read (``None``: none yet), read in the same statement: the page's ladders come from
+    ``LadderCache`` without a statement of their own once a version is known."""
 
 
 def _matches(
@@ -204,6 +208,10 @@ def _bound(column: sa.ColumnElement[Any], name: str) -> sa.BindParameter[Any]:
 
 
 TODAY = _bound(P.c.latest_effective_on, "today")
+LADDER_VERSION = (
+    sa.select(sa.func.max(LD.c.version)).where(LD.c.track == P.c.track).scalar_subquery()
+).label("ladder_version")
+"""The latest published version of the ladder of the row's track (NULL: none yet)."""
 
 
 @cache
@@ -250,7 +258,7 @@ def _sorted_statement(
     sort = _order(order, {})
     names = tuple(f"_k{i}" for i in range(len(sort)))
     q = _filtered_statement(shape).add_columns(
-        *(c.label(n) for c, n in zip(sort, names, strict=True))
+        LADDER_VERSION, *(c.label(n) for c, n in zip(sort, names, strict=True))
     )
     if after:
         q = q.where(after_key(sort, [_bound(c, f"_a{i}") for i, c in enumerate(sort)]))
@@ -285,7 +293,8 @@ async def list_people(
         if order is PeopleOrder.LEVEL:  # ranked by the ladders: built per call
             sort = _order(order, ladders)
             names: tuple[str, ...] = tuple(f"_k{i}" for i in range(len(sort)))
-            q = base.add_columns(*(c.label(n) for c, n in zip(sort, names, strict=True)))
+            labels = (c.label(n) for c, n in zip(sort, names, strict=True))
+            q = base.add_columns(LADDER_VERSION, *labels)
             if after is not None:
                 q = q.where(after_key(sort, after))
             q = q.order_by(*sort).limit(batch)
@@ -298,7 +307,8 @@ async def list_people(
         for r in rows:
             person = _person(r, today)
             if person is not None and _matches(person, filters, ladders, today):
-                found.append(RosterEntry(person, tuple([r[n] for n in names])))
+                key = tuple([r[n] for n in names])
+                found.append(RosterEntry(person, key, r["ladder_version"]))
         if len(found) >= limit or len(rows) < batch:
             return found[:limit]
         last = rows[-1]
