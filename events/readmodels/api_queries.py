@@ -31,7 +31,6 @@ from events.readmodels import queries, tables
 from events.readmodels.queries import (
     after_key,
     as_of,
-    columns_of,
     fetch,
     like_pattern,
     name_or_email_like,
@@ -62,7 +61,7 @@ def _people_by_ids() -> sa.Select[Any]:
     """``people_by_ids``' statement, built once: ``today`` and ``ids`` are bound per call."""
     today = sa.bindparam("today", type_=P.c.latest_effective_on.type)
     return (
-        people_select(today, columns_of(P, PersonView))
+        people_select(today)
         .where(P.c.status != UNKNOWN)
         .where(P.c.person_id.in_(sa.bindparam("ids", expanding=True)))
     )
@@ -219,7 +218,7 @@ def _filtered_statement(shape: _FilterShape) -> sa.Select[Any]:
     """The people rows that may match filters of ``shape``, built once per shape: rows with
     future-dated facts pass the SQL conditions and are matched after they are derived for
     ``today``."""
-    q = people_select(TODAY, columns_of(P, PersonView)).where(P.c.status != UNKNOWN)
+    q = people_select(TODAY).where(P.c.status != UNKNOWN)
     future = P.c.latest_effective_on > TODAY
     for wanted, column in ((shape.track, P.c.track), (shape.level, P.c.level)):
         if wanted:
