@@ -6,7 +6,7 @@ Every function runs ONE SQL statement on its own short read connection, whatever
 number of keys (up to ``MAX_KEYS``; the API never asks for more in one batch: its pages
 are capped well below), so a page of 100 people costs what a page of 10 costs.
 
-Rows leave as frozen dataclasses. Lists are paged with keyset cursors: the caller passes
+Rows leave as ``views``' immutable rows. Lists are paged with keyset cursors: the caller passes
 the sort key of the last row it saw (``after``) and gets at most ``limit`` rows after it.
 People leave as ``views.PersonView``, derived for today as ``queries.get_people`` derives
 them (``queries.as_of``).

@@ -1,7 +1,8 @@
-"""What the read-model queries return: frozen dataclasses, built from rows in one place.
+"""What the read-model queries return: immutable rows, built from rows in one place.
 
-Ids are stored as strings and leave as ``UUID``s; the API turns them back into strings
-where it names them.
+Frozen dataclasses, except ``PersonView`` (a named tuple, see there). Ids are stored as
+strings and leave as ``UUID``s (a person's as stored); the API turns them back into
+strings where it names them.
 """
 
 from __future__ import annotations
