@@ -16,7 +16,9 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import shutil
 import time
+from pathlib import Path
 
 import httpx
 
@@ -75,7 +77,11 @@ def main() -> None:
     parser.add_argument("--profile", choices=sorted(QUERIES))
     args = parser.parse_args()
     names = [args.profile or args.only] if (args.profile or args.only) else list(QUERIES)
-    asyncio.run(_serve(org("sqlite", args.people), names, args.requests, bool(args.profile)))
+    url = org("sqlite", args.people)  # a copy of the cached org, removed at the end
+    try:
+        asyncio.run(_serve(url, names, args.requests, bool(args.profile)))
+    finally:
+        shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent)
 
 
 if __name__ == "__main__":
