@@ -3,7 +3,7 @@
 Wiring the store: pass ``bootstrap``, an async context manager factory that builds the
 services from the settings at startup and closes them at shutdown::
 
-    app = create_app(settings, bootstrap=events.bootstrap.services)
+    app = create_app(settings, bootstrap=api.services.runtime_services)
 
 Tests may pass ready-made ``services`` instead (the caller then owns their lifetime).
 Without either, the app serves only what needs no database (the shipped ladders).
@@ -31,7 +31,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.schema import BaseSchema
 
-from api.context import AppServices
 from api.documents import TrustedDocuments
 from api.graphiql import graphiql_assets
 from api.http import PREFLIGHT_HEADERS, AppState, GraphQLView
@@ -39,6 +38,7 @@ from api.metrics import Metrics, metrics_route
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestIdMiddleware
 from api.observe import ObserveRequests
 from api.schema import build_schema
+from api.services import AppServices, runtime_services
 from api.settings import Settings, get_settings
 
 logger = logging.getLogger("api.app")
@@ -94,7 +94,7 @@ def create_app(
             logger.exception("readiness check failed")
             ready = False
         if not ready:
-            problem = getattr(state.services, "log_problem", None)
+            problem = services.log_problem
             if problem is not None:  # served data would not be what the checkpoints signed
                 return JSONResponse({"status": "tampered", "reason": problem}, status_code=503)
             return JSONResponse({"status": "unavailable"}, status_code=503)
@@ -169,6 +169,4 @@ def create_app(
 
 def serve_app(settings: Settings | None = None) -> Starlette:
     """The app with its runtime: bootstrapped at startup, closed at shutdown."""
-    from api.services import runtime_services  # the composition root, loaded when serving
-
     return create_app(settings or get_settings(), bootstrap=runtime_services)

@@ -9,9 +9,9 @@ fresh data).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from starlette.requests import Request
@@ -21,6 +21,7 @@ from strawberry.dataloader import DataLoader
 
 from api.auth import Principal
 from api.errors import Forbidden, Unauthenticated
+from api.services import AppServices as AppServices  # re-exported for api.http
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,29 +32,13 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-@runtime_checkable
-class AppServices(Protocol):
-    """What the app itself needs from the composition root: the readiness probes.
-
-    ``api.services.RuntimeServices`` is the one implementation; resolvers reach its store,
-    ``CareerService`` and read-model queries through ``api.services.read_services``.
-    """
-
-    async def ready(self) -> bool:
-        """True when the database answers and its migrations are at head."""
-        ...
-
-    async def degraded(self) -> dict[str, int]:
-        """Read models with dead letters (events they skipped), and how many each."""
-        ...
-
-
 @dataclass
 class Context:
     settings: Settings
     request_id: str
     principal: Principal | None = None
     services: AppServices | None = None
+    """The read models, ``CareerService`` and the store (``None``: an app with no database)."""
     request: Request | WebSocket | None = None
     response: Response | None = None
     # Set by Strawberry from the WebSocket ``connection_init`` payload.
@@ -64,6 +49,9 @@ class Context:
     record: RequestRecord | None = None
     """What this HTTP request did, for the access log (``api.observe``)."""
     _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(
+        default_factory=dict, repr=False
+    )
+    _primed: dict[Callable[..., Any], list[Callable[[], Mapping[Any, Any]]]] = field(
         default_factory=dict, repr=False
     )
 
@@ -88,15 +76,33 @@ class Context:
         if existing is None:
             existing = DataLoader(load_fn=load_fn, cache=self.transport == "http")
             self._loaders[load_fn] = existing
+            for values in self._primed.pop(load_fn, ()):
+                existing.prime_many(values())
         return existing
+
+    def prime(
+        self,
+        load_fn: Callable[[list[K]], Awaitable[Sequence[V]]],
+        values: Callable[[], Mapping[K, V]],
+    ) -> None:
+        """Values ``load_fn`` would load (``values()``), for its loader to serve without
+        loading them: given to the loader now if it exists, else when it is first made, so
+        a request that never uses the loader never builds them."""
+        existing = self._loaders.get(load_fn)
+        if existing is not None:
+            existing.prime_many(values())
+        else:
+            self._primed.setdefault(load_fn, []).append(values)
 
     def observe_mutation(self, mutation: str, outcome: str) -> None:
         if self.metrics is not None:
             self.metrics.mutation_outcome(mutation, outcome)
 
     def require_services(self) -> AppServices:
+        """The services behind this operation; a bug (masked as INTERNAL) when the app
+        runs without them (no database wired)."""
         if self.services is None:
-            raise RuntimeError("the application services are not wired")
+            raise RuntimeError("the application services are not wired into this app")
         return self.services
 
     def require_principal(self) -> Principal:

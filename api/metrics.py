@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from api.context import AppServices
+from api.services import AppServices
 from api.settings import Settings
 from events.checkpoints import lag
 from events.dead_letters import degraded
@@ -153,16 +153,12 @@ class Metrics:
 
     def watch(self, services: AppServices | None) -> None:
         """Count the events ``services``' store appends (called once, at startup)."""
-        from api.services import RuntimeServices  # the composition root, loaded when serving
-
-        if isinstance(services, RuntimeServices):
+        if services is not None:
             services.store.add_listener(self.on_append)
 
     async def refresh(self, services: AppServices | None, now: datetime | None = None) -> None:
         """Read the log's position and the projections' lag from the database."""
-        from api.services import RuntimeServices
-
-        if not isinstance(services, RuntimeServices):
+        if services is None:
             return
         runtime = services.runtime
         self.log_position.set(await runtime.store.last_position())

@@ -29,7 +29,6 @@ from api.auth import Principal, Role
 from api.context import Context
 from api.errors import ApiError, Forbidden, InvalidGlobalId
 from api.relay import decode_global_id
-from api.services import read_services
 
 PERSON = "Person"
 
@@ -100,7 +99,7 @@ async def visible_people(context: Context) -> frozenset[str] | None:
     me = subject_id(principal)
     if principal.role is not Role.MANAGER:
         return frozenset({me})
-    reports = await context.loader(read_services(context).queries.reports_batch).load(me)
+    reports = await context.loader(context.require_services().queries.reports_batch).load(me)
     return frozenset({me, *reports})
 
 

@@ -1,19 +1,19 @@
-"""The concrete ``AppServices``: what the API uses of a bootstrapped ``Runtime``.
+"""``AppServices``: what the API uses of a bootstrapped ``Runtime``.
 
-``RuntimeServices`` exposes the runtime (store, application service, projector) and the
+``AppServices`` exposes the runtime (store, ``CareerService``, projector) and the
 read-model queries bound to the runtime's engine (:class:`ReadModelQueries`). Build it with
 :func:`runtime_services`, the app's default bootstrap::
 
     app = create_app(settings, bootstrap=runtime_services)   # lifespan opens and closes it
 
-Resolvers reach it through :func:`read_services` (``info.context``), never a global.
+Resolvers reach it through ``info.context.require_services()``, never a global.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,7 +24,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.context import Context
 from api.errors import ApiError
 from api.settings import Settings
 from domain.ladder import Ladder
@@ -34,8 +33,8 @@ from events.bundle import build_bundle
 from events.migrate import current_revision, head_revision
 from events.publisher import CheckpointPublisher, check_tail, read_checkpoint_log
 from events.readmodels import api_history, api_queries, api_relations, org_chart, queries, views
-from events.readmodels.api_queries import LadderCache, PersonRow
-from events.readmodels.views import MentorshipView, RotationView, TimelineEntry
+from events.readmodels.api_queries import LadderCache
+from events.readmodels.views import MentorshipView, PersonView, RotationView, TimelineEntry
 from events.service import CareerService
 from events.sql_store import SqlEventStore
 from events.tlog import Checkpoint, CheckpointError, NoteSigner, open_checkpoint, sign_checkpoint
@@ -65,13 +64,25 @@ class ReadModelQueries:
 
     # -- batches for DataLoaders ----------------------------------------------------------
 
-    async def people_batch(self, ids: Sequence[str]) -> list[PersonRow | None]:
+    async def people_batch(self, ids: Sequence[str]) -> list[PersonView | None]:
         found = await api_queries.people_by_ids(self.engine, ids, today=self.today())
         return [found.get(i) for i in ids]
 
     async def ladders_batch(self, tracks: Sequence[str]) -> list[Ladder | None]:
         found = await api_queries.current_ladders(self.engine, tracks, self.ladder_cache)
         return [found.get(t) for t in tracks]
+
+    async def ladders_at(self, versions: Mapping[str, int | None]) -> dict[str, Ladder | None]:
+        """Track -> its current ladder, given the latest version a statement just read
+        (``None``: none published): from the cache, or for a version this process has not
+        parsed yet, read as :meth:`ladders_batch` reads them (one statement)."""
+        found = {
+            t: None if v is None else self.ladder_cache.known(t, v) for t, v in versions.items()
+        }
+        missing = [t for t, v in versions.items() if v is not None and found[t] is None]
+        if missing:
+            found.update(zip(missing, await self.ladders_batch(missing), strict=True))
+        return found
 
     async def mentored_batch(self, mentor_ids: Sequence[str]) -> list[list[MentorshipView]]:
         found = await api_relations.active_mentorships_by_mentor(self.engine, mentor_ids)
@@ -96,10 +107,6 @@ class ReadModelQueries:
     async def timeline_batch(self, ids: Sequence[str]) -> list[list[TimelineEntry]]:
         found = await api_relations.timelines(self.engine, ids)
         return [found.get(i, []) for i in ids]
-
-    async def person_views_batch(self, ids: Sequence[str]) -> list[views.PersonView | None]:
-        """Whole people rows (readiness columns included) as of today."""
-        return await queries.get_people(self.engine, ids, today=self.today())
 
     async def org_chart_batch(self, days: Sequence[date]) -> list[dict[str, str | None]]:
         """Day -> everyone employed that day and their manager then."""
@@ -188,8 +195,9 @@ def _utc_today() -> date:
 
 
 @dataclass
-class RuntimeServices:
-    """``AppServices`` over a bootstrapped :class:`events.bootstrap.Runtime`.
+class AppServices:
+    """The application's services over a bootstrapped :class:`events.bootstrap.Runtime`:
+    what ``/readyz`` asks (:meth:`ready`, :meth:`degraded`) and what resolvers use.
 
     ``signer`` signs checkpoints (``LADDER_CHECKPOINT_KEY``); without one the API serves
     no checkpoints and no proofs.
@@ -230,11 +238,11 @@ class RuntimeServices:
         return head_revision()
 
     async def current_ladder(self, track: str) -> Ladder | None:
-        """The latest published ladder of ``track`` (``api.types.ladder.LadderLookup``)."""
+        """The latest published ladder of ``track``."""
         return (await self.queries.ladders_batch([track]))[0]
 
     async def ladder_version(self, track: str, version: int) -> Ladder | None:
-        """Version ``version`` of ``track``'s ladder (``api.types.ladder.LadderVersions``).
+        """Version ``version`` of ``track``'s ladder.
 
         Published versions never change, so they are kept for the life of the process.
         """
@@ -284,7 +292,7 @@ class RuntimeServices:
 
 
 @asynccontextmanager
-async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]:
+async def runtime_services(settings: Settings) -> AsyncIterator[AppServices]:
     """Bootstrap the runtime on ``settings.database_url`` and close it on exit."""
     from events.bootstrap import bootstrap  # the composition root, loaded when serving
 
@@ -293,7 +301,7 @@ async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]
         text = await asyncio.to_thread(Path(settings.checkpoint_key).read_text, encoding="utf-8")
         signer = NoteSigner.parse(text)
     runtime = await bootstrap(settings.database_url, max_mentees=settings.max_mentees)
-    services = RuntimeServices(runtime, signer=signer)
+    services = AppServices(runtime, signer=signer)
     relaxed: asyncio.Task[None] | None = None
     try:
         if signer is not None and settings.checkpoint_log is not None:
@@ -316,7 +324,7 @@ async def runtime_services(settings: Settings) -> AsyncIterator[RuntimeServices]
 
 
 async def publish_checkpoints(
-    services: RuntimeServices, signer: NoteSigner, path: Path, *, wait: bool = True
+    services: AppServices, signer: NoteSigner, path: Path, *, wait: bool = True
 ) -> CheckpointPublisher | None:
     """Check the log's tail against the checkpoint log, then sign appends into it: each
     append waits for its checkpoint (``wait``), or the caller runs the relaxed mode.
@@ -348,15 +356,3 @@ class ProofsUnavailable(ApiError):
     """The server holds no checkpoint key."""
 
     code = "PROOFS_UNAVAILABLE"
-
-
-class ReadModelUnavailable(RuntimeError):
-    """The app runs without a database (no services were wired)."""
-
-
-def read_services(context: Context) -> RuntimeServices:
-    """The services behind ``context``; a bug (masked as INTERNAL) when none are wired."""
-    services = context.services
-    if not isinstance(services, RuntimeServices):
-        raise ReadModelUnavailable("the read models are not wired into this app")
-    return services

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from api.auth import Principal, Role
 from api.context import Context
 from api.scopes import subject_id
-from api.services import RuntimeServices, read_services
+from api.services import AppServices
 from api.tail import join_tail, leave_tail
 from api.websocket import SUBSCRIBED_AT
 from events.notifier import Notifier
@@ -38,7 +38,7 @@ REPORTS_TTL_SECONDS = 2.0
 class Visibility:
     """Whether a subscriber may see a person's events, with a manager's reports cached."""
 
-    def __init__(self, principal: Principal, services: RuntimeServices) -> None:
+    def __init__(self, principal: Principal, services: AppServices) -> None:
         self.principal = principal
         self.services = services
         self.me = subject_id(principal)
@@ -166,7 +166,7 @@ def owner_of(event: RecordedEvent) -> str | None:
     return raw if category == "person" else None
 
 
-async def start_position(services: RuntimeServices, after_position: int | None) -> int:
+async def start_position(services: AppServices, after_position: int | None) -> int:
     """``afterPosition`` as given, or where the log ended when the subscribe message was
     read (``api.websocket``), or else its current end: live events only."""
     if after_position is not None:
@@ -184,7 +184,7 @@ async def follow_types(
     on_idle: Callable[[int], bool] | None = None,
 ) -> AsyncIterator[RecordedEvent]:
     """Events of ``types`` after ``after_position``, replayed then live."""
-    services = read_services(context)
+    services = context.require_services()
     async for event in follow(
         services.store, after_position, services.runtime.notifier, types=types, on_idle=on_idle
     ):
@@ -204,7 +204,7 @@ async def follow_stream(
     stream snapshot holds every stream event up to the last position it shows, and
     following from there misses nothing and repeats nothing.
     """
-    services = read_services(context)
+    services = context.require_services()
     store = services.store
     resume_from = max(after_position, await store.last_position())
     for event in await store.read_stream(stream):

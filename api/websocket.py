@@ -31,7 +31,6 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 
 from api.auth import LEEWAY
 from api.context import Context
-from api.services import RuntimeServices
 from events.port import EventStore
 
 TOKEN_EXPIRED_CLOSE_CODE = 4401
@@ -112,7 +111,7 @@ _LAST_POSITIONS: WeakKeyDictionary[EventStore, LastPosition] = WeakKeyDictionary
 async def fix_start(context: Context) -> None:
     """Remember where the log ends now, for the operation about to be started."""
     services = context.services
-    if isinstance(services, RuntimeServices):
+    if services is not None:
         store = services.store
         reads = _LAST_POSITIONS.get(store)
         if reads is None:

@@ -11,7 +11,6 @@ from strawberry.scalars import JSON
 from api.context import Info
 from api.fields import field
 from api.scopes import NotFound, PersonIdArg, parse_id_text, require_auditor
-from api.services import read_services
 from events.port import ChainBreak as StoreChainBreak
 from events.port import RecordedEvent, VerifyResult
 from events.readmodels.api_history import AuditTrail as TrailView
@@ -106,7 +105,7 @@ class AuditQuery:
     async def audit_trail(self, info: Info, person_id: PersonIdArg) -> AuditTrail:
         require_auditor(info.context, "audit trails")
         raw = parse_id_text(person_id)
-        view = await read_services(info.context).queries.audit_trail(raw)
+        view = await info.context.require_services().queries.audit_trail(raw)
         if view is None:
             raise NotFound("No events are recorded for this person.", field="personId")
         return AuditTrail.from_view(view)

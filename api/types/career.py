@@ -17,7 +17,6 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.scopes import NotFound, PersonIdArg, parse_id_text, require_person
-from api.services import read_services
 from api.types.ladder import Level, level_in_version
 from domain.career import LevelChange
 from events.readmodels.api_history import CareerHistoryView, FactView
@@ -245,7 +244,7 @@ async def history_or_none(
 ) -> CareerHistory | None:
     """The career history of a person the caller may read; None when the log (as known at
     ``known_at``) has no hire of theirs effective by ``as_of``."""
-    services = read_services(context)
+    services = context.require_services()
     known = None if known_at is None else utc(known_at)
     view = await services.queries.career_history(person_id, as_of=as_of, known_at=known)
     return None if view is None else CareerHistory.from_view(view, services.today())

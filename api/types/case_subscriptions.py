@@ -15,7 +15,6 @@ import strawberry
 from api.context import Info
 from api.fields import field
 from api.scopes import parse_id_text
-from api.services import read_services
 from api.streaming import follow_types, start_position
 from api.types.mutations.common import person_global_id
 from api.types.promotion_case import (
@@ -74,7 +73,7 @@ class PromotionCaseSubscription:
         cycle = (
             None if cycle_id is None else parse_id_text(cycle_id, type_name=CYCLE, field="cycleId")
         )
-        services = read_services(context)
+        services = context.require_services()
         viewer = await case_viewer(context)
         after = await start_position(services, after_position)
         async for event in follow_types(context, after, DECISIONS):

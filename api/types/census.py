@@ -14,7 +14,6 @@ import strawberry
 from api import loaders
 from api.context import Info
 from api.fields import field
-from api.services import read_services
 from api.types.ladder import Level
 from events.readmodels.views import utc
 
@@ -53,7 +52,7 @@ class CensusQuery:
     ) -> LevelCensus:
         info.context.require_principal()
         known = None if known_at is None else utc(known_at)
-        counts = await read_services(info.context).queries.level_census(as_of, known)
+        counts = await info.context.require_services().queries.level_census(as_of, known)
         levels = [
             LevelHeadcount(track=t, level_key=lv, headcount=n)
             for (t, lv), n in sorted(counts.items())

@@ -14,7 +14,7 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 import strawberry
@@ -51,8 +51,19 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page and the cursor just after it.")
 class Edge(Generic[NodeT]):
-    cursor: str
+    @field(description=None)
+    def cursor(self) -> str:
+        return _cursor(self)
+
     node: NodeT
+    _kind: strawberry.Private[str]
+    _row: strawberry.Private[Any]
+    _key: strawberry.Private[Callable[[Any], Key]]
+    """The row's sort key: encoded into the cursor only when a cursor is asked for."""
+
+
+def _cursor(edge: Edge[Any]) -> str:
+    return encode_cursor(edge._kind, edge._key(edge._row))
 
 
 @strawberry.type(description="A page of a list, Relay style.")
@@ -129,14 +140,14 @@ def connection(
     """A page from ``rows``, fetched with ``limit + 1`` to tell whether more follow;
     ``total`` counts the whole list (called only when ``totalCount`` is asked for)."""
     page = rows[:limit]
-    edges = [Edge(cursor=encode_cursor(kind, key(row)), node=node(row)) for row in page]
+    edges = [Edge(node=node(row), _kind=kind, _row=row, _key=key) for row in page]
     return Connection(
         edges=edges,
         _total=total,
         page_info=PageInfo(
             has_next_page=len(rows) > limit,
             has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=_cursor(edges[0]) if edges else None,
+            end_cursor=_cursor(edges[-1]) if edges else None,
         ),
     )

@@ -12,7 +12,6 @@ from api import loaders
 from api.context import Info
 from api.fields import field
 from api.scopes import require_auditor
-from api.services import read_services
 from api.types.career import CareerEvent
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
@@ -72,7 +71,7 @@ class ExceptionsQuery:
         require_auditor(context, "experience exceptions")
         limit = page_size(first, context.settings)
         key = decode_cursor(EXCEPTIONS, after, (date, int))
-        rows = await read_services(context).queries.experience_exceptions(
+        rows = await context.require_services().queries.experience_exceptions(
             limit=limit + 1,
             after=None if key is None else (date.fromisoformat(str(key[0])), int(key[1])),
         )
@@ -83,5 +82,5 @@ class ExceptionsQuery:
             after=after,
             key=lambda r: [r.effective_on.isoformat(), r.position],
             node=ExperienceException.from_row,
-            total=read_services(context).queries.count_experience_exceptions,
+            total=context.require_services().queries.count_experience_exceptions,
         )

@@ -1,13 +1,13 @@
 """``Ladder``, ``Level`` and ``DevelopmentArea``, and the public ``ladder``/``levels`` queries.
 
-Ladders come from the services when they provide :class:`LadderLookup` (published versions
-from the log); until then, and when no services are wired, from the files shipped in
-``domain/data``. The ladder and its levels are public: no token needed.
+Ladders come from the services (published versions, from the read model); when no
+services are wired, from the files shipped in ``domain/data``. The ladder and its levels
+are public: no token needed.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import ClassVar
 
 import strawberry
 
@@ -19,20 +19,6 @@ from domain import ladder as domain_ladder
 from domain.errors import UnknownTrack
 
 
-@runtime_checkable
-class LadderLookup(Protocol):
-    """Implemented by the services once ladders are published through the log."""
-
-    async def current_ladder(self, track: str) -> domain_ladder.Ladder | None: ...
-
-
-@runtime_checkable
-class LadderVersions(Protocol):
-    """Implemented by the services: every published version of a ladder."""
-
-    async def ladder_version(self, track: str, version: int) -> domain_ladder.Ladder | None: ...
-
-
 async def find_ladder_version(
     context: Context, track: str, version: int | None
 ) -> domain_ladder.Ladder | None:
@@ -40,7 +26,7 @@ async def find_ladder_version(
     if version is None:
         return await find_ladder(context, track)
     services = context.services
-    if isinstance(services, LadderVersions):
+    if services is not None:
         return await services.ladder_version(track, version)
     found = await find_ladder(context, track)
     return found if found is not None and found.version == version else None
@@ -61,7 +47,7 @@ async def level_in_version(
 
 async def find_ladder(context: Context, track: str) -> domain_ladder.Ladder | None:
     services = context.services
-    if isinstance(services, LadderLookup):
+    if services is not None:
         return await services.current_ladder(track)
     if not domain_ladder.KEY_PATTERN.match(track):
         return None

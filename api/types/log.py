@@ -6,7 +6,6 @@ import strawberry
 
 from api.context import Info
 from api.fields import field
-from api.services import read_services
 
 
 @strawberry.type
@@ -19,4 +18,4 @@ class LogQuery:
     )
     async def log_position(self, info: Info) -> int:
         info.context.require_principal()
-        return await read_services(info.context).store.last_position()
+        return await info.context.require_services().store.last_position()

@@ -12,7 +12,6 @@ from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
 from api.scopes import OptionalPersonIdArg, can_see, parse_id_text, visible_people
-from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
 from events.readmodels.queries import MentorshipFilter
@@ -91,7 +90,7 @@ class MentorshipQuery:
             active=active,
             involving=visible,
         )
-        rows = await read_services(context).queries.list_mentorships(
+        rows = await context.require_services().queries.list_mentorships(
             filters,
             limit=limit + 1,
             after=None if key is None else (date.fromisoformat(str(key[0])), str(key[1])),
@@ -103,7 +102,7 @@ class MentorshipQuery:
             after=after,
             key=lambda r: list(r.sort_key),
             node=Mentorship.from_row,
-            total=lambda: read_services(context).queries.count_mentorships(filters),
+            total=lambda: context.require_services().queries.count_mentorships(filters),
         )
 
 

@@ -19,7 +19,6 @@ from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
 from api.scopes import InvalidArgument, PersonIdArg, can_see, parse_id_text, visible_people
-from api.services import read_services
 from api.types.career import CareerEvent, CareerHistory, history_or_none
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.ladder import Level
@@ -29,14 +28,19 @@ from api.types.rotation import Rotation
 from domain.ladder import Ladder
 from domain.org_chart import reports_in
 from domain.readiness import MISSING_KEYS
-from events.readmodels.api_queries import PeopleFilter, PeopleKey, PersonRow
+from events.readmodels.api_queries import PeopleFilter, PeopleKey
 from events.readmodels.api_queries import PeopleOrder as PeopleSort
+from events.readmodels.views import PersonView
 
 
 @strawberry.enum(description="Whether a person works here now.")
 class PersonStatus(enum.Enum):
     ACTIVE = "active"
     DEPARTED = "departed"
+
+
+_STATUSES = {status.value: status for status in PersonStatus}
+"""A stored status -> its enum member (a dict lookup: ``PersonStatus(value)`` costs ten)."""
 
 
 @strawberry.type(description="A person on a career ladder.")
@@ -56,14 +60,14 @@ class Person(Node):
         description="Their personal data was erased (`erasePersonalData`): `name`, `email` "
         "and the free text of their events read as empty; levels and dates stay.",
     )
-    _row: strawberry.Private[PersonRow]
+    _row: strawberry.Private[PersonView]
     _ladder: strawberry.Private[Ladder | None]
 
     def raw_id(self) -> str:
         return str(self.person_id)
 
     @classmethod
-    def from_row(cls, row: PersonRow, ladder: Ladder | None) -> Person:
+    def from_row(cls, row: PersonView, ladder: Ladder | None) -> Person:
         """``ladder`` is the current ladder of the person's track (it gives ``level``)."""
         return cls(
             person_id=strawberry.ID(row.person_id),
@@ -71,7 +75,7 @@ class Person(Node):
             email=row.email,
             track=row.track,
             level_key=row.level,
-            status=PersonStatus(row.status),
+            status=_STATUSES[row.status],
             hired_on=row.hired_on,
             departed_on=row.departed_on,
             active_mentee_count=row.active_mentees,
@@ -97,7 +101,7 @@ class Person(Node):
         "(the same figure as `careerHistory(asOf:)`, readiness and `ladder replay`)."
     )
     async def years_of_experience(self, info: Info, as_of: date | None = None) -> float:
-        services = read_services(info.context)
+        services = info.context.require_services()
         on = as_of or services.today()
         if self._row.experience_exact_on(on):
             return round(self._row.years_of_experience(on), 2)
@@ -110,7 +114,7 @@ class Person(Node):
 
     @field(description="Days since the current level took effect.")
     def days_in_level(self, info: Info) -> int:
-        return self._row.days_in_level(read_services(info.context).today())
+        return self._row.days_in_level(info.context.require_services().today())
 
     @field(description="The rotation running now, if any.")
     async def active_rotation(self, info: Info) -> Rotation | None:
@@ -183,7 +187,7 @@ async def people_below(
     context: Context, manager_id: str, depth: int | None, as_of: date | None
 ) -> list[Person]:
     """The people below ``manager_id`` on ``as_of`` (default today) whom the caller may see."""
-    on = as_of or read_services(context).today()
+    on = as_of or context.require_services().today()
     chart = await loaders.org_chart(context).load(on)
     found = await asyncio.gather(
         *(person_or_none(context, p) for p in reports_in(chart, manager_id, depth))
@@ -290,7 +294,9 @@ class PersonQuery:
         visible = await visible_people(context)
         if manager_id is not None:
             boss = parse_id_text(manager_id, field="managerId")
-            chart = await loaders.org_chart(context).load(as_of or read_services(context).today())
+            chart = await loaders.org_chart(context).load(
+                as_of or context.require_services().today()
+            )
             below = frozenset(reports_in(chart, boss, None if all_reports else 1))
             visible = below if visible is None else visible & below
         limit = page_size(first, context.settings)
@@ -306,16 +312,16 @@ class PersonQuery:
             ready=ready,
             missing=missing,
         )
-        queries = read_services(context).queries
+        queries = context.require_services().queries
         entries = await queries.list_people(
             filters,
             limit=limit + 1,
             after=None if key is None else _from_cursor(key, shape),
             order=order,
         )
-        loaders.people(context).prime_many({e.person.person_id: e.person for e in entries})
-        tracks = sorted({entry.person.track for entry in entries})
-        ladders = dict(zip(tracks, await loaders.ladders(context).load_many(tracks), strict=True))
+        loaders.prime_people(context, [e.person for e in entries])
+        ladders = await queries.ladders_at({e.person.track: e.ladder_version for e in entries})
+        loaders.prime_ladders(context, ladders)
         return connection(
             entries,
             kind=kind,

@@ -20,7 +20,6 @@ from api.context import Context, Info
 from api.fields import field
 from api.relay import encode_global_id, node_resolver
 from api.scopes import OptionalPersonIdArg, parse_id_text, subject_id, visible_people
-from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
 from domain.case_events import case_stream
@@ -219,7 +218,7 @@ class PromotionCase(Node):
     async def cycle(self, info: Info) -> PromotionCycle | None:
         if self.cycle_id is None:
             return None
-        row = await cq.get_cycle(read_services(info.context).queries.engine, str(self.cycle_id))
+        row = await cq.get_cycle(info.context.require_services().queries.engine, str(self.cycle_id))
         return None if row is None else PromotionCycle.from_row(row)
 
     @field(
@@ -234,7 +233,7 @@ class PromotionCase(Node):
         "the case is about does not see who was named to review it nor the reviews)."
     )
     async def history(self, info: Info) -> list[PromotionCaseEvent]:
-        store = read_services(info.context).store
+        store = info.context.require_services().store
         hidden = REVIEW_EVENTS if _is_nominee(info.context, self._raw_person) else ()
         return [
             PromotionCaseEvent(
@@ -316,7 +315,7 @@ class PromotionCaseQuery:
         viewer = await case_viewer(context)
         limit = page_size(first, context.settings)
         key = decode_cursor(CASES, after, (int,))
-        engine = read_services(context).queries.engine
+        engine = context.require_services().queries.engine
         filters = CaseFilter(
             status=_state(state),
             to_level=level,
@@ -342,7 +341,7 @@ class PromotionCaseQuery:
     @field(description="Every promotion cycle, the latest opened first (any signed-in caller).")
     async def promotion_cycles(self, info: Info) -> list[PromotionCycle]:
         info.context.require_principal()
-        rows = await cq.list_cycles(read_services(info.context).queries.engine)
+        rows = await cq.list_cycles(info.context.require_services().queries.engine)
         return [PromotionCycle.from_row(r) for r in rows]
 
     @field(
@@ -354,7 +353,7 @@ class PromotionCaseQuery:
     ) -> Calibration | None:
         context = info.context
         viewer = await case_viewer(context)
-        services = read_services(context)
+        services = context.require_services()
         raw = parse_id_text(cycle_id, type_name=CYCLE, field="cycleId")
         view = await cq.calibration(
             services.queries.engine, raw, level, today=services.today(), viewer=viewer
@@ -391,7 +390,7 @@ class PromotionCaseQuery:
 async def case_for(context: Context, raw: str) -> PromotionCase | None:
     """The case ``raw`` as the caller may see it (None: unknown or out of reach)."""
     viewer = await case_viewer(context)
-    row = await cq.get_case(read_services(context).queries.engine, raw, viewer)
+    row = await cq.get_case(context.require_services().queries.engine, raw, viewer)
     return None if row is None else PromotionCase.from_row(row)
 
 
@@ -404,6 +403,7 @@ async def _case_node(context: Context, raw_id: str) -> PromotionCase | None:
 async def _cycle_node(context: Context, raw_id: str) -> PromotionCycle | None:
     context.require_principal()
     row = await cq.get_cycle(
-        read_services(context).queries.engine, parse_id_text(raw_id, type_name=CYCLE, field="id")
+        context.require_services().queries.engine,
+        parse_id_text(raw_id, type_name=CYCLE, field="id"),
     )
     return None if row is None else PromotionCycle.from_row(row)

@@ -20,7 +20,6 @@ from strawberry.scalars import JSON
 from api.context import Info
 from api.fields import field
 from api.scopes import InvalidArgument, NotFound, PersonIdArg, parse_id_text, require_auditor
-from api.services import read_services
 from events.bundle import BundleError
 from events.merkle import ProofError
 from events.tlog import Checkpoint, CheckpointError
@@ -88,7 +87,7 @@ class ProofQuery:
     @field(description="The log's current tree head, signed (HR and auditors).")
     async def checkpoint(self, info: Info) -> SignedCheckpoint:
         require_auditor(info.context, "checkpoints")
-        note, signed = await read_services(info.context).sign_head()
+        note, signed = await info.context.require_services().sign_head()
         return SignedCheckpoint.from_note(note, signed)
 
     @field(description="A person's events with inclusion proofs in a signed checkpoint.")
@@ -101,7 +100,7 @@ class ProofQuery:
         require_auditor(info.context, "audit proofs")
         raw = parse_id_text(person_id)
         try:
-            bundle, signed = await read_services(info.context).audit_bundle(raw, checkpoint)
+            bundle, signed = await info.context.require_services().audit_bundle(raw, checkpoint)
         except (CheckpointError, BundleError) as exc:
             raise InvalidArgument(str(exc), field="checkpoint") from None
         if not bundle["events"]:
@@ -119,7 +118,9 @@ class ProofQuery:
     ) -> ConsistencyProof:
         require_auditor(info.context, "consistency proofs")
         try:
-            size, proof = await read_services(info.context).consistency_proof(from_size, to_size)
+            size, proof = await info.context.require_services().consistency_proof(
+                from_size, to_size
+            )
         except ProofError as exc:
             raise InvalidArgument(str(exc), field="fromSize") from None
         return ConsistencyProof(from_size=from_size, to_size=size, proof=[_b64(p) for p in proof])

@@ -16,7 +16,6 @@ from api import loaders
 from api.context import Context, Info
 from api.fields import field
 from api.scopes import NotFound, PersonIdArg, can_see, parse_id_text, require_person
-from api.services import read_services
 from api.types.ladder import Level
 from events.readmodels.queries import readiness_of as readiness_view
 
@@ -64,13 +63,13 @@ async def readiness_of(context: Context, person_id: str) -> PromotionReadiness |
     """``None`` for an unknown person, one without a hire, or out of the caller's reach."""
     if not await can_see(context, person_id):
         return None
-    person = await loaders.person_views(context).load(person_id)
+    person = await loaders.people(context).load(person_id)
     if person is None:
         return None
     ladder = await loaders.ladders(context).load(person.track)
     if ladder is None:
         return None
-    today = read_services(context).today()
+    today = context.require_services().today()
     found = readiness_view(person, ladder, today)
     return PromotionReadiness(
         person_id=strawberry.ID(person_id),

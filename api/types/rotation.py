@@ -12,7 +12,6 @@ from api.context import Context, Info
 from api.fields import field
 from api.relay import node_resolver
 from api.scopes import InvalidArgument, OptionalPersonIdArg, can_see, parse_id_text, visible_people
-from api.services import read_services
 from api.types.connection import Connection, connection, decode_cursor, page_size
 from api.types.node import Node
 from events.readmodels.queries import RotationFilter
@@ -58,7 +57,7 @@ class Rotation(Node):
 
     @field(description="Running past its planned end (not ended yet) today.")
     def overdue(self, info: Info) -> bool:
-        return self.active and self.planned_end_on < read_services(info.context).today()
+        return self.active and self.planned_end_on < info.context.require_services().today()
 
     @field(description="Who rotates; null if not visible to you.")
     async def person(
@@ -88,7 +87,7 @@ class RotationQuery:
         visible = await visible_people(context)
         limit = page_size(first, context.settings)
         key = decode_cursor(ROTATIONS, after, (date, str))
-        services = read_services(context)
+        services = context.require_services()
         ending_by = None
         if ending_within_days is not None:
             if not 0 <= ending_within_days <= MAX_ENDING_WITHIN_DAYS:

@@ -9,7 +9,6 @@ import strawberry
 from api import loaders
 from api.context import Info
 from api.fields import field
-from api.services import read_services
 from api.types.ladder import Level
 from events.readmodels import views
 
@@ -71,4 +70,6 @@ class StatsQuery:
     @field(description="Promotion counts and median months in level before one.")
     async def promotion_stats(self, info: Info) -> PromotionStats:
         info.context.require_principal()
-        return PromotionStats.from_view(await read_services(info.context).queries.promotion_stats())
+        return PromotionStats.from_view(
+            await info.context.require_services().queries.promotion_stats()
+        )

@@ -23,7 +23,6 @@ from api.errors import Forbidden
 from api.fanout import shareable
 from api.hub import fan_out
 from api.scopes import InvalidArgument, parse_id_text
-from api.services import read_services
 from api.streaming import (
     ORG_CHART_TYPES,
     Visibility,
@@ -219,7 +218,7 @@ class CareerSubscription:
         context = info.context
         principal = context.require_principal()
         _check_after(after_position)
-        services = read_services(context)
+        services = context.require_services()
         visibility = Visibility(principal, services)
         # Managers also follow org-chart changes, to refresh their reports in log order.
         manager = principal.role is Role.MANAGER
@@ -265,7 +264,7 @@ class CareerSubscription:
         principal = context.require_principal()
         _check_after(after_position)
         raw = parse_id_text(person_id, field="personId")
-        services = read_services(context)
+        services = context.require_services()
         visibility = Visibility(principal, services)
         if not await visibility.can_see(raw):
             raise Forbidden("You may not follow this person's events.", field="personId")

@@ -6,17 +6,17 @@ Every function runs ONE SQL statement on its own short read connection, whatever
 number of keys (up to ``MAX_KEYS``; the API never asks for more in one batch: its pages
 are capped well below), so a page of 100 people costs what a page of 10 costs.
 
-Rows leave as frozen dataclasses. Lists are paged with keyset cursors: the caller passes
+Rows leave as ``views``' immutable rows. Lists are paged with keyset cursors: the caller passes
 the sort key of the last row it saw (``after``) and gets at most ``limit`` rows after it.
-People are the API's own rows (``PersonRow``, string ids), built from the same statement
-and the same derivation for today as ``queries``' ``PersonView``.
+People leave as ``views.PersonView``, derived for today as ``queries.get_people`` derives
+them (``queries.as_of``).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -31,14 +31,13 @@ from events.readmodels import queries, tables
 from events.readmodels.queries import (
     after_key,
     as_of,
-    columns_of,
     fetch,
     like_pattern,
     name_or_email_like,
     people_select,
     readiness_of,
 )
-from events.readmodels.views import CensusEntry, PersonView, Tenure
+from events.readmodels.views import CensusEntry, PersonView
 
 MAX_KEYS = 1000
 """At most this many keys per batch (under SQLite's and asyncpg's parameter limits)."""
@@ -59,53 +58,29 @@ def keys_of(values: Iterable[str]) -> list[str]:
 # -- people -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PersonRow(Tenure):
-    person_id: str
-    name: str
-    email: str
-    track: str
-    level: str
-    status: str
-    manager_id: str | None
-    hired_on: date
-    departed_on: date | None
-    experience_years: float
-    experience_since: date | None
-    level_since: date
-    rotation_id: str | None
-    active_mentees: int
-    last_position: int
-    erased: bool = False
-    """Their personal data was erased: ``name`` and ``email`` are empty."""
-
-
-_PERSON_FIELDS = tuple(f.name for f in fields(PersonRow))
-
-
 @cache
 def _people_by_ids() -> sa.Select[Any]:
     """``people_by_ids``' statement, built once: ``today`` and ``ids`` are bound per call."""
     today = sa.bindparam("today", type_=P.c.latest_effective_on.type)
     return (
-        people_select(today, columns_of(P, PersonRow))
+        people_select(today)
         .where(P.c.status != UNKNOWN)
         .where(P.c.person_id.in_(sa.bindparam("ids", expanding=True)))
     )
 
 
-def _person(r: Mapping[str, Any], today: date) -> PersonRow | None:
+def _person(r: Mapping[str, Any], today: date) -> PersonView | None:
     """A row as of ``today`` (``queries.as_of``); ``None`` for someone whose hire only
     takes effect later."""
     values = as_of(r, today)
     if values["status"] == UNKNOWN:
         return None
-    return PersonRow(**{name: values[name] for name in _PERSON_FIELDS})
+    return PersonView.from_row(values)
 
 
 async def people_by_ids(
     engine: AsyncEngine, person_ids: Sequence[str], *, today: date
-) -> dict[str, PersonRow]:
+) -> dict[str, PersonView]:
     """The people with these ids as of ``today`` (unknown ids are absent)."""
     keys = keys_of(person_ids)
     if not keys:
@@ -162,23 +137,26 @@ class RosterEntry:
     """A person and their sort key, taken from the stored row so that it follows the order
     of the SQL statement even for a row derived again for today."""
 
-    person: PersonRow
+    person: PersonView
     key: PeopleKey
+    ladder_version: int | None
+    """The latest published version of the ladder of the person's track when the row was
+    read (``None``: none yet), read in the same statement: the page's ladders come from
+    ``LadderCache`` without a statement of their own once a version is known."""
 
 
 def _matches(
-    values: Mapping[str, Any], filters: PeopleFilter, ladders: Mapping[str, Ladder], today: date
+    person: PersonView, filters: PeopleFilter, ladders: Mapping[str, Ladder], today: date
 ) -> bool:
     if not (
-        (filters.track is None or values["track"] == filters.track)
-        and (filters.level is None or values["level"] == filters.level)
-        and (filters.status is None or values["status"] == filters.status)
+        (filters.track is None or person.track == filters.track)
+        and (filters.level is None or person.level == filters.level)
+        and (filters.status is None or person.status == filters.status)
     ):
         return False
     if not filters.by_readiness:
         return True
-    view = PersonView.from_row(values)
-    found = readiness_of(view, ladders.get(view.track), today)
+    found = readiness_of(person, ladders.get(person.track), today)
     if filters.ready is not None and found.ready is not filters.ready:
         return False
     return filters.missing is None or filters.missing in found.missing
@@ -233,6 +211,10 @@ def _bound(column: sa.ColumnElement[Any], name: str) -> sa.BindParameter[Any]:
 
 
 TODAY = _bound(P.c.latest_effective_on, "today")
+LADDER_VERSION = (
+    sa.select(sa.func.max(LD.c.version)).where(LD.c.track == P.c.track).scalar_subquery()
+).label("ladder_version")
+"""The latest published version of the ladder of the row's track (NULL: none yet)."""
 
 
 @cache
@@ -240,8 +222,7 @@ def _filtered_statement(shape: _FilterShape) -> sa.Select[Any]:
     """The people rows that may match filters of ``shape``, built once per shape: rows with
     future-dated facts pass the SQL conditions and are matched after they are derived for
     ``today``."""
-    columns = PersonView if shape.by_readiness else PersonRow
-    q = people_select(TODAY, columns_of(P, columns)).where(P.c.status != UNKNOWN)
+    q = people_select(TODAY).where(P.c.status != UNKNOWN)
     future = P.c.latest_effective_on > TODAY
     for wanted, column in ((shape.track, P.c.track), (shape.level, P.c.level)):
         if wanted:
@@ -280,7 +261,7 @@ def _sorted_statement(
     sort = _order(order, {})
     names = tuple(f"_k{i}" for i in range(len(sort)))
     q = _filtered_statement(shape).add_columns(
-        *(c.label(n) for c, n in zip(sort, names, strict=True))
+        LADDER_VERSION, *(c.label(n) for c, n in zip(sort, names, strict=True))
     )
     if after:
         q = q.where(after_key(sort, [_bound(c, f"_a{i}") for i, c in enumerate(sort)]))
@@ -315,7 +296,8 @@ async def list_people(
         if order is PeopleOrder.LEVEL:  # ranked by the ladders: built per call
             sort = _order(order, ladders)
             names: tuple[str, ...] = tuple(f"_k{i}" for i in range(len(sort)))
-            q = base.add_columns(*(c.label(n) for c, n in zip(sort, names, strict=True)))
+            labels = (c.label(n) for c, n in zip(sort, names, strict=True))
+            q = base.add_columns(LADDER_VERSION, *labels)
             if after is not None:
                 q = q.where(after_key(sort, after))
             q = q.order_by(*sort).limit(batch)
@@ -326,10 +308,10 @@ async def list_people(
                 params[f"_a{i}"] = value
         rows = await fetch(engine, q, params)
         for r in rows:
-            values = as_of(r, today)
-            if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
-                person = PersonRow(*[values[name] for name in _PERSON_FIELDS])
-                found.append(RosterEntry(person, tuple([r[n] for n in names])))
+            person = _person(r, today)
+            if person is not None and _matches(person, filters, ladders, today):
+                key = tuple([r[n] for n in names])
+                found.append(RosterEntry(person, key, r["ladder_version"]))
         if len(found) >= limit or len(rows) < batch:
             return found[:limit]
         last = rows[-1]
@@ -361,8 +343,8 @@ async def count_people(engine: AsyncEngine, filters: PeopleFilter, *, today: dat
         q = q.where(sa.not_(settled))
     ladders = await _ladders(engine) if filters.by_readiness else {}
     for r in await fetch(engine, q, params):
-        values = as_of(r, today)
-        if values["status"] != UNKNOWN and _matches(values, filters, ladders, today):
+        person = _person(r, today)
+        if person is not None and _matches(person, filters, ladders, today):
             total += 1
     return total
 

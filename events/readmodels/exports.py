@@ -1,8 +1,8 @@
 """What the spreadsheet exports read (``ladder export-roster`` and ``ladder export-history``).
 
 No query of its own: the roster is ``api_queries.list_people`` (what GraphQL's ``people``
-serves) paged to the end, each page's readiness from ``queries.get_people`` and
-``queries.readiness_of`` (the rules of the ``ready`` filter), and the history is
+serves) paged to the end, each person's readiness from ``queries.readiness_of`` (the
+rules of the ``ready`` filter), and the history is
 ``api_relations.timelines`` (what ``Person.timeline`` serves). Rows come in pages, in the
 roster's order (name, then id), so an export of any size holds one page in memory.
 """
@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ladder import Ladder
 from events.readmodels import api_queries, api_relations, queries
-from events.readmodels.api_queries import PeopleFilter, PeopleKey, PersonRow
+from events.readmodels.api_queries import PeopleFilter, PeopleKey
 from events.readmodels.views import PersonView, ReadinessView, TimelineEntry
 
 PAGE = 500
-"""People per page (one ``list_people`` and one ``get_people`` statement each)."""
+"""People per page (one ``list_people`` statement each)."""
 
 EVERYONE = date.max
 """The day to list everyone the people read model knows, hires effective later included."""
@@ -46,7 +46,7 @@ class RosterLine:
 
 async def _pages(
     engine: AsyncEngine, filters: PeopleFilter, on: date
-) -> AsyncIterator[list[PersonRow]]:
+) -> AsyncIterator[list[PersonView]]:
     after: PeopleKey | None = None
     while True:
         entries = await api_queries.list_people(engine, filters, limit=PAGE, today=on, after=after)
@@ -63,19 +63,17 @@ async def roster(
     """Everyone ``list_people`` lists on ``as_of`` (by name, then id), page by page."""
     known = await queries.ladders(engine)
     async for page in _pages(engine, filters or PeopleFilter(), as_of):
-        views = await queries.get_people(engine, [p.person_id for p in page], today=as_of)
         lines: list[RosterLine] = []
-        for view in views:
-            if view is None:  # pragma: no cover - the row was listed a moment ago
-                continue
-            ladder = queries.ladder_of(known, view.track)
-            lines.append(RosterLine(view, ladder, queries.readiness_of(view, ladder, as_of), as_of))
+        for person in page:
+            ladder = queries.ladder_of(known, person.track)
+            ready = queries.readiness_of(person, ladder, as_of)
+            lines.append(RosterLine(person, ladder, ready, as_of))
         yield lines
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
-    person: PersonRow
+    person: PersonView
     event: TimelineEntry
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -40,6 +40,7 @@ from events.fast_reads import fetch_rows
 from events.projections.people import derive_columns, state_of
 from events.readmodels import tables
 from events.readmodels.views import (
+    PERSON_COLUMNS,
     CensusEntry,
     ExperienceException,
     MentorshipView,
@@ -121,13 +122,11 @@ def _limit(first: int) -> int:
     return max(1, min(first, MAX_PAGE))
 
 
-def people_select(
-    today: date | sa.BindParameter[date], columns: Iterable[sa.Column[Any]]
-) -> sa.Select[Any]:
-    """``columns`` of the people rows, plus ``facts`` on the rows with facts effective after
-    ``today`` (``as_of`` derives those again), NULL on the others."""
+def people_select(today: date | sa.BindParameter[date]) -> sa.Select[Any]:
+    """The people rows' columns of a ``PersonView``, plus ``facts`` on the rows with facts
+    effective after ``today`` (``as_of`` derives those again), NULL on the others."""
     future = sa.case((P.c.latest_effective_on > today, P.c.facts), else_=sa.null())
-    return sa.select(*columns, future.label("facts"))
+    return sa.select(*[P.c[name] for name in PERSON_COLUMNS], future.label("facts"))
 
 
 def as_of(row: Mapping[str, Any], today: date) -> Mapping[str, Any]:
@@ -163,7 +162,7 @@ async def get_people(
     """The people with ``ids``, in the same order (None where unknown): one statement."""
     on = _today(today)
     keys = [str(i) for i in ids]
-    q = people_select(on, columns_of(P, PersonView)).where(P.c.person_id.in_(set(keys)))
+    q = people_select(on).where(P.c.person_id.in_(set(keys)))
     found = {r["person_id"]: PersonView.from_row(as_of(r, on)) for r in await fetch(engine, q)}
     return [found.get(k) for k in keys]
 

@@ -168,3 +168,29 @@ async def test_a_version_that_renames_an_occupied_level_moves_its_people_by_the_
         "toLevel": {"title": "Group Product Manager / Product Lead"},
     } in events
     assert {"type": "LevelMapped", "toLevel": {"title": "Group Lead"}} in events
+
+
+PAGE_OF_TRACK = """query($track: String!) {
+  people(first: 50, track: $track) { nodes { id level { key title } } }
+}"""
+
+
+async def test_a_page_of_people_shows_the_titles_of_a_version_published_a_moment_ago(
+    client: httpx.AsyncClient,
+) -> None:
+    ladder = ladder_input("page_titles", "Page Titles")
+    assert (await publish(client, ladder))["errors"] == []
+    person = await hire(client, track="page_titles", level="engineer", prior_years=3)
+    before = await gql(client, PAGE_OF_TRACK, {"track": "page_titles"})
+    assert before["data"]["people"]["nodes"] == [
+        {"id": person["personId"], "level": {"key": "engineer", "title": "Software Engineer"}}
+    ]
+    for level in ladder["levels"]:
+        if level["key"] == "engineer":
+            level["title"] = "Engineer II"
+    assert (await publish(client, ladder))["errors"] == []
+    after = await gql(client, PAGE_OF_TRACK, {"track": "page_titles"})
+    assert after["data"]["people"]["nodes"][0]["level"] == {
+        "key": "engineer",
+        "title": "Engineer II",
+    }

@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
+from typing import Any, Self, TypeVar, cast
 
 import strawberry
 
@@ -41,19 +41,8 @@ class InvalidMutationInput(ApiError):
     code = "VALIDATION_ERROR"
 
 
-@runtime_checkable
-class WriteServices(Protocol):
-    """The part of the app services the mutations use: the application service."""
-
-    @property
-    def service(self) -> CareerService: ...
-
-
 def career_service(context: Context) -> CareerService:
-    services = context.require_services()
-    if not isinstance(services, WriteServices):
-        raise RuntimeError("the application services provide no CareerService")
-    return services.service
+    return context.require_services().service
 
 
 def resolved_field(description: str) -> Callable[[F], F]:

@@ -22,7 +22,6 @@ import strawberry
 from api.auth import Principal, Role
 from api.context import Info
 from api.errors import INTERNAL, ApiError, Forbidden, user_errors
-from api.services import read_services
 from api.types.mutations.common import (
     MutationPayload,
     execute,
@@ -124,7 +123,7 @@ class PromotionCyclePayload(MutationPayload):
     async def cycle(self, info: Info) -> PromotionCycle | None:
         if self.cycle_id is None:
             return None
-        engine = read_services(info.context).queries.engine
+        engine = info.context.require_services().queries.engine
         row = await cq.get_cycle(engine, str(self.cycle_id))
         return None if row is None else PromotionCycle.from_row(row)
 

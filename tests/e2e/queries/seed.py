@@ -25,7 +25,7 @@ from uuid import UUID, uuid5
 import httpx
 from sqlalchemy import event
 
-from api.services import RuntimeServices
+from api.services import AppServices
 from api.settings import Settings
 from domain import commands as c
 from events.bootstrap import bootstrap
@@ -70,7 +70,7 @@ class Seeded:
     departure_recorded_after: datetime
     """A moment after everything but the leaver's departure was recorded."""
     promotion_event_id: str
-    services: list[RuntimeServices] = field(default_factory=list)
+    services: list[AppServices] = field(default_factory=list)
     server: LiveServer | None = None
     statements: list[str] = field(default_factory=list)
 
@@ -256,10 +256,10 @@ async def seed(url: str) -> tuple[datetime, str]:
 
 def boot(seeded: Seeded) -> Any:
     @asynccontextmanager
-    async def boot(settings: Settings) -> AsyncIterator[RuntimeServices]:
+    async def boot(settings: Settings) -> AsyncIterator[AppServices]:
         runtime = await bootstrap(settings.database_url, listen=False, today=lambda: TODAY)
         signer = NoteSigner.parse(SIGNING_KEY)
-        services = RuntimeServices(runtime, today=lambda: TODAY, signer=signer)
+        services = AppServices(runtime, today=lambda: TODAY, signer=signer)
         event.listen(runtime.engine.sync_engine, "before_cursor_execute", _counter(seeded))
         seeded.services.append(services)
         try:

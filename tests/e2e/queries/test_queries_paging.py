@@ -94,6 +94,20 @@ def test_a_page_of_100_people_costs_the_statements_of_a_page_of_10(org: Seeded) 
     assert large == small, org.statements
 
 
+def statements_of(org: Seeded, query: str) -> list[str]:
+    org.data(query)  # warm: each ladder version is parsed once
+    org.statements.clear()
+    nodes = org.data(query)["people"]["nodes"]
+    assert len(nodes) == 50
+    return list(org.statements)
+
+
+def test_the_levels_of_a_page_of_people_cost_no_statement_of_their_own(org: Seeded) -> None:
+    names = statements_of(org, "{ people(first: 50) { nodes { name } } }")
+    levels = statements_of(org, "{ people(first: 50) { nodes { name level { title } } } }")
+    assert levels == names
+
+
 # Variables that cannot be coerced fail the whole request (400, no ``data``) with
 # ``BAD_REQUEST``; literals of the wrong shape fail validation.
 REQUEST_ERRORS = ("BAD_REQUEST", "GRAPHQL_VALIDATION_FAILED")
