@@ -55,6 +55,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from graphql.utilities import get_operation_ast
 from strawberry.execution import optimized_is_awaitable
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from api.fanout import SharedEventExecutor
 
@@ -102,6 +103,8 @@ class PlannedField:
     """An object's plan."""
     is_type_of: Callable[[Any, Any], Any] | None
     """The object type's own check of a value (graphql-core asks it too, when it has one)."""
+    origin: type | None = None
+    """The Python class of the object type (Strawberry's ``origin``)."""
 
 
 @dataclass
@@ -226,8 +229,10 @@ class _Planner:
         if children is None:
             return None
         check = named.is_type_of
+        definition = (named.extensions or {}).get("strawberry-definition")
+        origin = getattr(definition, "origin", None)
         return PlannedField(
-            key, node, parent, field_def, shape, getter, None, False, children, check
+            key, node, parent, field_def, shape, getter, None, False, children, check, origin
         )
 
 
@@ -397,7 +402,12 @@ class _Run:
                 objects.append(value)
         is_type_of = planned.is_type_of
         if is_type_of is not None:
+            exact = planned.origin
             for item in objects:
+                # An instance of the type's own class that was not cast is one of it
+                # (Strawberry's check, without its call); anything else is asked.
+                if type(item) is exact and getattr(item, TYPE_CAST_ATTRIBUTE, None) is None:
+                    continue
                 if is_type_of(item, None) is not True:
                     raise Fallback
         completed = iter(await self.selection(planned.children, objects) if objects else ())

@@ -110,10 +110,16 @@ class _RawRead:
                 for t, c in zip(self.types, shape, strict=True)
             )
         keys = self.keys
-        return [
-            {k: v if f is None else f(v) for k, f, v in zip(keys, results, row, strict=True)}
-            for row in records
-        ]
+        converted = [(i, f) for i, f in enumerate(results) if f is not None]
+        if not converted:
+            return [dict(zip(keys, row, strict=True)) for row in records]
+        found: list[Mapping[str, Any]] = []
+        for record in records:
+            row = list(record)
+            for i, convert in converted:
+                row[i] = convert(row[i])
+            found.append(dict(zip(keys, row, strict=True)))
+        return found
 
 
 def _value(name: str, index: int | None, convert: Callable[[Any], Any] | None) -> Any:

@@ -206,6 +206,9 @@ class _FilterShape:
         )
 
 
+_UNFILTERED = _FilterShape(False, False, False, False, False, False)
+
+
 def _bound(column: sa.ColumnElement[Any], name: str) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=column.type)
 
@@ -291,6 +294,9 @@ async def list_people(
     ladders = await _ladders(engine) if needs_ladders(filters, order) else {}
     batch = max(limit, READY_BATCH) if filters.by_readiness else limit
     base, params = _filtered(filters, today)
+    # By name without filters, the statement walks the name index and stops at the page:
+    # a point read (``events.fast_reads``). Filters may skip most of the index.
+    point = order is PeopleOrder.NAME and _FilterShape.of(filters) == _UNFILTERED
     found: list[RosterEntry] = []
     while True:
         if order is PeopleOrder.LEVEL:  # ranked by the ladders: built per call
@@ -306,7 +312,7 @@ async def list_people(
             params["limit"] = batch
             for i, value in enumerate(after or ()):
                 params[f"_a{i}"] = value
-        rows = await fetch(engine, q, params)
+        rows = await fetch(engine, q, params, point=point)
         for r in rows:
             person = _person(r, today)
             if person is not None and _matches(person, filters, ladders, today):
