@@ -26,7 +26,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -48,6 +48,7 @@ from events.rows import (
 )
 from events.tree import frontier, grow, row_leaf, row_leaves
 
+_T = TypeVar("_T")
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
 # The rows of an append and the Merkle nodes they complete, in one statement.
 _INSERT = (
@@ -107,6 +108,55 @@ Args = tuple[
     Sequence[AppendCondition],
 ]
 Job = tuple[Args, Any]
+
+
+class PgReader:
+    """Reads on a pooled connection. The reads asked for in one turn of the event loop
+    share one connection checkout (a command's stream and its ladder check; the reads of
+    concurrent requests), run one after another on it; each keeps its own outcome."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._queued: list[tuple[str, Sequence[Any], Callable[[list[Any]], Any], Any]] = []
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def fetch(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
+        """``decode(rows)`` of the statement's rows (asyncpg ``Record``s)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        if not self._queued:
+            loop.call_soon(self._submit)
+        self._queued.append((sql, params, decode, future))
+        return await future
+
+    def _submit(self) -> None:
+        reads, self._queued = self._queued, []
+        task = asyncio.get_running_loop().create_task(self._fetch_all(reads))
+        self._running.add(task)  # held until done (the loop keeps only weak references)
+        task.add_done_callback(self._running.discard)
+
+    async def _fetch_all(
+        self, reads: list[tuple[str, Sequence[Any], Callable[[list[Any]], Any], Any]]
+    ) -> None:
+        try:
+            async with self._engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                for sql, params, decode, future in reads:
+                    if future.done():  # the caller gave up waiting
+                        continue
+                    try:
+                        value = decode(list(await raw.fetch(sql, *params)))
+                    except Exception as exc:
+                        future.set_exception(exc)
+                    else:
+                        if not future.done():
+                            future.set_result(value)
+        except BaseException as exc:
+            for *_, future in reads:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
 
 
 async def append(

@@ -94,7 +94,9 @@ class SqlEventStore:
         self.upcasters = default_upcasters if upcasters is None else upcasters
         self.listeners: list[AppendListener] = []
         self._sqlite = SqliteWriter(engine) if is_sqlite(engine) else None
-        self._reader = SqliteReader(engine) if self._sqlite is not None else None
+        self._reader: SqliteReader | pg_io.PgReader = (
+            SqliteReader(engine) if self._sqlite is not None else pg_io.PgReader(engine)
+        )
         self._pg = pg_io.PgAppender()
         self._sql = sqlite_io.READS if self._sqlite is not None else pg_io.READS
         self._owns_engine = owns_engine
@@ -110,7 +112,7 @@ class SqlEventStore:
         """Stop the SQLite writer thread; dispose of the engine if this store created it."""
         if self._sqlite is not None:
             await self._sqlite.close()
-        if self._reader is not None:
+        if isinstance(self._reader, SqliteReader):
             await self._reader.close()
         if self._owns_engine and not self._closed:
             self._closed = True
@@ -285,21 +287,10 @@ class SqlEventStore:
         the hashes: no per-row objects on the way, and on SQLite the page is fetched and
         decoded on a reader thread, so the caller can work on the previous page meanwhile.
         """
-        if self._reader is not None:
-            return await self._reader.fetch(self._sql.read_all, (after_position, limit), decode)
-        async with self.engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            rows = await raw.fetch(self._sql.read_all, after_position, limit)
-        return decode(list(rows))
+        return await self._reader.fetch(self._sql.read_all, (after_position, limit), decode)
 
     async def _fetch(self, sql: str, *params: Any) -> list[RecordedEvent]:
-        if self._reader is not None:
-            events = await self._reader.fetch(sql, params, self._decode_sqlite)
-        else:
-            async with self.engine.connect() as conn:
-                raw: Any = (await conn.get_raw_connection()).driver_connection
-                rows = await raw.fetch(sql, *params)
-            events = decode_rows(rows, self.upcasters, sqlite=False)
+        events = await self._reader.fetch(sql, params, self._decode)
         if self.sealer is not None and events:
             await self.sealer.open(events)
         return events
@@ -309,8 +300,8 @@ class SqlEventStore:
         if self.sealer is not None and envelopes:
             await self.sealer.open(envelopes, [e.id_text for e in envelopes])
 
-    def _decode_sqlite(self, rows: list[Any]) -> list[RecordedEvent]:
-        return decode_rows(rows, self.upcasters, sqlite=True)
+    def _decode(self, rows: list[Any]) -> list[RecordedEvent]:
+        return decode_rows(rows, self.upcasters, sqlite=self._sqlite is not None)
 
     async def known_positions(self, key: str) -> list[int] | None:
         """The positions the append carrying idempotency ``key`` wrote, or None if the key
@@ -329,13 +320,8 @@ class SqlEventStore:
     async def _scalar(self, sqlite_sql: str, pg_sql: str, *params: Any) -> Any:
         """The first column of the first row (None without one), through the driver: a
         reader thread on SQLite, asyncpg on PostgreSQL."""
-        if self._reader is not None:
-            return await self._reader.fetch(
-                sqlite_sql, params, lambda rows: rows[0][0] if rows else None
-            )
-        async with self.engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            return await raw.fetchval(pg_sql, *params)
+        sql = sqlite_sql if self._sqlite is not None else pg_sql
+        return await self._reader.fetch(sql, params, _first_value)
 
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:
@@ -402,6 +388,10 @@ class SqlEventStore:
                     break
                 after = rows[-1][0]
         return checker.result()
+
+
+def _first_value(rows: list[Any]) -> Any:
+    return rows[0][0] if rows else None
 
 
 async def _check_size(conn: AsyncConnection, size: int) -> None:

@@ -86,8 +86,20 @@ def _database(engine: AsyncEngine) -> str:
     return database
 
 
+class _Read(NamedTuple):
+    sql: str
+    params: Sequence[Any]
+    decode: Callable[[list[Any]], Any]
+    future: asyncio.Future[Any]
+
+
 class SqliteReader:
-    """Read connections, one per reader thread, each used only from its own thread."""
+    """Read connections, one per reader thread, each used only from its own thread.
+
+    The reads asked for in one turn of the event loop go to a reader thread together (a
+    command's stream and its ladder check; the reads of concurrent requests) and come
+    back together: one thread hop and one wake-up of the loop for all of them, not one
+    each. Each read keeps its own outcome (a failing statement fails only its read)."""
 
     def __init__(self, engine: AsyncEngine, threads: int = READER_THREADS) -> None:
         self._path = _database(engine)
@@ -96,6 +108,7 @@ class SqliteReader:
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
+        self._queued: dict[asyncio.AbstractEventLoop, list[_Read]] = {}
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -112,10 +125,32 @@ class SqliteReader:
     async def fetch(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
         """``decode(rows)`` of the statement's rows, fetched and decoded off the loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._fetch, sql, params, decode)
+        future: asyncio.Future[_T] = loop.create_future()
+        queued = self._queued.get(loop)
+        if queued is None:
+            queued = self._queued[loop] = []
+            loop.call_soon(self._submit, loop)
+        queued.append(_Read(sql, params, decode, future))
+        return await future
 
-    def _fetch(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
-        return decode(self._connection().execute(sql, params).fetchall())
+    def _submit(self, loop: asyncio.AbstractEventLoop) -> None:
+        reads = self._queued.pop(loop, [])
+        try:
+            self._executor.submit(self._fetch_all, loop, reads)
+        except RuntimeError as exc:  # closed
+            _settle_reads([(r.future, None, exc) for r in reads])
+
+    def _fetch_all(self, loop: asyncio.AbstractEventLoop, reads: list[_Read]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        for read in reads:
+            try:
+                rows = self._connection().execute(read.sql, read.params).fetchall()
+                outcomes.append((read.future, read.decode(rows), None))
+            except Exception as exc:
+                outcomes.append((read.future, None, exc))
+        # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_reads, outcomes)
 
     async def close(self) -> None:
         if self._closed:
@@ -127,6 +162,16 @@ class SqliteReader:
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
+
+
+def _settle_reads(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, value, error in outcomes:
+        if future.done():  # the caller was cancelled
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
 
 
 def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> CompactTree:
