@@ -138,10 +138,10 @@ class SqliteReader:
         try:
             self._executor.submit(self._fetch_all, loop, reads)
         except RuntimeError as exc:  # closed
-            _settle_reads([(r.future, None, exc) for r in reads])
+            _settle([(r.future, None, exc) for r in reads])
 
     def _fetch_all(self, loop: asyncio.AbstractEventLoop, reads: list[_Read]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        outcomes: list[Outcome] = []
         for read in reads:
             try:
                 rows = self._connection().execute(read.sql, read.params).fetchall()
@@ -150,7 +150,7 @@ class SqliteReader:
                 outcomes.append((read.future, None, exc))
         # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle_reads, outcomes)
+            loop.call_soon_threadsafe(_settle, outcomes)
 
     async def close(self) -> None:
         if self._closed:
@@ -164,9 +164,15 @@ class SqliteReader:
             conn.close()
 
 
-def _settle_reads(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
+"""A caller's future with its value or the error it gets."""
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Settle each future (on its loop); one a cancelled caller gave up stays as it is
+    (an append's outcome stands)."""
     for future, value, error in outcomes:
-        if future.done():  # the caller was cancelled
+        if future.done():
             continue
         if error is not None:
             future.set_exception(error)
@@ -331,10 +337,14 @@ class SqliteWriter:
                 conn.execute("ROLLBACK")
             self._tree = None
             outcomes = [(job, None, exc) for job in batch]
+        # One wake-up of each caller's loop for the whole batch, not one per append.
+        by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
         for job, written, error in outcomes:
+            by_loop.setdefault(job.loop, []).append((job.future, written, error))
+        for loop, settled in by_loop.items():
             # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
             with contextlib.suppress(RuntimeError):
-                job.loop.call_soon_threadsafe(_settle, job.future, written, error)
+                loop.call_soon_threadsafe(_settle, settled)
 
     def _project(
         self,
@@ -446,14 +456,3 @@ class SqliteWriter:
             self._ready.notify()
         if thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, thread.join)
-
-
-def _settle(
-    future: asyncio.Future[Written], written: Written | None, error: BaseException | None
-) -> None:
-    if future.done():  # the caller was cancelled; the append's outcome stands
-        return
-    if error is not None:
-        future.set_exception(error)
-    elif written is not None:
-        future.set_result(written)
