@@ -38,7 +38,7 @@ from events.rows import (
     build_rows,
     next_recorded_at,
 )
-from events.tree import frontier, grow, row_leaves
+from events.tree import Node, frontier, grow, row_leaves
 
 _INSERT = f"{INSERT_EVENTS} VALUES ({SQLITE_BINDS})"
 _TYPES_FILTER = (
@@ -180,14 +180,15 @@ def _settle(outcomes: list[Outcome]) -> None:
             future.set_result(value)
 
 
-def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> CompactTree:
-    """Write the Merkle nodes ``rows`` complete (inside the append's transaction)."""
+def _stored_tree(conn: sqlite3.Connection, size: int, pending: Sequence[Node] = ()) -> CompactTree:
+    """The tree of the log's first ``size`` events from its stored frontier nodes (and
+    ``pending``: nodes of this transaction not written yet)."""
     keys = frontier(size)
     found = {}
     if keys:
         found = {(r[0], r[1]): r[2] for r in conn.execute(_NODES, (orjson.dumps(keys).decode(),))}
-    tree, nodes = grow(size, found, row_leaves(rows))
-    conn.executemany(_INSERT_NODE, nodes)
+        found.update(((level, idx), digest) for level, idx, digest in pending)
+    tree, _ = grow(size, found, ())
     return tree
 
 
@@ -248,6 +249,8 @@ class SqliteWriter:
         true tree head of the log, whatever was appended since)."""
         self._tree: CompactTree | None = None
         """The tree after this thread's last append, committed or in the open batch."""
+        self._nodes: list[Node] = []
+        """The Merkle nodes of the open batch's appends, not written yet."""
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -313,19 +316,27 @@ class SqliteWriter:
     def _write(self, batch: list[_Job]) -> None:
         conn = self._connection()
         outcomes: list[tuple[_Job, Written | None, BaseException | None]] = []
+        # The Merkle nodes of the batch's appends, written together before the COMMIT
+        # (a failed append adds none: its tree is dropped with it).
+        self._nodes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
                 conn.execute("SAVEPOINT one_append")
                 try:
-                    done = self._append(conn, *job.args)
+                    done, nodes = self._append(conn, *job.args)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO one_append")
                     conn.execute("RELEASE one_append")
                     outcomes.append((job, None, exc))
                     continue
                 conn.execute("RELEASE one_append")
+                if done[3] is not None:
+                    self._tree = done[3]
+                    self._nodes.extend(nodes)
                 outcomes.append((job, done, None))
+            if self._nodes:
+                conn.executemany(_INSERT_NODE, self._nodes)
             outcomes = self._project(conn, outcomes)
             conn.execute("COMMIT")
             self.commits += 1
@@ -336,6 +347,7 @@ class SqliteWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._tree = None
+            self._nodes = []
             outcomes = [(job, None, exc) for job in batch]
         # One wake-up of each caller's loop for the whole batch, not one per append.
         by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
@@ -378,11 +390,13 @@ class SqliteWriter:
         key: str | None,
         now: datetime,
         conditions: Sequence[AppendCondition],
-    ) -> Written:
+    ) -> tuple[Written, list[Node]]:
+        """What the append wrote, and the Merkle nodes it completes (the caller writes
+        them with the batch's)."""
         if key is not None:
             known = conn.execute(_KEY, (key,)).fetchone()
             if known is not None:
-                return orjson.loads(known[0]), None, False, None
+                return (orjson.loads(known[0]), None, False, None), []
         for condition in conditions:  # under the write lock: nothing can slip in after
             condition.check_sqlite(conn)
         # The log's head and the first stream's head in one statement.
@@ -422,28 +436,25 @@ class SqliteWriter:
             if "event_id" in str(exc):
                 raise DuplicateEventId("an event id in this append is already recorded") from exc
             raise
-        tree = self._grow_tree(conn, last_position or 0, rows)
+        tree, nodes = self._grow(conn, last_position or 0, rows)
         positions = [r.position for r in rows]
         if key is not None:
             conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
-        return positions, [r.recorded() for r in rows], False, tree
+        return (positions, [r.recorded() for r in rows], False, tree), nodes
 
-    def _grow_tree(
+    def _grow(
         self, conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]
-    ) -> CompactTree:
-        """Write the Merkle nodes ``rows`` complete. The frontier is the tree this thread's
-        last append left when the log has not moved since (the log is append-only and
-        gap-free, so the same size is the same tree), else read from the stored nodes."""
+    ) -> tuple[CompactTree, list[Node]]:
+        """The tree after ``rows`` and the Merkle nodes they complete. The frontier is the
+        tree this thread's last append left when the log has not moved since (the log is
+        append-only and gap-free, so the same size is the same tree), else read from the
+        stored nodes and the batch's unwritten ones."""
         last = self._tree
         if last is None or last.size != size:
-            tree = _grow_tree(conn, size, rows)
+            tree = _stored_tree(conn, size, self._nodes)
         else:
             tree = last.copy()
-            conn.executemany(
-                _INSERT_NODE, [n for leaf in row_leaves(rows) for n in tree.append(leaf)]
-            )
-        self._tree = tree
-        return tree
+        return tree, [n for leaf in row_leaves(rows) for n in tree.append(leaf)]
 
     async def close(self) -> None:
         """Write what is queued, then stop the thread (it closes its connection)."""
