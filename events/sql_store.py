@@ -200,7 +200,8 @@ class SqlEventStore:
                 self._last_tree = tree_after
         if recorded is None:
             return Appended(tuple(positions), (), replayed=True)
-        if self.sealer is not None:
+        # The SQLite writer hands back the events it projected, opened for that already.
+        if self.sealer is not None and not (projected and self._sqlite is not None):
             self.sealer.open_cached(recorded)
         if projected and self._applied is not None:
             self._applied(recorded[-1].position)
