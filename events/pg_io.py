@@ -93,12 +93,13 @@ _INSERT_LOCKED_WITH_NODES = (
 
 PgBeforeCommit = Callable[[Any, Sequence[RecordedEvent]], Awaitable[bool]]
 """Awaited on the append's asyncpg connection with its events before ``COMMIT``."""
-Locked = tuple[list[int], list[NewRow] | None, CompactTree | None, bool]
-"""(positions, rows written, the Merkle tree after them, whether ``before_commit``
-projected them); rows and tree ``None`` for a known idempotency key."""
-Written = tuple[list[int], list[NewRow] | None, bool, CompactTree | None]
-"""What ``PgAppender.write`` answers: (positions, rows written or ``None`` for a known
-idempotency key, whether ``before_commit`` projected them, the tree after them)."""
+Locked = tuple[list[int], list[RecordedEvent] | None, CompactTree | None, bool]
+"""(positions, events written, the Merkle tree after them, whether ``before_commit``
+projected them); events and tree ``None`` for a known idempotency key."""
+Written = tuple[list[int], list[RecordedEvent] | None, bool, CompactTree | None]
+"""What ``PgAppender.write`` answers: (positions, events written or ``None`` for a known
+idempotency key, whether ``before_commit`` projected them (those very objects), the tree
+after them)."""
 Args = tuple[
     Sequence[PlannedAppend],
     dict[str, str],
@@ -169,7 +170,7 @@ async def append(
     before_commit: PgBeforeCommit | None = None,
     conditions: Sequence[AppendCondition] = (),
 ) -> Locked:
-    """(positions, rows written, the Merkle tree's frontier after them, whether
+    """(positions, events written, the Merkle tree's frontier after them, whether
     ``before_commit`` projected them) or, for a known idempotency key, (positions, None,
     None, False): one append in its own transaction."""
     await conn.execute(BEGIN_LOCKED)
@@ -240,15 +241,17 @@ async def append_locked(
     positions = [r.position for r in rows]
     if key is not None:
         await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
-    return positions, rows, tree, False
+    return positions, [r.recorded() for r in rows], tree, False
 
 
-async def _project(before_commit: PgBeforeCommit, conn: Any, rows: Sequence[NewRow]) -> bool:
-    """``before_commit`` on the rows a transaction wrote (contiguous in the log: a refused
-    append wrote nothing); False when it could not (the catch-up applies them then)."""
-    if not rows:
+async def _project(
+    before_commit: PgBeforeCommit, conn: Any, events: Sequence[RecordedEvent]
+) -> bool:
+    """``before_commit`` on the events a transaction wrote (contiguous in the log: a
+    refused append wrote nothing); False when it could not (the catch-up applies them)."""
+    if not events:
         return False
-    return await before_commit(conn, [r.recorded() for r in rows])
+    return await before_commit(conn, events)
 
 
 async def _abandon(conn: Any) -> None:
@@ -400,7 +403,7 @@ class PgAppender:
         if one and self.before_commit is None:
             row = await self._append_one(conn, plans[0], meta, meta_json, now)
             if row is not None:
-                return [row.position], [row], False, self.last_tree
+                return [row.position], [row.recorded()], False, self.last_tree
         try:
             positions, rows, tree, projected = await append(
                 conn, plans, meta, meta_json, key, now, self.before_commit, conditions
@@ -421,7 +424,7 @@ class PgAppender:
         self._log = None
         self._streams.clear()
 
-    def _remember(self, rows: Sequence[NewRow], tree: CompactTree) -> None:
+    def _remember(self, rows: Sequence[NewRow | RecordedEvent], tree: CompactTree) -> None:
         last = rows[-1]
         self._log = (last.position, last.recorded_at, tree)
         if len(self._streams) >= _REMEMBERED_STREAMS:

@@ -190,18 +190,17 @@ class SqlEventStore:
             )
         else:
             # Group commit: appends queued while a batch commits share the next one.
-            positions, rows, projected, tree_after = await self._pg.write(
+            positions, recorded, projected, tree_after = await self._pg.write(
                 self.engine, plans, meta, meta_json, key, self._clock(), conditions
             )
-            recorded = None if rows is None else [r.recorded() for r in rows]
         if recorded is not None and tree_after is not None:
             last = self._last_tree
             if last is None or tree_after.size > last.size:  # appends may settle out of order
                 self._last_tree = tree_after
         if recorded is None:
             return Appended(tuple(positions), (), replayed=True)
-        # The SQLite writer hands back the events it projected, opened for that already.
-        if self.sealer is not None and not (projected and self._sqlite is not None):
+        # Projected events come back as the projection had them: opened already.
+        if self.sealer is not None and not projected:
             self.sealer.open_cached(recorded)
         if projected and self._applied is not None:
             self._applied(recorded[-1].position)
