@@ -46,6 +46,7 @@ from events.rows import (
     next_recorded_at,
     pg_binds,
 )
+from events.settle import Outcome, settle
 from events.tree import frontier, grow, row_leaf, row_leaves
 
 _T = TypeVar("_T")
@@ -139,6 +140,7 @@ class PgReader:
     async def _fetch_all(
         self, reads: list[tuple[str, Sequence[Any], Callable[[list[Any]], Any], Any]]
     ) -> None:
+        outcomes: list[Outcome] = []
         try:
             async with self._engine.connect() as conn:
                 raw: Any = (await conn.get_raw_connection()).driver_connection
@@ -146,18 +148,17 @@ class PgReader:
                     if future.done():  # the caller gave up waiting
                         continue
                     try:
-                        value = decode(list(await raw.fetch(sql, *params)))
+                        outcomes.append((future, decode(list(await raw.fetch(sql, *params))), None))
                     except Exception as exc:
-                        future.set_exception(exc)
-                    else:
-                        if not future.done():
-                            future.set_result(value)
+                        outcomes.append((future, None, exc))
         except BaseException as exc:
-            for *_, future in reads:
-                if not future.done():
-                    future.set_exception(exc)
+            outcomes = [(future, None, exc) for *_, future in reads]
             if not isinstance(exc, Exception):
+                settle(outcomes)
                 raise
+        # Settled once the connection is back in the pool: a caller that disposes of the
+        # engine next finds it there.
+        settle(outcomes)
 
 
 async def append(

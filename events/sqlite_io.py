@@ -38,6 +38,7 @@ from events.rows import (
     build_rows,
     next_recorded_at,
 )
+from events.settle import Outcome, settle
 from events.tree import Node, frontier, grow, row_leaves
 
 _INSERT = f"{INSERT_EVENTS} VALUES ({SQLITE_BINDS})"
@@ -138,7 +139,7 @@ class SqliteReader:
         try:
             self._executor.submit(self._fetch_all, loop, reads)
         except RuntimeError as exc:  # closed
-            _settle([(r.future, None, exc) for r in reads])
+            settle([(r.future, None, exc) for r in reads])
 
     def _fetch_all(self, loop: asyncio.AbstractEventLoop, reads: list[_Read]) -> None:
         outcomes: list[Outcome] = []
@@ -150,7 +151,7 @@ class SqliteReader:
                 outcomes.append((read.future, None, exc))
         # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle, outcomes)
+            loop.call_soon_threadsafe(settle, outcomes)
 
     async def close(self) -> None:
         if self._closed:
@@ -162,22 +163,6 @@ class SqliteReader:
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
-
-
-Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
-"""A caller's future with its value or the error it gets."""
-
-
-def _settle(outcomes: list[Outcome]) -> None:
-    """Settle each future (on its loop); one a cancelled caller gave up stays as it is
-    (an append's outcome stands)."""
-    for future, value, error in outcomes:
-        if future.done():
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
 
 
 def _stored_tree(conn: sqlite3.Connection, size: int, pending: Sequence[Node] = ()) -> CompactTree:
@@ -356,7 +341,7 @@ class SqliteWriter:
         for loop, settled in by_loop.items():
             # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, settled)
+                loop.call_soon_threadsafe(settle, settled)
 
     def _project(
         self,
