@@ -73,28 +73,28 @@ def tree_switched_off() -> Iterator[None]:
     """The store as it was before the tree: no frontier read, no leaf hash, no node write
     (the statements keep their parameters, so the driver calls are the same)."""
 
-    def sqlite_none(conn: Any, size: int, rows: Any) -> None:
-        return None
+    def sqlite_none(writer: Any, conn: Any, size: int, rows: Any) -> tuple[None, list[Any]]:
+        return None, []
 
     def no_nodes(size: int, found: Any, leaves: Any) -> tuple[CompactTree, list[Any]]:
         return CompactTree(), [(0, 0, b"")]
 
     patches: list[tuple[Any, str, Any]] = [
-        (sqlite_io, "_grow_tree", sqlite_none),
+        (sqlite_io.SqliteWriter, "_grow", sqlite_none),
         (pg_io, "grow", no_nodes),
         (pg_io, "row_leaf", lambda row: b""),
         (pg_io, "_INSERT", _PG_INSERT_NO_NODES),
         (pg_io, "_HEADS", _PG_HEADS_NO_FRONTIER),
         (pg_io, "_INSERT_LOCKED_WITH_NODES", _NO_NODES),
     ]
-    saved = [(module, name, vars(module)[name]) for module, name, _ in patches]
-    for module, name, value in patches:
-        vars(module)[name] = value
+    saved = [(owner, name, vars(owner)[name]) for owner, name, _ in patches]
+    for owner, name, value in patches:
+        setattr(owner, name, value)
     try:
         yield
     finally:
-        for module, name, value in saved:
-            vars(module)[name] = value
+        for owner, name, value in saved:
+            setattr(owner, name, value)
 
 
 async def append_rate(store: SqlEventStore, txs: int, per_tx: int) -> float:

@@ -26,7 +26,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -46,8 +46,10 @@ from events.rows import (
     next_recorded_at,
     pg_binds,
 )
+from events.settle import Outcome, settle
 from events.tree import frontier, grow, row_leaf, row_leaves
 
+_T = TypeVar("_T")
 BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events'))"
 # The rows of an append and the Merkle nodes they complete, in one statement.
 _INSERT = (
@@ -92,12 +94,13 @@ _INSERT_LOCKED_WITH_NODES = (
 
 PgBeforeCommit = Callable[[Any, Sequence[RecordedEvent]], Awaitable[bool]]
 """Awaited on the append's asyncpg connection with its events before ``COMMIT``."""
-Locked = tuple[list[int], list[NewRow] | None, CompactTree | None, bool]
-"""(positions, rows written, the Merkle tree after them, whether ``before_commit``
-projected them); rows and tree ``None`` for a known idempotency key."""
-Written = tuple[list[int], list[NewRow] | None, bool, CompactTree | None]
-"""What ``PgAppender.write`` answers: (positions, rows written or ``None`` for a known
-idempotency key, whether ``before_commit`` projected them, the tree after them)."""
+Locked = tuple[list[int], list[RecordedEvent] | None, CompactTree | None, bool]
+"""(positions, events written, the Merkle tree after them, whether ``before_commit``
+projected them); events and tree ``None`` for a known idempotency key."""
+Written = tuple[list[int], list[RecordedEvent] | None, bool, CompactTree | None]
+"""What ``PgAppender.write`` answers: (positions, events written or ``None`` for a known
+idempotency key, whether ``before_commit`` projected them (those very objects), the tree
+after them)."""
 Args = tuple[
     Sequence[PlannedAppend],
     dict[str, str],
@@ -107,6 +110,55 @@ Args = tuple[
     Sequence[AppendCondition],
 ]
 Job = tuple[Args, Any]
+
+
+class PgReader:
+    """Reads on a pooled connection. The reads asked for in one turn of the event loop
+    share one connection checkout (a command's stream and its ladder check; the reads of
+    concurrent requests), run one after another on it; each keeps its own outcome."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._queued: list[tuple[str, Sequence[Any], Callable[[list[Any]], Any], Any]] = []
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def fetch(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
+        """``decode(rows)`` of the statement's rows (asyncpg ``Record``s)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        if not self._queued:
+            loop.call_soon(self._submit)
+        self._queued.append((sql, params, decode, future))
+        return await future
+
+    def _submit(self) -> None:
+        reads, self._queued = self._queued, []
+        task = asyncio.get_running_loop().create_task(self._fetch_all(reads))
+        self._running.add(task)  # held until done (the loop keeps only weak references)
+        task.add_done_callback(self._running.discard)
+
+    async def _fetch_all(
+        self, reads: list[tuple[str, Sequence[Any], Callable[[list[Any]], Any], Any]]
+    ) -> None:
+        outcomes: list[Outcome] = []
+        try:
+            async with self._engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                for sql, params, decode, future in reads:
+                    if future.done():  # the caller gave up waiting
+                        continue
+                    try:
+                        outcomes.append((future, decode(list(await raw.fetch(sql, *params))), None))
+                    except Exception as exc:
+                        outcomes.append((future, None, exc))
+        except BaseException as exc:
+            outcomes = [(future, None, exc) for *_, future in reads]
+            if not isinstance(exc, Exception):
+                settle(outcomes)
+                raise
+        # Settled once the connection is back in the pool: a caller that disposes of the
+        # engine next finds it there.
+        settle(outcomes)
 
 
 async def append(
@@ -119,7 +171,7 @@ async def append(
     before_commit: PgBeforeCommit | None = None,
     conditions: Sequence[AppendCondition] = (),
 ) -> Locked:
-    """(positions, rows written, the Merkle tree's frontier after them, whether
+    """(positions, events written, the Merkle tree's frontier after them, whether
     ``before_commit`` projected them) or, for a known idempotency key, (positions, None,
     None, False): one append in its own transaction."""
     await conn.execute(BEGIN_LOCKED)
@@ -190,15 +242,17 @@ async def append_locked(
     positions = [r.position for r in rows]
     if key is not None:
         await conn.execute(_INSERT_KEY, key, orjson.dumps(positions).decode(), recorded_at)
-    return positions, rows, tree, False
+    return positions, [r.recorded() for r in rows], tree, False
 
 
-async def _project(before_commit: PgBeforeCommit, conn: Any, rows: Sequence[NewRow]) -> bool:
-    """``before_commit`` on the rows a transaction wrote (contiguous in the log: a refused
-    append wrote nothing); False when it could not (the catch-up applies them then)."""
-    if not rows:
+async def _project(
+    before_commit: PgBeforeCommit, conn: Any, events: Sequence[RecordedEvent]
+) -> bool:
+    """``before_commit`` on the events a transaction wrote (contiguous in the log: a
+    refused append wrote nothing); False when it could not (the catch-up applies them)."""
+    if not events:
         return False
-    return await before_commit(conn, [r.recorded() for r in rows])
+    return await before_commit(conn, events)
 
 
 async def _abandon(conn: Any) -> None:
@@ -350,7 +404,7 @@ class PgAppender:
         if one and self.before_commit is None:
             row = await self._append_one(conn, plans[0], meta, meta_json, now)
             if row is not None:
-                return [row.position], [row], False, self.last_tree
+                return [row.position], [row.recorded()], False, self.last_tree
         try:
             positions, rows, tree, projected = await append(
                 conn, plans, meta, meta_json, key, now, self.before_commit, conditions
@@ -371,7 +425,7 @@ class PgAppender:
         self._log = None
         self._streams.clear()
 
-    def _remember(self, rows: Sequence[NewRow], tree: CompactTree) -> None:
+    def _remember(self, rows: Sequence[NewRow | RecordedEvent], tree: CompactTree) -> None:
         last = rows[-1]
         self._log = (last.position, last.recorded_at, tree)
         if len(self._streams) >= _REMEMBERED_STREAMS:

@@ -452,6 +452,11 @@ class Sealer:
             log.warning("a sealed value of event %s (%s) does not open", eid, path)
             return erased_value(kind)
 
+    def knows(self, subject: str) -> bool:
+        """Whether ``subject``'s key (or its erasure) is cached: ``open_one`` then needs
+        no stored key for it."""
+        return subject in self._keys
+
     def open_one(
         self,
         data: Mapping[str, Any],

@@ -95,7 +95,9 @@ class SqlEventStore:
         self.upcasters = default_upcasters if upcasters is None else upcasters
         self.listeners: list[AppendListener] = []
         self._sqlite = SqliteWriter(engine) if is_sqlite(engine) else None
-        self._reader = SqliteReader(engine) if self._sqlite is not None else None
+        self._reader: SqliteReader | pg_io.PgReader = (
+            SqliteReader(engine) if self._sqlite is not None else pg_io.PgReader(engine)
+        )
         self._pg = pg_io.PgAppender()
         self._sql = sqlite_io.READS if self._sqlite is not None else pg_io.READS
         self._owns_engine = owns_engine
@@ -111,7 +113,7 @@ class SqlEventStore:
         """Stop the SQLite writer thread; dispose of the engine if this store created it."""
         if self._sqlite is not None:
             await self._sqlite.close()
-        if self._reader is not None:
+        if isinstance(self._reader, SqliteReader):
             await self._reader.close()
         if self._owns_engine and not self._closed:
             self._closed = True
@@ -189,17 +191,17 @@ class SqlEventStore:
             )
         else:
             # Group commit: appends queued while a batch commits share the next one.
-            positions, rows, projected, tree_after = await self._pg.write(
+            positions, recorded, projected, tree_after = await self._pg.write(
                 self.engine, plans, meta, meta_json, key, self._clock(), conditions
             )
-            recorded = None if rows is None else [r.recorded() for r in rows]
         if recorded is not None and tree_after is not None:
             last = self._last_tree
             if last is None or tree_after.size > last.size:  # appends may settle out of order
                 self._last_tree = tree_after
         if recorded is None:
             return Appended(tuple(positions), (), replayed=True)
-        if self.sealer is not None:
+        # Projected events come back as the projection had them: opened already.
+        if self.sealer is not None and not projected:
             self.sealer.open_cached(recorded)
         if projected and self._applied is not None:
             self._applied(recorded[-1].position)
@@ -286,31 +288,18 @@ class SqlEventStore:
         the hashes: no per-row objects on the way, and on SQLite the page is fetched and
         decoded on a reader thread, so the caller can work on the previous page meanwhile.
         """
-        if self._reader is not None:
-            return await self._reader.fetch(self._sql.read_all, (after_position, limit), decode)
-        async with self.engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            rows = await raw.fetch(self._sql.read_all, after_position, limit)
-        return decode(list(rows))
+        return await self._reader.fetch(self._sql.read_all, (after_position, limit), decode)
 
     async def _fetch(self, sql: str, *params: Any, point: bool = False) -> list[RecordedEvent]:
-        """The events ``sql`` selects; a ``point`` read (one stream, by its index) runs on
-        SQLite on the caller's thread (``SqliteReader.fetch_now``), on PostgreSQL on a
-        point-read connection (``events.pg_reads``)."""
-        if self._reader is not None:
-            if point:
-                events = self._reader.fetch_now(sql, params, self._decode_sqlite)
-            else:
-                events = await self._reader.fetch(sql, params, self._decode_sqlite)
+        """The events ``sql`` selects; a ``point`` read (one stream, by its index) skips the
+        reader: on SQLite it runs on the caller's thread (``SqliteReader.fetch_now``), on
+        PostgreSQL on a point-read connection (``events.pg_reads``)."""
+        if point and isinstance(self._reader, SqliteReader):
+            events = self._reader.fetch_now(sql, params, self._decode)
+        elif point and (found := await pg_point_rows(self.engine, sql, params)) is not None:
+            events = self._decode(found[0])
         else:
-            found = await pg_point_rows(self.engine, sql, params) if point else None
-            if found is not None:
-                rows: Any = found[0]
-            else:
-                async with self.engine.connect() as conn:
-                    raw: Any = (await conn.get_raw_connection()).driver_connection
-                    rows = await raw.fetch(sql, *params)
-            events = decode_rows(rows, self.upcasters, sqlite=False)
+            events = await self._reader.fetch(sql, params, self._decode)
         if self.sealer is not None and events:
             await self.sealer.open(events)
         return events
@@ -320,8 +309,8 @@ class SqlEventStore:
         if self.sealer is not None and envelopes:
             await self.sealer.open(envelopes, [e.id_text for e in envelopes])
 
-    def _decode_sqlite(self, rows: list[Any]) -> list[RecordedEvent]:
-        return decode_rows(rows, self.upcasters, sqlite=True)
+    def _decode(self, rows: list[Any]) -> list[RecordedEvent]:
+        return decode_rows(rows, self.upcasters, sqlite=self._sqlite is not None)
 
     async def known_positions(self, key: str) -> list[int] | None:
         """The positions the append carrying idempotency ``key`` wrote, or None if the key
@@ -340,17 +329,13 @@ class SqlEventStore:
     async def _scalar(self, sqlite_sql: str, pg_sql: str, *params: Any) -> Any:
         """The first column of the first row (None without one) of an index lookup,
         through the driver: on the caller's thread on SQLite (``SqliteReader.fetch_now``),
-        a point-read connection on PostgreSQL (``events.pg_reads``)."""
-        if self._reader is not None:
-            return self._reader.fetch_now(
-                sqlite_sql, params, lambda rows: rows[0][0] if rows else None
-            )
+        on a point-read connection on PostgreSQL (``events.pg_reads``)."""
+        if isinstance(self._reader, SqliteReader):
+            return self._reader.fetch_now(sqlite_sql, params, _first_value)
         found = await pg_point_rows(self.engine, pg_sql, params)
         if found is not None:
-            return found[0][0][0] if found[0] else None
-        async with self.engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            return await raw.fetchval(pg_sql, *params)
+            return _first_value(found[0])
+        return await self._reader.fetch(pg_sql, params, _first_value)
 
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:
@@ -417,6 +402,10 @@ class SqlEventStore:
                     break
                 after = rows[-1][0]
         return checker.result()
+
+
+def _first_value(rows: list[Any]) -> Any:
+    return rows[0][0] if rows else None
 
 
 async def _check_size(conn: AsyncConnection, size: int) -> None:

@@ -38,7 +38,8 @@ from events.rows import (
     build_rows,
     next_recorded_at,
 )
-from events.tree import frontier, grow, row_leaves
+from events.settle import Outcome, settle
+from events.tree import Node, frontier, grow, row_leaves
 
 _INSERT = f"{INSERT_EVENTS} VALUES ({SQLITE_BINDS})"
 _TYPES_FILTER = (
@@ -86,8 +87,20 @@ def _database(engine: AsyncEngine) -> str:
     return database
 
 
+class _Read(NamedTuple):
+    sql: str
+    params: Sequence[Any]
+    decode: Callable[[list[Any]], Any]
+    future: asyncio.Future[Any]
+
+
 class SqliteReader:
-    """Read connections, one per reader thread, each used only from its own thread."""
+    """Read connections, one per reader thread, each used only from its own thread.
+
+    The reads asked for in one turn of the event loop go to a reader thread together (a
+    command's stream and its ladder check; the reads of concurrent requests) and come
+    back together: one thread hop and one wake-up of the loop for all of them, not one
+    each. Each read keeps its own outcome (a failing statement fails only its read)."""
 
     def __init__(self, engine: AsyncEngine, threads: int = READER_THREADS) -> None:
         self._path = _database(engine)
@@ -96,6 +109,7 @@ class SqliteReader:
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
+        self._queued: dict[asyncio.AbstractEventLoop, list[_Read]] = {}
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -112,16 +126,38 @@ class SqliteReader:
     async def fetch(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
         """``decode(rows)`` of the statement's rows, fetched and decoded off the loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._fetch, sql, params, decode)
+        future: asyncio.Future[_T] = loop.create_future()
+        queued = self._queued.get(loop)
+        if queued is None:
+            queued = self._queued[loop] = []
+            loop.call_soon(self._submit, loop)
+        queued.append(_Read(sql, params, decode, future))
+        return await future
 
     def fetch_now(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
         """``fetch`` on the caller's thread, on its own connection: for an index lookup of
         a few rows (one stream, one key), which costs less than the hop to a reader
         thread and back. Anything that may scan goes through ``fetch``."""
-        return self._fetch(sql, params, decode)
-
-    def _fetch(self, sql: str, params: Sequence[Any], decode: Callable[[list[Any]], _T]) -> _T:
         return decode(self._connection().execute(sql, params).fetchall())
+
+    def _submit(self, loop: asyncio.AbstractEventLoop) -> None:
+        reads = self._queued.pop(loop, [])
+        try:
+            self._executor.submit(self._fetch_all, loop, reads)
+        except RuntimeError as exc:  # closed
+            settle([(r.future, None, exc) for r in reads])
+
+    def _fetch_all(self, loop: asyncio.AbstractEventLoop, reads: list[_Read]) -> None:
+        outcomes: list[Outcome] = []
+        for read in reads:
+            try:
+                rows = self._connection().execute(read.sql, read.params).fetchall()
+                outcomes.append((read.future, read.decode(rows), None))
+            except Exception as exc:
+                outcomes.append((read.future, None, exc))
+        # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, outcomes)
 
     async def close(self) -> None:
         if self._closed:
@@ -135,14 +171,15 @@ class SqliteReader:
             conn.close()
 
 
-def _grow_tree(conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]) -> CompactTree:
-    """Write the Merkle nodes ``rows`` complete (inside the append's transaction)."""
+def _stored_tree(conn: sqlite3.Connection, size: int, pending: Sequence[Node] = ()) -> CompactTree:
+    """The tree of the log's first ``size`` events from its stored frontier nodes (and
+    ``pending``: nodes of this transaction not written yet)."""
     keys = frontier(size)
     found = {}
     if keys:
         found = {(r[0], r[1]): r[2] for r in conn.execute(_NODES, (orjson.dumps(keys).decode(),))}
-    tree, nodes = grow(size, found, row_leaves(rows))
-    conn.executemany(_INSERT_NODE, nodes)
+        found.update(((level, idx), digest) for level, idx, digest in pending)
+    tree, _ = grow(size, found, ())
     return tree
 
 
@@ -203,6 +240,8 @@ class SqliteWriter:
         true tree head of the log, whatever was appended since)."""
         self._tree: CompactTree | None = None
         """The tree after this thread's last append, committed or in the open batch."""
+        self._nodes: list[Node] = []
+        """The Merkle nodes of the open batch's appends, not written yet."""
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -268,19 +307,27 @@ class SqliteWriter:
     def _write(self, batch: list[_Job]) -> None:
         conn = self._connection()
         outcomes: list[tuple[_Job, Written | None, BaseException | None]] = []
+        # The Merkle nodes of the batch's appends, written together before the COMMIT
+        # (a failed append adds none: its tree is dropped with it).
+        self._nodes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
                 conn.execute("SAVEPOINT one_append")
                 try:
-                    done = self._append(conn, *job.args)
+                    done, nodes = self._append(conn, *job.args)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO one_append")
                     conn.execute("RELEASE one_append")
                     outcomes.append((job, None, exc))
                     continue
                 conn.execute("RELEASE one_append")
+                if done[3] is not None:
+                    self._tree = done[3]
+                    self._nodes.extend(nodes)
                 outcomes.append((job, done, None))
+            if self._nodes:
+                conn.executemany(_INSERT_NODE, self._nodes)
             outcomes = self._project(conn, outcomes)
             conn.execute("COMMIT")
             self.commits += 1
@@ -291,11 +338,16 @@ class SqliteWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._tree = None
+            self._nodes = []
             outcomes = [(job, None, exc) for job in batch]
+        # One wake-up of each caller's loop for the whole batch, not one per append.
+        by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
         for job, written, error in outcomes:
+            by_loop.setdefault(job.loop, []).append((job.future, written, error))
+        for loop, settled in by_loop.items():
             # A caller whose loop is closed (Ctrl-C) waits for nothing any more.
             with contextlib.suppress(RuntimeError):
-                job.loop.call_soon_threadsafe(_settle, job.future, written, error)
+                loop.call_soon_threadsafe(settle, settled)
 
     def _project(
         self,
@@ -329,11 +381,13 @@ class SqliteWriter:
         key: str | None,
         now: datetime,
         conditions: Sequence[AppendCondition],
-    ) -> Written:
+    ) -> tuple[Written, list[Node]]:
+        """What the append wrote, and the Merkle nodes it completes (the caller writes
+        them with the batch's)."""
         if key is not None:
             known = conn.execute(_KEY, (key,)).fetchone()
             if known is not None:
-                return orjson.loads(known[0]), None, False, None
+                return (orjson.loads(known[0]), None, False, None), []
         for condition in conditions:  # under the write lock: nothing can slip in after
             condition.check_sqlite(conn)
         # The log's head and the first stream's head in one statement.
@@ -373,28 +427,25 @@ class SqliteWriter:
             if "event_id" in str(exc):
                 raise DuplicateEventId("an event id in this append is already recorded") from exc
             raise
-        tree = self._grow_tree(conn, last_position or 0, rows)
+        tree, nodes = self._grow(conn, last_position or 0, rows)
         positions = [r.position for r in rows]
         if key is not None:
             conn.execute(_INSERT_KEY, (key, orjson.dumps(positions).decode(), ts))
-        return positions, [r.recorded() for r in rows], False, tree
+        return (positions, [r.recorded() for r in rows], False, tree), nodes
 
-    def _grow_tree(
+    def _grow(
         self, conn: sqlite3.Connection, size: int, rows: Sequence[NewRow]
-    ) -> CompactTree:
-        """Write the Merkle nodes ``rows`` complete. The frontier is the tree this thread's
-        last append left when the log has not moved since (the log is append-only and
-        gap-free, so the same size is the same tree), else read from the stored nodes."""
+    ) -> tuple[CompactTree, list[Node]]:
+        """The tree after ``rows`` and the Merkle nodes they complete. The frontier is the
+        tree this thread's last append left when the log has not moved since (the log is
+        append-only and gap-free, so the same size is the same tree), else read from the
+        stored nodes and the batch's unwritten ones."""
         last = self._tree
         if last is None or last.size != size:
-            tree = _grow_tree(conn, size, rows)
+            tree = _stored_tree(conn, size, self._nodes)
         else:
             tree = last.copy()
-            conn.executemany(
-                _INSERT_NODE, [n for leaf in row_leaves(rows) for n in tree.append(leaf)]
-            )
-        self._tree = tree
-        return tree
+        return tree, [n for leaf in row_leaves(rows) for n in tree.append(leaf)]
 
     async def close(self) -> None:
         """Write what is queued, then stop the thread (it closes its connection)."""
@@ -407,14 +458,3 @@ class SqliteWriter:
             self._ready.notify()
         if thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, thread.join)
-
-
-def _settle(
-    future: asyncio.Future[Written], written: Written | None, error: BaseException | None
-) -> None:
-    if future.done():  # the caller was cancelled; the append's outcome stands
-        return
-    if error is not None:
-        future.set_exception(error)
-    elif written is not None:
-        future.set_result(written)

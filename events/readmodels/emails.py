@@ -81,6 +81,8 @@ class EmailFree:
         ]
         wrapped: dict[str, bytes | None] = {}
         for subject in _sealed_subjects(tail):
+            if not self._wants_key(subject):
+                continue
             row = conn.execute(_SQLITE_KEY, (subject,)).fetchone()
             if row is not None:
                 wrapped[subject] = None if row[0] is None else bytes(row[0])
@@ -94,12 +96,18 @@ class EmailFree:
                 owners.add(value)
             else:
                 tail.append((kind, _json(value), eid))
-        subjects = sorted(_sealed_subjects(tail))
+        subjects = sorted(s for s in _sealed_subjects(tail) if self._wants_key(s))
         wrapped: dict[str, bytes | None] = {}
         if subjects:
             for r in await conn.fetch(_PG_KEYS, subjects):
                 wrapped[r[0]] = None if r[1] is None else bytes(r[1])
         self._judge(owners, tail, wrapped)
+
+    def _wants_key(self, subject: str) -> bool:
+        """Whether the stored key of ``subject`` is needed to open its address: not when
+        there is no sealer to open with, nor when the sealer holds the key (the hires
+        before this one in a group commit)."""
+        return self.sealer is not None and not self.sealer.knows(subject)
 
     def _judge(
         self,

@@ -186,3 +186,25 @@ async def test_a_burst_of_writes_to_one_person_all_land_once(runtime: Runtime) -
     stream = await runtime.store.read_stream(f"person-{person}")
     assert [e.version for e in stream] == list(range(1, 10))
     assert sorted(r.position for r in results) == [e.position for e in stream[1:]]
+
+
+async def test_a_command_answers_its_events_with_their_personal_data_open(
+    runtime: Runtime,
+) -> None:
+    person_id = uuid4()
+    result = await runtime.service.execute(
+        c.HirePerson(
+            person_id=person_id,
+            name="Ottilie Marchbank",
+            email="ottilie@example.com",
+            track="product",
+            level="apm",
+            hired_on=date(2024, 1, 8),
+        ),
+        metadata=HR,
+    )
+    (hired,) = result.events
+    assert (hired.data["name"], hired.data["email"]) == ("Ottilie Marchbank", "ottilie@example.com")
+    assert "$sealed" not in hired.data
+    (stored,) = await runtime.store.read_stream(f"person-{person_id}")
+    assert stored == hired

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from uuid import uuid4
+
 import pytest
 
 from events.merkle import (
@@ -82,3 +85,26 @@ async def test_the_head_an_append_leaves_is_the_stored_root(store: SqlEventStore
     for i in range(9):
         await store.append(f"person-{i % 2}", [ev(i=i)] * 1, ANY)
         assert await store.tree_head(i + 1) == await store.tree_root()
+
+
+async def test_a_shared_commit_with_failed_appends_stores_the_tree_of_what_it_wrote(
+    store: SqlEventStore,
+) -> None:
+    taken = ev(n=0)
+    await store.append("person-first", [taken], NO_STREAM)
+    for _ in range(3):  # appends that fail amid others in one commit, more than once
+        results = await asyncio.gather(
+            *(store.append(f"person-{uuid4()}", [ev(), ev()], NO_STREAM) for _ in range(3)),
+            store.append("person-first", [ev()], NO_STREAM),  # a version conflict
+            store.append(f"person-{uuid4()}", [taken], NO_STREAM),  # a duplicate event id
+            *(store.append(f"person-{uuid4()}", [ev()], NO_STREAM) for _ in range(3)),
+            return_exceptions=True,
+        )
+        assert [isinstance(r, Exception) for r in results] == [False] * 3 + [True] * 2 + [False] * 3
+    leaves = await _leaves(store)
+    assert len(leaves) == 1 + 3 * 9
+    for size in range(len(leaves) + 1):
+        assert await store.tree_root(size) == (size, root_of(leaves[:size]))
+    n = len(leaves)
+    assert await count_rows(store, "merkle_nodes") == n + n - bin(n).count("1")
+    assert await store.tree_head(n) == await store.tree_root()
