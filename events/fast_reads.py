@@ -34,8 +34,14 @@ READER_THREADS = 4
 class _Readers:
     def __init__(self, engine: AsyncEngine) -> None:
         url = engine.url.set(drivername="sqlite+pysqlite")
+        # One connection per thread that reads, kept by it: the reader threads, and the
+        # event loop's own thread for point reads (more than one in a process that runs
+        # several loops), hence no cap on the overflow.
         self.sync: Engine = sa.create_engine(
-            url, pool_size=READER_THREADS, max_overflow=0, connect_args={"check_same_thread": False}
+            url,
+            pool_size=READER_THREADS,
+            max_overflow=-1,
+            connect_args={"check_same_thread": False},
         )
 
         @event.listens_for(self.sync, "connect")
