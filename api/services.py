@@ -34,6 +34,7 @@ from events.migrate import current_revision, head_revision
 from events.publisher import CheckpointPublisher, check_tail, read_checkpoint_log
 from events.readmodels import api_history, api_queries, api_relations, org_chart, queries, views
 from events.readmodels.api_queries import LadderCache
+from events.readmodels.rosters import Rosters
 from events.readmodels.views import MentorshipView, PersonView, RotationView, TimelineEntry
 from events.service import CareerService
 from events.sql_store import SqlEventStore
@@ -58,9 +59,11 @@ class ReadModelQueries:
     today: Callable[[], date]
     ladder_cache: LadderCache = field(default_factory=LadderCache)
     histories: api_history.CareerHistories = field(init=False)
+    rosters: Rosters = field(init=False)
 
     def __post_init__(self) -> None:
         self.histories = api_history.CareerHistories(self.store)
+        self.rosters = Rosters(self.engine)
 
     # -- batches for DataLoaders ----------------------------------------------------------
 
@@ -129,8 +132,8 @@ class ReadModelQueries:
         after: api_queries.PeopleKey | None,
         order: api_queries.PeopleOrder = api_queries.PeopleOrder.NAME,
     ) -> list[api_queries.RosterEntry]:
-        return await api_queries.list_people(
-            self.engine, filters, limit=limit, after=after, today=self.today(), order=order
+        return await self.rosters.list_people(
+            filters, limit=limit, after=after, today=self.today(), order=order
         )
 
     async def count_people(self, filters: api_queries.PeopleFilter) -> int:

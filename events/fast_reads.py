@@ -164,13 +164,11 @@ def _raw_read(dialect: sa.Dialect, query: sa.Executable, params: Mapping[str, An
     binds = compiled._bind_processors
     values: list[Callable[[Mapping[str, Any]], Any]] = []
     for name in expanded.positiontup:
-        if name in expansion:
-            base, index = expansion[name]
+        base, index = expansion.get(name, (name, None))
+        if base in params:
             values.append(_value(base, index, binds.get(base)))
-        elif name in params:
-            values.append(_value(name, None, binds.get(name)))
-        else:  # a literal the statement binds itself
-            convert = binds.get(name)
+        else:  # a literal the statement binds itself (an IN list of literals too)
+            convert = binds.get(base)
             literal = expanded.parameters[name]
             values.append(_constant(literal if convert is None else convert(literal)))
     columns = compiled._result_columns

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.fast_reads import fetch_rows
 from events.projections import ALL
 from events.projector import Projector
-from events.readmodels import api_queries, emails
+from events.readmodels import api_queries, emails, rosters
 from events.sql_store import SqlEventStore
 from tests.integration.readmodels.test_roster import TODAY, _org
 
@@ -65,3 +65,5 @@ async def test_a_point_read_of_ladder_versions_and_emails_matches_the_general_re
     rows = await _both(engine, emails._with_email(), {"email": "ada@example.com"})
     assert [r["person_id"] for r in rows] == [str(org["ada"].person_id)]
     assert await _both(engine, emails._with_email(), {"email": "nobody@example.com"}) == []
+    marks = await _both(engine, rosters._marks(), {})  # an IN list of literals
+    assert [r["name"] for r in marks] == ["ladders", "people"]
