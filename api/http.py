@@ -73,7 +73,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from api.auth import TokenKeys, decode_token, token_from_authorization, token_from_connection_params
 from api.context import AppServices, Context
 from api.documents import PERSISTED_DOCUMENT_NOT_FOUND, TrustedDocuments
-from api.errors import INTERNAL, Unauthenticated, internal_error
+from api.errors import INTERNAL, Unauthenticated, internal_error, shape_error
 from api.fanout import encoded_payload
 from api.graphiql import graphiql_page
 from api.limits import RequestLimits
@@ -81,7 +81,7 @@ from api.metrics import Metrics
 from api.middleware import BodyTooLarge
 from api.observe import RequestRecord, request_record
 from api.outbox import OUTBOX_KEY, Outbox
-from api.plans import answer_planned
+from api.plans import answer_planned, execute_mutation
 from api.settings import Settings
 from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
@@ -397,9 +397,9 @@ def _check_values(top: Mapping[str, object], **parts: object) -> None:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    answers_planned_queries = True
-    """Answer a planned query without the schema's per-request machinery
-    (``_answer_planned``); off, every request runs through ``Schema.execute``."""
+    answers_directly = True
+    """Answer a planned query, and execute a mutation, without the schema's per-request
+    machinery (``_answer_directly``); off, every request runs through ``Schema.execute``."""
 
     websocket_adapter_class = SizeLimitedWebSocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
@@ -698,7 +698,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def _execute(
         self, request_data: GraphQLRequestData, context: Context, *, get: bool
     ) -> ExecutionResult:
-        """One request's result: a planned query's answer (``_answer_planned``), else the
+        """One request's result: a planned query's answer (``_answer_directly``), else the
         schema's execution; a query only over GET."""
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
         query = request_data.query
@@ -709,7 +709,7 @@ class GraphQLView(GraphQL[Context, None]):
                 "The document has several operations: name one with `operationName`.",
                 "OPERATION_NAME_REQUIRED",
             )
-        direct = await self._answer_planned(request_data, context)
+        direct = await self._answer_directly(request_data, context, get=get)
         if direct is not None:
             return direct
         try:
@@ -737,16 +737,20 @@ class GraphQLView(GraphQL[Context, None]):
         except MissingQueryError as exc:
             raise HTTPProblem(400, "No GraphQL query found in the request.", "BAD_REQUEST") from exc
 
-    async def _answer_planned(
-        self, request_data: GraphQLRequestData, context: Context
+    async def _answer_directly(
+        self, request_data: GraphQLRequestData, context: Context, *, get: bool
     ) -> ExecutionResult | None:
-        """A query's answer from its plan, without the schema's per-request machinery
-        (``api.plans.answer_planned``): only for a request within every limit whose plan
-        answers without an error; ``None`` otherwise, and the schema executes it."""
+        """The result of a request within every limit, without the schema's per-request
+        machinery (its extensions' hooks): a query its plan answers
+        (``api.plans.answer_planned``) or, over POST, a mutation executed by graphql-core
+        as ``Schema.execute`` would (``api.plans.execute_mutation``), its errors shaped as
+        ``ErrorShaping`` shapes them. ``None`` for anything else (a refusal, a document
+        without a plan, variables that do not coerce, a plan that gave up), which the
+        schema then executes and reports as always."""
         schema, limits = cast("GraphQLSchema", getattr(self.schema, "_schema", None)), self.limits
         query = request_data.query
         if (
-            not self.answers_planned_queries
+            not self.answers_directly
             or schema is None
             or limits is None
             or query is None
@@ -758,20 +762,41 @@ class GraphQLView(GraphQL[Context, None]):
         if admitted is None:
             return None
         document, cost = admitted
-        data = await answer_planned(
-            schema,
-            document,
-            operation_name=operation_name,
-            variables=variables,
-            context=context,
-            operation_extensions=request_data.extensions,
-        )
-        if data is None:
+        direct: dict[str, Any] = {
+            "operation_name": operation_name,
+            "variables": variables,
+            "context": context,
+            "operation_extensions": request_data.extensions,
+        }
+        data = await answer_planned(schema, document, **direct)
+        if data is not None:
+            self._name_operation(context, operation_name, document, OperationType.QUERY)
+            return ExecutionResult(data=data, errors=None, extensions=limits.cost_extension(cost))
+        if get:
             return None
+        done = await execute_mutation(schema, document, **direct)
+        if done is None:
+            return None
+        errors = done.errors
+        if errors:
+            self.schema.process_errors(errors)
+            errors = [
+                shape_error(e, suggestions=limits.suggestions, request_id=context.request_id)
+                for e in errors
+            ]
+        self._name_operation(context, operation_name, document, OperationType.MUTATION)
+        return ExecutionResult(
+            data=done.data, errors=errors, extensions=limits.cost_extension(cost)
+        )
+
+    @staticmethod
+    def _name_operation(
+        context: Context, name: str | None, document: DocumentNode, kind: OperationType
+    ) -> None:
+        """The request record's operation, as ``OperationObserver`` names it."""
         if context.record is not None:
-            context.record.operation_name = operation_name or _first_name(document)
-            context.record.operation_type = OperationType.QUERY.value
-        return ExecutionResult(data=data, errors=None, extensions=limits.cost_extension(cost))
+            context.record.operation_name = name or _first_name(document)
+            context.record.operation_type = kind.value
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -51,6 +51,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from graphql.utilities import get_operation_ast
@@ -560,6 +561,42 @@ async def answer_planned(
     if isinstance(built, list):
         return None
     return await cast("PlannedQueryExecutor", built).planned_data()
+
+
+async def execute_mutation(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    context: Any,
+    operation_extensions: dict[str, Any] | None,
+) -> GraphQLExecutionResult | None:
+    """graphql-core's execution of a valid document's mutation, called as Strawberry's
+    ``Schema.execute`` calls it, without the schema's per-request machinery around it (the
+    caller shapes the errors as ``api.errors.ErrorShaping`` does); ``None`` for anything
+    but a mutation, and for variables that do not coerce (nothing ran: the caller
+    executes the request the usual way, which reports them)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.MUTATION:
+        return None
+    built = PlannedQueryExecutor.build(
+        schema,
+        document,
+        None,
+        context,
+        variables,
+        operation_name,
+        is_awaitable=cast("Any", optimized_is_awaitable),
+        operation_extensions=operation_extensions,
+    )
+    if isinstance(built, list):
+        return None
+    executor = cast("PlannedQueryExecutor", built)
+    result = executor.execute_operation()
+    if executor.is_awaitable(result):
+        result = await result
+    return cast("GraphQLExecutionResult", result)
 
 
 def _coded(data: Any, errors: bool) -> bytes:
