@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.scalar import ScalarDefinition
 
+from api import mutation_calls
 from api.documents import TrustedDocuments, TrustedDocumentsExtension
 from api.errors import ErrorShaping
 from api.limits import LimitsExtension, RequestLimits
@@ -176,4 +177,5 @@ def build_schema(
         execution_context_class=PlannedQueryExecutor,
     )
     schema.limits = limits
+    mutation_calls.install(schema)
     return schema
