@@ -12,6 +12,7 @@ Resolvers reach it through ``info.context.require_services()``, never a global.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -294,6 +295,22 @@ class AppServices:
         return size, await self.store.consistency_proof(old, size)
 
 
+_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Move what the process holds once it is ready to serve (modules, the schema and its
+    plans, the ladders, the bootstrap) out of the cyclic garbage collector's reach, once
+    per process: a full collection no longer walks them each time it runs (a served
+    read's p99 at 16 connections went from 86 to 17 ms in ``bench.http_bench``;
+    ``gc.freeze``: frozen objects are still freed by reference counting)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 @asynccontextmanager
 async def runtime_services(settings: Settings) -> AsyncIterator[AppServices]:
     """Bootstrap the runtime on ``settings.database_url`` and close it on exit."""
@@ -318,6 +335,7 @@ async def runtime_services(settings: Settings) -> AsyncIterator[AppServices]:
                     every,
                 )
                 relaxed = asyncio.create_task(publisher.run_every(every / 1000))
+        freeze_startup_heap()
         yield services
     finally:
         if relaxed is not None:
