@@ -81,7 +81,7 @@ from api.metrics import Metrics
 from api.middleware import BodyTooLarge
 from api.observe import RequestRecord, request_record
 from api.outbox import OUTBOX_KEY, Outbox
-from api.plans import answer_planned, execute_mutation
+from api.plans import DirectRequest, answer_planned, execute_mutation
 from api.settings import Settings
 from api.websocket import LegacyWSHandler, TransportWSHandler
 from domain.text import unstorable
@@ -762,19 +762,16 @@ class GraphQLView(GraphQL[Context, None]):
         if admitted is None:
             return None
         document, cost = admitted
-        direct: dict[str, Any] = {
-            "operation_name": operation_name,
-            "variables": variables,
-            "context": context,
-            "operation_extensions": request_data.extensions,
-        }
-        data = await answer_planned(schema, document, **direct)
+        direct = DirectRequest(
+            schema, document, operation_name, variables, context, request_data.extensions
+        )
+        data = await answer_planned(direct)
         if data is not None:
             self._name_operation(context, operation_name, document, OperationType.QUERY)
             return ExecutionResult(data=data, errors=None, extensions=limits.cost_extension(cost))
         if get:
             return None
-        done = await execute_mutation(schema, document, **direct)
+        done = await execute_mutation(direct)
         if done is None:
             return None
         errors = done.errors

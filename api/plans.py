@@ -532,67 +532,54 @@ class PlannedQueryExecutor(SharedEventExecutor):
         )
 
 
-async def answer_planned(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    *,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
-    context: Any,
-    operation_extensions: dict[str, Any] | None,
-) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class DirectRequest:
+    """A valid document's request, as the view hands it over for direct execution."""
+
+    schema: GraphQLSchema
+    document: DocumentNode
+    operation_name: str | None
+    variables: dict[str, Any] | None
+    context: Any
+    operation_extensions: dict[str, Any] | None
+
+    def executor(self, kind: OperationType) -> PlannedQueryExecutor | None:
+        """The executor of the request's operation when it is of ``kind`` and its
+        variables coerce (the operation's type is checked before any variable is)."""
+        operation = get_operation_ast(self.document, self.operation_name)
+        if operation is None or operation.operation is not kind:
+            return None
+        built = PlannedQueryExecutor.build(
+            self.schema,
+            self.document,
+            None,
+            self.context,
+            self.variables,
+            self.operation_name,
+            is_awaitable=cast("Any", optimized_is_awaitable),
+            operation_extensions=self.operation_extensions,
+        )
+        return None if isinstance(built, list) else cast("PlannedQueryExecutor", built)
+
+
+async def answer_planned(request: DirectRequest) -> dict[str, Any] | None:
     """The data of a valid document's query when its plan answers it, without the schema's
     per-request machinery; ``None`` for anything else (a mutation, no plan, variables that
     do not coerce, a plan that gave up): the caller executes the request the usual way,
     which reports what went wrong exactly as before. Nothing was written either way."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None  # before coercing any variable: a mutation is executed as before
-    built = PlannedQueryExecutor.build(
-        schema,
-        document,
-        None,
-        context,
-        variables,
-        operation_name,
-        is_awaitable=cast("Any", optimized_is_awaitable),
-        operation_extensions=operation_extensions,
-    )
-    if isinstance(built, list):
-        return None
-    return await cast("PlannedQueryExecutor", built).planned_data()
+    executor = request.executor(OperationType.QUERY)
+    return None if executor is None else await executor.planned_data()
 
 
-async def execute_mutation(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    *,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
-    context: Any,
-    operation_extensions: dict[str, Any] | None,
-) -> GraphQLExecutionResult | None:
+async def execute_mutation(request: DirectRequest) -> GraphQLExecutionResult | None:
     """graphql-core's execution of a valid document's mutation, called as Strawberry's
     ``Schema.execute`` calls it, without the schema's per-request machinery around it (the
     caller shapes the errors as ``api.errors.ErrorShaping`` does); ``None`` for anything
     but a mutation, and for variables that do not coerce (nothing ran: the caller
     executes the request the usual way, which reports them)."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation is not OperationType.MUTATION:
+    executor = request.executor(OperationType.MUTATION)
+    if executor is None:
         return None
-    built = PlannedQueryExecutor.build(
-        schema,
-        document,
-        None,
-        context,
-        variables,
-        operation_name,
-        is_awaitable=cast("Any", optimized_is_awaitable),
-        operation_extensions=operation_extensions,
-    )
-    if isinstance(built, list):
-        return None
-    executor = cast("PlannedQueryExecutor", built)
     result = executor.execute_operation()
     if executor.is_awaitable(result):
         result = await result

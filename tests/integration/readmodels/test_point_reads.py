@@ -7,22 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.fast_reads import fetch_rows
-from events.projections import ALL
 from events.projector import Projector
 from events.readmodels import api_queries, emails, rosters
 from events.sql_store import SqlEventStore
 from tests.integration.readmodels.test_roster import TODAY, _org
-
-
-@pytest.fixture
-async def projector(engine: AsyncEngine, store: SqlEventStore) -> Projector:
-    p = Projector(engine, store, ALL)
-    await p.start()
-    return p
 
 
 async def _both(engine: AsyncEngine, statement: Any, params: dict[str, Any]) -> list[Any]:

@@ -3,23 +3,14 @@ from __future__ import annotations
 from datetime import date
 from uuid import uuid4
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.projections import ALL
 from events.projector import Projector
 from events.readmodels import api_queries, queries
 from events.sql_store import SqlEventStore
 from tests.integration.readmodels.builders import Person, mentorship, record
 
 TODAY = date(2024, 6, 3)
-
-
-@pytest.fixture
-async def projector(engine: AsyncEngine, store: SqlEventStore) -> Projector:
-    p = Projector(engine, store, ALL)
-    await p.start()
-    return p
 
 
 async def test_get_people_answers_in_the_order_asked_with_none_for_strangers(

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import events as ev
-from events.projections import ALL
 from events.projector import Projector
 from events.readmodels.api_queries import (
     PeopleFilter,
@@ -23,13 +22,6 @@ from events.sql_store import SqlEventStore
 from tests.integration.readmodels.builders import Person, mentorship, record
 
 TODAY = date(2024, 6, 3)
-
-
-@pytest.fixture
-async def projector(engine: AsyncEngine, store: SqlEventStore) -> Projector:
-    p = Projector(engine, store, ALL)
-    await p.start()
-    return p
 
 
 async def _org(store: SqlEventStore) -> dict[str, Person]:

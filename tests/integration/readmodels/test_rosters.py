@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.projections import ALL
 from events.projector import Projector
 from events.readmodels.api_queries import PeopleFilter, list_people
 from events.readmodels.rosters import Rosters
 from events.sql_store import SqlEventStore
 from tests.integration.readmodels.builders import record
 from tests.integration.readmodels.test_roster import TODAY, _org
-
-
-@pytest.fixture
-async def projector(engine: AsyncEngine, store: SqlEventStore) -> Projector:
-    p = Projector(engine, store, ALL)
-    await p.start()
-    return p
 
 
 async def test_a_kept_page_follows_every_change_the_read_models_take(
