@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -22,22 +21,13 @@ from events.projections import ALL
 from events.readmodels import queries
 from events.readmodels.tables import METADATA
 from events.tree_audit import audit_tree
+from tests.integration.conftest import TODAY
 
-TODAY = date(2026, 6, 1)
 HR = Metadata(actor_id="hr-1", actor_role="hr")
 NAME = "Zenobia Quillfeather"
 EMAIL = "zenobia.quillfeather@example.com"
 RATIONALE = "Zenobia led the Quillfeather migration"
 MENTOR_GOALS = "Zenobia wants to learn negotiation"
-
-
-@pytest.fixture
-async def runtime(db_url: str) -> AsyncIterator[Runtime]:
-    rt = await bootstrap(db_url, today=lambda: TODAY, listen=False)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def _hire(rt: Runtime, name: str, email: str, level: str) -> UUID:

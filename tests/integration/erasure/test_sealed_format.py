@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-import pytest
 import sqlalchemy as sa
 
 from domain import commands as c
-from events.bootstrap import Runtime, bootstrap
+from events.bootstrap import Runtime
 from events.port import Metadata
 
-TODAY = date(2026, 6, 1)
 HR = Metadata(actor_id="hr-1", actor_role="hr")
 RATIONALE = "Ysolde led the Brackenridge migration"
 
@@ -29,15 +26,6 @@ class Stored:
     type: str
     data: dict[str, Any]
     event_id: UUID
-
-
-@pytest.fixture
-async def runtime(db_url: str) -> AsyncIterator[Runtime]:
-    rt = await bootstrap(db_url, today=lambda: TODAY, listen=False)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def _promoted(rt: Runtime) -> UUID:

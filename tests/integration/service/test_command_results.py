@@ -4,7 +4,6 @@ for the operation it was first used for."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -13,22 +12,13 @@ import pytest
 from domain import case_commands as cc
 from domain import case_events as ce
 from domain import commands as c
-from events.bootstrap import Runtime, bootstrap
+from events.bootstrap import Runtime
 from events.errors import IdempotencyKeyReused
 from events.port import Metadata
+from tests.integration.conftest import TODAY
 
-TODAY = date(2026, 6, 1)
 HR = Metadata(actor_id="hr-1", actor_role="hr")
 ACTOR = cc.Actor("hr-1", None, hr=True)
-
-
-@pytest.fixture
-async def runtime(db_url: str) -> AsyncIterator[Runtime]:
-    rt = await bootstrap(db_url, today=lambda: TODAY, listen=False)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 def keyed(key: str) -> Metadata:

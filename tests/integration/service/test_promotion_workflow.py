@@ -4,31 +4,19 @@ before it was appended, and an approval and its promotion are one append."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID, uuid4
-
-import pytest
 
 from domain import case_commands as cc
 from domain import case_events as ce
 from domain import commands as c
 from domain.errors import LadderError
-from events.bootstrap import Runtime, bootstrap
+from events.bootstrap import Runtime
 from events.port import Metadata
+from tests.integration.conftest import TODAY
 
-TODAY = date(2026, 6, 1)
 META = Metadata(actor_id="hr-1", actor_role="hr")
 HR = cc.Actor("hr-1", None, hr=True)
-
-
-@pytest.fixture
-async def runtime(db_url: str) -> AsyncIterator[Runtime]:
-    rt = await bootstrap(db_url, today=lambda: TODAY, listen=False)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def hire(rt: Runtime) -> UUID:

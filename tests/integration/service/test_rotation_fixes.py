@@ -3,28 +3,15 @@ model follows (a correction withdrawn, a rescission undone), on both backends.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID, uuid4
 
-import pytest
-
 from domain import commands as c
-from events.bootstrap import Runtime, bootstrap
+from events.bootstrap import Runtime
 from events.port import Metadata
 from events.readmodels import queries
 
-TODAY = date(2026, 6, 1)
 HR = Metadata(actor_id="hr-1", actor_role="hr")
-
-
-@pytest.fixture
-async def runtime(db_url: str) -> AsyncIterator[Runtime]:
-    rt = await bootstrap(db_url, today=lambda: TODAY, listen=False)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def rotations_of(rt: Runtime, person: UUID) -> list[tuple[str, date, bool]]:

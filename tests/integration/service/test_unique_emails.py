@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -17,18 +16,9 @@ from events.bootstrap import Runtime, bootstrap
 from events.port import Metadata
 from events.service import encode
 from tests.integration.cli.helpers import with_db
+from tests.integration.conftest import TODAY
 
-TODAY = date(2026, 6, 1)
 HR = Metadata(actor_id="hr-1", actor_role="hr")
-
-
-@pytest.fixture
-async def runtime(db_url: str) -> AsyncIterator[Runtime]:
-    rt = await bootstrap(db_url, today=lambda: TODAY, listen=False)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 def hiring(email: str, person_id: UUID | None = None) -> c.HirePerson:
