@@ -491,26 +491,25 @@ class PlannedQueryExecutor(SharedEventExecutor):
         """The operation's data from its plan, or ``None`` when it has no plan or the plan
         gave up: the caller then executes it the usual way (``answer_planned``)."""
         plan = self._plan()
-        if plan is None:
-            return None
-        expected = await self._graphql_core(None) if VERIFY_PLANS else None
-        try:
-            results = await _Run(self).selection(plan, [self.root_value])
-        except Exception:  # Fallback, or anything graphql-core reports as a field error
-            return None
-        if expected is not None:
-            await self._verify(results[0], expected, None)
-        return results[0]
+        return None if plan is None else (await self._run(plan, None))[0]
 
     async def _planned(self, plan: Plan, serially: bool | None) -> Any:
+        data, expected = await self._run(plan, serially)
+        if data is None:
+            return expected if expected is not None else await self._graphql_core(serially)
+        return self.finish(self.build_response(data))
+
+    async def _run(self, plan: Plan, serially: bool | None) -> tuple[dict[str, Any] | None, Any]:
+        """The plan's data (``None``: it gave up) and, with ``VERIFY_PLANS``, graphql-core's
+        result it was checked against."""
         expected = await self._graphql_core(serially) if VERIFY_PLANS else None
         try:
             results = await _Run(self).selection(plan, [self.root_value])
         except Exception:  # Fallback, or anything graphql-core reports as a field error
-            return expected if expected is not None else await self._graphql_core(serially)
+            return None, expected
         if expected is not None:
             await self._verify(results[0], expected, serially)
-        return self.finish(self.build_response(results[0]))
+        return results[0], expected
 
     async def _graphql_core(self, serially: bool | None) -> Any:
         result = super().execute_operation(serially)

@@ -94,9 +94,10 @@ class _RawRead:
     types: tuple[Any, ...]
     coltypes: tuple[Any, ...] | None = None
     """The driver's column types, once a read asked for them (PostgreSQL)."""
-    _results: dict[tuple[Any, ...], tuple[Callable[[Any], Any] | None, ...]] = field(
+    _converted: dict[tuple[Any, ...], tuple[tuple[int, Callable[[Any], Any]], ...]] = field(
         default_factory=dict
     )
+    """Per shape of the driver's column types: the columns that have a conversion."""
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional values for ``params``."""
@@ -109,14 +110,16 @@ class _RawRead:
         ``coltypes``: the driver's type of each column where its conversions depend on
         it (asyncpg's type oids; SQLite has none)."""
         shape = coltypes or (None,) * len(self.keys)
-        results = self._results.get(shape)
-        if results is None:
-            results = self._results[shape] = tuple(
+        converted = self._converted.get(shape)
+        if converted is None:
+            processors = (
                 t._cached_result_processor(self.dialect, c)
                 for t, c in zip(self.types, shape, strict=True)
             )
+            converted = self._converted[shape] = tuple(
+                (i, f) for i, f in enumerate(processors) if f is not None
+            )
         keys = self.keys
-        converted = [(i, f) for i, f in enumerate(results) if f is not None]
         if not converted:
             return [dict(zip(keys, row, strict=True)) for row in records]
         found: list[Mapping[str, Any]] = []
